@@ -1,0 +1,35 @@
+package dev.orchestrator.core;
+
+import java.util.List;
+
+/**
+ * Every environment variable the orchestrator's code reads, in one place. The template sets them;
+ * a contract test checks that code and template agree.
+ */
+public final class EnvNames {
+
+    private EnvNames() {
+    }
+
+    /** Status table name (one item per run). */
+    public static final String STATUS_TABLE = "STATUS_TABLE";
+    /** Plugin registration table name. */
+    public static final String PLUGIN_TABLE = "PLUGIN_TABLE";
+    /** The stack's EventBridge bus, where run outcomes are announced. */
+    public static final String EVENT_BUS_NAME = "EVENT_BUS_NAME";
+    /** URL of the engine's timer queue (delayed SQS messages back to the engine). */
+    public static final String TIMER_QUEUE_URL = "TIMER_QUEUE_URL";
+    /** {@code arn:aws:sns:<region>:<account>:<stack>-}: a stage topic's ARN is this plus its name. */
+    public static final String TOPIC_ARN_PREFIX = "TOPIC_ARN_PREFIX";
+    /** Registration window, in seconds, when neither the run nor the plugins set one. */
+    public static final String DEFAULT_REGISTER_TIMEOUT = "DEFAULT_REGISTER_TIMEOUT";
+
+    /** Set by Lambda itself; read to build clients. Not set in the template. */
+    public static final String AWS_REGION = "AWS_REGION";
+    /** Honoured for local runs and tests (emulator endpoint). */
+    public static final String AWS_ENDPOINT_URL = "AWS_ENDPOINT_URL";
+
+    /** Variables provided by the Lambda runtime or the local runner rather than by our template. */
+    public static final List<String> PROVIDED_BY_RUNTIME = List.of(AWS_REGION, AWS_ENDPOINT_URL,
+            "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN");
+}

@@ -1,0 +1,57 @@
+package dev.orchestrator.core;
+
+import java.util.Map;
+import java.util.Optional;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
+import software.amazon.awssdk.services.dynamodb.model.GetItemRequest;
+import software.amazon.awssdk.services.dynamodb.model.PutItemRequest;
+
+/** The status table: one item per run. Every write is conditional; a lost condition returns false. */
+public final class StatusStore {
+
+    private final DynamoDbClient dynamo;
+    private final String table;
+
+    public StatusStore(DynamoDbClient dynamo, String table) {
+        this.dynamo = dynamo;
+        this.table = table;
+    }
+
+    public String table() {
+        return table;
+    }
+
+    /** Creates a new run; false when one with this uid + workflow exists already. */
+    public boolean create(WorkflowRun run, long now) {
+        try {
+            dynamo.putItem(PutItemRequest.builder()
+                    .tableName(table)
+                    .item(ItemCodec.toItem(run, now))
+                    .conditionExpression("attribute_not_exists(#uid)")
+                    .expressionAttributeNames(Map.of("#uid", ItemCodec.UID))
+                    .build());
+            return true;
+        } catch (ConditionalCheckFailedException e) {
+            return false;
+        }
+    }
+
+    /** Strongly consistent read: the engine decides from the latest item, not from a stream image. */
+    public Optional<WorkflowRun> get(String uid, String workflow) {
+        Map<String, AttributeValue> item = dynamo.getItem(GetItemRequest.builder()
+                .tableName(table).key(ItemCodec.key(uid, workflow)).consistentRead(true).build()).item();
+        return item == null || item.isEmpty() ? Optional.empty() : Optional.of(ItemCodec.fromItem(item));
+    }
+
+    /** Applies an update; false when its condition did not hold (someone else moved the run on). */
+    public boolean update(String uid, String workflow, UpdateBuilder update, long now) {
+        try {
+            dynamo.updateItem(update.build(table, uid, workflow, now));
+            return true;
+        } catch (ConditionalCheckFailedException e) {
+            return false;
+        }
+    }
+}

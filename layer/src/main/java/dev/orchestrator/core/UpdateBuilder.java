@@ -1,0 +1,90 @@
+package dev.orchestrator.core;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.UpdateItemRequest;
+
+/**
+ * Builds one UpdateItem with SET/REMOVE clauses and a condition. Every path segment becomes a
+ * {@code #n} placeholder: activity and plugin names are user data and may be reserved words.
+ * Each update also bumps {@code version} and stamps {@code updatedAt}.
+ */
+public final class UpdateBuilder {
+
+    private final Map<String, String> names = new LinkedHashMap<>();
+    private final Map<String, String> nameIds = new LinkedHashMap<>();
+    private final Map<String, AttributeValue> values = new LinkedHashMap<>();
+    private final List<String> sets = new ArrayList<>();
+    private final List<String> removes = new ArrayList<>();
+    private final List<String> conditions = new ArrayList<>();
+
+    public String path(List<String> segments) {
+        List<String> parts = new ArrayList<>();
+        for (String s : segments) {
+            parts.add(nameIds.computeIfAbsent(s, k -> {
+                String id = "#n" + nameIds.size();
+                names.put(id, k);
+                return id;
+            }));
+        }
+        return String.join(".", parts);
+    }
+
+    public String value(AttributeValue v) {
+        String id = ":v" + values.size();
+        values.put(id, v);
+        return id;
+    }
+
+    public UpdateBuilder set(List<String> path, AttributeValue v) {
+        sets.add(path(path) + " = " + value(v));
+        return this;
+    }
+
+    public UpdateBuilder setState(List<String> path, State state) {
+        return set(Paths.child(path, ItemCodec.STATUS), AttributeValue.fromS(state.wire()));
+    }
+
+    public UpdateBuilder remove(List<String> path) {
+        removes.add(path(path));
+        return this;
+    }
+
+    /** A raw condition; use {@link #path} and {@link #value} to build its operands. */
+    public UpdateBuilder condition(String condition) {
+        conditions.add("(" + condition + ")");
+        return this;
+    }
+
+    public UpdateBuilder expectVersion(long version) {
+        return condition(path(List.of(ItemCodec.VERSION)) + " = " + value(AttributeValue.fromN(Long.toString(version))));
+    }
+
+    public UpdateItemRequest build(String table, String uid, String workflow, long now) {
+        String version = path(List.of(ItemCodec.VERSION));
+        String expr = "SET " + String.join(", ", withStamp(now)) + " ADD " + version + " " + value(AttributeValue.fromN("1"));
+        if (!removes.isEmpty()) {
+            expr += " REMOVE " + String.join(", ", removes);
+        }
+        UpdateItemRequest.Builder b = UpdateItemRequest.builder()
+                .tableName(table)
+                .key(ItemCodec.key(uid, workflow))
+                .updateExpression(expr)
+                .expressionAttributeNames(names)
+                .expressionAttributeValues(values);
+        // The item must exist: an update never creates a half-formed run.
+        List<String> all = new ArrayList<>(conditions);
+        all.add("attribute_exists(" + path(List.of(ItemCodec.UID)) + ")");
+        b.conditionExpression(String.join(" AND ", all));
+        return b.expressionAttributeNames(names).build();
+    }
+
+    private List<String> withStamp(long now) {
+        List<String> all = new ArrayList<>(sets);
+        all.add(path(List.of(ItemCodec.UPDATED_AT)) + " = " + value(AttributeValue.fromN(Long.toString(now))));
+        return all;
+    }
+}
