@@ -24,6 +24,9 @@ public final class EnvNames {
     /** Registration window, in seconds, when neither the run nor the plugins set one. */
     public static final String DEFAULT_REGISTER_TIMEOUT = "DEFAULT_REGISTER_TIMEOUT";
 
+    /** Comma-separated activities this stack deployed topics for; starts naming others are refused. */
+    public static final String ACTIVITIES = "ACTIVITIES";
+
     /** Set by Lambda itself; read to build clients. Not set in the template. */
     public static final String AWS_REGION = "AWS_REGION";
     /** Honoured for local runs and tests (emulator endpoint). */

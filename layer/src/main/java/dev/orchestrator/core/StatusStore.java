@@ -38,6 +38,22 @@ public final class StatusStore {
         }
     }
 
+    /** Replaces a run whole, if nobody wrote it since {@code expectedVersion} was read. */
+    public boolean replace(WorkflowRun run, long expectedVersion, long now) {
+        try {
+            dynamo.putItem(PutItemRequest.builder()
+                    .tableName(table)
+                    .item(ItemCodec.toItem(run, now))
+                    .conditionExpression("#v = :v")
+                    .expressionAttributeNames(Map.of("#v", ItemCodec.VERSION))
+                    .expressionAttributeValues(Map.of(":v", AttributeValue.fromN(Long.toString(expectedVersion))))
+                    .build());
+            return true;
+        } catch (ConditionalCheckFailedException e) {
+            return false;
+        }
+    }
+
     /** Strongly consistent read: the engine decides from the latest item, not from a stream image. */
     public Optional<WorkflowRun> get(String uid, String workflow) {
         Map<String, AttributeValue> item = dynamo.getItem(GetItemRequest.builder()
