@@ -1,0 +1,139 @@
+package dev.orchestrator.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.orchestrator.core.EnvNames;
+import dev.orchestrator.core.Stage;
+import dev.orchestrator.core.Topics;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/** template.yaml and the code agree: handlers exist, env vars read = env vars set, exports are there. */
+class TemplateContractTest {
+
+    static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+    static final Map<String, Object> TEMPLATE = CfnYaml.load(ROOT.resolve("template.yaml"));
+    static final Pattern ENV_REF = Pattern.compile("EnvNames\\.([A-Z_]+)");
+
+    @SuppressWarnings("unchecked")
+    static Map<String, Map<String, Object>> functions() {
+        Map<String, Map<String, Object>> out = new java.util.LinkedHashMap<>();
+        ((Map<String, Object>) TEMPLATE.get("Resources")).forEach((id, r) -> {
+            Map<String, Object> res = (Map<String, Object>) r;
+            if ("AWS::Serverless::Function".equals(res.get("Type"))) {
+                out.put(id, (Map<String, Object>) res.get("Properties"));
+            }
+        });
+        return out;
+    }
+
+    @Test
+    void everyHandlerIsAClassOfItsOwnModule() {
+        assertThat(functions()).isNotEmpty();
+        functions().forEach((id, props) -> {
+            String handler = ((String) props.get("Handler")).split("::")[0];
+            Path source = ROOT.resolve((String) props.get("CodeUri"))
+                    .resolve("src/main/java").resolve(handler.replace('.', '/') + ".java");
+            assertThat(source).as("handler of %s", id).exists();
+            assertThat(ROOT.resolve((String) props.get("CodeUri")).resolve("pom.xml")).as("%s builds with Maven", id).exists();
+        });
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void environmentVariablesSetAreExactlyThoseTheCodeReads() {
+        Set<String> known = envNameValues();
+        functions().forEach((id, props) -> {
+            Map<String, Object> env = (Map<String, Object>) ((Map<String, Object>) props.getOrDefault("Environment",
+                    Map.of("Variables", Map.of()))).get("Variables");
+            Set<String> set = new TreeSet<>(env.keySet());
+            Set<String> read = readByModule(ROOT.resolve((String) props.get("CodeUri")));
+            read.removeAll(EnvNames.PROVIDED_BY_RUNTIME);
+            assertThat(set).as("env vars of %s set in template.yaml vs read by its code", id).isEqualTo(read);
+            assertThat(known).as("env vars of %s are named in EnvNames", id).containsAll(set);
+        });
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void theExportsOfTheArchitectureExist() {
+        List<String> exports = new ArrayList<>();
+        collectExportNames(TEMPLATE.get("Outputs"), exports);
+        assertThat(exports).contains(
+                "${AWS::StackName}-${Activity}-pre-processing",
+                "${AWS::StackName}-${Activity}-parallel-processing",
+                "${AWS::StackName}-${Activity}-post-processing",
+                "${AWS::StackName}-status-name", "${AWS::StackName}-status-arn",
+                "${AWS::StackName}-plugin-name", "${AWS::StackName}-plugin-arn",
+                "${AWS::StackName}-layer", "${AWS::StackName}-start-workflow");
+        // The engine computes topic ARNs from names: the template's topic names must follow Topics.name.
+        String topics = TEMPLATE.get("Resources").toString();
+        for (Stage s : Stage.values()) {
+            assertThat(topics).contains(Topics.name("${AWS::StackName}", "${Activity}", s));
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    static void collectExportNames(Object node, List<String> out) {
+        if (node instanceof Map<?, ?> m) {
+            Object export = m.get("Export");
+            if (export instanceof Map<?, ?> e && e.get("Name") instanceof Map<?, ?> name && name.get("Fn::Sub") instanceof String s) {
+                out.add(s);
+            }
+            m.values().forEach(v -> collectExportNames(v, out));
+        } else if (node instanceof List<?> l) {
+            l.forEach(v -> collectExportNames(v, out));
+        }
+    }
+
+    static Set<String> envNameValues() {
+        Set<String> out = new TreeSet<>();
+        for (Field f : EnvNames.class.getFields()) {
+            if (Modifier.isStatic(f.getModifiers()) && f.getType() == String.class) {
+                try {
+                    out.add((String) f.get(null));
+                } catch (IllegalAccessException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        }
+        return out;
+    }
+
+    static Set<String> readByModule(Path module) {
+        Set<String> read = new TreeSet<>();
+        try (Stream<Path> files = Files.walk(module.resolve("src/main/java"))) {
+            for (Path p : files.filter(f -> f.toString().endsWith(".java")).toList()) {
+                Matcher m = ENV_REF.matcher(Files.readString(p));
+                while (m.find()) {
+                    read.add(valueOf(m.group(1)));
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return read;
+    }
+
+    static String valueOf(String constant) {
+        try {
+            Object v = EnvNames.class.getField(constant).get(null);
+            return v instanceof String s ? s : constant;
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("EnvNames." + constant + " does not exist", e);
+        }
+    }
+}
