@@ -32,8 +32,9 @@ class TemplateContractTest {
     static Map<String, Map<String, Object>> functions() {
         Map<String, Map<String, Object>> out = new java.util.LinkedHashMap<>();
         ((Map<String, Object>) TEMPLATE.get("Resources")).forEach((id, r) -> {
-            Map<String, Object> res = (Map<String, Object>) r;
-            if ("AWS::Serverless::Function".equals(res.get("Type"))) {
+            // Fn::ForEach entries are lists (identifier, collection, fragment): no functions live there.
+            if (r instanceof Map<?, ?> m && "AWS::Serverless::Function".equals(m.get("Type"))) {
+                Map<String, Object> res = (Map<String, Object>) m;
                 out.put(id, (Map<String, Object>) res.get("Properties"));
             }
         });
