@@ -15,6 +15,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 
 /**
  * Base class of an SNS-subscribed plugin Lambda. It answers {@code {"action":"initialize"}} with
@@ -31,8 +32,12 @@ public abstract class PluginHandler implements RequestStreamHandler {
     }
 
     protected PluginHandler(Map<String, String> environment) {
-        Env env = new Env(environment);
-        this.reporter = new StatusReporter(new StatusStore(new AwsClients(env).dynamo(), env.require(EnvNames.STATUS_TABLE)));
+        this(environment, new AwsClients(new Env(environment)).dynamo());
+    }
+
+    /** With a DynamoDB client of the caller's (e.g. one carrying an SDK interceptor). */
+    protected PluginHandler(Map<String, String> environment, DynamoDbClient dynamo) {
+        this.reporter = new StatusReporter(new StatusStore(dynamo, new Env(environment).require(EnvNames.STATUS_TABLE)));
     }
 
     /** The plugin's declaration: name, mandatory flag, order, ... */

@@ -36,10 +36,11 @@ public final class StatusReporter {
         List<String> plugin = Paths.plugin(m.activity(), m.stage(), mandatory, pluginName);
         String stagePath = u.path(Paths.child(stage, ItemCodec.STATUS));
         String pluginPath = u.path(plugin);
-        String statePath = u.path(Paths.child(plugin, ItemCodec.STATE));
         u.condition(stagePath + " IN (" + u.value(AttributeValue.fromS(State.IN_PROGRESS.wire())) + ", "
                 + u.value(AttributeValue.fromS(State.MANDATORY_COMPLETED.wire())) + ")");
         if (!alwaysRun) {
+            // Placeholders only where used: DynamoDB refuses unused expression attribute names.
+            String statePath = u.path(Paths.child(plugin, ItemCodec.STATE));
             u.condition("attribute_not_exists(" + pluginPath + ") OR " + statePath + " = "
                     + u.value(AttributeValue.fromS(State.NOT_STARTED.wire())));
         }

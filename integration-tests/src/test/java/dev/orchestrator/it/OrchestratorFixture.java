@@ -1,0 +1,179 @@
+package dev.orchestrator.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.orchestrator.core.EnvNames;
+import dev.orchestrator.core.Json;
+import dev.orchestrator.core.PluginRegistration;
+import dev.orchestrator.core.PluginRegistry;
+import dev.orchestrator.core.Stage;
+import dev.orchestrator.core.StatusStore;
+import dev.orchestrator.core.Topics;
+import dev.orchestrator.core.WorkflowRun;
+import dev.orchestrator.plugin.PluginHandler;
+import dev.orchestrator.plugin.PluginInfo;
+import dev.orchestrator.testkit.Emulator;
+import dev.orchestrator.testkit.LocalLambdaRuntime;
+import dev.orchestrator.testkit.SamStack;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BooleanSupplier;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.Select;
+import software.amazon.awssdk.services.eventbridge.EventBridgeClient;
+import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
+
+/**
+ * The orchestrator stack (template.yaml) on the emulator, its functions running in-process, and the
+ * moves a test makes: register plugins as the registrar would, start runs, read status, and watch the
+ * bus for run outcomes through an EventBridge rule -> SQS queue.
+ */
+final class OrchestratorFixture implements AutoCloseable {
+
+    static final Path TEMPLATE = Path.of("..", "template.yaml");
+
+    final Emulator emulator;
+    final SamStack stack;
+    final LocalLambdaRuntime runtime;
+    final StatusStore store;
+    final PluginRegistry registry;
+    final DynamoDbClient dynamo;
+    private final SqsClient sqs;
+    private final String outcomeQueue;
+    private final List<JsonNode> outcomes = new CopyOnWriteArrayList<>();
+
+    private OrchestratorFixture(Emulator emulator, SamStack stack) {
+        this.emulator = emulator;
+        this.stack = stack;
+        this.dynamo = emulator.client(DynamoDbClient.builder());
+        this.sqs = emulator.client(SqsClient.builder());
+        this.store = new StatusStore(dynamo, stack.export(stack.name() + "-status-name"));
+        this.registry = new PluginRegistry(dynamo, stack.export(stack.name() + "-plugin-name"));
+        this.outcomeQueue = watchOutcomes();
+        this.runtime = new LocalLambdaRuntime(emulator, stack).start();
+    }
+
+    static OrchestratorFixture deploy(String stackName, List<String> activities) {
+        Emulator emulator = new Emulator().start();
+        try {
+            SamStack stack = SamStack.deploy(emulator, TEMPLATE, stackName, Map.of(
+                    "StackTagName", stackName,
+                    "Activities", String.join(",", activities),
+                    "DefaultRegisterTimeout", "2"));
+            return new OrchestratorFixture(emulator, stack);
+        } catch (RuntimeException e) {
+            emulator.close();
+            throw e;
+        }
+    }
+
+    /** A rule on the stack's bus for run outcomes, delivering to a queue the test reads. */
+    private String watchOutcomes() {
+        String url = sqs.createQueue(b -> b.queueName(stack.name() + "-outcomes")).queueUrl();
+        String arn = sqs.getQueueAttributes(b -> b.queueUrl(url).attributeNames(QueueAttributeName.QUEUE_ARN))
+                .attributes().get(QueueAttributeName.QUEUE_ARN);
+        EventBridgeClient events = emulator.client(EventBridgeClient.builder());
+        String bus = stack.export(stack.name() + "-event-bus");
+        events.putRule(b -> b.name("test-outcomes").eventBusName(bus)
+                .eventPattern("{\"source\":[\"orchestrator\"],\"detail-type\":[\"Workflow Completed\",\"Workflow Failed\"]}"));
+        events.putTargets(b -> b.rule("test-outcomes").eventBusName(bus).targets(t -> t.id("queue").arn(arn)));
+        return url;
+    }
+
+    /** The environment a plugin Lambda gets from its own template (imports of the stack's exports). */
+    Map<String, String> pluginEnv() {
+        Map<String, String> env = new LinkedHashMap<>(emulator.clientEnvironment());
+        env.put(EnvNames.STATUS_TABLE, stack.export(stack.name() + "-status-name"));
+        return env;
+    }
+
+    String topicArn(String activity, Stage stage) {
+        return stack.export(Topics.name(stack.name(), activity, stage));
+    }
+
+    <T extends PluginHandler> T register(String activity, Stage stage, T plugin) {
+        return register(activity, stage, plugin, false);
+    }
+
+    <T extends PluginHandler> T registerTwice(String activity, Stage stage, T plugin) {
+        return register(activity, stage, plugin, true);
+    }
+
+    /** Subscribes the plugin to the stage topic, then registers it from its answer to initialize. */
+    private <T extends PluginHandler> T register(String activity, Stage stage, T plugin, boolean twice) {
+        String subscription = runtime.subscribe(topicArn(activity, stage), null, plugin, twice);
+        String answer = invokeInitialize(plugin);
+        PluginInfo info = PluginInfo.fromJson(Json.parse(answer));
+        registry.register(PluginRegistration.of(activity, stage, subscription, "local-" + info.pluginName(), info));
+        return plugin;
+    }
+
+    private static String invokeInitialize(PluginHandler plugin) {
+        var out = new java.io.ByteArrayOutputStream();
+        try {
+            plugin.handleRequest(new java.io.ByteArrayInputStream("{\"action\":\"initialize\"}".getBytes()), out, null);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return out.toString();
+    }
+
+    JsonNode start(String json) {
+        return Json.parse(runtime.invoke("StartWorkflowFunction", json));
+    }
+
+    Optional<WorkflowRun> run(String uid, String workflow) {
+        return store.get(uid, workflow);
+    }
+
+    WorkflowRun awaitEnd(String uid, String workflow, Duration timeout) {
+        awaitCondition(timeout, () -> run(uid, workflow).map(r -> r.status().isTerminal()).orElse(false));
+        return run(uid, workflow).orElseThrow();
+    }
+
+    JsonNode awaitOutcomeEvent(String uid, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            for (JsonNode e : outcomes) {
+                if (e.path("detail").path("uid").asText().equals(uid)) {
+                    return e;
+                }
+            }
+            sqs.receiveMessage(b -> b.queueUrl(outcomeQueue).waitTimeSeconds(1).maxNumberOfMessages(10)).messages().forEach(m -> {
+                outcomes.add(Json.parse(m.body()));
+                sqs.deleteMessage(b -> b.queueUrl(outcomeQueue).receiptHandle(m.receiptHandle()));
+            });
+        }
+        throw new AssertionError("no outcome event for " + uid + " within " + timeout + "; seen: " + outcomes);
+    }
+
+    void awaitCondition(Duration timeout, BooleanSupplier condition) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("condition not met within " + timeout + "; failed deliveries: " + runtime.failedDeliveries());
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+        }
+    }
+
+    int countRuns() {
+        return dynamo.scan(b -> b.tableName(store.table()).select(Select.COUNT)).count();
+    }
+
+    @Override
+    public void close() {
+        runtime.close();
+        emulator.close();
+    }
+}

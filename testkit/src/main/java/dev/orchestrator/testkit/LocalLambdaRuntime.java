@@ -1,0 +1,436 @@
+package dev.orchestrator.testkit;
+
+import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.lang.reflect.InvocationTargetException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.streams.DynamoDbStreamsClient;
+import software.amazon.awssdk.services.dynamodb.model.GetRecordsResponse;
+import software.amazon.awssdk.services.dynamodb.model.Shard;
+import software.amazon.awssdk.services.dynamodb.model.ShardIteratorType;
+import software.amazon.awssdk.services.sns.SnsClient;
+import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.Message;
+import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
+import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
+
+/**
+ * Runs a deployed stack's Lambda handlers in this JVM and delivers their events as Lambda would:
+ * SNS (through the delivery queue that replaced the Lambda subscription, same filter policy),
+ * SQS (polled, batch, partial batch failures, redelivery so redrive/DLQ happens), DynamoDB streams
+ * (per shard, in order, a failed batch retried), EventBridge rules (delivery queue; after the
+ * retries the event goes to the target's DLQ). Nothing is mocked: every message went through the
+ * emulator.
+ */
+public final class LocalLambdaRuntime implements AutoCloseable {
+
+    /** A delivery that failed for good and had no DLQ to go to. */
+    public record FailedDelivery(String function, String event, String error) {
+    }
+
+    private final Emulator emulator;
+    private final SqsClient sqs;
+    private final SnsClient sns;
+    private final DynamoDbClient dynamo;
+    private final DynamoDbStreamsClient streams;
+    private final Map<String, Deployed> functions = new LinkedHashMap<>();
+    private final ExecutorService pollers = Executors.newCachedThreadPool(daemon("lambda-poller"));
+    private final ExecutorService invocations = Executors.newCachedThreadPool(daemon("lambda-invoke"));
+    private final List<Future<?>> running = new CopyOnWriteArrayList<>();
+    private final List<FailedDelivery> failed = new CopyOnWriteArrayList<>();
+    private final AtomicBoolean stopped = new AtomicBoolean();
+    private final Map<String, String> extraEnvironment;
+
+    private record Deployed(FunctionSpec spec, RequestStreamHandler handler) {
+    }
+
+    public LocalLambdaRuntime(Emulator emulator, SamStack stack) {
+        this(emulator, stack, Map.of());
+    }
+
+    /** @param extraEnvironment added to every function's environment (e.g. overrides for local runs) */
+    public LocalLambdaRuntime(Emulator emulator, SamStack stack, Map<String, String> extraEnvironment) {
+        this.emulator = emulator;
+        this.sqs = emulator.client(SqsClient.builder());
+        this.sns = emulator.client(SnsClient.builder());
+        this.dynamo = emulator.client(DynamoDbClient.builder());
+        this.streams = emulator.client(DynamoDbStreamsClient.builder());
+        this.extraEnvironment = Map.copyOf(extraEnvironment);
+        add(stack);
+    }
+
+    /** Adds another deployed stack's functions (e.g. a plugin stack); call before or after start. */
+    public LocalLambdaRuntime add(SamStack stack) {
+        stack.functions().forEach((id, spec) -> functions.put(id, new Deployed(spec, instantiate(spec))));
+        for (FunctionSpec spec : stack.functions().values()) {
+            if (!stopped.get() && !running.isEmpty()) {
+                startSources(spec, stack);
+            }
+        }
+        stacks.add(stack);
+        return this;
+    }
+
+    private final List<SamStack> stacks = new CopyOnWriteArrayList<>();
+
+    private RequestStreamHandler instantiate(FunctionSpec spec) {
+        String className = spec.handler().split("::")[0];
+        Map<String, String> env = new LinkedHashMap<>(spec.environment());
+        env.putAll(emulator.clientEnvironment());
+        env.putAll(extraEnvironment);
+        try {
+            Class<?> type = Class.forName(className);
+            return (RequestStreamHandler) type.getConstructor(Map.class).newInstance(env);
+        } catch (ClassNotFoundException e) {
+            throw new IllegalStateException("handler class " + className + " of " + spec.logicalId() + " is not on the classpath", e);
+        } catch (NoSuchMethodException e) {
+            throw new IllegalStateException(className + " needs a public constructor taking Map<String,String> (the environment)", e);
+        } catch (InvocationTargetException e) {
+            throw new IllegalStateException("constructing " + className + " failed: " + e.getCause(), e.getCause());
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Starts delivering every function's event sources. */
+    public synchronized LocalLambdaRuntime start() {
+        if (!running.isEmpty()) {
+            return this;
+        }
+        running.add(pollers.submit(() -> { }));
+        for (SamStack stack : stacks) {
+            for (FunctionSpec spec : stack.functions().values()) {
+                startSources(spec, stack);
+            }
+        }
+        return this;
+    }
+
+    private void startSources(FunctionSpec spec, SamStack stack) {
+        for (JsonNode source : spec.sources()) {
+            switch (source.path("type").asText()) {
+                case "sns" -> running.add(pollers.submit(() -> pollSns(spec.logicalId(), queueUrl(stack.physicalId(source.get("queue").asText())),
+                        "arn:local:subscription:" + spec.functionName(), false)));
+                case "sqs" -> running.add(pollers.submit(() -> pollSqs(spec.logicalId(), queueUrl(stack.physicalId(source.get("queue").asText())),
+                        source.path("batchSize").asInt(10), source.path("reportBatchItemFailures").asBoolean())));
+                case "dynamodb" -> running.add(pollers.submit(() -> pollStream(spec.logicalId(),
+                        stack.physicalId(source.get("table").asText()), source.path("batchSize").asInt(100))));
+                case "eventbridge" -> running.add(pollers.submit(() -> pollRule(spec.logicalId(),
+                        queueUrl(stack.physicalId(source.get("queue").asText())),
+                        source.hasNonNull("dlq") ? queueUrl(stack.physicalId(source.get("dlq").asText())) : null,
+                        Math.min(2, source.path("maximumRetryAttempts").asInt(2)))));
+                default -> { } // schedules: invoke directly when a test wants one
+            }
+        }
+    }
+
+    /** Invokes a function directly (RequestResponse); the handler's exception is rethrown. */
+    public String invoke(String logicalId, String json) {
+        Deployed d = functions.get(logicalId);
+        if (d == null) {
+            throw new IllegalArgumentException("no function " + logicalId + "; known: " + functions.keySet());
+        }
+        return call(d, json);
+    }
+
+    /** The function whose physical name or ARN this is, for callers that only know those. */
+    public String logicalIdOf(String nameOrArn) {
+        for (Deployed d : functions.values()) {
+            if (d.spec().functionName().equals(nameOrArn) || d.spec().functionArn().equals(nameOrArn)
+                    || nameOrArn.endsWith(":function:" + d.spec().functionName())) {
+                return d.spec().logicalId();
+            }
+        }
+        throw new IllegalArgumentException("no function named " + nameOrArn);
+    }
+
+    private static String call(Deployed d, String json) {
+        return call(d.handler(), d.spec().functionName(), json);
+    }
+
+    private static String call(RequestStreamHandler handler, String name, String json) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try {
+            handler.handleRequest(new ByteArrayInputStream(json.getBytes(StandardCharsets.UTF_8)), out, new LocalContext(name));
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Subscribes an in-process handler to a topic through a queue of its own, with an optional filter
+     * policy: a plugin defined in test code. With {@code twice}, every message is delivered twice,
+     * concurrently (SNS's at-least-once delivery made certain).
+     */
+    public String subscribe(String topicArn, String filterPolicy, RequestStreamHandler handler, boolean twice) {
+        String name = "sub-" + UUID.randomUUID();
+        String url = sqs.createQueue(b -> b.queueName(name).attributes(Map.of(QueueAttributeName.VISIBILITY_TIMEOUT, "60"))).queueUrl();
+        String arn = queueArn(url);
+        Map<String, String> attributes = new LinkedHashMap<>();
+        if (filterPolicy != null) {
+            attributes.put("FilterPolicy", filterPolicy);
+        }
+        String subscriptionArn = sns.subscribe(b -> b.topicArn(topicArn).protocol("sqs").endpoint(arn).attributes(attributes)).subscriptionArn();
+        String id = "subscriber-" + name;
+        functions.put(id, new Deployed(new FunctionSpec(id, id, "arn:local:" + id, handler.getClass().getName(), Map.of(), List.of()), handler));
+        running.add(pollers.submit(() -> pollSns(id, url, subscriptionArn, twice)));
+        return subscriptionArn;
+    }
+
+    /** Delivers an SQS queue to an in-process handler, as an SQS event source mapping would. */
+    public void subscribeQueue(String queueUrl, RequestStreamHandler handler, int batchSize, boolean reportBatchItemFailures) {
+        String id = "queue-consumer-" + UUID.randomUUID();
+        functions.put(id, new Deployed(new FunctionSpec(id, id, "arn:local:" + id, handler.getClass().getName(), Map.of(), List.of()), handler));
+        running.add(pollers.submit(() -> pollSqs(id, queueUrl, batchSize, reportBatchItemFailures)));
+    }
+
+    public List<FailedDelivery> failedDeliveries() {
+        return List.copyOf(failed);
+    }
+
+    // ------------------------------------------------------------------ pollers
+
+    private void pollSns(String function, String queueUrl, String subscriptionArn, boolean twice) {
+        while (!stopped.get()) {
+            List<Message> messages = receive(queueUrl, 10);
+            for (Message m : messages) {
+                invocations.submit(() -> {
+                    String event = LambdaEvents.sns(parse(m.body()), subscriptionArn).toString();
+                    if (twice) {
+                        Future<?> second = invocations.submit(() -> deliverAsync(function, event));
+                        deliverAsync(function, event);
+                        await(second);
+                    } else {
+                        deliverAsync(function, event);
+                    }
+                    sqs.deleteMessage(b -> b.queueUrl(queueUrl).receiptHandle(m.receiptHandle()));
+                });
+            }
+        }
+    }
+
+    /** Lambda's asynchronous invocation: the first try and two retries, then a recorded failure. */
+    private void deliverAsync(String function, String event) {
+        RuntimeException last = null;
+        for (int attempt = 0; attempt < 3 && !stopped.get(); attempt++) {
+            try {
+                call(functions.get(function), event);
+                return;
+            } catch (RuntimeException e) {
+                last = e;
+                Emulator.sleep(200L * (attempt + 1));
+            }
+        }
+        if (last != null) {
+            fail(function, event, last);
+        }
+    }
+
+    private void pollSqs(String function, String queueUrl, int batchSize, boolean partial) {
+        String arn = queueArn(queueUrl);
+        while (!stopped.get()) {
+            List<Message> messages = receive(queueUrl, Math.min(10, batchSize));
+            if (messages.isEmpty()) {
+                continue;
+            }
+            Set<String> failedIds = new HashSet<>();
+            try {
+                String out = call(functions.get(function), LambdaEvents.sqs(messages, arn).toString());
+                if (partial && out != null && !out.isBlank()) {
+                    parse(out).path("batchItemFailures").forEach(f -> failedIds.add(f.path("itemIdentifier").asText()));
+                }
+            } catch (RuntimeException e) {
+                messages.forEach(m -> failedIds.add(m.messageId()));
+                log(function, "batch failed, " + messages.size() + " message(s) return to the queue: " + e);
+            }
+            for (Message m : messages) {
+                if (failedIds.contains(m.messageId())) {
+                    // Back on the queue soon (the queue's own timeout may be minutes; tests need seconds).
+                    sqs.changeMessageVisibility(b -> b.queueUrl(queueUrl).receiptHandle(m.receiptHandle()).visibilityTimeout(1));
+                } else {
+                    sqs.deleteMessage(b -> b.queueUrl(queueUrl).receiptHandle(m.receiptHandle()));
+                }
+            }
+        }
+    }
+
+    private void pollStream(String function, String table, int batchSize) {
+        String streamArn = dynamo.describeTable(b -> b.tableName(table)).table().latestStreamArn();
+        if (streamArn == null) {
+            throw new IllegalStateException("table " + table + " has no stream");
+        }
+        Map<String, String> iterators = new LinkedHashMap<>();
+        while (!stopped.get()) {
+            for (Shard shard : streams.describeStream(b -> b.streamArn(streamArn)).streamDescription().shards()) {
+                iterators.computeIfAbsent(shard.shardId(), id -> streams.getShardIterator(b -> b.streamArn(streamArn)
+                        .shardId(id).shardIteratorType(ShardIteratorType.TRIM_HORIZON)).shardIterator());
+            }
+            boolean any = false;
+            for (Map.Entry<String, String> it : iterators.entrySet()) {
+                if (it.getValue() == null) {
+                    continue;
+                }
+                GetRecordsResponse r = streams.getRecords(b -> b.shardIterator(it.getValue()).limit(batchSize));
+                if (!r.records().isEmpty()) {
+                    any = true;
+                    String event = LambdaEvents.dynamodb(r.records(), streamArn).toString();
+                    deliverWithRetries(function, event, 10);
+                }
+                it.setValue(r.nextShardIterator());
+            }
+            if (!any) {
+                Emulator.sleep(50);
+            }
+        }
+    }
+
+    /** A stream batch is retried until it succeeds or its attempts run out (then recorded, as an on-failure destination would). */
+    private void deliverWithRetries(String function, String event, int attempts) {
+        for (int attempt = 1; !stopped.get(); attempt++) {
+            try {
+                call(functions.get(function), event);
+                return;
+            } catch (RuntimeException e) {
+                if (attempt >= attempts) {
+                    fail(function, event, e);
+                    return;
+                }
+                log(function, "batch failed (attempt " + attempt + "), retrying: " + e);
+                Emulator.sleep(Math.min(2000, 100L * attempt * attempt));
+            }
+        }
+    }
+
+    private void pollRule(String function, String queueUrl, String dlqUrl, int retries) {
+        while (!stopped.get()) {
+            for (Message m : receive(queueUrl, 10)) {
+                invocations.submit(() -> {
+                    RuntimeException last = null;
+                    for (int attempt = 0; attempt <= retries && !stopped.get(); attempt++) {
+                        try {
+                            call(functions.get(function), m.body());
+                            last = null;
+                            break;
+                        } catch (RuntimeException e) {
+                            last = e;
+                            Emulator.sleep(200L * (attempt + 1));
+                        }
+                    }
+                    if (last != null) {
+                        if (dlqUrl != null) {
+                            String why = String.valueOf(last.getMessage());
+                            sqs.sendMessage(b -> b.queueUrl(dlqUrl).messageBody(m.body()).messageAttributes(Map.of(
+                                    "ERROR_MESSAGE", software.amazon.awssdk.services.sqs.model.MessageAttributeValue.builder()
+                                            .dataType("String").stringValue(why.length() > 256 ? why.substring(0, 256) : why).build())));
+                            log(function, "event dead-lettered after " + (retries + 1) + " attempts: " + last);
+                        } else {
+                            fail(function, m.body(), last);
+                        }
+                    }
+                    sqs.deleteMessage(b -> b.queueUrl(queueUrl).receiptHandle(m.receiptHandle()));
+                });
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private List<Message> receive(String queueUrl, int max) {
+        try {
+            return sqs.receiveMessage(b -> b.queueUrl(queueUrl).maxNumberOfMessages(max).waitTimeSeconds(1)
+                    .messageSystemAttributeNames(MessageSystemAttributeName.ALL).messageAttributeNames("All")).messages();
+        } catch (RuntimeException e) {
+            if (stopped.get()) {
+                return List.of();
+            }
+            Emulator.sleep(200);
+            return List.of();
+        }
+    }
+
+    private String queueUrl(String physicalId) {
+        if (physicalId.startsWith("http")) {
+            return physicalId;
+        }
+        String name = physicalId.contains(":") ? physicalId.substring(physicalId.lastIndexOf(':') + 1) : physicalId;
+        return sqs.getQueueUrl(b -> b.queueName(name)).queueUrl();
+    }
+
+    private final Map<String, String> arns = new ConcurrentHashMap<>();
+
+    private String queueArn(String url) {
+        return arns.computeIfAbsent(url, u -> sqs.getQueueAttributes(b -> b.queueUrl(u).attributeNames(QueueAttributeName.QUEUE_ARN))
+                .attributes().get(QueueAttributeName.QUEUE_ARN));
+    }
+
+    private void fail(String function, String event, RuntimeException e) {
+        failed.add(new FailedDelivery(function, event, String.valueOf(e)));
+        log(function, "DELIVERY FAILED for good: " + e);
+    }
+
+    private static void log(String function, String message) {
+        System.out.println("[local-lambda " + function + "] " + message);
+    }
+
+    private static JsonNode parse(String json) {
+        try {
+            return SamStack.JSON.readTree(json);
+        } catch (Exception e) {
+            ObjectNode o = SamStack.JSON.createObjectNode();
+            o.put("Message", json);
+            return o;
+        }
+    }
+
+    private static void await(Future<?> f) {
+        try {
+            f.get();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String name) {
+        return r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    @Override
+    public void close() {
+        stopped.set(true);
+        pollers.shutdownNow();
+        invocations.shutdownNow();
+    }
+
+    /** All functions of the runtime by logical id (for tools that list them). */
+    public Set<String> functionIds() {
+        return functions.keySet();
+    }
+
+    List<String> ids() {
+        return new ArrayList<>(functions.keySet());
+    }
+}

@@ -1,0 +1,189 @@
+"""Turns a SAM template into a CloudFormation template an emulator (moto) can create, rewired so
+that Lambda handlers run in-process: prints {"template": ..., "functions": {...}} as JSON.
+
+Steps: expand Fn::ForEach (AWS::LanguageExtensions), point code at a dummy S3 zip, translate with
+the SAM translator, then replace Lambda event sources with things a test process can read:
+SNS and EventBridge targets become SQS delivery queues; SQS and DynamoDB stream sources are polled
+directly. Usage: sam_local.py TEMPLATE PARAMS_JSON CODE_BUCKET CODE_KEY
+"""
+import copy
+import json
+import os
+import sys
+
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+
+from samtranslator.translator.transform import transform  # noqa: E402
+from samtranslator.yaml_helper import yaml_parse  # noqa: E402
+
+
+class PolicyLoader:
+    """Managed policy names -> ARNs without calling IAM."""
+
+    def load(self):
+        return {}
+
+
+def substitute(node, ident, value):
+    if isinstance(node, dict):
+        if set(node.keys()) == {"Ref"} and node["Ref"] == ident:
+            return value
+        out = {}
+        for k, v in node.items():
+            nk = k.replace("${" + ident + "}", value).replace("&{" + ident + "}", value)
+            out[nk] = substitute(v, ident, value)
+        if set(out.keys()) == {"Fn::Sub"} and isinstance(out["Fn::Sub"], str):
+            out["Fn::Sub"] = out["Fn::Sub"].replace("${" + ident + "}", value)
+        return out
+    if isinstance(node, list):
+        return [substitute(v, ident, value) for v in node]
+    if isinstance(node, str):
+        return node.replace("${" + ident + "}", value).replace("&{" + ident + "}", value)
+    return node
+
+
+def collection(spec, params, declared):
+    if isinstance(spec, list):
+        return spec
+    if isinstance(spec, dict) and "Ref" in spec:
+        name = spec["Ref"]
+        raw = params.get(name, declared.get(name, {}).get("Default"))
+        if raw is None:
+            raise SystemExit("Fn::ForEach over parameter %s, which has no value" % name)
+        return raw if isinstance(raw, list) else [s.strip() for s in str(raw).split(",") if s.strip()]
+    raise SystemExit("unsupported Fn::ForEach collection: %r" % (spec,))
+
+
+def expand_foreach(section, params, declared):
+    out = {}
+    for key, value in section.items():
+        if key.startswith("Fn::ForEach::"):
+            ident, coll, fragment = value
+            for item in collection(coll, params, declared):
+                expanded = expand_foreach(substitute(copy.deepcopy(fragment), ident, item), params, declared)
+                out.update(expanded)
+        else:
+            out[key] = value
+    return out
+
+
+def simplify_refs(node):
+    """After expansion, {"Ref": {"Fn::Sub": "X"}} with a plain string becomes {"Ref": "X"}."""
+    if isinstance(node, dict):
+        node = {k: simplify_refs(v) for k, v in node.items()}
+        ref = node.get("Ref")
+        if len(node) == 1 and isinstance(ref, dict) and isinstance(ref.get("Fn::Sub"), str) and "${" not in ref["Fn::Sub"]:
+            return {"Ref": ref["Fn::Sub"]}
+        return node
+    if isinstance(node, list):
+        return [simplify_refs(v) for v in node]
+    return node
+
+
+def logical_of(expr):
+    """Logical id behind {"Ref": X} or {"Fn::GetAtt": [X, ...]} / "X.Attr"."""
+    if isinstance(expr, dict):
+        if "Ref" in expr:
+            return expr["Ref"]
+        att = expr.get("Fn::GetAtt")
+        if isinstance(att, list):
+            return att[0]
+        if isinstance(att, str):
+            return att.split(".")[0]
+    return None
+
+
+def bus_refs_to_names(node, buses):
+    """moto returns an object for Ref of an EventBus; GetAtt Name is the same value on AWS."""
+    if isinstance(node, dict):
+        if set(node.keys()) == {"Ref"} and node["Ref"] in buses:
+            return {"Fn::GetAtt": [node["Ref"], "Name"]}
+        return {k: bus_refs_to_names(v, buses) for k, v in node.items()}
+    if isinstance(node, list):
+        return [bus_refs_to_names(v, buses) for v in node]
+    return node
+
+
+def main():
+    template_path, params_json, bucket, key = sys.argv[1:5]
+    params = json.loads(params_json)
+    with open(template_path) as f:
+        sam = yaml_parse(f.read())
+    declared = sam.get("Parameters", {})
+    for section in ("Resources", "Outputs", "Conditions"):
+        if section in sam:
+            sam[section] = simplify_refs(expand_foreach(sam[section], params, declared))
+    transforms = sam.get("Transform")
+    if isinstance(transforms, list):
+        sam["Transform"] = [t for t in transforms if t != "AWS::LanguageExtensions"]
+        if len(sam["Transform"]) == 1:
+            sam["Transform"] = sam["Transform"][0]
+
+    functions = {}
+    for lid, res in sam["Resources"].items():
+        props = res.get("Properties", {})
+        if res.get("Type") == "AWS::Serverless::Function":
+            props["CodeUri"] = "s3://%s/%s" % (bucket, key)
+            functions[lid] = {"handler": props.get("Handler") or sam.get("Globals", {}).get("Function", {}).get("Handler"),
+                              "events": copy.deepcopy(props.get("Events", {}))}
+        elif res.get("Type") == "AWS::Serverless::LayerVersion":
+            props["ContentUri"] = "s3://%s/%s" % (bucket, key)
+
+    cfn = transform(sam, params, PolicyLoader())
+    resources = cfn["Resources"]
+    buses = {lid for lid, r in resources.items() if r["Type"] == "AWS::Events::EventBus"}
+    cfn = bus_refs_to_names(cfn, buses)
+    resources = cfn["Resources"]
+
+    for lid, r in list(resources.items()):
+        t = r["Type"]
+        if t in ("AWS::Lambda::EventSourceMapping", "AWS::Lambda::Permission"):
+            del resources[lid]
+        elif t == "AWS::SNS::Subscription" and r["Properties"].get("Protocol") == "lambda":
+            del resources[lid]
+
+    manifest = {}
+    for fid, spec in functions.items():
+        sources = []
+        for ev_name, ev in spec["events"].items():
+            etype, p = ev.get("Type"), ev.get("Properties", {})
+            if etype == "SNS":
+                queue = fid + ev_name + "Delivery"
+                resources[queue] = {"Type": "AWS::SQS::Queue", "Properties": {"VisibilityTimeout": 60}}
+                sub = {"Protocol": "sqs", "TopicArn": bus_refs_to_names(p["Topic"], buses),
+                       "Endpoint": {"Fn::GetAtt": [queue, "Arn"]}}
+                if "FilterPolicy" in p:
+                    sub["FilterPolicy"] = p["FilterPolicy"]
+                if "FilterPolicyScope" in p:
+                    sub["FilterPolicyScope"] = p["FilterPolicyScope"]
+                resources[queue + "Subscription"] = {"Type": "AWS::SNS::Subscription", "Properties": sub}
+                sources.append({"type": "sns", "queue": queue})
+            elif etype == "SQS":
+                sources.append({"type": "sqs", "queue": logical_of(p["Queue"]),
+                                "batchSize": p.get("BatchSize", 10),
+                                "reportBatchItemFailures": "ReportBatchItemFailures" in p.get("FunctionResponseTypes", [])})
+            elif etype in ("DynamoDB", "Kinesis"):
+                sources.append({"type": "dynamodb", "table": logical_of(p["Stream"]), "batchSize": p.get("BatchSize", 100)})
+            elif etype in ("EventBridgeRule", "CloudWatchEvent", "Schedule", "ScheduleV2"):
+                rule = resources.get(fid + ev_name)
+                queue = fid + ev_name + "Delivery"
+                resources[queue] = {"Type": "AWS::SQS::Queue", "Properties": {"VisibilityTimeout": 60}}
+                entry = {"type": "schedule" if etype.startswith("Schedule") else "eventbridge", "queue": queue, "rule": fid + ev_name}
+                if rule is not None:
+                    for target in rule["Properties"].get("Targets", []):
+                        if logical_of(target.get("Arn")) == fid:
+                            target["Arn"] = {"Fn::GetAtt": [queue, "Arn"]}
+                            dlq = target.get("DeadLetterConfig", {}).get("Arn")
+                            if dlq is not None:
+                                entry["dlq"] = logical_of(dlq)
+                            entry["maximumRetryAttempts"] = target.get("RetryPolicy", {}).get("MaximumRetryAttempts", 185)
+                sources.append(entry)
+        manifest[fid] = {"handler": spec["handler"], "sources": sources}
+
+    json.dump({"template": cfn, "functions": manifest}, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
