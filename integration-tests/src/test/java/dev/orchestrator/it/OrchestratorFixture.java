@@ -127,6 +127,31 @@ final class OrchestratorFixture implements AutoCloseable {
         return Json.parse(runtime.invoke("StartWorkflowFunction", json));
     }
 
+    /** Puts an event on the stack's bus, as a producer would; PutEvents must accept it. */
+    void putEvent(String source, String detailType, String detail) {
+        var r = emulator.client(EventBridgeClient.builder()).putEvents(b -> b.entries(e -> e
+                .eventBusName(stack.export(stack.name() + "-event-bus")).source(source).detailType(detailType).detail(detail)));
+        if (r.failedEntryCount() != null && r.failedEntryCount() > 0) {
+            throw new AssertionError("PutEvents refused the event: " + r.entries());
+        }
+    }
+
+    /** Bodies of the messages waiting in a queue of the stack (by logical id), read and deleted. */
+    List<JsonNode> drain(String queueLogicalId, Duration timeout) {
+        String url = stack.physicalId(queueLogicalId);
+        String queueUrl = url.startsWith("http") ? url
+                : sqs.getQueueUrl(b -> b.queueName(url.substring(url.lastIndexOf(':') + 1))).queueUrl();
+        List<JsonNode> out = new java.util.ArrayList<>();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (out.isEmpty() && System.nanoTime() < deadline) {
+            sqs.receiveMessage(b -> b.queueUrl(queueUrl).waitTimeSeconds(1).maxNumberOfMessages(10)).messages().forEach(m -> {
+                out.add(Json.parse(m.body()));
+                sqs.deleteMessage(b -> b.queueUrl(queueUrl).receiptHandle(m.receiptHandle()));
+            });
+        }
+        return out;
+    }
+
     Optional<WorkflowRun> run(String uid, String workflow) {
         return store.get(uid, workflow);
     }

@@ -201,6 +201,21 @@ class WorkflowRunTest {
     }
 
     @Test
+    void aStartWorkflowEventOnTheBusStartsARunAndAMalformedOneLandsInTheDeadLetterQueue() {
+        stack.putEvent("my.app", "Start Workflow", startJson("order-6", "via-bus", List.of("Meta"), 1, "{\"via\":\"bus\"}"));
+        WorkflowRun run = stack.awaitEnd("order-6", "via-bus", Duration.ofSeconds(30));
+        assertThat(run.status()).isEqualTo(State.COMPLETE);
+        assertThat(run.metadata().get("via").asText()).isEqualTo("bus");
+
+        int runsBefore = stack.countRuns();
+        stack.putEvent("my.app", "Start Workflow", "{\"workflow\":\"no-uid\",\"activities\":[\"Meta\"]}");
+        List<JsonNode> dead = stack.drain("StartDeadLetterQueue", Duration.ofSeconds(30));
+        assertThat(dead).hasSize(1);
+        assertThat(dead.get(0).path("detail").path("workflow").asText()).isEqualTo("no-uid");
+        assertThat(stack.countRuns()).isEqualTo(runsBefore);
+    }
+
+    @Test
     void badStartsAreRefusedWithClearErrorsAndWriteNothing() {
         int runsBefore = stack.countRuns();
         assertThatThrownBy(() -> stack.start("{\"workflow\":\"w\",\"activities\":[\"Ingest\"]}"))
