@@ -1,0 +1,134 @@
+package dev.orchestrator.local;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.orchestrator.core.Json;
+import dev.orchestrator.core.StatusStore;
+import dev.orchestrator.core.WorkflowRun;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.eventbridge.EventBridgeClient;
+import software.amazon.awssdk.services.eventbridge.model.PutEventsResponse;
+
+/**
+ * The whole orchestrator on this machine, no AWS account: deploys the real template.yaml and the
+ * example plugin stacks to a local emulator, runs every handler in-process, sends an event and
+ * follows the run stage by stage.
+ * <pre>
+ *   demo            deploy, start the demo run, show its progress and final tree (exit 1 if it fails)
+ *   up              deploy and keep running; type "send FILE" or "tree UID WORKFLOW" or "quit"
+ * </pre>
+ */
+public final class LocalRunner {
+
+    static final List<String> DEMO_ACTIVITIES = List.of("Step1", "Step2", "Step3");
+
+    private LocalRunner() {
+    }
+
+    public static void main(String[] args) throws IOException {
+        String command = args.length == 0 ? "demo" : args[0];
+        Path root = Path.of(System.getProperty("orchestrator.root", ".")).toAbsolutePath().normalize();
+        Progress progress = new Progress(System.out);
+        int code;
+        switch (command) {
+            case "demo" -> code = demo(root, progress);
+            case "up" -> code = up(root, progress);
+            default -> {
+                System.err.println("usage: scripts/local [demo|up]");
+                code = 64;
+            }
+        }
+        System.exit(code);
+    }
+
+    static int demo(Path root, Progress progress) {
+        try (LocalStack stack = LocalStack.deploy(root, DEMO_ACTIVITIES, progress)) {
+            JsonNode event = Json.parse(read(root.resolve("events/start-workflow-eventbridge.json")));
+            ObjectNode detail = (ObjectNode) event.get("detail");
+            detail.put("uid", "demo-" + System.currentTimeMillis());
+            detail.set("activities", Json.MAPPER.valueToTree(DEMO_ACTIVITIES));
+            detail.put("pluginRegisterTimeout", 2);
+            send(stack, event, progress);
+            StatusStore store = new StatusStore(stack.emulator.client(DynamoDbClient.builder()), stack.export("status-name"));
+            Optional<WorkflowRun> run = new RunWatcher(store, progress)
+                    .follow(detail.get("uid").asText(), detail.get("workflow").asText(), Duration.ofSeconds(110));
+            return finish(run, stack, progress);
+        }
+    }
+
+    static int finish(Optional<WorkflowRun> run, LocalStack stack, Progress progress) {
+        progress.raw("");
+        if (run.isEmpty()) {
+            progress.raw("The run never appeared. Failed deliveries: " + stack.runtime.failedDeliveries());
+            return 1;
+        }
+        progress.raw(StatusTree.render(run.get()));
+        progress.raw("");
+        if (!run.get().status().isTerminal()) {
+            progress.raw("Timed out before the run ended.");
+            return 2;
+        }
+        boolean ok = run.get().status().isDoneOk();
+        progress.raw((ok ? "Run ended well" : "Run FAILED") + " in " + progress.elapsedMillis() / 1000.0 + " s.");
+        return ok ? 0 : 1;
+    }
+
+    static int up(Path root, Progress progress) throws IOException {
+        try (LocalStack stack = LocalStack.deploy(root, DEMO_ACTIVITIES, progress)) {
+            progress.raw("Stack '" + LocalStack.STACK + "' is up at " + stack.emulator.endpoint()
+                    + ". Commands: send FILE | tree UID WORKFLOW | quit");
+            StatusStore store = new StatusStore(stack.emulator.client(DynamoDbClient.builder()), stack.export("status-name"));
+            BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+            for (String line = in.readLine(); line != null; line = in.readLine()) {
+                String[] words = line.trim().split("\\s+");
+                try {
+                    switch (words[0]) {
+                        case "send" -> send(stack, Json.parse(read(root.resolve(words[1]))), progress);
+                        case "tree" -> progress.raw(store.get(words[1], words[2]).map(StatusTree::render).orElse("no such run"));
+                        case "quit", "exit" -> {
+                            return 0;
+                        }
+                        case "" -> { }
+                        default -> progress.raw("unknown command " + Arrays.toString(words));
+                    }
+                } catch (RuntimeException e) {
+                    progress.raw("error: " + e.getMessage());
+                }
+            }
+            return 0;
+        }
+    }
+
+    /** An EventBridge-shaped file goes on the bus; any other JSON is taken as a Start Workflow detail. */
+    static void send(LocalStack stack, JsonNode event, Progress progress) {
+        boolean envelope = event.has("detail-type") && event.has("detail");
+        String source = envelope ? event.path("source").asText("local.runner") : "local.runner";
+        String type = envelope ? event.get("detail-type").asText() : "Start Workflow";
+        JsonNode detail = envelope ? event.get("detail") : event;
+        PutEventsResponse r = stack.emulator.client(EventBridgeClient.builder()).putEvents(b -> b.entries(e -> e
+                .eventBusName(stack.export("event-bus")).source(source).detailType(type).detail(Json.write(detail))));
+        if (r.failedEntryCount() != null && r.failedEntryCount() > 0) {
+            throw new IllegalStateException("PutEvents refused the event: " + r.entries());
+        }
+        progress.step("sent '" + type + "' from " + source + " to bus " + stack.export("event-bus"));
+    }
+
+    static String read(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+}
