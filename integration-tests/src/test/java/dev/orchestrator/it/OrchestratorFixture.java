@@ -136,6 +136,61 @@ final class OrchestratorFixture implements AutoCloseable {
         }
     }
 
+    /** Puts an event on a named bus ("default" is the account's bus, where AWS services report). */
+    void putEventOn(String bus, String source, String detailType, String detail) {
+        var r = emulator.client(EventBridgeClient.builder()).putEvents(b -> b.entries(e -> e
+                .eventBusName(bus).source(source).detailType(detailType).detail(detail)));
+        if (r.failedEntryCount() != null && r.failedEntryCount() > 0) {
+            throw new AssertionError("PutEvents refused the event: " + r.entries());
+        }
+    }
+
+    /** Events on the stack's bus matching a pattern, collected through a rule -> SQS queue of the test's own. */
+    final class Tap {
+        private final String url;
+        private final List<JsonNode> seen = new CopyOnWriteArrayList<>();
+
+        private Tap(String name, String pattern) {
+            url = sqs.createQueue(b -> b.queueName(stack.name() + "-" + name)).queueUrl();
+            String arn = sqs.getQueueAttributes(b -> b.queueUrl(url).attributeNames(QueueAttributeName.QUEUE_ARN))
+                    .attributes().get(QueueAttributeName.QUEUE_ARN);
+            EventBridgeClient events = emulator.client(EventBridgeClient.builder());
+            String bus = stack.export(stack.name() + "-event-bus");
+            events.putRule(b -> b.name("tap-" + name).eventBusName(bus).eventPattern(pattern));
+            events.putTargets(b -> b.rule("tap-" + name).eventBusName(bus).targets(t -> t.id("queue").arn(arn)));
+        }
+
+        JsonNode await(java.util.function.Predicate<JsonNode> match, Duration timeout) {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (System.nanoTime() < deadline) {
+                for (JsonNode e : seen) {
+                    if (match.test(e)) {
+                        return e;
+                    }
+                }
+                poll();
+            }
+            throw new AssertionError("no matching event within " + timeout + "; seen: " + seen
+                    + "; failed deliveries: " + runtime.failedDeliveries());
+        }
+
+        List<JsonNode> seen() {
+            poll();
+            return List.copyOf(seen);
+        }
+
+        private void poll() {
+            sqs.receiveMessage(b -> b.queueUrl(url).waitTimeSeconds(1).maxNumberOfMessages(10)).messages().forEach(m -> {
+                seen.add(Json.parse(m.body()));
+                sqs.deleteMessage(b -> b.queueUrl(url).receiptHandle(m.receiptHandle()));
+            });
+        }
+    }
+
+    Tap tap(String name, String pattern) {
+        return new Tap(name, pattern);
+    }
+
     /** Bodies of the messages waiting in a queue of the stack (by logical id), read and deleted. */
     List<JsonNode> drain(String queueLogicalId, Duration timeout) {
         String url = stack.physicalId(queueLogicalId);

@@ -27,6 +27,19 @@ public final class EnvNames {
     /** Comma-separated activities this stack deployed topics for; starts naming others are refused. */
     public static final String ACTIVITIES = "ACTIVITIES";
 
+    /** Tier table (hash key tier): build job names and environment per plan tier. */
+    public static final String TIER_TABLE = "TIER_TABLE";
+    /** Tenant jobs table: builds and deployments per tenant, and each tenant's state. */
+    public static final String TENANT_JOBS_TABLE = "TENANT_JOBS_TABLE";
+    /** Processed events table: every tenant event handled once. */
+    public static final String PROCESSED_EVENTS_TABLE = "PROCESSED_EVENTS_TABLE";
+    /** Comma-separated event sources accepted for tenant lifecycle events. */
+    public static final String TENANT_EVENT_SOURCES = "TENANT_EVENT_SOURCES";
+    /** Workflow a tenant deployment runs when its tier names none. */
+    public static final String TENANT_WORKFLOW = "TENANT_WORKFLOW";
+    /** Comma-separated activities of the tenant workflow when its tier names none. */
+    public static final String TENANT_ACTIVITIES = "TENANT_ACTIVITIES";
+
     /** Set by Lambda itself; read to build clients. Not set in the template. */
     public static final String AWS_REGION = "AWS_REGION";
     /** Honoured for local runs and tests (emulator endpoint). */

@@ -56,6 +56,8 @@ public final class SamStack {
         uploadPlaceholderCode(emulator);
         CloudFormationClient cfn = emulator.client(CloudFormationClient.builder());
         List<Parameter> params = new ArrayList<>();
+        translated.path("parameters").fields().forEachRemaining(e ->
+                params.add(Parameter.builder().parameterKey(e.getKey()).parameterValue(e.getValue().asText()).build()));
         parameters.forEach((k, v) -> params.add(Parameter.builder().parameterKey(k).parameterValue(v).build()));
         cfn.createStack(b -> b.stackName(stackName)
                 .templateBody(translated.get("template").toString())

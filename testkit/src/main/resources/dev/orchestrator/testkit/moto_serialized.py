@@ -1,13 +1,20 @@
-"""moto_server, with DynamoDB requests handled one at a time.
+"""moto_server, with two fidelity fixes: DynamoDB requests are handled one at a time, and CodeBuild
+timestamps go out as epoch seconds.
 
 DynamoDB applies each conditional write atomically per item; moto keeps no lock, and its threaded
 server lets two conditional updates of one item both pass their condition. Serializing DynamoDB
 requests restores the guarantee the orchestrator is built on (claims, version checks), while SQS
-long polls and everything else stay concurrent. Usage: moto_serialized.py HOST PORT
+long polls and everything else stay concurrent.
+
+moto's CodeBuild answers with ISO-8601 timestamp strings where AWS's JSON protocol sends epoch
+seconds; the AWS SDK for Java refuses to read those responses, so they are rewritten on the way out.
+Usage: moto_serialized.py HOST PORT
 """
+import json
 import os
 import sys
 import threading
+from datetime import datetime
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import run_simple
@@ -18,10 +25,49 @@ inner = DomainDispatcherApplication(create_backend_app)
 dynamo_lock = threading.Lock()
 
 
+TIMESTAMP_KEYS = {"startTime", "endTime", "created", "lastModified", "lastModifiedDate", "expirationDate"}
+
+
+def epochs(node):
+    if isinstance(node, dict):
+        out = {}
+        for k, v in node.items():
+            if k in TIMESTAMP_KEYS and isinstance(v, str):
+                try:
+                    v = datetime.fromisoformat(v.replace("Z", "+00:00")).timestamp()
+                except ValueError:
+                    pass
+            out[k] = epochs(v)
+        return out
+    if isinstance(node, list):
+        return [epochs(v) for v in node]
+    return node
+
+
+def codebuild(environ, start_response):
+    captured = {}
+
+    def capture(status, headers, exc_info=None):
+        captured["status"], captured["headers"] = status, headers
+
+    body = b"".join(inner(environ, capture))
+    try:
+        body = json.dumps(epochs(json.loads(body))).encode()
+    except ValueError:
+        pass
+    headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
+    headers.append(("Content-Length", str(len(body))))
+    start_response(captured["status"], headers)
+    return [body]
+
+
 def app(environ, start_response):
-    if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    if target.startswith("DynamoDB_"):
         with dynamo_lock:
             return list(inner(environ, start_response))
+    if target.startswith("CodeBuild_"):
+        return codebuild(environ, start_response)
     return inner(environ, start_response)
 
 

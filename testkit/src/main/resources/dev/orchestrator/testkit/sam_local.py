@@ -182,7 +182,11 @@ def main():
                 sources.append(entry)
         manifest[fid] = {"handler": spec["handler"], "sources": sources}
 
-    json.dump({"template": cfn, "functions": manifest}, sys.stdout)
+    # moto resolves Ref of a CommaDelimitedList left at its default to a string (Fn::Join then splits
+    # it into characters); passing such defaults explicitly gives the list AWS would.
+    list_defaults = {name: str(p["Default"]) for name, p in declared.items()
+                     if p.get("Type") == "CommaDelimitedList" and "Default" in p and name not in params}
+    json.dump({"template": cfn, "functions": manifest, "parameters": list_defaults}, sys.stdout)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,61 @@
+package dev.orchestrator.tenant;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Reads a CodeBuild "Build State Change" detail: which build, did it end, and why it failed. Pure. */
+public record BuildOutcome(String buildId, String projectName, String status, String cause) {
+
+    public static BuildOutcome parse(JsonNode detail) {
+        String buildId = buildId(detail.path("build-id").asText(null));
+        String status = detail.path("build-status").asText(null);
+        if (buildId == null || status == null) {
+            throw new InvalidTenantEventException("CodeBuild state change lacks detail.build-id or detail.build-status");
+        }
+        List<String> reasons = new ArrayList<>();
+        for (JsonNode phase : detail.path("additional-information").path("phases")) {
+            String ps = phase.path("phase-status").asText("");
+            if (!ps.isEmpty() && !ps.equals("SUCCEEDED")) {
+                StringBuilder r = new StringBuilder(phase.path("phase-type").asText("?")).append(" ").append(ps);
+                List<String> ctx = new ArrayList<>();
+                phase.path("phase-context").forEach(c -> {
+                    if (!c.asText().isBlank() && !c.asText().equals(": ")) {
+                        ctx.add(c.asText());
+                    }
+                });
+                if (!ctx.isEmpty()) {
+                    r.append(": ").append(String.join("; ", ctx));
+                }
+                reasons.add(r.toString());
+            }
+        }
+        String cause = reasons.isEmpty() ? (ended(status) && !succeeded(status) ? "build " + status : null) : String.join(" | ", reasons);
+        return new BuildOutcome(buildId, detail.path("project-name").asText(null), status, cause);
+    }
+
+    /** Events carry the build ARN ({@code arn:...:build/project:uuid}); StartBuild returns {@code project:uuid}. */
+    static String buildId(String idOrArn) {
+        if (idOrArn == null) {
+            return null;
+        }
+        int i = idOrArn.indexOf(":build/");
+        return i >= 0 ? idOrArn.substring(i + ":build/".length()) : idOrArn;
+    }
+
+    public boolean ended() {
+        return ended(status);
+    }
+
+    public boolean succeeded() {
+        return succeeded(status);
+    }
+
+    static boolean ended(String s) {
+        return !s.equals("IN_PROGRESS") && !s.equals("QUEUED");
+    }
+
+    static boolean succeeded(String s) {
+        return s.equals("SUCCEEDED");
+    }
+}
