@@ -55,6 +55,26 @@ class TemplateContractTest {
 
     @Test
     @SuppressWarnings("unchecked")
+    void everyExamplePluginHandlerIsAClassOfItsModule() throws IOException {
+        List<Path> templates;
+        try (Stream<Path> s = Files.list(ROOT.resolve("plugins-examples"))) {
+            templates = s.map(p -> p.resolve("template.yaml")).filter(Files::isRegularFile).toList();
+        }
+        assertThat(templates).hasSizeGreaterThanOrEqualTo(3);
+        for (Path t : templates) {
+            Map<String, Object> resources = (Map<String, Object>) CfnYaml.load(t).get("Resources");
+            assertThat(resources).as(t.toString()).isNotEmpty();
+            resources.forEach((id, r) -> {
+                Map<String, Object> props = (Map<String, Object>) ((Map<String, Object>) r).get("Properties");
+                String handler = ((String) props.get("Handler")).split("::")[0];
+                assertThat(t.getParent().resolve("src/main/java").resolve(handler.replace('.', '/') + ".java"))
+                        .as("handler of %s in %s", id, t).exists();
+            });
+        }
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
     void environmentVariablesSetAreExactlyThoseTheCodeReads() {
         Set<String> known = envNameValues();
         functions().forEach((id, props) -> {

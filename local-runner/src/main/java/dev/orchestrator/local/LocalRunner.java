@@ -24,13 +24,14 @@ import software.amazon.awssdk.services.eventbridge.model.PutEventsResponse;
  * example plugin stacks to a local emulator, runs every handler in-process, sends an event and
  * follows the run stage by stage.
  * <pre>
- *   demo            deploy, start the demo run, show its progress and final tree (exit 1 if it fails)
+ *   demo            deploy, provision a premium tenant, follow its onboarding workflow to the final tree
+ *                   (exit 0 only when the tenant is deployed)
  *   up              deploy and keep running; type "send FILE" or "tree UID WORKFLOW" or "quit"
  * </pre>
  */
 public final class LocalRunner {
 
-    static final List<String> DEMO_ACTIVITIES = List.of("Step1", "Step2", "Step3");
+    static final List<String> DEMO_ACTIVITIES = List.of("Setup", "Configure", "Handover");
 
     private LocalRunner() {
     }
@@ -53,16 +54,7 @@ public final class LocalRunner {
 
     static int demo(Path root, Progress progress) {
         try (LocalStack stack = LocalStack.deploy(root, DEMO_ACTIVITIES, progress)) {
-            JsonNode event = Json.parse(read(root.resolve("events/start-workflow-eventbridge.json")));
-            ObjectNode detail = (ObjectNode) event.get("detail");
-            detail.put("uid", "demo-" + System.currentTimeMillis());
-            detail.set("activities", Json.MAPPER.valueToTree(DEMO_ACTIVITIES));
-            detail.put("pluginRegisterTimeout", 2);
-            send(stack, event, progress);
-            StatusStore store = new StatusStore(stack.emulator.client(DynamoDbClient.builder()), stack.export("status-name"));
-            Optional<WorkflowRun> run = new RunWatcher(store, progress)
-                    .follow(detail.get("uid").asText(), detail.get("workflow").asText(), Duration.ofSeconds(110));
-            return finish(run, stack, progress);
+            return new TenantDemo(stack, progress).run(root);
         }
     }
 

@@ -1,6 +1,13 @@
 package dev.orchestrator.local;
 
+import dev.orchestrator.core.Json;
+import dev.orchestrator.core.PluginRegistration;
+import dev.orchestrator.core.PluginRegistry;
+import dev.orchestrator.core.Stage;
+import dev.orchestrator.plugin.PluginInfo;
 import dev.orchestrator.testkit.Emulator;
+import dev.orchestrator.testkit.FunctionSpec;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import dev.orchestrator.testkit.LocalLambdaRuntime;
 import dev.orchestrator.testkit.SamStack;
 import java.io.IOException;
@@ -53,6 +60,7 @@ final class LocalStack implements AutoCloseable {
                 progress.step("deployed plugin stack " + name + " (" + String.join(", ", p.functions().keySet()) + ")");
             }
             runtime.start();
+            stack.registerPlugins(progress);
             return stack;
         } catch (RuntimeException e) {
             emulator.close();
@@ -70,6 +78,32 @@ final class LocalStack implements AutoCloseable {
             return s.map(p -> p.resolve("template.yaml")).filter(Files::isRegularFile).sorted().toList();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Registers each plugin function as the registry would: finds its subscription on an orchestrator
+     * topic, asks the plugin for its info with an {@code initialize} invoke, stores the registration.
+     */
+    void registerPlugins(Progress progress) {
+        PluginRegistry registry = new PluginRegistry(emulator.client(DynamoDbClient.builder()), export("plugin-name"));
+        for (SamStack p : plugins) {
+            for (FunctionSpec f : p.functions().values()) {
+                for (var source : f.sources()) {
+                    if (!source.path("type").asText().equals("sns")) {
+                        continue;
+                    }
+                    String topicArn = source.get("topicArn").asText();
+                    String topic = topicArn.substring(topicArn.lastIndexOf(':') + 1);
+                    String[] parts = topic.substring(STACK.length() + 1, topic.length() - "-processing".length()).split("-");
+                    String activity = parts[0];
+                    Stage stage = Stage.fromWire(parts[1]);
+                    PluginInfo info = PluginInfo.fromJson(Json.parse(runtime.invoke(f.logicalId(), "{\"action\":\"initialize\"}")));
+                    registry.register(PluginRegistration.of(activity, stage, source.get("subscriptionArn").asText(), f.functionName(), info));
+                    progress.step("registered plugin " + info.pluginName() + " on " + activity + "/" + stage.wireName()
+                            + (info.isMandatory(activity) ? " (mandatory)" : " (optional)"));
+                }
+            }
         }
     }
 

@@ -127,7 +127,7 @@ public final class LocalLambdaRuntime implements AutoCloseable {
         for (JsonNode source : spec.sources()) {
             switch (source.path("type").asText()) {
                 case "sns" -> running.add(pollers.submit(() -> pollSns(spec.logicalId(), queueUrl(stack.physicalId(source.get("queue").asText())),
-                        "arn:local:subscription:" + spec.functionName(), false)));
+                        source.path("subscriptionArn").asText("arn:local:subscription:" + spec.functionName()), false)));
                 case "sqs" -> running.add(pollers.submit(() -> pollSqs(spec.logicalId(), queueUrl(stack.physicalId(source.get("queue").asText())),
                         source.path("batchSize").asInt(10), source.path("reportBatchItemFailures").asBoolean())));
                 case "dynamodb" -> running.add(pollers.submit(() -> pollStream(spec.logicalId(),

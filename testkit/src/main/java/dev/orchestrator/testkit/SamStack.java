@@ -89,11 +89,37 @@ public final class SamStack {
                 env.putAll(conf.environment().variables());
             }
             List<JsonNode> sources = new ArrayList<>();
-            e.getValue().path("sources").forEach(sources::add);
+            e.getValue().path("sources").forEach(src -> sources.add(src.path("type").asText().equals("sns")
+                    ? subscribe(emulator, (com.fasterxml.jackson.databind.node.ObjectNode) src.deepCopy(), outputs, physical) : src));
             functions.put(e.getKey(), new FunctionSpec(e.getKey(), conf.functionName(), conf.functionArn(),
                     e.getValue().path("handler").asText(conf.handler()), env, sources));
         });
         return new SamStack(stackName, outputs, exports, physical, functions);
+    }
+
+    /** Subscribes an SNS source's delivery queue to its topic, as CloudFormation would have; returns the source with both ARNs. */
+    private static JsonNode subscribe(Emulator emulator, com.fasterxml.jackson.databind.node.ObjectNode source,
+                                      Map<String, String> outputs, Map<String, String> physical) {
+        var sqs = emulator.client(software.amazon.awssdk.services.sqs.SqsClient.builder());
+        var sns = emulator.client(software.amazon.awssdk.services.sns.SnsClient.builder());
+        String id = physical.get(source.get("queue").asText());
+        String url = id.startsWith("http") ? id : sqs.getQueueUrl(b -> b.queueName(id)).queueUrl();
+        String queueArn = sqs.getQueueAttributes(b -> b.queueUrl(url)
+                .attributeNames(software.amazon.awssdk.services.sqs.model.QueueAttributeName.QUEUE_ARN)).attributes()
+                .get(software.amazon.awssdk.services.sqs.model.QueueAttributeName.QUEUE_ARN);
+        String topicArn = outputs.get(source.get("topicOutput").asText());
+        Map<String, String> attributes = new LinkedHashMap<>();
+        if (source.hasNonNull("filterPolicy")) {
+            attributes.put("FilterPolicy", source.get("filterPolicy").toString());
+        }
+        if (source.hasNonNull("filterPolicyScope")) {
+            attributes.put("FilterPolicyScope", source.get("filterPolicyScope").asText());
+        }
+        String subscriptionArn = sns.subscribe(b -> b.topicArn(topicArn).protocol("sqs").endpoint(queueArn).attributes(attributes))
+                .subscriptionArn();
+        source.put("topicArn", topicArn);
+        source.put("subscriptionArn", subscriptionArn);
+        return source;
     }
 
     private static Stack awaitCreated(CloudFormationClient cfn, String stackName, Duration timeout) {

@@ -139,6 +139,9 @@ def main():
 
     for lid, r in list(resources.items()):
         t = r["Type"]
+        if t == "AWS::Lambda::Function":
+            # Handlers run in-process with the layer on the classpath; moto cannot resolve layer exports.
+            r["Properties"].pop("Layers", None)
         if t in ("AWS::Lambda::EventSourceMapping", "AWS::Lambda::Permission"):
             del resources[lid]
         elif t == "AWS::SNS::Subscription" and r["Properties"].get("Protocol") == "lambda":
@@ -152,14 +155,11 @@ def main():
             if etype == "SNS":
                 queue = fid + ev_name + "Delivery"
                 resources[queue] = {"Type": "AWS::SQS::Queue", "Properties": {"VisibilityTimeout": 60}}
-                sub = {"Protocol": "sqs", "TopicArn": bus_refs_to_names(p["Topic"], buses),
-                       "Endpoint": {"Fn::GetAtt": [queue, "Arn"]}}
-                if "FilterPolicy" in p:
-                    sub["FilterPolicy"] = p["FilterPolicy"]
-                if "FilterPolicyScope" in p:
-                    sub["FilterPolicyScope"] = p["FilterPolicyScope"]
-                resources[queue + "Subscription"] = {"Type": "AWS::SNS::Subscription", "Properties": sub}
-                sources.append({"type": "sns", "queue": queue})
+                # moto's CloudFormation does not create AWS::SNS::Subscription resources: the topic
+                # goes out as an output and the deployer subscribes the queue through the SNS API.
+                cfn.setdefault("Outputs", {})[queue + "Topic"] = {"Value": bus_refs_to_names(p["Topic"], buses)}
+                sources.append({"type": "sns", "queue": queue, "topicOutput": queue + "Topic",
+                                "filterPolicy": p.get("FilterPolicy"), "filterPolicyScope": p.get("FilterPolicyScope")})
             elif etype == "SQS":
                 sources.append({"type": "sqs", "queue": logical_of(p["Queue"]),
                                 "batchSize": p.get("BatchSize", 10),

@@ -1,0 +1,26 @@
+package dev.orchestrator.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+/** The README's local demo, run in-process on the emulator: the tenant ends deployed, plugins and all. */
+class LocalDemoTest {
+
+    @Test
+    void theDemoProvisionsAndDeploysATenantThroughTheExamplePlugins() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int code = LocalRunner.demo(Path.of("..").toAbsolutePath().normalize(),
+                new Progress(new PrintStream(out, true, StandardCharsets.UTF_8)));
+        String console = out.toString(StandardCharsets.UTF_8);
+        System.out.println(console);
+        assertThat(code).isZero();
+        assertThat(console).contains("tenant acme: DEPLOYED", "acme / tenant-onboarding  Complete [ok]",
+                "· reserve-capacity  Complete", "· premium-support (optional)  Complete", "· welcome-email  Complete",
+                "· publish-endpoints (optional)  Complete", "registered plugin welcome-email on Handover/parallel (mandatory)");
+    }
+}
