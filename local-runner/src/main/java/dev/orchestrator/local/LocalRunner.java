@@ -77,6 +77,7 @@ public final class LocalRunner {
 
     static int up(Path root, Progress progress) throws IOException {
         try (LocalStack stack = LocalStack.deploy(root, DEMO_ACTIVITIES, progress)) {
+            new TenantDemo(stack, progress).seed();
             progress.raw("Stack '" + LocalStack.STACK + "' is up at " + stack.emulator.endpoint()
                     + ". Commands: send FILE | tree UID WORKFLOW | quit");
             StatusStore store = new StatusStore(stack.emulator.client(DynamoDbClient.builder()), stack.export("status-name"));
