@@ -72,6 +72,16 @@ final class OrchestratorFixture implements AutoCloseable {
         }
     }
 
+    /** Deploys a plugin stack (importing this stack's exports) and runs its functions too. */
+    SamStack deployPlugin(String directory, Map<String, String> parameters) {
+        Map<String, String> params = new LinkedHashMap<>(parameters);
+        params.put("OrchestratorStackName", stack.name());
+        SamStack plugin = SamStack.deploy(emulator, Path.of("..", "plugins-examples", directory, "template.yaml"),
+                stack.name() + "-" + directory, params);
+        runtime.add(plugin);
+        return plugin;
+    }
+
     /** A rule on the stack's bus for run outcomes, delivering to a queue the test reads. */
     private String watchOutcomes() {
         String url = sqs.createQueue(b -> b.queueName(stack.name() + "-outcomes")).queueUrl();

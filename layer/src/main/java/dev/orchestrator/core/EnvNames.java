@@ -40,12 +40,15 @@ public final class EnvNames {
     /** Comma-separated activities of the tenant workflow when its tier names none. */
     public static final String TENANT_ACTIVITIES = "TENANT_ACTIVITIES";
 
+    /** Endpoint for Lambda Invoke calls (initialize) when it differs from AWS_ENDPOINT_URL (local runs). */
+    public static final String LAMBDA_ENDPOINT_URL = "LAMBDA_ENDPOINT_URL";
+
     /** Set by Lambda itself; read to build clients. Not set in the template. */
     public static final String AWS_REGION = "AWS_REGION";
     /** Honoured for local runs and tests (emulator endpoint). */
     public static final String AWS_ENDPOINT_URL = "AWS_ENDPOINT_URL";
 
     /** Variables provided by the Lambda runtime or the local runner rather than by our template. */
-    public static final List<String> PROVIDED_BY_RUNTIME = List.of(AWS_REGION, AWS_ENDPOINT_URL,
+    public static final List<String> PROVIDED_BY_RUNTIME = List.of(AWS_REGION, AWS_ENDPOINT_URL, LAMBDA_ENDPOINT_URL,
             "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN");
 }

@@ -81,6 +81,16 @@ public final class PluginRegistry {
         return out;
     }
 
+    /** Registrations of one function (FunctionIndex), for refreshing after a code update. */
+    public List<PluginRegistration> byFunction(String functionName) {
+        List<PluginRegistration> out = new ArrayList<>();
+        dynamo.queryPaginator(QueryRequest.builder().tableName(table).indexName(FUNCTION_INDEX)
+                .keyConditionExpression("#f = :f").expressionAttributeNames(Map.of("#f", FUNCTION_NAME))
+                .expressionAttributeValues(Map.of(":f", AttributeValue.fromS(functionName))).build())
+                .items().forEach(i -> out.add(fromItem(i)));
+        return out;
+    }
+
     static PluginRegistration fromItem(Map<String, AttributeValue> i) {
         String[] id = i.get(ORCHESTRATOR_ID).s().split("\\|", 2);
         return new PluginRegistration(id[0], Stage.fromWire(id[1]),

@@ -1,12 +1,9 @@
 package dev.orchestrator.local;
 
-import dev.orchestrator.core.Json;
 import dev.orchestrator.core.PluginRegistration;
 import dev.orchestrator.core.PluginRegistry;
 import dev.orchestrator.core.Stage;
-import dev.orchestrator.plugin.PluginInfo;
 import dev.orchestrator.testkit.Emulator;
-import dev.orchestrator.testkit.FunctionSpec;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import dev.orchestrator.testkit.LocalLambdaRuntime;
 import dev.orchestrator.testkit.SamStack;
@@ -32,8 +29,10 @@ final class LocalStack implements AutoCloseable {
     final SamStack orchestrator;
     final List<SamStack> plugins = new ArrayList<>();
     final LocalLambdaRuntime runtime;
+    final List<String> activities;
 
-    private LocalStack(Emulator emulator, SamStack orchestrator, LocalLambdaRuntime runtime) {
+    private LocalStack(Emulator emulator, SamStack orchestrator, LocalLambdaRuntime runtime, List<String> activities) {
+        this.activities = List.copyOf(activities);
         this.emulator = emulator;
         this.orchestrator = orchestrator;
         this.runtime = runtime;
@@ -49,7 +48,7 @@ final class LocalStack implements AutoCloseable {
             progress.step("deployed template.yaml as stack '" + STACK + "' (" + orchestrator.functions().size()
                     + " functions, activities " + activities + ")");
             LocalLambdaRuntime runtime = new LocalLambdaRuntime(emulator, orchestrator);
-            LocalStack stack = new LocalStack(emulator, orchestrator, runtime);
+            LocalStack stack = new LocalStack(emulator, orchestrator, runtime, activities);
             for (Path t : pluginTemplates(root)) {
                 String name = "plugin-" + t.getParent().getFileName();
                 Map<String, String> params = new LinkedHashMap<>();
@@ -81,27 +80,16 @@ final class LocalStack implements AutoCloseable {
         }
     }
 
-    /**
-     * Registers each plugin function as the registry would: finds its subscription on an orchestrator
-     * topic, asks the plugin for its info with an {@code initialize} invoke, stores the registration.
-     */
+    /** Lets the stack's registrar find the plugins from their subscriptions, as its schedule would. */
     void registerPlugins(Progress progress) {
+        String result = runtime.invoke("RegistrarFunction", "{\"action\":\"reconcile\"}");
         PluginRegistry registry = new PluginRegistry(emulator.client(DynamoDbClient.builder()), export("plugin-name"));
-        for (SamStack p : plugins) {
-            for (FunctionSpec f : p.functions().values()) {
-                for (var source : f.sources()) {
-                    if (!source.path("type").asText().equals("sns")) {
-                        continue;
-                    }
-                    String topicArn = source.get("topicArn").asText();
-                    String topic = topicArn.substring(topicArn.lastIndexOf(':') + 1);
-                    String[] parts = topic.substring(STACK.length() + 1, topic.length() - "-processing".length()).split("-");
-                    String activity = parts[0];
-                    Stage stage = Stage.fromWire(parts[1]);
-                    PluginInfo info = PluginInfo.fromJson(Json.parse(runtime.invoke(f.logicalId(), "{\"action\":\"initialize\"}")));
-                    registry.register(PluginRegistration.of(activity, stage, source.get("subscriptionArn").asText(), f.functionName(), info));
-                    progress.step("registered plugin " + info.pluginName() + " on " + activity + "/" + stage.wireName()
-                            + (info.isMandatory(activity) ? " (mandatory)" : " (optional)"));
+        progress.step("registrar reconciled the topics' subscriptions: " + result);
+        for (String activity : activities) {
+            for (Stage stage : Stage.values()) {
+                for (PluginRegistration r : registry.plugins(activity, stage)) {
+                    progress.step("registered plugin " + r.pluginName() + " on " + activity + "/" + stage.wireName()
+                            + (r.mandatory() ? " (mandatory)" : " (optional)"));
                 }
             }
         }

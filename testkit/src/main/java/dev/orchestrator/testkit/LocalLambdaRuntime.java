@@ -58,6 +58,8 @@ public final class LocalLambdaRuntime implements AutoCloseable {
     private final AtomicBoolean stopped = new AtomicBoolean();
     private final Map<String, String> extraEnvironment;
 
+    private final LocalInvokeServer invokeServer;
+
     private record Deployed(FunctionSpec spec, RequestStreamHandler handler) {
     }
 
@@ -72,7 +74,10 @@ public final class LocalLambdaRuntime implements AutoCloseable {
         this.sns = emulator.client(SnsClient.builder());
         this.dynamo = emulator.client(DynamoDbClient.builder());
         this.streams = emulator.client(DynamoDbStreamsClient.builder());
-        this.extraEnvironment = Map.copyOf(extraEnvironment);
+        this.invokeServer = new LocalInvokeServer((name, payload) -> invoke(logicalIdOf(name), payload));
+        Map<String, String> extra = new LinkedHashMap<>(extraEnvironment);
+        extra.put("LAMBDA_ENDPOINT_URL", invokeServer.endpoint());
+        this.extraEnvironment = Map.copyOf(extra);
         add(stack);
     }
 
@@ -418,8 +423,14 @@ public final class LocalLambdaRuntime implements AutoCloseable {
         };
     }
 
+    /** Where Lambda's Invoke API answers with this runtime's handlers (set in every function's env as LAMBDA_ENDPOINT_URL). */
+    public String lambdaEndpoint() {
+        return invokeServer.endpoint();
+    }
+
     @Override
     public void close() {
+        invokeServer.close();
         stopped.set(true);
         pollers.shutdownNow();
         invocations.shutdownNow();

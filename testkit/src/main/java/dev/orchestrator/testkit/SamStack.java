@@ -90,7 +90,8 @@ public final class SamStack {
             }
             List<JsonNode> sources = new ArrayList<>();
             e.getValue().path("sources").forEach(src -> sources.add(src.path("type").asText().equals("sns")
-                    ? subscribe(emulator, (com.fasterxml.jackson.databind.node.ObjectNode) src.deepCopy(), outputs, physical) : src));
+                    ? subscribe(emulator, (com.fasterxml.jackson.databind.node.ObjectNode) src.deepCopy(), outputs, physical,
+                            conf.functionArn()) : src));
             functions.put(e.getKey(), new FunctionSpec(e.getKey(), conf.functionName(), conf.functionArn(),
                     e.getValue().path("handler").asText(conf.handler()), env, sources));
         });
@@ -99,7 +100,7 @@ public final class SamStack {
 
     /** Subscribes an SNS source's delivery queue to its topic, as CloudFormation would have; returns the source with both ARNs. */
     private static JsonNode subscribe(Emulator emulator, com.fasterxml.jackson.databind.node.ObjectNode source,
-                                      Map<String, String> outputs, Map<String, String> physical) {
+                                      Map<String, String> outputs, Map<String, String> physical, String functionArn) {
         var sqs = emulator.client(software.amazon.awssdk.services.sqs.SqsClient.builder());
         var sns = emulator.client(software.amazon.awssdk.services.sns.SnsClient.builder());
         String id = physical.get(source.get("queue").asText());
@@ -117,8 +118,13 @@ public final class SamStack {
         }
         String subscriptionArn = sns.subscribe(b -> b.topicArn(topicArn).protocol("sqs").endpoint(queueArn).attributes(attributes))
                 .subscriptionArn();
+        // The function's own subscription, as CloudFormation makes it: what the topic lists and the
+        // registrar registers. Deliveries still go through the queue (moto cannot run Lambda code).
+        String lambdaSubscriptionArn = sns.subscribe(b -> b.topicArn(topicArn).protocol("lambda").endpoint(functionArn)
+                .attributes(attributes)).subscriptionArn();
         source.put("topicArn", topicArn);
-        source.put("subscriptionArn", subscriptionArn);
+        source.put("subscriptionArn", lambdaSubscriptionArn);
+        source.put("deliverySubscriptionArn", subscriptionArn);
         return source;
     }
 

@@ -1,0 +1,145 @@
+package dev.orchestrator.registrar;
+
+import com.amazonaws.services.lambda.runtime.Context;
+import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.orchestrator.core.AwsClients;
+import dev.orchestrator.core.Env;
+import dev.orchestrator.core.EnvNames;
+import dev.orchestrator.core.Json;
+import dev.orchestrator.core.PluginRegistration;
+import dev.orchestrator.core.PluginRegistry;
+import dev.orchestrator.core.Stage;
+import dev.orchestrator.core.Topics;
+import dev.orchestrator.plugin.PluginInfo;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import software.amazon.awssdk.core.SdkBytes;
+import software.amazon.awssdk.services.lambda.LambdaClient;
+import software.amazon.awssdk.services.lambda.model.InvokeResponse;
+import software.amazon.awssdk.services.sns.SnsClient;
+
+/**
+ * Keeps the plugin table in step with who subscribes to the stack's stage topics: registers a Lambda
+ * that subscribed (asking it for its info with an {@code initialize} invoke), drops one that
+ * unsubscribed, refreshes one whose code changed, and reconciles all topics on a schedule or on
+ * demand, so registration works even where the CloudTrail events never arrive.
+ */
+public final class RegistrarHandler implements RequestStreamHandler {
+
+    private final PluginRegistry registry;
+    private final SnsClient sns;
+    private final LambdaClient lambda;
+    private final String topicArnPrefix;
+    private final List<String> activities;
+
+    public RegistrarHandler() {
+        this(System.getenv());
+    }
+
+    public RegistrarHandler(Map<String, String> environment) {
+        Env env = new Env(environment);
+        AwsClients aws = new AwsClients(env);
+        this.registry = new PluginRegistry(aws.dynamo(), env.require(EnvNames.PLUGIN_TABLE));
+        this.sns = aws.sns();
+        var lambdaBuilder = aws.configure(LambdaClient.builder());
+        String lambdaEndpoint = env.get(EnvNames.LAMBDA_ENDPOINT_URL, null);
+        if (lambdaEndpoint != null) {
+            lambdaBuilder.endpointOverride(URI.create(lambdaEndpoint));
+        }
+        this.lambda = lambdaBuilder.build();
+        this.topicArnPrefix = env.require(EnvNames.TOPIC_ARN_PREFIX);
+        this.activities = Arrays.stream(env.get(EnvNames.ACTIVITIES, "").split(","))
+                .map(String::trim).filter(s -> !s.isEmpty()).toList();
+    }
+
+    @Override
+    public void handleRequest(InputStream input, OutputStream output, Context context) throws IOException {
+        Command command = Command.parse(Json.parse(input));
+        ObjectNode result = Json.object();
+        if (command instanceof Command.Subscribe s) {
+            result.put("registered", subscribe(s.topicArn(), s.endpoint(), s.subscriptionArn()));
+        } else if (command instanceof Command.Unsubscribe u) {
+            result.put("removed", unsubscribe(u.subscriptionArn()));
+        } else if (command instanceof Command.CodeUpdated c) {
+            result.put("refreshed", refresh(c.functionName()));
+        } else {
+            int[] counts = reconcile();
+            result.put("registered", counts[0]);
+            result.put("removed", counts[1]);
+        }
+        output.write(Json.write(result).getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Registers a Lambda subscription to one of our stage topics; other topics and protocols are not ours. */
+    boolean subscribe(String topicArn, String endpoint, String subscriptionArn) {
+        var topic = Topics.parse(topicArnPrefix, topicArn);
+        if (topic.isEmpty() || !endpoint.contains(":lambda:")) {
+            return false;
+        }
+        PluginInfo info = initialize(endpoint);
+        registry.register(PluginRegistration.of(topic.get().activity(), topic.get().stage(), subscriptionArn,
+                Command.functionName(endpoint), info));
+        return true;
+    }
+
+    boolean unsubscribe(String subscriptionArn) {
+        var topic = Topics.parse(topicArnPrefix, Command.topicOf(subscriptionArn));
+        if (topic.isEmpty()) {
+            return false;
+        }
+        registry.remove(topic.get().activity(), topic.get().stage(), subscriptionArn);
+        return true;
+    }
+
+    int refresh(String functionName) {
+        List<PluginRegistration> mine = registry.byFunction(functionName);
+        for (PluginRegistration r : mine) {
+            PluginInfo info = initialize(functionName);
+            registry.register(PluginRegistration.of(r.activity(), r.stage(), r.subscriptionArn(), functionName, info));
+        }
+        return mine.size();
+    }
+
+    /** @return {registered, removed} */
+    int[] reconcile() {
+        int added = 0;
+        int removed = 0;
+        for (String activity : activities) {
+            for (Stage stage : Stage.values()) {
+                String topicArn = Topics.arn(topicArnPrefix, activity, stage);
+                List<ReconcilePlan.TopicSubscription> actual = new ArrayList<>();
+                sns.listSubscriptionsByTopicPaginator(b -> b.topicArn(topicArn)).subscriptions().forEach(s ->
+                        actual.add(new ReconcilePlan.TopicSubscription(s.subscriptionArn(), s.protocol(), s.endpoint())));
+                ReconcilePlan plan = ReconcilePlan.of(actual, registry.plugins(activity, stage));
+                for (ReconcilePlan.TopicSubscription s : plan.toRegister()) {
+                    if (subscribe(topicArn, s.endpoint(), s.subscriptionArn())) {
+                        added++;
+                    }
+                }
+                for (PluginRegistration r : plan.toRemove()) {
+                    registry.remove(activity, stage, r.subscriptionArn());
+                    removed++;
+                }
+            }
+        }
+        return new int[] {added, removed};
+    }
+
+    /** Asks a plugin who it is. A plugin that cannot answer is an error, not a silent skip. */
+    PluginInfo initialize(String function) {
+        InvokeResponse r = lambda.invoke(b -> b.functionName(function)
+                .payload(SdkBytes.fromUtf8String("{\"action\":\"initialize\"}")));
+        if (r.functionError() != null) {
+            throw new IllegalStateException("plugin " + function + " failed to initialize: " + r.payload().asUtf8String());
+        }
+        return PluginInfo.fromJson(Json.parse(r.payload().asUtf8String()));
+    }
+}
