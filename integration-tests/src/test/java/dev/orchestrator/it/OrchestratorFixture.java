@@ -9,7 +9,7 @@ import dev.orchestrator.core.Stage;
 import dev.orchestrator.core.StatusStore;
 import dev.orchestrator.core.Topics;
 import dev.orchestrator.core.WorkflowRun;
-import dev.orchestrator.plugin.PluginHandler;
+import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
 import dev.orchestrator.plugin.PluginInfo;
 import dev.orchestrator.testkit.Emulator;
 import dev.orchestrator.testkit.LocalLambdaRuntime;
@@ -106,16 +106,16 @@ final class OrchestratorFixture implements AutoCloseable {
         return stack.export(Topics.name(stack.name(), activity, stage));
     }
 
-    <T extends PluginHandler> T register(String activity, Stage stage, T plugin) {
+    <T extends RequestStreamHandler> T register(String activity, Stage stage, T plugin) {
         return register(activity, stage, plugin, false);
     }
 
-    <T extends PluginHandler> T registerTwice(String activity, Stage stage, T plugin) {
+    <T extends RequestStreamHandler> T registerTwice(String activity, Stage stage, T plugin) {
         return register(activity, stage, plugin, true);
     }
 
     /** Subscribes the plugin to the stage topic, then registers it from its answer to initialize. */
-    private <T extends PluginHandler> T register(String activity, Stage stage, T plugin, boolean twice) {
+    private <T extends RequestStreamHandler> T register(String activity, Stage stage, T plugin, boolean twice) {
         String subscription = runtime.subscribe(topicArn(activity, stage), null, plugin, twice);
         String answer = invokeInitialize(plugin);
         PluginInfo info = PluginInfo.fromJson(Json.parse(answer));
@@ -123,7 +123,7 @@ final class OrchestratorFixture implements AutoCloseable {
         return plugin;
     }
 
-    private static String invokeInitialize(PluginHandler plugin) {
+    private static String invokeInitialize(RequestStreamHandler plugin) {
         var out = new java.io.ByteArrayOutputStream();
         try {
             plugin.handleRequest(new java.io.ByteArrayInputStream("{\"action\":\"initialize\"}".getBytes()), out, null);
@@ -131,6 +131,34 @@ final class OrchestratorFixture implements AutoCloseable {
             throw new java.io.UncheckedIOException(e);
         }
         return out.toString();
+    }
+
+    /** A standard queue with a dead-letter queue after {@code maxReceiveCount}, or a FIFO queue; returns {url, dlqUrl}. */
+    String[] queueWithDlq(String name, int maxReceiveCount, boolean fifo) {
+        String dlq = sqs.createQueue(b -> b.queueName(name + "-dlq" + (fifo ? ".fifo" : ""))
+                .attributes(fifo ? Map.of(QueueAttributeName.FIFO_QUEUE, "true") : Map.of())).queueUrl();
+        String dlqArn = sqs.getQueueAttributes(b -> b.queueUrl(dlq).attributeNames(QueueAttributeName.QUEUE_ARN))
+                .attributes().get(QueueAttributeName.QUEUE_ARN);
+        Map<QueueAttributeName, String> attributes = new LinkedHashMap<>();
+        attributes.put(QueueAttributeName.REDRIVE_POLICY, "{\"deadLetterTargetArn\":\"" + dlqArn + "\",\"maxReceiveCount\":" + maxReceiveCount + "}");
+        attributes.put(QueueAttributeName.VISIBILITY_TIMEOUT, "30");
+        if (fifo) {
+            attributes.put(QueueAttributeName.FIFO_QUEUE, "true");
+        }
+        String url = sqs.createQueue(b -> b.queueName(name + (fifo ? ".fifo" : "")).attributes(attributes)).queueUrl();
+        return new String[] {url, dlq};
+    }
+
+    List<JsonNode> drainUrl(String queueUrl, Duration timeout) {
+        List<JsonNode> out = new java.util.ArrayList<>();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (out.isEmpty() && System.nanoTime() < deadline) {
+            sqs.receiveMessage(b -> b.queueUrl(queueUrl).waitTimeSeconds(1).maxNumberOfMessages(10)).messages().forEach(m -> {
+                out.add(Json.parse(m.body()));
+                sqs.deleteMessage(b -> b.queueUrl(queueUrl).receiptHandle(m.receiptHandle()));
+            });
+        }
+        return out;
     }
 
     JsonNode start(String json) {

@@ -60,13 +60,19 @@ class TemplateContractTest {
         try (Stream<Path> s = Files.list(ROOT.resolve("plugins-examples"))) {
             templates = s.map(p -> p.resolve("template.yaml")).filter(Files::isRegularFile).toList();
         }
-        assertThat(templates).hasSizeGreaterThanOrEqualTo(3);
+        assertThat(templates).hasSizeGreaterThanOrEqualTo(4);
         for (Path t : templates) {
-            Map<String, Object> resources = (Map<String, Object>) CfnYaml.load(t).get("Resources");
+            Map<String, Object> template = CfnYaml.load(t);
+            Map<String, Object> resources = (Map<String, Object>) template.get("Resources");
+            Map<String, Object> globals = (Map<String, Object>) ((Map<String, Object>) template.getOrDefault("Globals", Map.of()))
+                    .getOrDefault("Function", Map.of());
             assertThat(resources).as(t.toString()).isNotEmpty();
             resources.forEach((id, r) -> {
+                if (!"AWS::Serverless::Function".equals(((Map<String, Object>) r).get("Type"))) {
+                    return;
+                }
                 Map<String, Object> props = (Map<String, Object>) ((Map<String, Object>) r).get("Properties");
-                String handler = ((String) props.get("Handler")).split("::")[0];
+                String handler = ((String) props.getOrDefault("Handler", globals.get("Handler"))).split("::")[0];
                 assertThat(t.getParent().resolve("src/main/java").resolve(handler.replace('.', '/') + ".java"))
                         .as("handler of %s in %s", id, t).exists();
             });

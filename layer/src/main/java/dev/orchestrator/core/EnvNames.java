@@ -43,6 +43,13 @@ public final class EnvNames {
     /** Endpoint for Lambda Invoke calls (initialize) when it differs from AWS_ENDPOINT_URL (local runs). */
     public static final String LAMBDA_ENDPOINT_URL = "LAMBDA_ENDPOINT_URL";
 
+    /** A queue plugin's own queue (bridge forwards to it; worker re-sends delayed runs to it). */
+    public static final String PLUGIN_QUEUE_URL = "PLUGIN_QUEUE_URL";
+    /** The plugin queue's maxReceiveCount: on that receive a failing message is marked Error. */
+    public static final String PLUGIN_MAX_RECEIVE_COUNT = "PLUGIN_MAX_RECEIVE_COUNT";
+    /** How many attempts RetryError gets before the plugin is marked Error. */
+    public static final String PLUGIN_MAX_ATTEMPTS = "PLUGIN_MAX_ATTEMPTS";
+
     /** Set by Lambda itself; read to build clients. Not set in the template. */
     public static final String AWS_REGION = "AWS_REGION";
     /** Honoured for local runs and tests (emulator endpoint). */

@@ -1,0 +1,54 @@
+package dev.orchestrator.plugin;
+
+import java.time.Duration;
+
+/**
+ * What a queue plugin's work returns, and its effect:
+ * <ul>
+ * <li>{@link Complete}: the plugin is {@code Complete}.</li>
+ * <li>{@link Wait}: it stays {@code In Progress}; something reports later through
+ *     {@link QueuePlugin#reportLater} (e.g. when an external job ends).</li>
+ * <li>{@link Schedule}: run again after the delay (polling); the message comes back through the
+ *     plugin's queue, delayed, so no Lambda waits. At most 15 minutes per hop.</li>
+ * <li>{@link RetryError}: a transient failure: retried with exponential backoff (2, 4, 8 ... s) up to
+ *     {@code PLUGIN_MAX_ATTEMPTS} attempts, then {@code Error} with the last message.</li>
+ * <li>{@link FatalError}: {@code Error} at once, with the message.</li>
+ * </ul>
+ */
+public sealed interface PluginResult {
+
+    record Complete() implements PluginResult {
+    }
+
+    record Wait() implements PluginResult {
+    }
+
+    record Schedule(Duration delay) implements PluginResult {
+    }
+
+    record RetryError(String message) implements PluginResult {
+    }
+
+    record FatalError(String message) implements PluginResult {
+    }
+
+    static PluginResult complete() {
+        return new Complete();
+    }
+
+    static PluginResult waitForReport() {
+        return new Wait();
+    }
+
+    static PluginResult schedule(Duration delay) {
+        return new Schedule(delay);
+    }
+
+    static PluginResult retry(String message) {
+        return new RetryError(message);
+    }
+
+    static PluginResult fatal(String message) {
+        return new FatalError(message);
+    }
+}

@@ -1,0 +1,173 @@
+package dev.orchestrator.plugin;
+
+import com.amazonaws.services.lambda.runtime.Context;
+import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.orchestrator.core.AwsClients;
+import dev.orchestrator.core.Env;
+import dev.orchestrator.core.EnvNames;
+import dev.orchestrator.core.Json;
+import dev.orchestrator.core.PluginStatus;
+import dev.orchestrator.core.State;
+import dev.orchestrator.core.StatusStore;
+import dev.orchestrator.core.WorkflowRun;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.Optional;
+import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.MessageAttributeValue;
+
+/**
+ * A plugin behind a queue (for slow or fragile work). The same class serves two functions: subscribed
+ * to a stage topic it is the bridge (claims the plugin {@code In Progress} and forwards the message to
+ * {@code PLUGIN_QUEUE_URL}; FIFO group from {@code fifoKey} or the uid); triggered by that queue it is
+ * the worker (runs {@link #process} and applies its {@link PluginResult}). A message that keeps failing
+ * is marked {@code Error} on its last receive ({@code PLUGIN_MAX_RECEIVE_COUNT}, the queue's
+ * maxReceiveCount) and then goes to the queue's dead-letter queue.
+ */
+public abstract class QueuePlugin implements RequestStreamHandler {
+
+    static final String ATTEMPT = "attempt";
+
+    private final StatusStore store;
+    private final StatusReporter reporter;
+    private final SqsClient sqs;
+    private final String queueUrl;
+    private final int maxReceiveCount;
+    private final int maxAttempts;
+
+    protected QueuePlugin() {
+        this(System.getenv());
+    }
+
+    protected QueuePlugin(Map<String, String> environment) {
+        Env env = new Env(environment);
+        AwsClients aws = new AwsClients(env);
+        this.store = new StatusStore(aws.dynamo(), env.require(EnvNames.STATUS_TABLE));
+        this.reporter = new StatusReporter(store);
+        this.sqs = aws.sqs();
+        this.queueUrl = env.require(EnvNames.PLUGIN_QUEUE_URL);
+        this.maxReceiveCount = env.getInt(EnvNames.PLUGIN_MAX_RECEIVE_COUNT, 3);
+        this.maxAttempts = env.getInt(EnvNames.PLUGIN_MAX_ATTEMPTS, 4);
+    }
+
+    public abstract PluginInfo info();
+
+    /** The work. Return a result; throwing is an unexpected failure: the message is received again. */
+    protected abstract PluginResult process(PluginContext context) throws Exception;
+
+    @Override
+    public void handleRequest(InputStream input, OutputStream output, Context context) throws IOException {
+        JsonNode event = Json.parse(input);
+        if (PluginHandler.isInitialize(event)) {
+            output.write(Json.write(info().toJson()).getBytes(StandardCharsets.UTF_8));
+            return;
+        }
+        JsonNode records = event.path("Records");
+        if (!records.isArray() || records.isEmpty()) {
+            throw new IllegalArgumentException("expected an SNS or SQS event, or {\"action\":\"initialize\"}");
+        }
+        ObjectNode response = Json.object();
+        ArrayNode failures = response.putArray("batchItemFailures");
+        for (JsonNode record : records) {
+            if (record.has("Sns")) {
+                bridge(StageMessage.fromJson(Json.parse(record.path("Sns").path("Message").asText())));
+            } else if (!work(record)) {
+                failures.addObject().put("itemIdentifier", record.path("messageId").asText());
+            }
+        }
+        output.write(Json.write(response).getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Bridge: claim, then forward to the queue. */
+    public boolean bridge(StageMessage m) {
+        PluginInfo info = info();
+        if (m.plugin() != null && !m.plugin().equals(info.pluginName())) {
+            return false;
+        }
+        PluginStatus known = m.statusOf(info.pluginName());
+        if (!info.alwaysRun() && known != null && (known.state() == State.COMPLETE || known.state() == State.DO_NOT_RUN)) {
+            return false;
+        }
+        int order = known != null ? known.order() : info.order() == null ? PluginInfo.DEFAULT_ORDER : info.order();
+        if (!reporter.claim(m, info.pluginName(), info.isMandatory(m.activity()), info.alwaysRun(), order, System.currentTimeMillis())) {
+            return false;
+        }
+        send(m, 1, 0);
+        return true;
+    }
+
+    private void send(StageMessage m, int attempt, int delaySeconds) {
+        boolean fifo = queueUrl.endsWith(".fifo");
+        if (fifo && delaySeconds > 0) {
+            throw new IllegalStateException("Schedule and RetryError need a standard queue: FIFO queues cannot delay one message");
+        }
+        sqs.sendMessage(b -> {
+            b.queueUrl(queueUrl).messageBody(Json.write(m.toJson())).messageAttributes(Map.of(ATTEMPT,
+                    MessageAttributeValue.builder().dataType("Number").stringValue(Integer.toString(attempt)).build()));
+            if (fifo) {
+                b.messageGroupId(QueueBridgeRules.groupId(m, info().fifoKey()))
+                        .messageDeduplicationId(QueueBridgeRules.deduplicationId(m, info().pluginName()) + "-" + attempt);
+            } else if (delaySeconds > 0) {
+                b.delaySeconds(delaySeconds);
+            }
+        });
+    }
+
+    /** Worker: one SQS record; false asks for it to be received again. */
+    boolean work(JsonNode record) {
+        StageMessage m = StageMessage.fromJson(Json.parse(record.path("body").asText()));
+        int attempt = record.path("messageAttributes").path(ATTEMPT).path("stringValue").asInt(1);
+        int receives = record.path("attributes").path("ApproximateReceiveCount").asInt(1);
+        PluginInfo info = info();
+        boolean mandatory = info.isMandatory(m.activity());
+        // A queued message may be stale (redelivered, delayed): the store says whether work is left.
+        if (!info.alwaysRun() && current(m, info.pluginName(), mandatory).map(s -> s.isTerminal()).orElse(false)) {
+            return true;
+        }
+        PluginResult result;
+        try {
+            result = process(PluginContext.of(m));
+        } catch (Exception e) {
+            String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            if (receives >= maxReceiveCount) {
+                reportLater(m, State.ERROR, "failed " + receives + " times, sent to the dead-letter queue: " + why);
+            }
+            return false;
+        }
+        long now = System.currentTimeMillis();
+        if (result instanceof PluginResult.Complete) {
+            reporter.report(m, info.pluginName(), mandatory, State.COMPLETE, null, now);
+        } else if (result instanceof PluginResult.FatalError f) {
+            reporter.report(m, info.pluginName(), mandatory, State.ERROR, f.message(), now);
+        } else if (result instanceof PluginResult.Schedule s) {
+            send(m, attempt, (int) Math.min(900, Math.max(0, s.delay().toSeconds())));
+        } else if (result instanceof PluginResult.RetryError r) {
+            if (attempt >= maxAttempts) {
+                reporter.report(m, info.pluginName(), mandatory, State.ERROR,
+                        "gave up after " + attempt + " attempts: " + r.message(), now);
+            } else {
+                send(m, attempt + 1, QueueBridgeRules.backoffSeconds(attempt));
+            }
+        }
+        // Wait: stays In Progress until reportLater.
+        return true;
+    }
+
+    private Optional<State> current(StageMessage m, String plugin, boolean mandatory) {
+        Optional<WorkflowRun> run = store.get(m.uid(), m.workflow());
+        return run.map(r -> r.activity(m.activity()).stage(m.stage()).group(mandatory).get(plugin)).map(PluginStatus::state);
+    }
+
+    /** Reports the outcome of work that returned {@link PluginResult.Wait} (or any late outcome). */
+    public void reportLater(StageMessage m, State outcome, String message) {
+        PluginInfo info = info();
+        reporter.report(m, info.pluginName(), info.isMandatory(m.activity()), outcome, message, System.currentTimeMillis());
+    }
+
+}

@@ -1,0 +1,189 @@
+package dev.orchestrator.plugintest;
+
+import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.orchestrator.core.ActivityStatus;
+import dev.orchestrator.core.EnvNames;
+import dev.orchestrator.core.ItemCodec;
+import dev.orchestrator.core.Json;
+import dev.orchestrator.core.PluginStatus;
+import dev.orchestrator.core.Stage;
+import dev.orchestrator.core.StageStatus;
+import dev.orchestrator.core.State;
+import dev.orchestrator.core.StatusStore;
+import dev.orchestrator.core.WorkflowRun;
+import dev.orchestrator.plugin.StageMessage;
+import dev.orchestrator.testkit.Emulator;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.BillingMode;
+import software.amazon.awssdk.services.dynamodb.model.KeyType;
+import software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType;
+import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.Message;
+import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
+
+/**
+ * Tests for plugin authors, on a real AWS API (moto on loopback, or AWS_ENDPOINT_URL): a status table,
+ * runs whose stage is open, the stage messages the engine would send, the SNS / SQS events Lambda
+ * would pass, and the status the plugin reported.
+ * <pre>
+ * try (PluginTestKit kit = PluginTestKit.start()) {
+ *     MyPlugin plugin = new MyPlugin(kit.environment());
+ *     StageMessage m = kit.openStage("run-1", "Configure", Stage.PARALLEL, "{\"tenantId\":\"acme\"}");
+ *     kit.deliverSns(plugin, m);
+ *     assertEquals(State.COMPLETE, kit.state(m, "my-plugin").orElseThrow());
+ * }
+ * </pre>
+ */
+public final class PluginTestKit implements AutoCloseable {
+
+    private final Emulator emulator;
+    private final DynamoDbClient dynamo;
+    private final SqsClient sqs;
+    private final StatusStore store;
+    private final String table;
+
+    private PluginTestKit(Emulator emulator) {
+        this.emulator = emulator;
+        this.dynamo = emulator.client(DynamoDbClient.builder());
+        this.sqs = emulator.client(SqsClient.builder());
+        this.table = "plugin-test-status-" + UUID.randomUUID();
+        dynamo.createTable(b -> b.tableName(table).billingMode(BillingMode.PAY_PER_REQUEST)
+                .attributeDefinitions(a -> a.attributeName(ItemCodec.UID).attributeType(ScalarAttributeType.S),
+                        a -> a.attributeName(ItemCodec.WORKFLOW).attributeType(ScalarAttributeType.S))
+                .keySchema(k -> k.attributeName(ItemCodec.UID).keyType(KeyType.HASH),
+                        k -> k.attributeName(ItemCodec.WORKFLOW).keyType(KeyType.RANGE)));
+        this.store = new StatusStore(dynamo, table);
+    }
+
+    public static PluginTestKit start() {
+        Emulator emulator = new Emulator().start();
+        try {
+            return new PluginTestKit(emulator);
+        } catch (RuntimeException e) {
+            emulator.close();
+            throw e;
+        }
+    }
+
+    /** The environment a plugin gets from its template, pointed at the emulator. */
+    public Map<String, String> environment() {
+        Map<String, String> env = new LinkedHashMap<>(emulator.clientEnvironment());
+        env.put(EnvNames.STATUS_TABLE, table);
+        return env;
+    }
+
+    /** A new queue (standard or FIFO) for a queue-bridged plugin's PLUGIN_QUEUE_URL. */
+    public String queue(boolean fifo) {
+        String name = "plugin-test-" + UUID.randomUUID() + (fifo ? ".fifo" : "");
+        return sqs.createQueue(b -> b.queueName(name).attributes(fifo
+                ? Map.of(software.amazon.awssdk.services.sqs.model.QueueAttributeName.FIFO_QUEUE, "true") : Map.of())).queueUrl();
+    }
+
+    /** Creates a run whose activity stage is open (In Progress, window an hour long) and returns its stage message. */
+    public StageMessage openStage(String uid, String activity, Stage stage, String metadataJson) {
+        long windowEndsAt = System.currentTimeMillis() + 3_600_000;
+        StageStatus open = new StageStatus(State.IN_PROGRESS, Map.of(), Map.of(), 3600, System.currentTimeMillis(), windowEndsAt);
+        StageStatus none = StageStatus.notStarted();
+        ActivityStatus a = new ActivityStatus(State.IN_PROGRESS, stage == Stage.PRE ? open : none,
+                stage == Stage.PARALLEL ? open : none, stage == Stage.POST ? open : none);
+        ObjectNode metadata = (ObjectNode) Json.parse(metadataJson == null ? "{}" : metadataJson);
+        String workflow = "plugin-test";
+        if (!store.create(new WorkflowRun(uid, workflow, State.IN_PROGRESS, metadata, List.of(activity), Map.of(activity, a),
+                null, 1, null), System.currentTimeMillis())) {
+            throw new IllegalArgumentException("a run " + uid + " exists already in this kit");
+        }
+        return new StageMessage(uid, workflow, activity, stage, null, metadata, windowEndsAt, Map.of(), Map.of());
+    }
+
+    /** The same message addressed to one plugin, as pre and post stages send it. */
+    public StageMessage addressedTo(StageMessage m, String plugin) {
+        return new StageMessage(m.uid(), m.workflow(), m.activity(), m.stage(), plugin, m.metadata(), m.windowEndsAt(),
+                m.mandatory(), m.optional());
+    }
+
+    /** Invokes the handler with the SNS event Lambda would pass for this message; returns its output. */
+    public String deliverSns(RequestStreamHandler handler, StageMessage m) {
+        ObjectNode event = Json.object();
+        ObjectNode record = event.putArray("Records").addObject();
+        record.put("EventSource", "aws:sns");
+        ObjectNode sns = record.putObject("Sns");
+        sns.put("Type", "Notification");
+        sns.put("MessageId", UUID.randomUUID().toString());
+        sns.put("Message", Json.write(m.toJson()));
+        ObjectNode attributes = sns.putObject("MessageAttributes");
+        m.attributes().forEach((k, v) -> attributes.putObject(k).put("Type", "String").put("Value", v));
+        return invoke(handler, Json.write(event));
+    }
+
+    /** Receives what waits in a queue and invokes the handler with it as an SQS event; returns its output (batch failures). */
+    public String deliverQueue(RequestStreamHandler handler, String queueUrl) {
+        List<Message> messages = sqs.receiveMessage(b -> b.queueUrl(queueUrl).maxNumberOfMessages(10).waitTimeSeconds(2)
+                .messageSystemAttributeNames(MessageSystemAttributeName.ALL).messageAttributeNames("All")).messages();
+        if (messages.isEmpty()) {
+            throw new AssertionError("no message in " + queueUrl);
+        }
+        ObjectNode event = Json.object();
+        ArrayNode records = event.putArray("Records");
+        for (Message msg : messages) {
+            ObjectNode r = records.addObject();
+            r.put("messageId", msg.messageId());
+            r.put("receiptHandle", msg.receiptHandle());
+            r.put("body", msg.body());
+            r.put("eventSource", "aws:sqs");
+            ObjectNode attrs = r.putObject("attributes");
+            msg.attributes().forEach((k, v) -> attrs.put(k.toString(), v));
+            ObjectNode mattrs = r.putObject("messageAttributes");
+            msg.messageAttributes().forEach((k, v) -> mattrs.putObject(k).put("stringValue", v.stringValue()).put("dataType", v.dataType()));
+        }
+        String out = invoke(handler, Json.write(event));
+        JsonNode failures = Json.parse(out).path("batchItemFailures");
+        for (Message msg : messages) {
+            boolean failed = false;
+            for (JsonNode f : failures) {
+                failed |= f.path("itemIdentifier").asText().equals(msg.messageId());
+            }
+            if (!failed) {
+                sqs.deleteMessage(b -> b.queueUrl(queueUrl).receiptHandle(msg.receiptHandle()));
+            }
+        }
+        return out;
+    }
+
+    /** What the plugin reported for this run and stage, if anything. */
+    public Optional<State> state(StageMessage m, String plugin) {
+        return status(m, plugin).map(PluginStatus::state);
+    }
+
+    public Optional<PluginStatus> status(StageMessage m, String plugin) {
+        return store.get(m.uid(), m.workflow()).map(r -> r.activity(m.activity()).stage(m.stage())).flatMap(s ->
+                Optional.ofNullable(s.mandatory().get(plugin)).or(() -> Optional.ofNullable(s.optional().get(plugin))));
+    }
+
+    private static String invoke(RequestStreamHandler handler, String json) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try {
+            handler.handleRequest(new ByteArrayInputStream(json.getBytes(StandardCharsets.UTF_8)), out, null);
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public void close() {
+        emulator.close();
+    }
+}
