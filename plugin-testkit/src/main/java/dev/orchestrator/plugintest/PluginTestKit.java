@@ -106,6 +106,14 @@ public final class PluginTestKit implements AutoCloseable {
         return new StageMessage(uid, workflow, activity, stage, null, metadata, windowEndsAt, Map.of(), Map.of());
     }
 
+    /** Lists a plugin in the run's stage as Not Started, as the engine does when a stage starts. */
+    public void list(StageMessage m, String plugin, boolean mandatory, int order) {
+        dev.orchestrator.core.UpdateBuilder u = new dev.orchestrator.core.UpdateBuilder();
+        u.set(dev.orchestrator.core.Paths.plugin(m.activity(), m.stage(), mandatory, plugin),
+                ItemCodec.plugin(PluginStatus.notStarted(order)));
+        store.update(m.uid(), m.workflow(), u, System.currentTimeMillis());
+    }
+
     /** The same message addressed to one plugin, as pre and post stages send it. */
     public StageMessage addressedTo(StageMessage m, String plugin) {
         return new StageMessage(m.uid(), m.workflow(), m.activity(), m.stage(), plugin, m.metadata(), m.windowEndsAt(),
