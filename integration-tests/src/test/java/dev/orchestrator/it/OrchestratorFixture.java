@@ -150,15 +150,7 @@ final class OrchestratorFixture implements AutoCloseable {
     }
 
     List<JsonNode> drainUrl(String queueUrl, Duration timeout) {
-        List<JsonNode> out = new java.util.ArrayList<>();
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (out.isEmpty() && System.nanoTime() < deadline) {
-            sqs.receiveMessage(b -> b.queueUrl(queueUrl).waitTimeSeconds(1).maxNumberOfMessages(10)).messages().forEach(m -> {
-                out.add(Json.parse(m.body()));
-                sqs.deleteMessage(b -> b.queueUrl(queueUrl).receiptHandle(m.receiptHandle()));
-            });
-        }
-        return out;
+        return drainUrl(queueUrl, timeout);
     }
 
     JsonNode start(String json) {
