@@ -149,8 +149,17 @@ final class OrchestratorFixture implements AutoCloseable {
         return new String[] {url, dlq};
     }
 
+    /** Bodies of the messages waiting in a queue, read and deleted (waits until at least one or the timeout). */
     List<JsonNode> drainUrl(String queueUrl, Duration timeout) {
-        return drainUrl(queueUrl, timeout);
+        List<JsonNode> out = new java.util.ArrayList<>();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (out.isEmpty() && System.nanoTime() < deadline) {
+            sqs.receiveMessage(b -> b.queueUrl(queueUrl).waitTimeSeconds(1).maxNumberOfMessages(10)).messages().forEach(m -> {
+                out.add(Json.parse(m.body()));
+                sqs.deleteMessage(b -> b.queueUrl(queueUrl).receiptHandle(m.receiptHandle()));
+            });
+        }
+        return out;
     }
 
     JsonNode start(String json) {
@@ -226,15 +235,7 @@ final class OrchestratorFixture implements AutoCloseable {
         String url = stack.physicalId(queueLogicalId);
         String queueUrl = url.startsWith("http") ? url
                 : sqs.getQueueUrl(b -> b.queueName(url.substring(url.lastIndexOf(':') + 1))).queueUrl();
-        List<JsonNode> out = new java.util.ArrayList<>();
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (out.isEmpty() && System.nanoTime() < deadline) {
-            sqs.receiveMessage(b -> b.queueUrl(queueUrl).waitTimeSeconds(1).maxNumberOfMessages(10)).messages().forEach(m -> {
-                out.add(Json.parse(m.body()));
-                sqs.deleteMessage(b -> b.queueUrl(queueUrl).receiptHandle(m.receiptHandle()));
-            });
-        }
-        return out;
+        return drainUrl(queueUrl, timeout);
     }
 
     Optional<WorkflowRun> run(String uid, String workflow) {
