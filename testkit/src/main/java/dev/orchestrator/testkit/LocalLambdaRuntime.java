@@ -338,7 +338,11 @@ public final class LocalLambdaRuntime implements AutoCloseable {
                             break;
                         } catch (RuntimeException e) {
                             last = e;
-                            Emulator.sleep(200L * (attempt + 1));
+                            // EventBridge backs off between retries (seconds, growing); a duplicate
+                            // still being handled elsewhere needs that time to finish.
+                            if (attempt < retries) {
+                                Emulator.sleep(1000L << attempt);
+                            }
                         }
                     }
                     if (last != null) {
