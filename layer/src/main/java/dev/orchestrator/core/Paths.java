@@ -16,11 +16,6 @@ public final class Paths {
         return List.of(ItemCodec.ACTIVITIES, activity, stage.itemKey());
     }
 
-    public static List<String> group(String activity, Stage stage, boolean mandatory) {
-        return List.of(ItemCodec.ACTIVITIES, activity, stage.itemKey(),
-                mandatory ? ItemCodec.MANDATORY : ItemCodec.OPTIONAL);
-    }
-
     public static List<String> plugin(String activity, Stage stage, boolean mandatory, String plugin) {
         return List.of(ItemCodec.ACTIVITIES, activity, stage.itemKey(),
                 mandatory ? ItemCodec.MANDATORY : ItemCodec.OPTIONAL, plugin);

@@ -9,8 +9,4 @@ public record PluginStatus(State state, int order, String message, Long dispatch
     public static PluginStatus notStarted(int order) {
         return new PluginStatus(State.NOT_STARTED, order, null, null);
     }
-
-    public PluginStatus withState(State newState, String newMessage) {
-        return new PluginStatus(newState, order, newMessage, dispatchedAt);
-    }
 }

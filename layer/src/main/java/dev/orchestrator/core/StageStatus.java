@@ -1,7 +1,6 @@
 package dev.orchestrator.core;
 
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -42,10 +41,6 @@ public record StageStatus(State status,
 
     public Map<String, PluginStatus> group(boolean isMandatory) {
         return isMandatory ? mandatory : optional;
-    }
-
-    public static Map<String, PluginStatus> ordered(Map<String, PluginStatus> plugins) {
-        return new LinkedHashMap<>(plugins);
     }
 
     /** A plugin with the group it belongs to. */

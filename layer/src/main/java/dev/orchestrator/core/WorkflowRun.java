@@ -31,8 +31,4 @@ public record WorkflowRun(String uid,
         }
         return a;
     }
-
-    public boolean isLastActivity(String name) {
-        return activityOrder.get(activityOrder.size() - 1).equals(name);
-    }
 }

@@ -58,23 +58,6 @@ public final class LocalRunner {
         }
     }
 
-    static int finish(Optional<WorkflowRun> run, LocalStack stack, Progress progress) {
-        progress.raw("");
-        if (run.isEmpty()) {
-            progress.raw("The run never appeared. Failed deliveries: " + stack.runtime.failedDeliveries());
-            return 1;
-        }
-        progress.raw(StatusTree.render(run.get()));
-        progress.raw("");
-        if (!run.get().status().isTerminal()) {
-            progress.raw("Timed out before the run ended.");
-            return 2;
-        }
-        boolean ok = run.get().status().isDoneOk();
-        progress.raw((ok ? "Run ended well" : "Run FAILED") + " in " + progress.elapsedMillis() / 1000.0 + " s.");
-        return ok ? 0 : 1;
-    }
-
     static int up(Path root, Progress progress) throws IOException {
         try (LocalStack stack = LocalStack.deploy(root, DEMO_ACTIVITIES, progress)) {
             new TenantDemo(stack, progress).seed();

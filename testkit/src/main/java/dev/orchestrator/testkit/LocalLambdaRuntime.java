@@ -444,8 +444,4 @@ public final class LocalLambdaRuntime implements AutoCloseable {
     public Set<String> functionIds() {
         return functions.keySet();
     }
-
-    List<String> ids() {
-        return new ArrayList<>(functions.keySet());
-    }
 }

@@ -110,12 +110,6 @@ public final class TenantStore {
         updateJob(tenantId, TENANT_JOB, a);
     }
 
-    public Optional<Map<String, AttributeValue>> job(String tenantId, String jobId) {
-        Map<String, AttributeValue> item = dynamo.getItem(b -> b.tableName(jobs)
-                .key(Map.of("tenantId", AttributeValue.fromS(tenantId), "jobId", AttributeValue.fromS(jobId))).consistentRead(true)).item();
-        return item == null || item.isEmpty() ? Optional.empty() : Optional.of(item);
-    }
-
     public Optional<Map<String, AttributeValue>> jobByBuild(String buildId) {
         List<Map<String, AttributeValue>> items = dynamo.query(b -> b.tableName(jobs).indexName(BUILD_INDEX)
                 .keyConditionExpression("buildId = :b").expressionAttributeValues(Map.of(":b", AttributeValue.fromS(buildId)))).items();
