@@ -69,10 +69,13 @@ public abstract class PluginHandler implements RequestStreamHandler {
     }
 
     /** What happened to one stage message; returned for logging and tests. */
-    public enum Outcome { NOT_MINE, ALREADY_DONE, NOT_CLAIMED, COMPLETED, FAILED }
+    public enum Outcome { NOT_MINE, ALREADY_DONE, NOT_CLAIMED, CLAIMED, COMPLETED, FAILED }
 
-    public Outcome handle(StageMessage message) {
-        PluginInfo info = info();
+    /**
+     * The start every plugin shares (SNS handler and queue bridge alike): ignore a message for another
+     * plugin, skip work the message shows done (unless alwaysRun), else claim it In Progress.
+     */
+    static Outcome claim(StatusReporter reporter, PluginInfo info, StageMessage message) {
         if (message.plugin() != null && !message.plugin().equals(info.pluginName())) {
             return Outcome.NOT_MINE;
         }
@@ -81,11 +84,18 @@ public abstract class PluginHandler implements RequestStreamHandler {
                 && (known.state() == State.COMPLETE || known.state() == State.DO_NOT_RUN)) {
             return Outcome.ALREADY_DONE;
         }
-        boolean mandatory = info.isMandatory(message.activity());
         int order = known != null ? known.order() : info.order() == null ? PluginInfo.DEFAULT_ORDER : info.order();
-        if (!reporter.claim(message, info.pluginName(), mandatory, info.alwaysRun(), order, System.currentTimeMillis())) {
-            return Outcome.NOT_CLAIMED;
+        return reporter.claim(message, info.pluginName(), info.isMandatory(message.activity()), info.alwaysRun(), order,
+                System.currentTimeMillis()) ? Outcome.CLAIMED : Outcome.NOT_CLAIMED;
+    }
+
+    public Outcome handle(StageMessage message) {
+        PluginInfo info = info();
+        Outcome claim = claim(reporter, info, message);
+        if (claim != Outcome.CLAIMED) {
+            return claim;
         }
+        boolean mandatory = info.isMandatory(message.activity());
         try {
             run(PluginContext.of(message));
         } catch (Exception e) {

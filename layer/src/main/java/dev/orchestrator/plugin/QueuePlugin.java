@@ -86,16 +86,7 @@ public abstract class QueuePlugin implements RequestStreamHandler {
 
     /** Bridge: claim, then forward to the queue. */
     public boolean bridge(StageMessage m) {
-        PluginInfo info = info();
-        if (m.plugin() != null && !m.plugin().equals(info.pluginName())) {
-            return false;
-        }
-        PluginStatus known = m.statusOf(info.pluginName());
-        if (!info.alwaysRun() && known != null && (known.state() == State.COMPLETE || known.state() == State.DO_NOT_RUN)) {
-            return false;
-        }
-        int order = known != null ? known.order() : info.order() == null ? PluginInfo.DEFAULT_ORDER : info.order();
-        if (!reporter.claim(m, info.pluginName(), info.isMandatory(m.activity()), info.alwaysRun(), order, System.currentTimeMillis())) {
+        if (PluginHandler.claim(reporter, info(), m) != PluginHandler.Outcome.CLAIMED) {
             return false;
         }
         send(m, 1, 0);
