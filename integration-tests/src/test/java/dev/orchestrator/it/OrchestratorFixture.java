@@ -114,6 +114,28 @@ final class OrchestratorFixture implements AutoCloseable {
         return register(activity, stage, plugin, true);
     }
 
+    /** Like {@link #register}, with a filter policy on the subscription. */
+    <T extends RequestStreamHandler> T registerFiltered(String activity, Stage stage, T plugin, String filterPolicy) {
+        String subscription = runtime.subscribe(topicArn(activity, stage), filterPolicy, plugin, false);
+        PluginInfo info = PluginInfo.fromJson(Json.parse(invokeInitialize(plugin)));
+        registry.register(PluginRegistration.of(activity, stage, subscription, "local-" + info.pluginName(), info));
+        return plugin;
+    }
+
+    /** Raw bodies (as JSON strings) of the messages in one of the stack's queues, read and deleted. */
+    List<JsonNode> drainRaw(String queueLogicalId, Duration timeout) {
+        String url = queueUrl(queueLogicalId);
+        List<JsonNode> out = new java.util.ArrayList<>();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (out.isEmpty() && System.nanoTime() < deadline) {
+            sqs.receiveMessage(b -> b.queueUrl(url).waitTimeSeconds(1).maxNumberOfMessages(10)).messages().forEach(m -> {
+                out.add(com.fasterxml.jackson.databind.node.TextNode.valueOf(m.body()));
+                sqs.deleteMessage(b -> b.queueUrl(url).receiptHandle(m.receiptHandle()));
+            });
+        }
+        return out;
+    }
+
     /** Subscribes the plugin to the stage topic, then registers it from its answer to initialize. */
     private <T extends RequestStreamHandler> T register(String activity, Stage stage, T plugin, boolean twice) {
         String subscription = runtime.subscribe(topicArn(activity, stage), null, plugin, twice);

@@ -23,6 +23,10 @@ public final class AwsClients {
 
     private final Env env;
 
+    static {
+        Names.allowLongNamesInSdk();
+    }
+
     /**
      * Interceptors added to every client built from now on (in this JVM): how tests and the benchmark count
      * or fail real calls without mocking a client. Empty in Lambda.
