@@ -169,7 +169,8 @@ def main():
             outputs = cfn.setdefault("Outputs", {})
             for prop, name in (("MaximumRetryAttempts", "Retries"), ("MaximumEventAgeInSeconds", "MaxAge")):
                 if prop in props:
-                    outputs[fid + "Async" + name] = {"Value": props[prop]}
+                    value = props[prop]
+                    outputs[fid + "Async" + name] = {"Value": str(value) if isinstance(value, (int, float)) else value}
                     entry[name[0].lower() + name[1:] + "Output"] = fid + "Async" + name
             for kind in ("OnFailure", "OnSuccess"):
                 dest = props.get("DestinationConfig", {}).get(kind, {}).get("Destination")
@@ -232,6 +233,12 @@ def main():
     # which the deployer reads from every stack before it updates or deletes one.
     if imported:
         cfn.setdefault("Outputs", {})[IMPORTS_OUTPUT] = {"Value": {"Fn::Join": [",", imported]}}
+
+    # moto looks up the Default of an SSM-typed parameter even when a value is passed (AWS reads only
+    # the key in use): a passed key replaces the default, so a missing default key does not fail.
+    for name, p in cfn.get("Parameters", {}).items():
+        if str(p.get("Type", "")).startswith("AWS::SSM::Parameter::") and name in params:
+            p["Default"] = params[name]
 
     # moto resolves Ref of a CommaDelimitedList left at its default to a string (Fn::Join then splits
     # it into characters); passing such defaults explicitly gives the list AWS would.
