@@ -233,9 +233,9 @@ public final class LocalLambdaRuntime implements AutoCloseable {
             List<Message> messages = receive(queueUrl, 10);
             for (Message m : messages) {
                 invocations.submit(() -> {
+                    // Lambda accepted the event: SNS is done with it, whatever the function does (the
+                    // delivery message goes once the async path ended, well within its visibility).
                     String event = LambdaEvents.sns(parse(m.body()), subscriptionArn).toString();
-                    // Lambda accepted the event: SNS is done with it, whatever the function does.
-                    sqs.deleteMessage(b -> b.queueUrl(queueUrl).receiptHandle(m.receiptHandle()));
                     if (twice) {
                         Future<?> second = invocations.submit(() -> deliverAsync(function, event));
                         deliverAsync(function, event);
@@ -243,6 +243,7 @@ public final class LocalLambdaRuntime implements AutoCloseable {
                     } else {
                         deliverAsync(function, event);
                     }
+                    sqs.deleteMessage(b -> b.queueUrl(queueUrl).receiptHandle(m.receiptHandle()));
                 });
             }
         }
