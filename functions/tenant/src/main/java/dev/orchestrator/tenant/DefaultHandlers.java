@@ -220,7 +220,7 @@ public final class DefaultHandlers {
         // Only the run this router started for the tenant's deployment speaks for the tenant; a run
         // that merely carries tenantId in its metadata changes nothing.
         if (deployment.isEmpty() || !uid.equals(attr(deployment.get(), "uid")) || !String.valueOf(workflow).equals(attr(deployment.get(), "workflow"))) {
-            LOG.debug("workflow outcome ignored: not a tenant deployment run", Log.UID, uid, Log.WORKFLOW, workflow);
+            LOG.info("workflow outcome ignored: not a tenant deployment run", Log.UID, uid, Log.WORKFLOW, workflow);
             return;
         }
         String tenantId = uid;
