@@ -93,7 +93,14 @@ public final class TenantRouterHandler implements RequestStreamHandler {
         long now = System.currentTimeMillis();
         // The claim lives as long as this invocation can: a timeout or crash does not block the event.
         long lease = context == null ? DEFAULT_LEASE_MILLIS : context.getRemainingTimeInMillis();
-        if (!store.claim(key, now, lease)) {
+        boolean claimed;
+        try {
+            claimed = store.claim(key, now, lease);
+        } catch (IllegalStateException inFlight) {
+            LOG.info("event in flight in another invocation; failing so it is retried later", "route", route, "eventKey", key);
+            throw inFlight;
+        }
+        if (!claimed) {
             LOG.info("duplicate event ignored: handled already", "route", route, "source", event.source(), "eventKey", key);
             return "{\"duplicate\":true}";
         }
