@@ -40,6 +40,11 @@ public final class EnvNames {
     /** Comma-separated activities of the tenant workflow when its tier names none. */
     public static final String TENANT_ACTIVITIES = "TENANT_ACTIVITIES";
 
+    /** Run history table (pk run = uid#workflow, sk at = time#sequence): every transition of every run. */
+    public static final String HISTORY_TABLE = "HISTORY_TABLE";
+    /** Days a history entry is kept (DynamoDB TTL on expiresAt); 0 keeps entries forever. */
+    public static final String HISTORY_RETENTION_DAYS = "HISTORY_RETENTION_DAYS";
+
     /** Endpoint for Lambda Invoke calls (initialize) when it differs from AWS_ENDPOINT_URL (local runs). */
     public static final String LAMBDA_ENDPOINT_URL = "LAMBDA_ENDPOINT_URL";
 
