@@ -139,6 +139,22 @@ class OperationsTemplateTest {
 
     @Test
     @SuppressWarnings("unchecked")
+    void everyDeadLetterQueueSaysWhereRedriveSendsItsMessages() {
+        for (String q : deadLetterQueues()) {
+            Map<String, Object> props = (Map<String, Object>) resources().get(q).get("Properties");
+            List<Map<String, Object>> tags = (List<Map<String, Object>>) props.getOrDefault("Tags", List.of());
+            String target = tags.stream().filter(t -> "orchestrator:redrive".equals(t.get("Key")))
+                    .map(t -> String.valueOf(t.get("Value"))).findFirst().orElse(null);
+            assertThat(target).as("%s has an orchestrator:redrive tag (queue:|function:|stream:<LogicalId>)", q)
+                    .matches("(queue|function|stream):[A-Za-z0-9]+");
+            String id = target.substring(target.indexOf(':') + 1);
+            assertThat(type(id)).as("%s redrives to an existing resource", q)
+                    .isIn(target.startsWith("queue:") ? "AWS::SQS::Queue" : "AWS::Serverless::Function");
+        }
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
     void everyFunctionHasAnErrorsAlarmAndALogGroupWithTheRetentionParameter() {
         Set<String> functions = new TreeSet<>();
         resources().forEach((id, r) -> {

@@ -59,12 +59,19 @@ final class OrchestratorFixture implements AutoCloseable {
     }
 
     static OrchestratorFixture deploy(String stackName, List<String> activities) {
+        return deploy(stackName, activities, Map.of());
+    }
+
+    /** @param parameters more template parameters (non-default knobs) */
+    static OrchestratorFixture deploy(String stackName, List<String> activities, Map<String, String> parameters) {
         Emulator emulator = new Emulator().start();
         try {
-            SamStack stack = SamStack.deploy(emulator, TEMPLATE, stackName, Map.of(
+            Map<String, String> params = new LinkedHashMap<>(Map.of(
                     "StackTagName", stackName,
                     "Activities", String.join(",", activities),
                     "DefaultRegisterTimeout", "2"));
+            params.putAll(parameters);
+            SamStack stack = SamStack.deploy(emulator, TEMPLATE, stackName, params);
             return new OrchestratorFixture(emulator, stack);
         } catch (RuntimeException e) {
             emulator.close();
