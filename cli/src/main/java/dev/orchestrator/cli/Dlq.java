@@ -205,10 +205,18 @@ final class Dlq implements Runnable {
             while (true) {
                 List<Message> batch = Target.aws(() -> target().sqs().receiveMessage(b -> b.queueUrl(q.url())
                         .maxNumberOfMessages(10).visibilityTimeout(60).waitTimeSeconds(1)).messages());
-                batch = batch.stream().filter(m -> tried.add(m.messageId())).toList();
-                if (batch.isEmpty()) {
+                List<Message> fresh = new ArrayList<>();
+                for (Message m : batch) {
+                    if (tried.add(m.messageId())) {
+                        fresh.add(m);
+                    } else {
+                        release(q, m); // seen and left already: visible again at once, not in 60 s
+                    }
+                }
+                if (fresh.isEmpty()) {
                     break;
                 }
+                batch = fresh;
                 for (Message m : batch) {
                     String problem = redrive(kind, targetUrl, m);
                     if (problem == null) {
@@ -216,8 +224,7 @@ final class Dlq implements Runnable {
                         moved++;
                     } else {
                         left.add(m.messageId() + ": " + problem);
-                        Target.aws(() -> target().sqs().changeMessageVisibility(b -> b.queueUrl(q.url())
-                                .receiptHandle(m.receiptHandle()).visibilityTimeout(0)));
+                        release(q, m);
                     }
                 }
             }
@@ -234,6 +241,11 @@ final class Dlq implements Runnable {
                 left.forEach(l -> out().println("  left " + l));
             }
             return left.isEmpty() ? Exit.OK : Exit.REFUSED;
+        }
+
+        private void release(Queue q, Message m) {
+            Target.aws(() -> target().sqs().changeMessageVisibility(b -> b.queueUrl(q.url())
+                    .receiptHandle(m.receiptHandle()).visibilityTimeout(0)));
         }
 
         /** @return null when the message was delivered again, else why not */

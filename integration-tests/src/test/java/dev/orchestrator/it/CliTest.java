@@ -93,7 +93,8 @@ class CliTest {
     }
 
     static Result cli(String... args) {
-        List<String> all = new ArrayList<>(List.of("--stack", "ops", "--endpoint-url", stack.emulator.endpoint().toString(),
+        List<String> all = new ArrayList<>(List.of(args).contains("--stack") ? List.of() : List.of("--stack", "ops"));
+        all.addAll(List.of("--endpoint-url", stack.emulator.endpoint().toString(),
                 "--lambda-endpoint-url", stack.runtime.lambdaEndpoint()));
         all.addAll(List.of(args));
         StringWriter out = new StringWriter();
@@ -106,7 +107,7 @@ class CliTest {
     static Path request(String uid) throws Exception {
         Path f = dir.resolve(uid + ".json");
         Files.writeString(f, "{\"uid\":\"" + uid + "\",\"workflow\":\"ops-flow\",\"activities\":[\"Setup\",\"Configure\"],"
-                + "\"metadata\":{\"tenantId\":\"acme\"},\"pluginRegisterTimeout\":1}");
+                + "\"metadata\":{\"customer\":\"acme\"},\"pluginRegisterTimeout\":1}");
         return f;
     }
 
@@ -130,7 +131,7 @@ class CliTest {
                 .anyMatch(l -> l.startsWith("│  │  · gate  Complete"));
         JsonNode item = Json.parse(cli("--json", "status", "ok-1", "ops-flow").out());
         assertThat(item.path("status").asText()).isEqualTo("Complete");
-        assertThat(item.path("metadata").path("tenantId").asText()).isEqualTo("acme");
+        assertThat(item.path("metadata").path("customer").asText()).isEqualTo("acme");
 
         Result again = cli("start", request("ok-1").toString());
         assertThat(again.code()).isEqualTo(Exit.NO_CHANGE);
@@ -258,7 +259,7 @@ class CliTest {
         assertThat(redrive.lines().get(0)).isEqualTo("StartDeadLetterQueue: redrove 1 message(s) to function:StartWorkflowFunction; 1 left in the queue");
         assertThat(redrive.out()).contains("'Nope' is not deployed");
         assertThat(stack.run("redriven-1", "ops-flow")).as("the redriven start created its run").isPresent();
-        assertThat(cli("dlq", "list").out()).containsPattern("StartDeadLetterQueue\\s+1\\s");
+        assertThat(cli("dlq", "list").out()).as("the refused message stays, visible").containsPattern("StartDeadLetterQueue\\s+1\\s");
 
         // A timer that failed goes back to the engine's timer queue.
         String engineDlq = stack.stack.physicalId("EngineDeadLetterQueue");

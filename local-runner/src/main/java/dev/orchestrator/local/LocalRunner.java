@@ -79,6 +79,7 @@ public final class LocalRunner {
             new TenantDemo(stack, progress).seed();
             progress.raw("Stack '" + LocalStack.STACK + "' is up at " + stack.emulator.endpoint()
                     + ". Commands: send FILE | tree UID WORKFLOW | quit");
+            progress.raw("Operate it from another terminal: " + cliCommand(stack) + " runs");
             StatusStore store = new StatusStore(stack.emulator.client(DynamoDbClient.builder()), stack.export("status-name"));
             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
             for (String line = in.readLine(); line != null; line = in.readLine()) {
@@ -99,6 +100,12 @@ public final class LocalRunner {
             }
             return 0;
         }
+    }
+
+    /** The orchestrator CLI pointed at this local stack (emulator credentials, loopback Lambda Invoke). */
+    static String cliCommand(LocalStack stack) {
+        return "AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 scripts/orchestrator --stack "
+                + LocalStack.STACK + " --endpoint-url " + stack.emulator.endpoint() + " --lambda-endpoint-url " + stack.runtime.lambdaEndpoint();
     }
 
     /** An EventBridge-shaped file goes on the bus; any other JSON is taken as a Start Workflow detail. */
