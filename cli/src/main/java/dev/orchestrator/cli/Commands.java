@@ -247,12 +247,15 @@ final class Commands {
             request.put("workflow", workflow);
             request.put("reason", reason);
             JsonNode answer = invoke(target().export("start-workflow"), request);
+            boolean ended = "notRunning".equals(answer.path("outcome").asText()); // it ended in the meantime
             if (json()) {
                 printJson(answer);
+            } else if (ended) {
+                out().println(uid + " / " + workflow + ": already ended " + answer.path("status").asText() + ", nothing to cancel");
             } else {
                 out().println(uid + " / " + workflow + ": cancel requested (" + reason + ")");
             }
-            return Exit.OK;
+            return ended ? Exit.NO_CHANGE : Exit.OK;
         }
     }
 
