@@ -270,7 +270,10 @@ final class Commands {
                 target().dynamo().scanPaginator(b -> b.tableName(table)).items().forEach(i -> all.add(AttributeJson.toJson(i)));
                 return null;
             });
-            all.sort(Comparator.comparing((JsonNode n) -> n.path("orchestratorId").asText())
+            // Activity, then stage in run order (pre, parallel, post), then dispatch order.
+            List<String> stages = List.of("pre", "parallel", "async", "post");
+            all.sort(Comparator.comparing((JsonNode n) -> n.path("orchestratorId").asText().split("\\|", 2)[0])
+                    .thenComparingInt(n -> stages.indexOf(n.path("orchestratorId").asText().replaceFirst("^[^|]*\\|", "")))
                     .thenComparingInt(n -> n.path("order").asInt(1000)).thenComparing(n -> n.path("pluginName").asText()));
             if (json()) {
                 ArrayNode a = Json.MAPPER.createArrayNode();

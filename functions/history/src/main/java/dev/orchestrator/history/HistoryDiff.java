@@ -44,7 +44,13 @@ public final class HistoryDiff {
             out.add(new Transition(Transition.RUN, null, null, null, "cancel requested", null, null,
                     text(n.path("cancelRequested"), "reason")));
         }
-        for (String activity : names(o.path("activities"), n.path("activities"))) {
+        // Run order first (activityOrder), then any other activity the images name.
+        Set<String> activities = new LinkedHashSet<>();
+        n.path("activityOrder").forEach(a -> activities.add(a.asText()));
+        o.path("activityOrder").forEach(a -> activities.add(a.asText()));
+        activities.addAll(names(o.path("activities"), n.path("activities")));
+        activities.removeIf(a -> o.path("activities").path(a).isMissingNode() && n.path("activities").path(a).isMissingNode());
+        for (String activity : activities) {
             JsonNode oa = o.path("activities").path(activity);
             JsonNode na = n.path("activities").path(activity);
             state(out, Transition.ACTIVITY, activity, null, null, oa, na, "status");

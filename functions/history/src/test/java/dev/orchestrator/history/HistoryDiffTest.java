@@ -30,6 +30,14 @@ class HistoryDiffTest {
     }
 
     @Test
+    void activitiesComeInRunOrder() {
+        JsonNode item = Json.parse(("{'uid':'u','workflow':'w','status':'Not Started','activityOrder':['Zeta','Alpha'],"
+                + "'activities':{'Alpha':{'status':'Not Started'},'Zeta':{'status':'Not Started'}}}").replace('\'', '"'));
+        assertThat(lines(HistoryDiff.diff(null, item))).containsExactly("run  created null -> Not Started",
+                "activity Zeta state null -> Not Started", "activity Alpha state null -> Not Started");
+    }
+
+    @Test
     void noChangeNoTransition() {
         JsonNode a = item("In Progress", "In Progress", "In Progress", "In Progress", "");
         assertThat(HistoryDiff.diff(a, a.deepCopy())).isEmpty();
