@@ -174,10 +174,21 @@ final class Dlq implements Runnable {
         }
     }
 
-    /** A stream failure record (Lambda's on-failure destination): describes a batch, is not one. */
+    /** A stream failure record (a stream's on-failure destination): describes a batch, is not one. */
     static boolean streamFailureRecord(JsonNode body) {
-        return body.has("DDBStreamBatchInfo") || body.has("KinesisBatchInfo")
-                || body.path("requestContext").has("condition");
+        return body.has("DDBStreamBatchInfo") || body.has("KinesisBatchInfo");
+    }
+
+    /**
+     * The event inside a Lambda async on-failure destination record ({@code requestPayload}, an object or a
+     * JSON string), or the body itself when it is the raw event (a rule's dead-letter message).
+     */
+    static JsonNode originalEvent(JsonNode body) {
+        JsonNode payload = body.get("requestPayload");
+        if (payload == null || !body.has("requestContext")) {
+            return body;
+        }
+        return payload.isTextual() ? body(payload.asText()) : payload;
     }
 
     @Command(name = "redrive", description = "Send a dead-letter queue's messages back where they failed (see its orchestrator:redrive tag).")
@@ -261,7 +272,7 @@ final class Dlq implements Runnable {
                     return null;
                 }
                 if (kind.equals("function")) {
-                    invoke(target, body);
+                    invoke(target, originalEvent(body));
                     return null;
                 }
                 return "unknown redrive kind '" + kind + "'";
