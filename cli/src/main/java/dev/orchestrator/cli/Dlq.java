@@ -74,7 +74,9 @@ final class Dlq implements Runnable {
     static Queue find(Target t, String name) {
         List<Queue> all = queues(t);
         for (Queue q : all) {
-            if (q.logicalId().equalsIgnoreCase(name) || q.name().equals(name)) {
+            // "engine" means EngineDeadLetterQueue even though EngineStreamFailureQueue also starts with it.
+            if (q.logicalId().equalsIgnoreCase(name) || q.name().equals(name)
+                    || q.logicalId().equalsIgnoreCase(name + "DeadLetterQueue")) {
                 return q;
             }
         }
