@@ -119,7 +119,10 @@ public final class Bench {
         try (BenchStack s = BenchStack.deploy(root, "cold", WorkflowCalls.ACTIVITIES, 10)) {
             SamStack plugin = SamStack.deploy(s.emulator, root.resolve("plugins-examples/welcome-email/template.yaml"), "cold-welcome",
                     Map.of("OrchestratorStackName", "cold", "Activity", "BenchA"));
-            Map<String, String> client = s.emulator.clientEnvironment();
+            s.runtime.add(plugin); // the registrar's initialize invoke reaches it through the runtime's Lambda endpoint
+            Map<String, String> client = new LinkedHashMap<>(s.emulator.clientEnvironment());
+            client.put("LAMBDA_ENDPOINT_URL", s.runtime.lambdaEndpoint());
+            s.runtime.invoke("RegistrarFunction", "{\"action\":\"reconcile\"}"); // samples then measure the steady state
             List<String> all = WorkflowCalls.ACTIVITIES;
             List<ColdStart.Target> targets = new ArrayList<>();
             targets.add(new ColdStart.Target("EngineFunction", ColdStart.moduleClasspath(root, "functions/engine"),

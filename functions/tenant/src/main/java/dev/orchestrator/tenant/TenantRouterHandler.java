@@ -41,7 +41,8 @@ public final class TenantRouterHandler implements RequestStreamHandler {
         this.store = new TenantStore(dynamo, env.require(EnvNames.TIER_TABLE), env.require(EnvNames.TENANT_JOBS_TABLE),
                 env.require(EnvNames.PROCESSED_EVENTS_TABLE));
         TenantEvents bus = new TenantEvents(aws.events(), env.require(EnvNames.EVENT_BUS_NAME));
-        handlers.putAll(new DefaultHandlers(store, bus, aws.configure(CodeBuildClient.builder()).build(),
+        // CodeBuild is built on first use: only (de)provisioning events start builds.
+        handlers.putAll(new DefaultHandlers(store, bus, AwsClients.lazy(CodeBuildClient.class, () -> aws.configure(CodeBuildClient.builder()).build()),
                 env.get(EnvNames.TENANT_WORKFLOW, "tenant-onboarding"), split(env.get(EnvNames.TENANT_ACTIVITIES, ""))).all());
     }
 
