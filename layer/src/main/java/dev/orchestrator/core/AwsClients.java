@@ -45,33 +45,13 @@ public final class AwsClients {
 
     private final Env env;
 
-    public AwsClients(Env env) {
-        this.env = env;
+    /** Same as {@link #observe}: what the fault-injection tests use to fail a real call after it happened. */
+    public static void addInterceptor(ExecutionInterceptor interceptor) {
+        observe(interceptor);
     }
 
-    /** Adds an observer of every call made by clients this class builds (also those built before). Thread-safe. */
-    public static void observe(ExecutionInterceptor observer) {
-        OBSERVERS.add(observer);
-    }
-
-    public static void stopObserving(ExecutionInterceptor observer) {
-        OBSERVERS.remove(observer);
-    }
-
-    public DynamoDbClient dynamo() {
-        return configure(DynamoDbClient.builder()).build();
-    }
-
-    public SnsClient sns() {
-        return configure(SnsClient.builder()).build();
-    }
-
-    public SqsClient sqs() {
-        return configure(SqsClient.builder()).build();
-    }
-
-    public EventBridgeClient events() {
-        return configure(EventBridgeClient.builder()).build();
+    public static void removeInterceptor(ExecutionInterceptor interceptor) {
+        stopObserving(interceptor);
     }
 
     /** Applies region, credentials, HTTP client, endpoint and call observation to any SDK client builder. */
@@ -153,6 +133,13 @@ public final class AwsClients {
         static final Dispatch INSTANCE = new Dispatch();
 
         @Override
+        public void beforeExecution(Context.BeforeExecution context, ExecutionAttributes attributes) {
+            for (ExecutionInterceptor o : OBSERVERS) {
+                o.beforeExecution(context, attributes);
+            }
+        }
+
+        @Override
         public void beforeTransmission(Context.BeforeTransmission context, ExecutionAttributes attributes) {
             for (ExecutionInterceptor o : OBSERVERS) {
                 o.beforeTransmission(context, attributes);
@@ -172,6 +159,5 @@ public final class AwsClients {
                 o.onExecutionFailure(context, attributes);
             }
         }
-
     }
 }
