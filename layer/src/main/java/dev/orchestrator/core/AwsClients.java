@@ -45,13 +45,42 @@ public final class AwsClients {
 
     private final Env env;
 
-    /** Same as {@link #observe}: what the fault-injection tests use to fail a real call after it happened. */
+    public AwsClients(Env env) {
+        this.env = env;
+    }
+
+    /** Adds an observer of every call made by clients this class builds (also those built before). Thread-safe. */
+    public static void observe(ExecutionInterceptor observer) {
+        OBSERVERS.add(observer);
+    }
+
+    public static void stopObserving(ExecutionInterceptor observer) {
+        OBSERVERS.remove(observer);
+    }
+
+    /** Same as {@link #observe}: how the fault-injection tests fail a real call after it happened. */
     public static void addInterceptor(ExecutionInterceptor interceptor) {
         observe(interceptor);
     }
 
     public static void removeInterceptor(ExecutionInterceptor interceptor) {
         stopObserving(interceptor);
+    }
+
+    public DynamoDbClient dynamo() {
+        return configure(DynamoDbClient.builder()).build();
+    }
+
+    public SnsClient sns() {
+        return configure(SnsClient.builder()).build();
+    }
+
+    public SqsClient sqs() {
+        return configure(SqsClient.builder()).build();
+    }
+
+    public EventBridgeClient events() {
+        return configure(EventBridgeClient.builder()).build();
     }
 
     /** Applies region, credentials, HTTP client, endpoint and call observation to any SDK client builder. */
