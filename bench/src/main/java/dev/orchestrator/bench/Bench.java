@@ -198,9 +198,17 @@ public final class Bench {
 
     static void fanout(Path root, List<Integer> sizes) {
         List<FanOut.Result> results = new ArrayList<>();
+        List<String> failures = new ArrayList<>();
         for (int n : sizes) {
             System.err.println("fan-out: 1 activity, " + n + " parallel plugin(s)");
-            results.add(FanOut.measure(root, n));
+            try {
+                results.add(FanOut.measure(root, n));
+            } catch (RuntimeException e) {
+                // The emulator on a small machine may give out before the orchestrator does: say so, go on.
+                failures.add("| " + n + " | did not complete on this emulator: " + String.valueOf(e.getMessage()).lines().findFirst().orElse("")
+                        + " | | | |");
+                System.err.println("fan-out with " + n + " plugins failed: " + e);
+            }
         }
         System.out.println();
         System.out.println("## End to end: 1 activity, N mandatory parallel plugins (start to terminal status, warm handlers)");
@@ -211,6 +219,7 @@ public final class Bench {
             System.out.printf("| %d | %d | %d | %.1fx | %d |%n", r.plugins(), r.endToEndMillis(), r.floorMillis(), r.ratio(),
                     r.calls().values().stream().mapToLong(Long::longValue).sum());
         }
+        failures.forEach(System.out::println);
         System.out.println();
         System.out.println("Floor: the calls counted during that run replayed back to back on the same emulator with equivalent requests"
                 + " (the orchestrator's in sequence, the plugins' N at a time), without the event delivery, polling and waiting between"
