@@ -1,6 +1,7 @@
 package dev.orchestrator.bench;
 
 import dev.orchestrator.testkit.SamStack;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -26,8 +27,15 @@ public final class Bench {
     private Bench() {
     }
 
+    /** Where the report goes; the in-process handlers' logs and metrics go to a file instead. */
+    static PrintStream out = System.out;
+
     public static void main(String[] args) throws Exception {
         Map<String, String> opts = parse(args);
+        Path handlerLog = Path.of("bench/target/bench-handlers.log");
+        Files.createDirectories(handlerLog.getParent());
+        System.setOut(new PrintStream(Files.newOutputStream(handlerLog), true, java.nio.charset.StandardCharsets.UTF_8));
+        System.err.println("handler logs and metrics: " + handlerLog);
         Path root = Path.of(opts.getOrDefault("root", ".")).toAbsolutePath().normalize();
         if (!Files.isRegularFile(root.resolve("template.yaml"))) {
             throw new IllegalArgumentException("run from the repository root (no template.yaml in " + root + ")");
@@ -38,7 +46,7 @@ public final class Bench {
         Set<String> only = new TreeSet<>(Arrays.asList(opts.getOrDefault("only", "calls,cold,fanout").split(",")));
         boolean jvmOptions = !opts.containsKey("no-jvm-options");
 
-        System.out.println("# Orchestrator benchmark (emulator: moto_server on loopback, handlers in-process; "
+        out.println("# Orchestrator benchmark (emulator: moto_server on loopback, handlers in-process; "
                 + Runtime.getRuntime().availableProcessors() + " CPUs, Java " + System.getProperty("java.version") + ")");
         if (only.contains("calls")) {
             calls(root, runs);
@@ -49,6 +57,7 @@ public final class Bench {
         if (only.contains("fanout")) {
             fanout(root, fan);
         }
+        out.flush();
         System.exit(0); // pollers and emulators are closed; do not wait for stray daemon threads
     }
 
@@ -57,26 +66,26 @@ public final class Bench {
     static void calls(Path root, int runs) {
         System.err.println("calls: 3 activities x 6 parallel plugins, " + runs + " run(s)");
         WorkflowCalls.Result r = WorkflowCalls.measure(root, runs);
-        System.out.println();
-        System.out.printf("## API calls and Lambda invocations per workflow (3 activities x 6 mandatory parallel plugins, mean of %d runs)%n%n", r.runs());
-        System.out.println("| function | call | per workflow |");
-        System.out.println("|---|---|---:|");
+        out.println();
+        out.printf("## API calls and Lambda invocations per workflow (3 activities x 6 mandatory parallel plugins, mean of %d runs)%n%n", r.runs());
+        out.println("| function | call | per workflow |");
+        out.println("|---|---|---:|");
         double total = 0;
         for (var byRole : r.calls().entrySet()) {
             double sum = 0;
             for (var e : byRole.getValue().entrySet()) {
-                System.out.printf("| %s | %s | %s |%n", byRole.getKey(), e.getKey(), num(e.getValue()));
+                out.printf("| %s | %s | %s |%n", byRole.getKey(), e.getKey(), num(e.getValue()));
                 sum += e.getValue();
             }
-            System.out.printf("| %s | **all API calls** | **%s** |%n", byRole.getKey(), num(sum));
+            out.printf("| %s | **all API calls** | **%s** |%n", byRole.getKey(), num(sum));
             total += sum;
         }
-        System.out.printf("| all | **API calls** | **%s** |%n", num(total));
-        System.out.printf("| engine | lost conditional writes (ConditionalCheckFailed) | %s |%n", num(r.lostEngineWrites()));
+        out.printf("| all | **API calls** | **%s** |%n", num(total));
+        out.printf("| engine | lost conditional writes (ConditionalCheckFailed) | %s |%n", num(r.lostEngineWrites()));
         for (var e : r.invocations().entrySet()) {
-            System.out.printf("| %s | Lambda invocations | %s |%n", e.getKey(), num(e.getValue()));
+            out.printf("| %s | Lambda invocations | %s |%n", e.getKey(), num(e.getValue()));
         }
-        System.out.printf("%nStatus item at the end of a run: %d bytes.%n", r.statusItemBytes());
+        out.printf("%nStatus item at the end of a run: %d bytes.%n", r.statusItemBytes());
 
         Map<String, Double> orchestratorInvocations = new LinkedHashMap<>(r.invocations());
         orchestratorInvocations.remove(BenchStack.PLUGINS); // plugin invocations are the same in every layout
@@ -84,24 +93,24 @@ public final class Bench {
                 CostModel.ours(r.calls(), orchestratorInvocations, r.statusItemBytes()),
                 CostModel.original(),
                 CostModel.plainStepFunctions(WorkflowCalls.ACTIVITIES.size(), WorkflowCalls.PLUGINS_PER_ACTIVITY));
-        System.out.println();
-        System.out.println("## Cost per million workflows (list prices, us-east-1, on demand)");
-        System.out.println();
-        System.out.println("| layout | item | per workflow | per million workflows |");
-        System.out.println("|---|---|---:|---:|");
+        out.println();
+        out.println("## Cost per million workflows (list prices, us-east-1, on demand)");
+        out.println();
+        out.println("| layout | item | per workflow | per million workflows |");
+        out.println("|---|---|---:|---:|");
         for (CostModel.Layout l : layouts) {
             for (CostModel.Line line : l.lines()) {
-                System.out.printf("| %s | %s: %s | $%.8f | $%.2f |%n", l.name(), line.what(), num(line.quantity()), line.dollars(),
+                out.printf("| %s | %s: %s | $%.8f | $%.2f |%n", l.name(), line.what(), num(line.quantity()), line.dollars(),
                         line.dollars() * Prices.PER_MILLION);
             }
-            System.out.printf("| %s | **total** | **$%.8f** | **$%.2f** |%n", l.name(), l.perWorkflow(), l.perMillion());
+            out.printf("| %s | **total** | **$%.8f** | **$%.2f** |%n", l.name(), l.perWorkflow(), l.perMillion());
         }
-        System.out.println();
-        System.out.println("Prices (bench/src/main/java/dev/orchestrator/bench/Prices.java): Lambda $0.20/M requests, $"
+        out.println();
+        out.println("Prices (bench/src/main/java/dev/orchestrator/bench/Prices.java): Lambda $0.20/M requests, $"
                 + plain(Prices.LAMBDA_GB_SECOND_ARM) + "/GB-s arm64, $" + plain(Prices.LAMBDA_GB_SECOND_X86) + "/GB-s x86_64; DynamoDB on demand $0.625/M WRU,"
                 + " $0.125/M RRU; SNS $0.50/M publishes (delivery to Lambda free); SQS $0.40/M requests; EventBridge $1.00/M events;"
                 + " Step Functions Standard $25/M transitions.");
-        System.out.println("Assumptions: free tiers ignored; every message < 64 KB; writes to the run item cost ceil(item/1 KB) WRU,"
+        out.println("Assumptions: free tiers ignored; every message < 64 KB; writes to the run item cost ceil(item/1 KB) WRU,"
                 + " strongly consistent reads ceil(item/4 KB) RRU, failed conditional writes count as writes; other items 1 unit;"
                 + " our billed Lambda time = " + num(Prices.MS_PER_INVOCATION) + " ms per invocation + " + num(Prices.MS_PER_API_CALL)
                 + " ms per AWS call it makes, at " + Prices.OUR_MEMORY_MB + " MB arm64; plugins' own invocations and work are the same in"
@@ -158,16 +167,16 @@ public final class Bench {
             ColdStart.Target baseline = new ColdStart.Target("hello-world baseline", ColdStart.moduleClasspath(root, "layer"),
                     HelloDynamo.class.getName(), baseEnv, i -> "cold-hello-" + i);
             List<ColdStart.Result> results = ColdStart.measure(targets, baseline, root.resolve("bench/target/classes"), samples);
-            System.out.println();
-            System.out.printf("## Cold start: fresh JVM to handler return, %d JVMs each%s%n%n", samples,
+            out.println();
+            out.printf("## Cold start: fresh JVM to handler return, %d JVMs each%s%n%n", samples,
                     jvmOptions ? ", with each template's JAVA_TOOL_OPTIONS" : ", WITHOUT JAVA_TOOL_OPTIONS (--no-jvm-options)");
-            System.out.println("| function | JAVA_TOOL_OPTIONS | min ms | median ms | ratio to baseline (min) | ratio (median) |");
-            System.out.println("|---|---|---:|---:|---:|---:|");
+            out.println("| function | JAVA_TOOL_OPTIONS | min ms | median ms | ratio to baseline (min) | ratio (median) |");
+            out.println("|---|---|---:|---:|---:|---:|");
             for (ColdStart.Result c : results) {
-                System.out.printf("| %s | %s | %d | %d | %.2fx | %.2fx |%n", c.name(), c.jvmOptions(), c.min(), c.median(), c.ratioMin(), c.ratioMedian());
+                out.printf("| %s | %s | %d | %d | %.2fx | %.2fx |%n", c.name(), c.jvmOptions(), c.min(), c.median(), c.ratioMin(), c.ratioMedian());
             }
-            System.out.println();
-            System.out.println("Baseline: one DynamoDB client built by AwsClients and one GetItem (bench HelloDynamo), same JVM options as the"
+            out.println();
+            out.println("Baseline: one DynamoDB client built by AwsClients and one GetItem (bench HelloDynamo), same JVM options as the"
                     + " function compared. Classpath per function: its classes, its dependencies and the layer's. Events: engine, a new run's"
                     + " stream INSERT (it dispatches the first stage); start, a new run; tenant router, a tenant's Workflow Completed;"
                     + " registrar, reconcile; plugin, an open parallel stage's SNS message.");
@@ -210,18 +219,18 @@ public final class Bench {
                 System.err.println("fan-out with " + n + " plugins failed: " + e);
             }
         }
-        System.out.println();
-        System.out.println("## End to end: 1 activity, N mandatory parallel plugins (start to terminal status, warm handlers)");
-        System.out.println();
-        System.out.println("| N | end to end ms | emulator floor ms | ratio | API calls (orchestrator + plugins) |");
-        System.out.println("|---:|---:|---:|---:|---:|");
+        out.println();
+        out.println("## End to end: 1 activity, N mandatory parallel plugins (start to terminal status, warm handlers)");
+        out.println();
+        out.println("| N | end to end ms | emulator floor ms | ratio | API calls (orchestrator + plugins) |");
+        out.println("|---:|---:|---:|---:|---:|");
         for (FanOut.Result r : results) {
-            System.out.printf("| %d | %d | %d | %.1fx | %d |%n", r.plugins(), r.endToEndMillis(), r.floorMillis(), r.ratio(),
+            out.printf("| %d | %d | %d | %.1fx | %d |%n", r.plugins(), r.endToEndMillis(), r.floorMillis(), r.ratio(),
                     r.calls().values().stream().mapToLong(Long::longValue).sum());
         }
-        failures.forEach(System.out::println);
-        System.out.println();
-        System.out.println("Floor: the calls counted during that run replayed back to back on the same emulator with equivalent requests"
+        failures.forEach(out::println);
+        out.println();
+        out.println("Floor: the calls counted during that run replayed back to back on the same emulator with equivalent requests"
                 + " (the orchestrator's in sequence, the plugins' N at a time), without the event delivery, polling and waiting between"
                 + " them. Registration window 0 s. The emulator serializes DynamoDB requests, so plugin writes do not overlap there.");
     }
