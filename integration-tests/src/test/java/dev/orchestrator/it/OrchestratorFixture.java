@@ -59,12 +59,19 @@ final class OrchestratorFixture implements AutoCloseable {
     }
 
     static OrchestratorFixture deploy(String stackName, List<String> activities) {
+        return deploy(stackName, activities, Map.of());
+    }
+
+    /** @param parameters more stack parameters (or overrides of the fixture's) */
+    static OrchestratorFixture deploy(String stackName, List<String> activities, Map<String, String> parameters) {
         Emulator emulator = new Emulator().start();
         try {
-            SamStack stack = SamStack.deploy(emulator, TEMPLATE, stackName, Map.of(
+            Map<String, String> params = new LinkedHashMap<>(Map.of(
                     "StackTagName", stackName,
                     "Activities", String.join(",", activities),
                     "DefaultRegisterTimeout", "2"));
+            params.putAll(parameters);
+            SamStack stack = SamStack.deploy(emulator, TEMPLATE, stackName, params);
             return new OrchestratorFixture(emulator, stack);
         } catch (RuntimeException e) {
             emulator.close();
@@ -76,10 +83,16 @@ final class OrchestratorFixture implements AutoCloseable {
     SamStack deployPlugin(String directory, Map<String, String> parameters) {
         Map<String, String> params = new LinkedHashMap<>(parameters);
         params.put("OrchestratorStackName", stack.name());
+        params.put("OrchestratorLayer", layerParameterName());
         SamStack plugin = SamStack.deploy(emulator, Path.of("..", "plugins-examples", directory, "template.yaml"),
                 stack.name() + "-" + directory, params);
         runtime.add(plugin);
         return plugin;
+    }
+
+    /** The Parameter Store key holding this stack's layer ARN (environment dev, the fixture's default). */
+    String layerParameterName() {
+        return "/dev/orchestrator/stacks/" + stack.name().replace("-", "") + "/layer";
     }
 
     /** A rule on the stack's bus for run outcomes, delivering to a queue the test reads. */
@@ -112,6 +125,28 @@ final class OrchestratorFixture implements AutoCloseable {
 
     <T extends RequestStreamHandler> T registerTwice(String activity, Stage stage, T plugin) {
         return register(activity, stage, plugin, true);
+    }
+
+    /** Like {@link #register}, with a filter policy on the subscription. */
+    <T extends RequestStreamHandler> T registerFiltered(String activity, Stage stage, T plugin, String filterPolicy) {
+        String subscription = runtime.subscribe(topicArn(activity, stage), filterPolicy, plugin, false);
+        PluginInfo info = PluginInfo.fromJson(Json.parse(invokeInitialize(plugin)));
+        registry.register(PluginRegistration.of(activity, stage, subscription, "local-" + info.pluginName(), info));
+        return plugin;
+    }
+
+    /** Raw bodies (as JSON strings) of the messages in one of the stack's queues, read and deleted. */
+    List<JsonNode> drainRaw(String queueLogicalId, Duration timeout) {
+        String url = queueUrl(queueLogicalId);
+        List<JsonNode> out = new java.util.ArrayList<>();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (out.isEmpty() && System.nanoTime() < deadline) {
+            sqs.receiveMessage(b -> b.queueUrl(url).waitTimeSeconds(1).maxNumberOfMessages(10)).messages().forEach(m -> {
+                out.add(com.fasterxml.jackson.databind.node.TextNode.valueOf(m.body()));
+                sqs.deleteMessage(b -> b.queueUrl(url).receiptHandle(m.receiptHandle()));
+            });
+        }
+        return out;
     }
 
     /** Subscribes the plugin to the stage topic, then registers it from its answer to initialize. */

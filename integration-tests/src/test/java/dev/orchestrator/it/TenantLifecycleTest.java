@@ -1,12 +1,22 @@
 package dev.orchestrator.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.amazonaws.services.lambda.runtime.ClientContext;
+import com.amazonaws.services.lambda.runtime.CognitoIdentity;
+import com.amazonaws.services.lambda.runtime.Context;
+import com.amazonaws.services.lambda.runtime.LambdaLogger;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.orchestrator.core.State;
 import dev.orchestrator.core.WorkflowRun;
+import dev.orchestrator.tenant.TenantRouterHandler;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
@@ -31,13 +41,15 @@ class TenantLifecycleTest {
     static OrchestratorFixture.Tap tenantEvents;
     static CodeBuildClient codeBuild;
     static final String SOURCE = "saas.control-plane";
+    static final TenantTestSupport.LogCapture LOGS = new TenantTestSupport.LogCapture();
 
     @BeforeAll
     static void deploy() {
         stack = OrchestratorFixture.deploy("tenants", List.of("Onboard", "Configure"));
         tenantEvents = stack.tap("tenant-events", "{\"source\":[\"orchestrator.tenant\"]}");
         codeBuild = stack.emulator.client(CodeBuildClient.builder());
-        for (String project : List.of("tenant-premium-provision", "tenant-premium-deprovision", "tenant-dup-provision")) {
+        LOGS.install();
+        for (String project : List.of("tenant-premium-provision", "tenant-premium-deprovision", "tenant-dup-provision", "tenant-lease-provision")) {
             codeBuild.createProject(b -> b.name(project)
                     .source(s -> s.type(SourceType.S3).location("tenant-builds/provision.zip").buildspec("version: 0.2\nphases:\n  build:\n    commands: [./provision.sh]\n"))
                     .artifacts(a -> a.type(ArtifactsType.NO_ARTIFACTS))
@@ -53,10 +65,13 @@ class TenantLifecycleTest {
         putTier(Map.of("tier", s("dup"), "jobName", s("tenant-dup-provision"), "workflow", s("dup-onboarding"),
                 "activities", AttributeValue.fromL(List.of(s("Onboard"))), "pluginRegisterTimeout", AttributeValue.fromN("1")));
         putTier(Map.of("tier", s("nojob"), "SIZE", s("small")));
+        putTier(Map.of("tier", s("lease"), "jobName", s("tenant-lease-provision"), "workflow", s("lease-onboarding"),
+                "activities", AttributeValue.fromL(List.of(s("Onboard"))), "pluginRegisterTimeout", AttributeValue.fromN("1")));
     }
 
     @AfterAll
     static void stop() {
+        LOGS.uninstall();
         if (stack != null) {
             stack.close();
         }
@@ -72,7 +87,7 @@ class TenantLifecycleTest {
 
     static String provisioning(String tenant, String tier, String builderType) {
         return "{\"tenantId\":\"" + tenant + "\",\"tier\":\"" + tier + "\",\"builder\":{\"type\":\"" + builderType + "\","
-                + "\"overrides\":{\"REGION\":\"eu-west-1\",\"API_TOKEN\":{\"secretsManager\":\"tenants/" + tenant + "/api\"}}}}";
+                + "\"overrides\":{\"REGION\":\"eu-west-1\",\"ACCESS_TOKEN_EXPIRATION\":3600,\"API_TOKEN\":{\"secretsManager\":\"tenants/" + tenant + "/api\"}}}}";
     }
 
     static List<Map<String, AttributeValue>> jobs(String tenant) {
@@ -120,6 +135,7 @@ class TenantLifecycleTest {
         job.get("environment").l().forEach(v -> env.add(v.m().get("name").s() + "=" + v.m().get("value").s() + "/" + v.m().get("type").s()));
         assertThat(env).containsExactlyInAnyOrder(
                 "REGION=eu-west-1/PLAINTEXT",            // the event wins over the tier
+                "ACCESS_TOKEN_EXPIRATION=3600/PLAINTEXT", // a number of seconds, not a secret
                 "SIZE=large/PLAINTEXT",                  // from the tier item
                 "DB_PASSWORD=/tiers/premium/db/PARAMETER_STORE",
                 "API_TOKEN=tenants/acme/api/SECRETS_MANAGER",
@@ -152,6 +168,15 @@ class TenantLifecycleTest {
         stack.awaitCondition(Duration.ofSeconds(10), () -> tenantState("globex").equals("PROVISIONING_FAILED"));
         assertThat(tenantEvents.seen()).noneMatch(event("TENANT_DEPLOYMENT", "globex"));
         assertThat(stack.run("globex", "tenant-onboarding")).isEmpty();
+        assertThat(LOGS.lines).anyMatch(TenantTestSupport.LogCapture.message(
+                "build failed; an identical event re-sent will start a new build", "tenantId", "globex"));
+
+        // The producer re-sends the identical event after the failure: it is a retry, not a duplicate.
+        int before = builds("tenant-premium-provision");
+        stack.putEvent(SOURCE, "TENANT_PROVISIONING", provisioning("globex", "premium", "CODE_BUILD"));
+        stack.awaitCondition(Duration.ofSeconds(30), () -> jobs("globex").stream().filter(j -> j.get("jobId").s().startsWith("PROVISIONING#")).count() == 2);
+        assertThat(builds("tenant-premium-provision")).isEqualTo(before + 1);
+        assertThat(tenantState("globex")).isEqualTo("PROVISIONING");
     }
 
     @Test
@@ -171,6 +196,75 @@ class TenantLifecycleTest {
     }
 
     @Test
+    void aRunThatIsNotATenantDeploymentLeavesTenantStateAlone() {
+        // Runs someone else started, carrying tenantId in their metadata: one for a tenant never
+        // provisioned, one whose uid even equals a tenant id but which the router did not start.
+        stack.start("{\"uid\":\"order-77\",\"workflow\":\"fulfilment\",\"activities\":[\"Onboard\"],"
+                + "\"metadata\":{\"tenantId\":\"umbrella\",\"tier\":\"premium\"},\"pluginRegisterTimeout\":1}");
+        stack.start("{\"uid\":\"umbrella\",\"workflow\":\"fulfilment\",\"activities\":[\"Onboard\"],"
+                + "\"metadata\":{\"tenantId\":\"umbrella\"},\"pluginRegisterTimeout\":1}");
+        assertThat(stack.awaitEnd("order-77", "fulfilment", Duration.ofSeconds(60)).status()).isEqualTo(State.COMPLETE);
+        assertThat(stack.awaitEnd("umbrella", "fulfilment", Duration.ofSeconds(60)).status()).isEqualTo(State.COMPLETE);
+        // The router saw both outcomes and said why it left them alone.
+        LOGS.await(stack, TenantTestSupport.LogCapture.message("workflow outcome ignored: not a tenant deployment run", "uid", "order-77"),
+                Duration.ofSeconds(30));
+        LOGS.await(stack, TenantTestSupport.LogCapture.message("workflow outcome ignored: not a tenant deployment run", "uid", "umbrella"),
+                Duration.ofSeconds(30));
+        assertThat(tenantState("umbrella")).isEqualTo("none");
+        assertThat(jobs("umbrella")).isEmpty();
+        assertThat(tenantEvents.seen()).noneMatch(e -> e.path("detail").path("tenantId").asText().equals("umbrella"));
+    }
+
+    @Test
+    void aClaimLeftByACrashedInvocationExpiresWithTheInvocationNotInSevenDays() throws Exception {
+        // The router dies between claiming the event and releasing it (an OOM, a timeout).
+        Map<String, String> env = new LinkedHashMap<>(stack.stack.function("TenantRouterFunction").environment());
+        env.putAll(stack.emulator.clientEnvironment());
+        TenantRouterHandler dying = new TenantRouterHandler(env).with("TENANT_PROVISIONING", e -> {
+            throw new OutOfMemoryError("simulated: the invocation dies after its claim");
+        });
+        String detail = provisioning("hooli", "lease", "CODE_BUILD");
+        String event = "{\"id\":\"crash-1\",\"source\":\"" + SOURCE + "\",\"detail-type\":\"TENANT_PROVISIONING\",\"detail\":" + detail + "}";
+        long before = System.currentTimeMillis();
+        assertThatThrownBy(() -> dying.handleRequest(new ByteArrayInputStream(event.getBytes(StandardCharsets.UTF_8)),
+                new ByteArrayOutputStream(), new FixedContext(2_000))).isInstanceOf(OutOfMemoryError.class);
+        String processed = stack.stack.physicalId("ProcessedEventsTable");
+        String key = dev.orchestrator.tenant.TenantEvent.parse(dev.orchestrator.core.Json.parse(event)).idempotencyKey();
+        List<Map<String, AttributeValue>> claims = List.of(stack.dynamo.getItem(b -> b.tableName(processed).consistentRead(true)
+                .key(Map.of("eventKey", s(key)))).item());
+        assertThat(claims.get(0).get("status").s()).isEqualTo("in-progress");
+        long expiresAt = Long.parseLong(claims.get(0).get("expiresAt").n());
+        assertThat(expiresAt * 1000 - before).as("the claim lives as long as the invocation could, not 7 days").isBetween(2_000L, 5_000L);
+
+        // Once that time has passed, the same event (put again by the producer) is handled.
+        stack.awaitCondition(Duration.ofSeconds(10), () -> System.currentTimeMillis() > expiresAt * 1000 + 100);
+        stack.putEvent(SOURCE, "TENANT_PROVISIONING", detail);
+        assertThat(awaitBuildJob("hooli").get("project").s()).isEqualTo("tenant-lease-provision");
+        assertThat(builds("tenant-lease-provision")).isEqualTo(1);
+        // Completed, the key is kept for days so a re-delivery is still recognised.
+        stack.awaitCondition(Duration.ofSeconds(10), () -> stack.dynamo.getItem(b -> b.tableName(processed).consistentRead(true)
+                .key(Map.of("eventKey", claims.get(0).get("eventKey")))).item().get("status").s().equals("done"));
+        long doneExpiry = Long.parseLong(stack.dynamo.getItem(b -> b.tableName(processed).consistentRead(true)
+                .key(Map.of("eventKey", claims.get(0).get("eventKey")))).item().get("expiresAt").n());
+        assertThat(doneExpiry - System.currentTimeMillis() / 1000).isGreaterThan(6 * 24 * 3600L);
+    }
+
+    /** A Lambda context with a fixed remaining time. */
+    record FixedContext(int remainingMillis) implements Context {
+        public String getAwsRequestId() { return "fixed"; }
+        public String getLogGroupName() { return "/aws/lambda/tenant"; }
+        public String getLogStreamName() { return "fixed"; }
+        public String getFunctionName() { return "tenant"; }
+        public String getFunctionVersion() { return "$LATEST"; }
+        public String getInvokedFunctionArn() { return "arn:aws:lambda:us-east-1:123456789012:function:tenant"; }
+        public CognitoIdentity getIdentity() { return null; }
+        public ClientContext getClientContext() { return null; }
+        public int getRemainingTimeInMillis() { return remainingMillis; }
+        public int getMemoryLimitInMB() { return 1024; }
+        public LambdaLogger getLogger() { return null; }
+    }
+
+    @Test
     void badEventsAreRefusedClearlyDeadLetteredAndStartNoBuild() {
         int premiumBuilds = builds("tenant-premium-provision");
         stack.putEvent(SOURCE, "TENANT_PROVISIONING", provisioning("t-unknown-tier", "platinum", "CODE_BUILD"));
@@ -180,11 +274,7 @@ class TenantLifecycleTest {
         stack.putEvent(SOURCE, "TENANT_PAUSE", "{\"tenantId\":\"t-pause\"}");
         stack.putEvent("evil.corp", "TENANT_PROVISIONING", provisioning("t-evil", "premium", "CODE_BUILD"));
 
-        List<JsonNode> dead = new ArrayList<>();
-        long deadline = System.currentTimeMillis() + 60_000;
-        while (dead.size() < 6 && System.currentTimeMillis() < deadline) {
-            dead.addAll(stack.drain("TenantDeadLetterQueue", Duration.ofSeconds(2)));
-        }
+        List<JsonNode> dead = TenantTestSupport.deadLetters(stack, 6, Duration.ofSeconds(60));
         assertThat(dead).hasSize(6);
         assertThat(dead).anyMatch(e -> e.path("detail").path("tenantId").asText().equals("t-unknown-tier"));
         assertThat(dead).anyMatch(e -> e.path("detail").path("tenantId").asText().equals("t-no-job"));

@@ -3,11 +3,14 @@ package dev.orchestrator.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.orchestrator.core.Json;
+import dev.orchestrator.tenant.BuildEnvironment;
+import dev.orchestrator.tenant.ProvisioningRequest;
 import dev.orchestrator.tenant.TenantEvent;
 import dev.orchestrator.tenant.TenantRoutes;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -32,6 +35,30 @@ class TenantSampleEventsTest {
         }
         assertThat(TenantRoutes.route(sample("codebuild-build-state-change.json"), SOURCES)).isEqualTo(TenantRoutes.BUILD_OUTCOME);
         assertThat(TenantRoutes.route(sample("workflow-completed.json"), SOURCES)).isEqualTo(TenantRoutes.WORKFLOW_OUTCOME);
+    }
+
+    /** The sources README's "Migrating from arc-saas" tells users to accept. */
+    static final Set<String> ARC_SAAS_SOURCES = Set.of("ARC-SAAS", "CONTROL-PLANE", "TenantManagementService",
+            "saas.tenant.provisioning.success.handler");
+
+    @Test
+    void arcSaasSamplesRouteAndParseWithTheirOwnFieldNames() throws Exception {
+        for (String f : List.of("arc-saas-tenant-provisioning-connector.json", "arc-saas-tenant-provisioning-direct.json")) {
+            TenantEvent e = sample(f);
+            assertThat(TenantRoutes.route(e, ARC_SAAS_SOURCES)).as(f).isEqualTo("TENANT_PROVISIONING");
+            ProvisioningRequest req = ProvisioningRequest.parse(e.detail());
+            assertThat(req.tenantId()).as(f).isEqualTo("0a9f1c6e-6d4b-4b2c-9d7e-3f1a2b4c5d6e");
+            assertThat(req.tier()).as(f).isEqualTo("PREMIUM");
+            assertThat(req.overrides()).as(f).containsKeys("tenant", "secret", "context", "MAX_USERS", "ACCESS_TOKEN_EXPIRATION");
+            BuildEnvironment.Plan plan = BuildEnvironment.plan(Map.of(), req.overrides(), req.tenantId(), req.tier(), "/dev/orchestrator/o/tenants");
+            assertThat(plan.secrets()).as(f).extracting(BuildEnvironment.Secret::name).containsExactly("secret");
+            assertThat(plan.variables()).as(f).contains(new BuildEnvironment.Variable("ACCESS_TOKEN_EXPIRATION", "3600", "PLAINTEXT"),
+                    new BuildEnvironment.Variable("MAX_USERS", "500", "PLAINTEXT"));
+        }
+        assertThat(sample("arc-saas-tenant-provisioning-connector.json").detailType()).isEqualTo("TENANT_PROVISIONING");
+        TenantEvent deployment = sample("arc-saas-tenant-deployment.json");
+        assertThat(TenantRoutes.route(deployment, ARC_SAAS_SOURCES)).isEqualTo("TENANT_DEPLOYMENT");
+        assertThat(deployment.tenantIdHint()).isNull(); // tenant is a JSON string there: the handler reads it
     }
 
 }

@@ -212,9 +212,14 @@ class WorkflowRunTest {
 
         int runsBefore = stack.countRuns();
         stack.putEvent("my.app", "Start Workflow", "{\"workflow\":\"no-uid\",\"activities\":[\"Meta\"]}");
+        // EventBridge delivered it; the function failed, Lambda retried twice (AsyncRetryAttempts'
+        // default) and sent a destination record holding the event and the error.
         List<JsonNode> dead = stack.drain("StartDeadLetterQueue", Duration.ofSeconds(30));
         assertThat(dead).hasSize(1);
-        assertThat(dead.get(0).path("detail").path("workflow").asText()).isEqualTo("no-uid");
+        assertThat(dead.get(0).path("requestContext").path("condition").asText()).isEqualTo("RetriesExhausted");
+        assertThat(dead.get(0).path("requestContext").path("approximateInvokeCount").asInt()).isEqualTo(3);
+        assertThat(dead.get(0).path("requestPayload").path("detail").path("workflow").asText()).isEqualTo("no-uid");
+        assertThat(dead.get(0).path("responsePayload").path("errorMessage").asText()).contains("uid is required");
         assertThat(stack.countRuns()).isEqualTo(runsBefore);
     }
 

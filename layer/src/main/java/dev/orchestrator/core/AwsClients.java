@@ -45,6 +45,10 @@ public final class AwsClients {
 
     private final Env env;
 
+    static {
+        Names.allowLongNamesInSdk();
+    }
+
     public AwsClients(Env env) {
         this.env = env;
     }

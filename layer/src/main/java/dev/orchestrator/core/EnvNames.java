@@ -47,6 +47,13 @@ public final class EnvNames {
     /** Comma-separated activities of the tenant workflow when its tier names none. */
     public static final String TENANT_ACTIVITIES = "TENANT_ACTIVITIES";
 
+    /** Parameter Store path under which the tenant router stores secret build variables (SecureString, one per tenant and name). */
+    public static final String TENANT_SECRETS_PATH = "TENANT_SECRETS_PATH";
+    /** Run history table (pk run = uid#workflow, sk at = time#sequence): every transition of every run. */
+    public static final String HISTORY_TABLE = "HISTORY_TABLE";
+    /** Days a history entry is kept (DynamoDB TTL on expiresAt); 0 keeps entries forever. */
+    public static final String HISTORY_RETENTION_DAYS = "HISTORY_RETENTION_DAYS";
+
     /** Endpoint for Lambda Invoke calls (initialize) when it differs from AWS_ENDPOINT_URL (local runs). */
     public static final String LAMBDA_ENDPOINT_URL = "LAMBDA_ENDPOINT_URL";
 

@@ -27,6 +27,20 @@ public final class Names {
     /** Values of metadata fields sent as attributes: SNS needs non-empty strings. */
     public static final int MAX_ATTRIBUTE_VALUE = 1024;
 
+    /** Metadata keys sent as SNS attributes when neither run nor stack chooses (the template's default agrees). */
+    public static final java.util.List<String> DEFAULT_FILTER_ATTRIBUTES = java.util.List.of("tier", "tenantId");
+
+    /**
+     * Raises the AWS SDK's own JSON limits (its shaded Jackson refuses names over 50,000 characters), so an item
+     * a foreign writer gave a 64 KB map key can still be read, and then repaired, instead of failing every read.
+     * Must run before the first SDK client is built; {@link AwsClients} does it when it loads.
+     */
+    public static void allowLongNamesInSdk() {
+        software.amazon.awssdk.thirdparty.jackson.core.StreamReadConstraints.overrideDefaultStreamReadConstraints(
+                software.amazon.awssdk.thirdparty.jackson.core.StreamReadConstraints.builder()
+                        .maxNameLength(1_048_576).build());
+    }
+
     public static boolean validPluginName(String name) {
         return name != null && PLUGIN_NAME.matcher(name).matches();
     }

@@ -1,12 +1,22 @@
 package dev.orchestrator.obs;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.orchestrator.core.Json;
+import com.amazonaws.services.lambda.runtime.Context;
 import java.io.PrintStream;
-import java.time.Instant;
+import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.function.Consumer;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+import org.apache.logging.log4j.ThreadContext;
+import org.apache.logging.log4j.core.LogEvent;
+import org.apache.logging.log4j.core.LoggerContext;
+import org.apache.logging.log4j.core.appender.AbstractAppender;
+import org.apache.logging.log4j.core.config.Configuration;
+import org.apache.logging.log4j.core.config.LoggerConfig;
+import org.apache.logging.log4j.core.config.Property;
+import software.amazon.lambda.powertools.logging.PowertoolsLogging;
 
 /**
  * Structured decision log: one JSON line per decision, carrying the correlation keys of the run or
@@ -14,10 +24,15 @@ import java.util.function.Consumer;
  * {@code tenantId}). Every function and the plugin library log through this one facade, so the
  * format is decided in one place.
  * <pre>
+ * Log.init(context);                        // optional: Lambda fields (function_name, cold_start, request id)
  * Log.put(Log.UID, run.uid());              // correlation keys for what follows on this thread
  * LOG.info("plugin dispatched", "plugin", p);  // event name, then key/value pairs
  * Log.clear();                              // at the end of the invocation
  * </pre>
+ * Lines are written by log4j2 in Powertools for AWS Lambda's JSON layout ({@code LambdaJsonLayout}):
+ * correlation keys and the call's key/value pairs travel in log4j's {@link ThreadContext}, which the
+ * layout writes as top-level fields. log4j starts on the first line written (not at class load), so
+ * a function that logs nothing pays nothing at cold start.
  * Level from {@code POWERTOOLS_LOG_LEVEL} (DEBUG, INFO, WARN, ERROR; default INFO).
  */
 public final class Log {
@@ -36,9 +51,6 @@ public final class Log {
 
     private static final ThreadLocal<Map<String, String>> KEYS = ThreadLocal.withInitial(LinkedHashMap::new);
     private static volatile Level threshold = parse(System.getenv(LEVEL_VARIABLE));
-    private static volatile Consumer<String> sink = line -> System.out.println(line);
-    private static volatile String service = System.getenv().getOrDefault("POWERTOOLS_SERVICE_NAME",
-            System.getenv().getOrDefault("AWS_LAMBDA_FUNCTION_NAME", "orchestrator"));
 
     private final String logger;
 
@@ -54,19 +66,32 @@ public final class Log {
     public static void put(String key, String value) {
         if (value == null) {
             KEYS.get().remove(key);
+            ThreadContext.remove(key);
         } else {
             KEYS.get().put(key, value);
+            ThreadContext.put(key, value);
         }
     }
 
     /** Drops every correlation key of this thread (end of an invocation or of one run's work). */
     public static void clear() {
         KEYS.get().clear();
+        ThreadContext.clearMap();
     }
 
     /** The correlation keys now set on this thread. */
     public static Map<String, String> keys() {
         return Map.copyOf(KEYS.get());
+    }
+
+    /**
+     * Adds the Lambda fields Powertools knows (function name, version, request id, cold start) to
+     * every later line of this invocation. A null context (tests, tools) is ignored.
+     */
+    public static void init(Context context) {
+        if (context != null) {
+            PowertoolsLogging.initializeLogging(context);
+        }
     }
 
     /** Level from a function's environment (handlers pass theirs; in-process runs differ per function). */
@@ -77,13 +102,13 @@ public final class Log {
         }
     }
 
-    /** Where lines go (stdout by default); the local runner and tests redirect it. */
+    /** Where lines go (stdout by default); the local runner and tests redirect it. Null restores stdout. */
     public static void sink(Consumer<String> lines) {
-        sink = lines;
+        Backend.redirect(lines);
     }
 
     public static void sink(PrintStream out) {
-        sink = out::println;
+        sink(out::println);
     }
 
     public static boolean enabled(Level level) {
@@ -110,31 +135,36 @@ public final class Log {
         if (!enabled(level)) {
             return;
         }
-        ObjectNode o = Json.object();
-        o.put("timestamp", Instant.now().toString());
-        o.put("level", level.name());
-        o.put("service", service);
-        o.put("logger", logger);
-        o.put("message", event);
-        KEYS.get().forEach(o::put);
+        // The call's pairs ride in ThreadContext for this one line; earlier values come back after it.
+        Map<String, String> saved = new LinkedHashMap<>();
+        saved.put("logger", ThreadContext.get("logger"));
+        ThreadContext.put("logger", logger);
         for (int i = 0; i + 1 < keyValues.length; i += 2) {
             Object v = keyValues[i + 1];
-            String k = String.valueOf(keyValues[i]);
             if (v == null) {
                 continue;
             }
-            if (v instanceof Number n) {
-                o.put(k, n.toString().contains(".") ? o.numberNode(n.doubleValue()) : o.numberNode(n.longValue()));
-            } else if (v instanceof Boolean b) {
-                o.put(k, b);
-            } else {
-                o.put(k, String.valueOf(v));
+            String k = String.valueOf(keyValues[i]);
+            saved.putIfAbsent(k, ThreadContext.get(k));
+            ThreadContext.put(k, String.valueOf(v));
+        }
+        try {
+            Logger out = Backend.LOGGER;
+            switch (level) {
+                case DEBUG -> out.debug(event, cause);
+                case INFO -> out.info(event, cause);
+                case WARN -> out.warn(event, cause);
+                case ERROR -> out.error(event, cause);
             }
+        } finally {
+            saved.forEach((k, v) -> {
+                if (v == null) {
+                    ThreadContext.remove(k);
+                } else {
+                    ThreadContext.put(k, v);
+                }
+            });
         }
-        if (cause != null) {
-            o.put("error", cause.getClass().getSimpleName() + ": " + cause.getMessage());
-        }
-        sink.accept(Json.write(o));
     }
 
     static Level parse(String value) {
@@ -142,9 +172,48 @@ public final class Log {
             return Level.INFO;
         }
         try {
-            return Level.valueOf(value.trim().toUpperCase(java.util.Locale.ROOT));
+            return Level.valueOf(value.trim().toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
             return Level.INFO;
+        }
+    }
+
+    /** log4j, started on first use (holder idiom) so its configuration is not part of every cold start. */
+    private static final class Backend {
+        static final String CONSOLE = "JsonAppender";
+        static final String SINK = "OrchestratorSink";
+        static final Logger LOGGER = LogManager.getLogger("orchestrator");
+
+        static synchronized void redirect(Consumer<String> lines) {
+            LoggerContext ctx = (LoggerContext) LogManager.getContext(false);
+            Configuration cfg = ctx.getConfiguration();
+            LoggerConfig lc = cfg.getLoggerConfig(LOGGER.getName());
+            var console = cfg.getAppender(CONSOLE);
+            lc.removeAppender(SINK);
+            lc.removeAppender(CONSOLE);
+            if (lines == null) {
+                lc.addAppender(console, null, null);
+            } else {
+                SinkAppender sink = new SinkAppender(console.getLayout(), lines);
+                sink.start();
+                lc.addAppender(sink, null, null);
+            }
+            ctx.updateLoggers();
+        }
+    }
+
+    /** Hands each formatted line (same layout as stdout) to a consumer. */
+    private static final class SinkAppender extends AbstractAppender {
+        private final Consumer<String> lines;
+
+        SinkAppender(org.apache.logging.log4j.core.Layout<?> layout, Consumer<String> lines) {
+            super(Backend.SINK, null, layout, true, Property.EMPTY_ARRAY);
+            this.lines = lines;
+        }
+
+        @Override
+        public void append(LogEvent event) {
+            lines.accept(new String(getLayout().toByteArray(event), StandardCharsets.UTF_8).stripTrailing());
         }
     }
 }

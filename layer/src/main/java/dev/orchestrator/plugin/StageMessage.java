@@ -155,8 +155,8 @@ public record StageMessage(String uid,
         if (plugin != null) {
             a.put("plugin", plugin);
         }
-        if (filterAttributes != null) {
-            for (String k : filterAttributes) {
+        {
+            for (String k : filterAttributes != null ? filterAttributes : dev.orchestrator.core.Names.DEFAULT_FILTER_ATTRIBUTES) {
                 JsonNode v = metadata.get(k);
                 if (a.size() < MAX_ATTRIBUTES && v != null && v.isValueNode() && !v.isNull() && !v.asText().isEmpty()
                         && !a.containsKey(k)) {

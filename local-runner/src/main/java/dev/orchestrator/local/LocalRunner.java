@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.orchestrator.core.Json;
 import dev.orchestrator.core.StatusStore;
 import dev.orchestrator.core.WorkflowRun;
+import dev.orchestrator.obs.Log;
+import dev.orchestrator.obs.LogLines;
+import dev.orchestrator.obs.Metrics;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -27,6 +30,8 @@ import software.amazon.awssdk.services.eventbridge.model.PutEventsResponse;
  *   demo            deploy, provision a premium tenant, follow its onboarding workflow to the final tree
  *                   (exit 0 only when the tenant is deployed)
  *   up              deploy and keep running; type "send FILE" or "tree UID WORKFLOW" or "quit"
+ *   --no-logs       hide the functions' decision log (shown readably by default)
+ *   --metrics       also show the functions' metrics (EMF lines, readably)
  * </pre>
  */
 public final class LocalRunner {
@@ -37,19 +42,30 @@ public final class LocalRunner {
     }
 
     public static void main(String[] args) throws IOException {
-        String command = args.length == 0 ? "demo" : args[0];
+        List<String> words = new java.util.ArrayList<>(Arrays.asList(args));
+        boolean logs = !words.remove("--no-logs");
+        boolean metrics = words.remove("--metrics");
+        String command = words.isEmpty() ? "demo" : words.get(0);
         Path root = Path.of(System.getProperty("orchestrator.root", ".")).toAbsolutePath().normalize();
         Progress progress = new Progress(System.out);
+        showLogs(progress, logs, metrics);
         int code;
         switch (command) {
             case "demo" -> code = demo(root, progress);
             case "up" -> code = up(root, progress);
             default -> {
-                System.err.println("usage: scripts/local [demo|up]");
+                System.err.println("usage: scripts/local [demo|up] [--no-logs] [--metrics]");
                 code = 64;
             }
         }
         System.exit(code);
+    }
+
+    /** The functions' JSON log and EMF lines, as a person reads them, between the runner's own lines. */
+    static void showLogs(Progress progress, boolean logs, boolean metrics) {
+        java.time.ZoneId zone = java.time.ZoneId.systemDefault();
+        Log.sink(logs ? line -> progress.raw("          " + LogLines.readable(line, zone)) : line -> { });
+        Metrics.sink(metrics ? line -> progress.raw("          " + LogLines.readable(line, zone)) : line -> { });
     }
 
     static int demo(Path root, Progress progress) {
@@ -63,6 +79,7 @@ public final class LocalRunner {
             new TenantDemo(stack, progress).seed();
             progress.raw("Stack '" + LocalStack.STACK + "' is up at " + stack.emulator.endpoint()
                     + ". Commands: send FILE | tree UID WORKFLOW | quit");
+            progress.raw("Operate it from another terminal: " + cliCommand(stack) + " runs");
             StatusStore store = new StatusStore(stack.emulator.client(DynamoDbClient.builder()), stack.export("status-name"));
             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
             for (String line = in.readLine(); line != null; line = in.readLine()) {
@@ -83,6 +100,12 @@ public final class LocalRunner {
             }
             return 0;
         }
+    }
+
+    /** The orchestrator CLI pointed at this local stack (emulator credentials, loopback Lambda Invoke). */
+    static String cliCommand(LocalStack stack) {
+        return "AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 scripts/orchestrator --stack "
+                + LocalStack.STACK + " --endpoint-url " + stack.emulator.endpoint() + " --lambda-endpoint-url " + stack.runtime.lambdaEndpoint();
     }
 
     /** An EventBridge-shaped file goes on the bus; any other JSON is taken as a Start Workflow detail. */

@@ -53,6 +53,7 @@ final class LocalStack implements AutoCloseable {
                 String name = "plugin-" + t.getParent().getFileName();
                 Map<String, String> params = new LinkedHashMap<>();
                 params.put("OrchestratorStackName", STACK);
+                params.put("OrchestratorLayer", "/local/orchestrator/stacks/" + STACK.replace("-", "") + "/layer");
                 SamStack p = SamStack.deploy(emulator, t, name, params);
                 runtime.add(p);
                 stack.plugins.add(p);

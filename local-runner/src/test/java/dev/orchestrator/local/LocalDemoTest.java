@@ -14,13 +14,17 @@ class LocalDemoTest {
     @Test
     void theDemoProvisionsAndDeploysATenantThroughTheExamplePlugins() {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        int code = LocalRunner.demo(Path.of("..").toAbsolutePath().normalize(),
-                new Progress(new PrintStream(out, true, StandardCharsets.UTF_8)));
+        Progress progress = new Progress(new PrintStream(out, true, StandardCharsets.UTF_8));
+        LocalRunner.showLogs(progress, true, true);
+        int code = LocalRunner.demo(Path.of("..").toAbsolutePath().normalize(), progress);
         String console = out.toString(StandardCharsets.UTF_8);
         System.out.println(console);
         assertThat(code).isZero();
         assertThat(console).contains("tenant acme: DEPLOYED", "acme / tenant-onboarding  Complete [ok]",
                 "· reserve-capacity  Complete", "· premium-support (optional)  Complete", "· welcome-email  Complete",
                 "· publish-endpoints (optional)  Complete", "· provision-dns  Complete", "registered plugin welcome-email on Handover/parallel (mandatory)");
+        // The functions' JSON decision log and metrics, shown readably between the runner's lines.
+        assertThat(console).containsPattern("\\d\\d:\\d\\d:\\d\\d INFO  registrar  plugin registered activity=Handover stage=parallel plugin=welcome-email")
+                .containsPattern("METRIC \\S+\\s+PluginsRegistered=1");
     }
 }

@@ -28,6 +28,13 @@ import software.amazon.awssdk.regions.Region;
  */
 public final class Emulator implements BeforeAllCallback, AfterAllCallback, AutoCloseable {
 
+    static {
+        // As the orchestrator's own clients do (Names.allowLongNamesInSdk): DynamoDB accepts 64 KB attribute
+        // names, the SDK's JSON parser refuses names over 50,000 characters unless told otherwise.
+        software.amazon.awssdk.thirdparty.jackson.core.StreamReadConstraints.overrideDefaultStreamReadConstraints(
+                software.amazon.awssdk.thirdparty.jackson.core.StreamReadConstraints.builder().maxNameLength(1_048_576).build());
+    }
+
     public static final String REGION = "us-east-1";
     public static final String ACCESS_KEY = "testing";
     public static final String SECRET_KEY = "testing";

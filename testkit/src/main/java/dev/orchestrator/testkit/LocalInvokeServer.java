@@ -20,14 +20,17 @@ final class LocalInvokeServer implements AutoCloseable {
 
     private final HttpServer server;
 
-    /** @param invoke (function name or ARN, payload) -> output; throws when the handler fails */
-    LocalInvokeServer(BiFunction<String, String, String> invoke) {
+    /**
+     * @param invoke (function name or ARN, payload) -> output; throws when the handler fails
+     * @param invokeAsync (function name or ARN, payload) for InvocationType Event: returns at once
+     */
+    LocalInvokeServer(BiFunction<String, String, String> invoke, java.util.function.BiConsumer<String, String> invokeAsync) {
         try {
             server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        server.createContext("/2015-03-31/functions/", exchange -> handle(exchange, invoke));
+        server.createContext("/2015-03-31/functions/", exchange -> handle(exchange, invoke, invokeAsync));
         server.setExecutor(java.util.concurrent.Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r, "local-invoke");
             t.setDaemon(true);
@@ -40,11 +43,19 @@ final class LocalInvokeServer implements AutoCloseable {
         return "http://127.0.0.1:" + server.getAddress().getPort();
     }
 
-    private static void handle(HttpExchange exchange, BiFunction<String, String, String> invoke) throws IOException {
+    private static void handle(HttpExchange exchange, BiFunction<String, String, String> invoke,
+                               java.util.function.BiConsumer<String, String> invokeAsync) throws IOException {
         String path = exchange.getRequestURI().getRawPath();
         String name = URLDecoder.decode(path.substring("/2015-03-31/functions/".length(), path.lastIndexOf("/invocations")),
                 StandardCharsets.UTF_8);
         String payload = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+        if ("Event".equals(exchange.getRequestHeaders().getFirst("X-Amz-Invocation-Type"))) {
+            // Lambda queues the event and answers 202; errors take the asynchronous path (retries, destinations).
+            invokeAsync.accept(name, payload);
+            exchange.sendResponseHeaders(202, -1);
+            exchange.close();
+            return;
+        }
         byte[] body;
         try {
             body = invoke.apply(name, payload).getBytes(StandardCharsets.UTF_8);

@@ -75,7 +75,8 @@ public final class LocalLambdaRuntime implements AutoCloseable {
         this.sns = emulator.client(SnsClient.builder());
         this.dynamo = emulator.client(DynamoDbClient.builder());
         this.streams = emulator.client(DynamoDbStreamsClient.builder());
-        this.invokeServer = new LocalInvokeServer((name, payload) -> invoke(logicalIdOf(name), payload));
+        this.invokeServer = new LocalInvokeServer((name, payload) -> invoke(logicalIdOf(name), payload),
+                (name, payload) -> invokeAsync(logicalIdOf(name), payload));
         Map<String, String> extra = new LinkedHashMap<>(extraEnvironment);
         extra.put("LAMBDA_ENDPOINT_URL", invokeServer.endpoint());
         this.extraEnvironment = Map.copyOf(extra);
@@ -140,6 +141,7 @@ public final class LocalLambdaRuntime implements AutoCloseable {
                 case "dynamodb" -> running.add(pollers.submit(() -> pollStream(spec.logicalId(),
                         stack.physicalId(source.get("table").asText()), source.path("batchSize").asInt(100))));
                 case "eventbridge" -> running.add(pollers.submit(() -> pollRule(spec.logicalId(),
+                        stack.physicalIds().getOrDefault(source.path("rule").asText(), source.path("rule").asText()),
                         queueUrl(stack.physicalId(source.get("queue").asText())),
                         source.hasNonNull("dlq") ? queueUrl(stack.physicalId(source.get("dlq").asText())) : null,
                         Math.min(2, source.path("maximumRetryAttempts").asInt(2)))));
@@ -155,6 +157,17 @@ public final class LocalLambdaRuntime implements AutoCloseable {
             throw new IllegalArgumentException("no function " + logicalId + "; known: " + functions.keySet());
         }
         return call(d, json);
+    }
+
+    /**
+     * Invokes a function asynchronously (InvocationType Event): returns at once; a failure is retried
+     * and then sent to the function's on-failure destination, as Lambda does.
+     */
+    public void invokeAsync(String logicalId, String json) {
+        if (!functions.containsKey(logicalId)) {
+            throw new IllegalArgumentException("no function " + logicalId + "; known: " + functions.keySet());
+        }
+        invocations.submit(() -> deliverAsync(logicalId, json));
     }
 
     /** The function whose physical name or ARN this is, for callers that only know those. */
@@ -256,6 +269,8 @@ public final class LocalLambdaRuntime implements AutoCloseable {
             List<Message> messages = receive(queueUrl, 10);
             for (Message m : messages) {
                 invocations.submit(() -> {
+                    // Lambda accepted the event: SNS is done with it, whatever the function does (the
+                    // delivery message goes once the async path ended, well within its visibility).
                     String event = LambdaEvents.sns(parse(m.body()), subscriptionArn).toString();
                     if (twice) {
                         Future<?> second = invocations.submit(() -> deliverAsync(function, event));
@@ -270,20 +285,124 @@ public final class LocalLambdaRuntime implements AutoCloseable {
         }
     }
 
-    /** Lambda's asynchronous invocation: the first try and two retries, then a recorded failure. */
-    private void deliverAsync(String function, String event) {
+    /**
+     * Lambda's asynchronous invocation (SNS, EventBridge, schedules, Invoke with InvocationType Event):
+     * Lambda has accepted the event; a function error is retried {@code MaximumRetryAttempts} times
+     * (AWS waits about 1 and 2 minutes; here 1 and 2 seconds), then the event goes to the function's
+     * on-failure destination as a destination record and to its dead-letter queue, or is discarded
+     * (recorded in {@link #failedDeliveries()}). The event source never sees the error.
+     */
+    void deliverAsync(String function, String event) {
+        Deployed d = functions.get(function);
+        FunctionSpec.Async config = d.spec().async();
+        long acceptedAt = System.currentTimeMillis();
         RuntimeException last = null;
-        for (int attempt = 0; attempt < 3 && !stopped.get(); attempt++) {
+        int invocations = 0;
+        String condition = "RetriesExhausted";
+        for (int attempt = 0; attempt <= config.maximumRetryAttempts() && !stopped.get(); attempt++) {
+            if (attempt > 0) {
+                Emulator.sleep(1000L * attempt);
+                if (System.currentTimeMillis() - acceptedAt > config.maximumEventAgeInSeconds() * 1000L) {
+                    condition = "EventAgeExceeded";
+                    break;
+                }
+            }
             try {
-                call(functions.get(function), event);
+                invocations++;
+                String response = call(d, event);
+                if (config.onSuccessArn() != null) {
+                    sendRecord(config.onSuccessArn(), record(d.spec(), event, "Success", invocations, null, response));
+                }
                 return;
             } catch (RuntimeException e) {
                 last = e;
-                Emulator.sleep(200L * (attempt + 1));
+                log(function, "async invocation " + invocations + " failed: " + e);
             }
         }
-        if (last != null) {
+        if (last == null) {
+            return; // stopped
+        }
+        boolean kept = false;
+        if (config.onFailureArn() != null) {
+            sendRecord(config.onFailureArn(), record(d.spec(), event, condition, invocations, last, null));
+            kept = true;
+        }
+        if (config.deadLetterArn() != null) {
+            sendDeadLetter(config.deadLetterArn(), event, last);
+            kept = true;
+        }
+        if (kept) {
+            log(function, "event sent to its on-failure destination after " + invocations + " invocation(s): " + last);
+        } else {
             fail(function, event, last);
+        }
+    }
+
+    /** An invocation record as Lambda sends it to a destination. */
+    private static String record(FunctionSpec spec, String event, String condition, int invocations,
+                                 RuntimeException error, String response) {
+        ObjectNode r = SamStack.JSON.createObjectNode();
+        r.put("version", "1.0");
+        r.put("timestamp", java.time.Instant.now().toString());
+        ObjectNode request = r.putObject("requestContext");
+        request.put("requestId", UUID.randomUUID().toString());
+        request.put("functionArn", spec.functionArn() + ":$LATEST");
+        request.put("condition", condition);
+        request.put("approximateInvokeCount", invocations);
+        r.set("requestPayload", parse(event));
+        ObjectNode responseContext = r.putObject("responseContext");
+        responseContext.put("statusCode", 200);
+        responseContext.put("executedVersion", "$LATEST");
+        if (error != null) {
+            responseContext.put("functionError", "Unhandled");
+            ObjectNode payload = r.putObject("responsePayload");
+            payload.put("errorMessage", String.valueOf(error.getMessage()));
+            payload.put("errorType", error.getClass().getName());
+            var trace = payload.putArray("stackTrace");
+            for (StackTraceElement el : error.getStackTrace()) {
+                if (trace.size() == 10) {
+                    break;
+                }
+                trace.add(el.toString());
+            }
+        } else {
+            r.set("responsePayload", response == null || response.isBlank() ? null : parse(response));
+        }
+        return r.toString();
+    }
+
+    /** A destination or dead-letter target: SQS queue or SNS topic, by ARN. */
+    private void sendRecord(String arn, String body) {
+        send(arn, body, Map.of());
+    }
+
+    /** Lambda's dead-letter queue: the event itself, with the error in message attributes. */
+    private void sendDeadLetter(String arn, String event, RuntimeException error) {
+        String message = String.valueOf(error.getMessage());
+        send(arn, event, Map.of("RequestID", UUID.randomUUID().toString(), "ErrorCode", "200",
+                "ErrorMessage", message.length() > 1024 ? message.substring(0, 1024) : message));
+    }
+
+    private void send(String arn, String body, Map<String, String> attributes) {
+        String[] parts = arn.split(":");
+        if (parts.length < 6) {
+            throw new IllegalArgumentException("not an ARN: " + arn);
+        }
+        switch (parts[2]) {
+            case "sqs" -> {
+                String url = queueUrl(parts[5]);
+                Map<String, software.amazon.awssdk.services.sqs.model.MessageAttributeValue> attrs = new LinkedHashMap<>();
+                attributes.forEach((k, v) -> attrs.put(k, software.amazon.awssdk.services.sqs.model.MessageAttributeValue.builder()
+                        .dataType("String").stringValue(v).build()));
+                sqs.sendMessage(b -> b.queueUrl(url).messageBody(body).messageAttributes(attrs));
+            }
+            case "sns" -> {
+                Map<String, software.amazon.awssdk.services.sns.model.MessageAttributeValue> attrs = new LinkedHashMap<>();
+                attributes.forEach((k, v) -> attrs.put(k, software.amazon.awssdk.services.sns.model.MessageAttributeValue.builder()
+                        .dataType("String").stringValue(v).build()));
+                sns.publish(b -> b.topicArn(arn).message(body).messageAttributes(attrs));
+            }
+            default -> throw new IllegalStateException("destination type not modelled by the test kit: " + arn);
         }
     }
 
@@ -390,40 +509,42 @@ public final class LocalLambdaRuntime implements AutoCloseable {
         }
     }
 
-    private void pollRule(String function, String queueUrl, String dlqUrl, int retries) {
+    /**
+     * An EventBridge rule target: EventBridge invokes Lambda asynchronously, so its delivery succeeds
+     * once Lambda accepts the event, and function errors follow Lambda's async path
+     * ({@link #deliverAsync}). The rule's retry policy and dead-letter queue apply only when the event
+     * cannot be delivered at all: here, when the target function is no longer running.
+     */
+    private void pollRule(String function, String ruleArn, String queueUrl, String dlqUrl, int retries) {
         while (!stopped.get()) {
             for (Message m : receive(queueUrl, 10)) {
+                sqs.deleteMessage(b -> b.queueUrl(queueUrl).receiptHandle(m.receiptHandle()));
                 invocations.submit(() -> {
-                    RuntimeException last = null;
                     for (int attempt = 0; attempt <= retries && !stopped.get(); attempt++) {
-                        try {
-                            call(functions.get(function), m.body());
-                            last = null;
-                            break;
-                        } catch (RuntimeException e) {
-                            last = e;
-                            // EventBridge backs off between retries (seconds, growing); a duplicate
-                            // still being handled elsewhere needs that time to finish.
-                            if (attempt < retries) {
-                                Emulator.sleep(1000L << attempt);
-                            }
+                        if (functions.containsKey(function)) {
+                            deliverAsync(function, m.body());
+                            return;
+                        }
+                        if (attempt < retries) {
+                            Emulator.sleep(1000L << attempt); // EventBridge backs off between retries
                         }
                     }
-                    if (last != null) {
-                        if (dlqUrl != null) {
-                            String why = String.valueOf(last.getMessage());
-                            sqs.sendMessage(b -> b.queueUrl(dlqUrl).messageBody(m.body()).messageAttributes(Map.of(
-                                    "ERROR_MESSAGE", software.amazon.awssdk.services.sqs.model.MessageAttributeValue.builder()
-                                            .dataType("String").stringValue(why.length() > 256 ? why.substring(0, 256) : why).build())));
-                            log(function, "event dead-lettered after " + (retries + 1) + " attempts: " + last);
-                        } else {
-                            fail(function, m.body(), last);
-                        }
+                    String why = "function " + function + " does not exist";
+                    if (dlqUrl != null) {
+                        sqs.sendMessage(b -> b.queueUrl(dlqUrl).messageBody(m.body()).messageAttributes(Map.of(
+                                "ERROR_CODE", attribute("ResourceNotFoundException"), "ERROR_MESSAGE", attribute(why),
+                                "RULE_ARN", attribute(ruleArn))));
+                        log(function, "event could not be delivered, sent to the rule's dead-letter queue: " + why);
+                    } else {
+                        fail(function, m.body(), new IllegalStateException(why));
                     }
-                    sqs.deleteMessage(b -> b.queueUrl(queueUrl).receiptHandle(m.receiptHandle()));
                 });
             }
         }
+    }
+
+    private static software.amazon.awssdk.services.sqs.model.MessageAttributeValue attribute(String value) {
+        return software.amazon.awssdk.services.sqs.model.MessageAttributeValue.builder().dataType("String").stringValue(value).build();
     }
 
     // ------------------------------------------------------------------ helpers

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
@@ -36,14 +37,19 @@ public final class SamStack {
     static final String CODE_BUCKET = "local-sam-code";
     static final String CODE_KEY = "placeholder.zip";
 
+    /** Output through which sam_local.py reports the export names a stack imports. */
+    static final String IMPORTS_OUTPUT = "TestkitImportedExports";
+
+    private final Emulator emulator;
     private final String name;
     private final Map<String, String> outputs;
     private final Map<String, String> exports;
     private final Map<String, String> physicalIds;
     private final Map<String, FunctionSpec> functions;
 
-    private SamStack(String name, Map<String, String> outputs, Map<String, String> exports,
+    private SamStack(Emulator emulator, String name, Map<String, String> outputs, Map<String, String> exports,
                      Map<String, String> physicalIds, Map<String, FunctionSpec> functions) {
+        this.emulator = emulator;
         this.name = name;
         this.outputs = outputs;
         this.exports = exports;
@@ -52,19 +58,122 @@ public final class SamStack {
     }
 
     public static SamStack deploy(Emulator emulator, Path template, String stackName, Map<String, String> parameters) {
-        JsonNode translated = translate(template, parameters);
-        uploadPlaceholderCode(emulator);
+        JsonNode translated = translate(template, parameters, CODE_KEY);
+        uploadPlaceholderCode(emulator, CODE_KEY);
         CloudFormationClient cfn = emulator.client(CloudFormationClient.builder());
+        cfn.createStack(b -> b.stackName(stackName)
+                .templateBody(translated.get("template").toString())
+                .parameters(parameters(translated, parameters))
+                .capabilities(Capability.CAPABILITY_IAM, Capability.CAPABILITY_NAMED_IAM, Capability.CAPABILITY_AUTO_EXPAND));
+        awaitStatus(cfn, stackName, "CREATE_COMPLETE", Duration.ofSeconds(90));
+        return describe(emulator, stackName, translated);
+    }
+
+    /**
+     * Deploys the template again over this stack, as {@code sam deploy} does after a build with new
+     * code: functions and layers get a new code object, so every layer version is replaced (SAM names
+     * a layer version's logical id after its content). As CloudFormation does, the update is refused,
+     * before anything changes, when it would change or remove an export another stack imports.
+     *
+     * @return the stack as it is after the update
+     * @throws IllegalStateException naming the export and the importing stacks when refused
+     */
+    public SamStack update(Path template, Map<String, String> parameters) {
+        String codeKey = "code-" + UUID.randomUUID() + ".zip";
+        JsonNode translated = translate(template, parameters, codeKey);
+        CloudFormationClient cfn = emulator.client(CloudFormationClient.builder());
+        Map<String, List<String>> inUse = importedExports(cfn);
+        JsonNode before = readTree(cfn.getTemplate(b -> b.stackName(name)).templateBody());
+        refuseChangedExports(before.path("Outputs"), translated.path("template").path("Outputs"), inUse);
+        uploadPlaceholderCode(emulator, codeKey);
+        cfn.updateStack(b -> b.stackName(name)
+                .templateBody(translated.get("template").toString())
+                .parameters(parameters(translated, parameters))
+                .capabilities(Capability.CAPABILITY_IAM, Capability.CAPABILITY_NAMED_IAM, Capability.CAPABILITY_AUTO_EXPAND));
+        awaitStatus(cfn, name, "UPDATE_COMPLETE", Duration.ofSeconds(90));
+        SamStack after = describe(emulator, name, translated);
+        // An export whose expression did not change can still resolve differently (a parameter); AWS
+        // would have refused that too. The emulator cannot roll back, so say what happened.
+        exports.forEach((export, value) -> {
+            if (inUse.containsKey(export) && !value.equals(after.exports.get(export))) {
+                throw new IllegalStateException("Cannot update export " + export + " as it is in use by " + inUse.get(export)
+                        + " (the emulator's stack " + name + " was updated anyway: it cannot roll back)");
+            }
+        });
+        return after;
+    }
+
+    /** Deletes the stack; refused, as CloudFormation refuses it, while another stack imports one of its exports. */
+    public void delete() {
+        CloudFormationClient cfn = emulator.client(CloudFormationClient.builder());
+        Map<String, List<String>> inUse = importedExports(cfn);
+        for (String export : exports.keySet()) {
+            if (inUse.containsKey(export)) {
+                throw new IllegalStateException("Cannot delete export " + export + " as it is in use by " + inUse.get(export));
+            }
+        }
+        cfn.deleteStack(b -> b.stackName(name));
+    }
+
+    /** Stacks importing each export, other than this stack (CloudFormation's ListImports). */
+    public Map<String, List<String>> importers() {
+        return importedExports(emulator.client(CloudFormationClient.builder()));
+    }
+
+    private Map<String, List<String>> importedExports(CloudFormationClient cfn) {
+        Map<String, List<String>> out = new LinkedHashMap<>();
+        for (Stack s : cfn.describeStacks().stacks()) {
+            if (s.stackName().equals(name) || s.stackStatusAsString().startsWith("DELETE")) {
+                continue;
+            }
+            s.outputs().stream().filter(o -> o.outputKey().equals(IMPORTS_OUTPUT)).findFirst().ifPresent(o -> {
+                for (String export : o.outputValue().split(",")) {
+                    if (exports.containsKey(export)) {
+                        out.computeIfAbsent(export, k -> new ArrayList<>()).add(s.stackName());
+                    }
+                }
+            });
+        }
+        return out;
+    }
+
+    /**
+     * Refuses an update whose template removes or re-defines an output exported and imported elsewhere.
+     * Comparing expressions catches what CloudFormation would refuse for layers: a new layer version is
+     * a new logical id, so its Ref differs.
+     */
+    private void refuseChangedExports(JsonNode oldOutputs, JsonNode newOutputs, Map<String, List<String>> inUse) {
+        CloudFormationClient cfn = emulator.client(CloudFormationClient.builder());
+        Stack current = cfn.describeStacks(b -> b.stackName(name)).stacks().get(0);
+        for (var o : current.outputs()) {
+            if (o.exportName() == null || !inUse.containsKey(o.exportName())) {
+                continue;
+            }
+            JsonNode was = oldOutputs.path(o.outputKey());
+            JsonNode will = newOutputs.path(o.outputKey());
+            if (will.isMissingNode() || !will.path("Export").equals(was.path("Export"))) {
+                throw new IllegalStateException("Cannot delete export " + o.exportName() + " as it is in use by "
+                        + inUse.get(o.exportName()) + " (stack " + name + " not updated)");
+            }
+            if (!will.path("Value").equals(was.path("Value"))) {
+                throw new IllegalStateException("Cannot update export " + o.exportName() + " as it is in use by "
+                        + inUse.get(o.exportName()) + " (stack " + name + " not updated)");
+            }
+        }
+    }
+
+    private static List<Parameter> parameters(JsonNode translated, Map<String, String> parameters) {
         List<Parameter> params = new ArrayList<>();
         translated.path("parameters").fields().forEachRemaining(e ->
                 params.add(Parameter.builder().parameterKey(e.getKey()).parameterValue(e.getValue().asText()).build()));
         parameters.forEach((k, v) -> params.add(Parameter.builder().parameterKey(k).parameterValue(v).build()));
-        cfn.createStack(b -> b.stackName(stackName)
-                .templateBody(translated.get("template").toString())
-                .parameters(params)
-                .capabilities(Capability.CAPABILITY_IAM, Capability.CAPABILITY_NAMED_IAM, Capability.CAPABILITY_AUTO_EXPAND));
-        Stack stack = awaitCreated(cfn, stackName, Duration.ofSeconds(90));
+        return params;
+    }
 
+    /** Reads the created or updated stack: outputs, exports, physical ids, and each function as Lambda knows it. */
+    private static SamStack describe(Emulator emulator, String stackName, JsonNode translated) {
+        CloudFormationClient cfn = emulator.client(CloudFormationClient.builder());
+        Stack stack = cfn.describeStacks(b -> b.stackName(stackName)).stacks().get(0);
         Map<String, String> outputs = new LinkedHashMap<>();
         Map<String, String> exports = new LinkedHashMap<>();
         stack.outputs().forEach(o -> {
@@ -93,9 +202,21 @@ public final class SamStack {
                     ? subscribe(emulator, (com.fasterxml.jackson.databind.node.ObjectNode) src.deepCopy(), outputs, physical,
                             conf.functionArn()) : src));
             functions.put(e.getKey(), new FunctionSpec(e.getKey(), conf.functionName(), conf.functionArn(),
-                    e.getValue().path("handler").asText(conf.handler()), env, sources));
+                    e.getValue().path("handler").asText(conf.handler()), env, sources, async(e.getValue().path("async"), outputs)));
         });
-        return new SamStack(stackName, outputs, exports, physical, functions);
+        return new SamStack(emulator, stackName, outputs, exports, physical, functions);
+    }
+
+    /** The function's asynchronous invocation settings, as CloudFormation resolved them (see sam_local.py). */
+    private static FunctionSpec.Async async(JsonNode manifest, Map<String, String> outputs) {
+        FunctionSpec.Async d = FunctionSpec.Async.DEFAULT;
+        java.util.function.Function<String, String> out = key -> manifest.hasNonNull(key) ? outputs.get(manifest.get(key).asText()) : null;
+        String retries = out.apply("retriesOutput");
+        String maxAge = out.apply("maxAgeOutput");
+        return new FunctionSpec.Async(
+                retries == null ? d.maximumRetryAttempts() : (int) Double.parseDouble(retries),
+                maxAge == null ? d.maximumEventAgeInSeconds() : (int) Double.parseDouble(maxAge),
+                out.apply("onFailureOutput"), out.apply("onSuccessOutput"), out.apply("dlqOutput"));
     }
 
     /** Subscribes an SNS source's delivery queue to its topic, as CloudFormation would have; returns the source with both ARNs. */
@@ -128,12 +249,12 @@ public final class SamStack {
         return source;
     }
 
-    private static Stack awaitCreated(CloudFormationClient cfn, String stackName, Duration timeout) {
+    private static Stack awaitStatus(CloudFormationClient cfn, String stackName, String wanted, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             Stack s = cfn.describeStacks(b -> b.stackName(stackName)).stacks().get(0);
             String status = s.stackStatusAsString();
-            if (status.equals("CREATE_COMPLETE")) {
+            if (status.equals(wanted)) {
                 return s;
             }
             if (!status.endsWith("IN_PROGRESS") || System.nanoTime() > deadline) {
@@ -147,7 +268,7 @@ public final class SamStack {
         }
     }
 
-    private static void uploadPlaceholderCode(Emulator emulator) {
+    private static void uploadPlaceholderCode(Emulator emulator, String key) {
         S3Client s3 = emulator.client(S3Client.builder().forcePathStyle(true));
         if (s3.listBuckets().buckets().stream().noneMatch(b -> b.name().equals(CODE_BUCKET))) {
             s3.createBucket(b -> b.bucket(CODE_BUCKET));
@@ -155,16 +276,16 @@ public final class SamStack {
         ByteArrayOutputStream zip = new ByteArrayOutputStream();
         try (ZipOutputStream z = new ZipOutputStream(zip)) {
             z.putNextEntry(new ZipEntry("README.txt"));
-            z.write("Handlers run in-process; this zip only satisfies CloudFormation.".getBytes(StandardCharsets.UTF_8));
+            z.write(("Handlers run in-process; this zip only satisfies CloudFormation. " + key).getBytes(StandardCharsets.UTF_8));
             z.closeEntry();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        s3.putObject(b -> b.bucket(CODE_BUCKET).key(CODE_KEY), RequestBody.fromBytes(zip.toByteArray()));
+        s3.putObject(b -> b.bucket(CODE_BUCKET).key(key), RequestBody.fromBytes(zip.toByteArray()));
     }
 
     /** Runs sam_local.py (SAM translator + rewiring) and returns its JSON. */
-    static JsonNode translate(Path template, Map<String, String> parameters) {
+    static JsonNode translate(Path template, Map<String, String> parameters, String codeKey) {
         try {
             Path script = Files.createTempFile("sam_local", ".py");
             try (InputStream in = SamStack.class.getResourceAsStream("sam_local.py")) {
@@ -172,7 +293,7 @@ public final class SamStack {
             }
             String python = System.getenv().getOrDefault("ORCHESTRATOR_PYTHON", "python3");
             Process p = new ProcessBuilder(python, script.toString(), template.toAbsolutePath().toString(),
-                    JSON.writeValueAsString(parameters), CODE_BUCKET, CODE_KEY).start();
+                    JSON.writeValueAsString(parameters), CODE_BUCKET, codeKey).start();
             byte[] err;
             byte[] out;
             var errReader = java.util.concurrent.CompletableFuture.supplyAsync(() -> readAll(p.getErrorStream()));
@@ -189,6 +310,14 @@ public final class SamStack {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
+        }
+    }
+
+    private static JsonNode readTree(String json) {
+        try {
+            return JSON.readTree(json);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
@@ -226,6 +355,11 @@ public final class SamStack {
             throw new IllegalArgumentException("stack " + name + " has no resource " + logicalId);
         }
         return v;
+    }
+
+    /** Physical ids by logical id (for a rule, its ARN). */
+    public Map<String, String> physicalIds() {
+        return physicalIds;
     }
 
     public Map<String, FunctionSpec> functions() {

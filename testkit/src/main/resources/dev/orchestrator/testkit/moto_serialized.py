@@ -1,5 +1,5 @@
-"""moto_server, with two fidelity fixes: DynamoDB requests are handled one at a time, and CodeBuild
-timestamps go out as epoch seconds.
+"""moto_server, with three fidelity fixes: DynamoDB requests are handled one at a time, CodeBuild
+timestamps go out as epoch seconds, and a CloudFormation Ref of a layer version is its ARN.
 
 DynamoDB applies each conditional write atomically per item; moto keeps no lock, and its threaded
 server lets two conditional updates of one item both pass their condition. Serializing DynamoDB
@@ -8,6 +8,8 @@ long polls and everything else stay concurrent.
 
 moto's CodeBuild answers with ISO-8601 timestamp strings where AWS's JSON protocol sends epoch
 seconds; the AWS SDK for Java refuses to read those responses, so they are rewritten on the way out.
+moto's CloudFormation has no physical id for AWS::Lambda::LayerVersion, so a Ref of one (the layer
+ARN the orchestrator stores in Parameter Store) resolved to an object the SSM API could not return.
 Usage: moto_serialized.py HOST PORT
 """
 import json
@@ -16,8 +18,12 @@ import sys
 import threading
 from datetime import datetime
 
+from moto.awslambda.models import LayerVersion
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import run_simple
+
+if not hasattr(LayerVersion, "physical_resource_id"):
+    LayerVersion.physical_resource_id = property(lambda self: self.arn)
 
 host, port = sys.argv[1], int(sys.argv[2])
 os.environ.setdefault("MOTO_PORT", str(port))

@@ -19,6 +19,9 @@ from samtranslator.translator.transform import transform  # noqa: E402
 from samtranslator.yaml_helper import yaml_parse  # noqa: E402
 
 
+IMPORTS_OUTPUT = "TestkitImportedExports"
+
+
 class PolicyLoader:
     """Managed policy names -> ARNs without calling IAM."""
 
@@ -95,6 +98,20 @@ def logical_of(expr):
     return None
 
 
+def import_names(node, out):
+    """Every distinct Fn::ImportValue argument (an expression CloudFormation resolves to an export name)."""
+    if isinstance(node, dict):
+        if set(node.keys()) == {"Fn::ImportValue"}:
+            if node["Fn::ImportValue"] not in out:
+                out.append(node["Fn::ImportValue"])
+            return
+        for v in node.values():
+            import_names(v, out)
+    elif isinstance(node, list):
+        for v in node:
+            import_names(v, out)
+
+
 def bus_refs_to_names(node, buses):
     """moto returns an object for Ref of an EventBus; GetAtt Name is the same value on AWS."""
     if isinstance(node, dict):
@@ -136,12 +153,41 @@ def main():
     buses = {lid for lid, r in resources.items() if r["Type"] == "AWS::Events::EventBus"}
     cfn = bus_refs_to_names(cfn, buses)
     resources = cfn["Resources"]
+    imported = []  # before the rewiring below drops layers and subscriptions
+    import_names(resources, imported)
+    import_names(cfn.get("Outputs", {}), imported)
+
+    # Lambda's asynchronous invocation settings (EventInvokeConfig, DeadLetterConfig) are applied by
+    # the in-process runtime; moto's CloudFormation knows neither. Values go out as outputs so that
+    # CloudFormation resolves them (parameters, queue ARNs) exactly as it would for AWS.
+    async_config = {}
+    for lid, r in list(resources.items()):
+        if r["Type"] == "AWS::Lambda::EventInvokeConfig":
+            fid = logical_of(r["Properties"].get("FunctionName"))
+            props = r["Properties"]
+            entry = async_config.setdefault(fid, {})
+            outputs = cfn.setdefault("Outputs", {})
+            for prop, name in (("MaximumRetryAttempts", "Retries"), ("MaximumEventAgeInSeconds", "MaxAge")):
+                if prop in props:
+                    value = props[prop]
+                    outputs[fid + "Async" + name] = {"Value": str(value) if isinstance(value, (int, float)) else value}
+                    entry[name[0].lower() + name[1:] + "Output"] = fid + "Async" + name
+            for kind in ("OnFailure", "OnSuccess"):
+                dest = props.get("DestinationConfig", {}).get(kind, {}).get("Destination")
+                if dest is not None:
+                    outputs[fid + "Async" + kind] = {"Value": dest}
+                    entry[kind[0].lower() + kind[1:] + "Output"] = fid + "Async" + kind
+            del resources[lid]
+        elif r["Type"] == "AWS::Lambda::Function" and r["Properties"].get("DeadLetterConfig", {}).get("TargetArn"):
+            cfn.setdefault("Outputs", {})[lid + "AsyncDlq"] = {"Value": r["Properties"]["DeadLetterConfig"]["TargetArn"]}
+            async_config.setdefault(lid, {})["dlqOutput"] = lid + "AsyncDlq"
 
     for lid, r in list(resources.items()):
         t = r["Type"]
         if t == "AWS::Lambda::Function":
-            # Handlers run in-process with the layer on the classpath; moto cannot resolve layer exports.
+            # Handlers run in-process with the layer on the classpath.
             r["Properties"].pop("Layers", None)
+            r["Properties"].pop("DeadLetterConfig", None)
         if t in ("AWS::Lambda::EventSourceMapping", "AWS::Lambda::Permission"):
             del resources[lid]
         elif t == "AWS::SNS::Subscription" and r["Properties"].get("Protocol") == "lambda":
@@ -180,7 +226,19 @@ def main():
                                 entry["dlq"] = logical_of(dlq)
                             entry["maximumRetryAttempts"] = target.get("RetryPolicy", {}).get("MaximumRetryAttempts", 185)
                 sources.append(entry)
-        manifest[fid] = {"handler": spec["handler"], "sources": sources}
+        manifest[fid] = {"handler": spec["handler"], "sources": sources, "async": async_config.get(fid, {})}
+
+    # moto does not record which stack imports which export; CloudFormation refuses to change or delete
+    # an export in use. The names this stack imports go out as one output (resolved by CloudFormation),
+    # which the deployer reads from every stack before it updates or deletes one.
+    if imported:
+        cfn.setdefault("Outputs", {})[IMPORTS_OUTPUT] = {"Value": {"Fn::Join": [",", imported]}}
+
+    # moto looks up the Default of an SSM-typed parameter even when a value is passed (AWS reads only
+    # the key in use): a passed key replaces the default, so a missing default key does not fail.
+    for name, p in cfn.get("Parameters", {}).items():
+        if str(p.get("Type", "")).startswith("AWS::SSM::Parameter::") and name in params:
+            p["Default"] = params[name]
 
     # moto resolves Ref of a CommaDelimitedList left at its default to a string (Fn::Join then splits
     # it into characters); passing such defaults explicitly gives the list AWS would.

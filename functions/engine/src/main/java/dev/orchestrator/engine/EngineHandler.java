@@ -172,7 +172,10 @@ public final class EngineHandler implements RequestStreamHandler {
         return e instanceof SdkClientException || (e instanceof SdkException s && s.retryable());
     }
 
-    /** Ends the run Error with the cause; the next stream record announces it. */
+    /**
+     * Ends the run Error with the cause and announces it once, without needing to parse the item (it may be
+     * what failed): {@code notifiedAt} is claimed in the same conditional write, then the event is put.
+     */
     private boolean failRun(RunKey key, RuntimeException e) {
         String cause = "engine failed: " + (e instanceof RunFailure ? e.getMessage() : e.getClass().getSimpleName() + ": " + e.getMessage());
         LOG.error("run failed in the engine", e);
@@ -184,16 +187,22 @@ public final class EngineHandler implements RequestStreamHandler {
                     + u.value(AttributeValue.fromS(State.ERROR.wire())) + ", "
                     + u.value(AttributeValue.fromS(State.OPTIONAL_TASK_ERROR.wire())) + ", "
                     + u.value(AttributeValue.fromS(State.DO_NOT_RUN.wire())) + "))");
+            u.condition("attribute_not_exists(" + u.path(List.of(ItemCodec.NOTIFIED_AT)) + ")");
             u.set(List.of(ItemCodec.STATUS), AttributeValue.fromS(State.ERROR.wire()));
             u.set(List.of(ItemCodec.MESSAGE), AttributeValue.fromS(Executor.cut(cause, 1000)));
             u.set(List.of(ItemCodec.ENDED_AT), AttributeValue.fromN(Long.toString(now)));
-            if (!store.update(key.uid(), key.workflow(), u, now)) {
-                // Already ended (e.g. announcing failed): record why instead of retrying for ever.
+            u.set(List.of(ItemCodec.NOTIFIED_AT), AttributeValue.fromN(Long.toString(now)));
+            boolean claimed = store.update(key.uid(), key.workflow(), u, now);
+            if (!claimed) {
+                // Already ended: announce it if nobody has (e.g. announcing is what failed), else nothing.
                 UpdateBuilder n = new UpdateBuilder();
                 n.condition("attribute_not_exists(" + n.path(List.of(ItemCodec.NOTIFIED_AT)) + ")");
                 n.set(List.of(ItemCodec.NOTIFIED_AT), AttributeValue.fromN(Long.toString(now)));
                 n.set(List.of("notifyError"), AttributeValue.fromS(Executor.cut(cause, 1000)));
-                store.update(key.uid(), key.workflow(), n, now);
+                claimed = store.update(key.uid(), key.workflow(), n, now);
+            }
+            if (claimed) {
+                executor.announceFailure(key.uid(), key.workflow(), cause);
             }
             return true;
         } catch (RuntimeException again) {

@@ -362,6 +362,22 @@ public final class Executor {
         return claimed;
     }
 
+    /** The outcome of a run the engine could not carry on (its item may be unreadable): minimal detail. */
+    public void announceFailure(String uid, String workflow, String cause) {
+        ObjectNode detail = Json.object();
+        detail.put("uid", uid);
+        detail.put("workflow", workflow);
+        detail.put("status", State.ERROR.wire());
+        detail.put("message", cause);
+        PutEventsResponse r = events.putEvents(b -> b.entries(PutEventsRequestEntry.builder()
+                .eventBusName(settings.busName()).source(EVENT_SOURCE).detailType(FAILED).detail(Json.write(detail)).build()));
+        if (r.failedEntryCount() != null && r.failedEntryCount() > 0) {
+            throw new IllegalStateException("PutEvents refused the outcome of " + uid + "/" + workflow + ": " + r.entries());
+        }
+        Metrics.count(Metrics.RUNS_FAILED, workflow);
+        LOG.info("outcome announced", "status", State.ERROR.wire(), "cause", cause);
+    }
+
     static String cut(String s, int max) {
         return s.length() <= max ? s : s.substring(0, max);
     }

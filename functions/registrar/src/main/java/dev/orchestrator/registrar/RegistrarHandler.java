@@ -11,6 +11,8 @@ import dev.orchestrator.core.PluginRegistration;
 import dev.orchestrator.core.PluginRegistry;
 import dev.orchestrator.core.Stage;
 import dev.orchestrator.core.Topics;
+import dev.orchestrator.obs.Log;
+import dev.orchestrator.obs.Metrics;
 import dev.orchestrator.plugin.PluginInfo;
 import java.io.IOException;
 import java.io.InputStream;
@@ -34,6 +36,8 @@ import software.amazon.awssdk.services.sns.SnsClient;
  */
 public final class RegistrarHandler implements RequestStreamHandler {
 
+    private static final Log LOG = Log.of(RegistrarHandler.class);
+
     private final PluginRegistry registry;
     private final SnsClient sns;
     private final LambdaClient lambda;
@@ -46,6 +50,7 @@ public final class RegistrarHandler implements RequestStreamHandler {
 
     public RegistrarHandler(Map<String, String> environment) {
         Env env = new Env(environment);
+        Log.configure(environment);
         AwsClients aws = new AwsClients(env);
         this.registry = new PluginRegistry(aws.dynamo(), env.require(EnvNames.PLUGIN_TABLE));
         // Built on first use: the subscribe/unsubscribe paths never list topics, and only a new plugin is invoked.
@@ -63,18 +68,28 @@ public final class RegistrarHandler implements RequestStreamHandler {
 
     @Override
     public void handleRequest(InputStream input, OutputStream output, Context context) throws IOException {
-        Command command = Command.parse(Json.parse(input));
+        Log.init(context);
         ObjectNode result = Json.object();
-        if (command instanceof Command.Subscribe s) {
-            result.put("registered", subscribe(s.topicArn(), s.endpoint(), s.subscriptionArn()));
-        } else if (command instanceof Command.Unsubscribe u) {
-            result.put("removed", unsubscribe(u.subscriptionArn()));
-        } else if (command instanceof Command.CodeUpdated c) {
-            result.put("refreshed", refresh(c.functionName()));
-        } else {
-            int[] counts = reconcile();
-            result.put("registered", counts[0]);
-            result.put("removed", counts[1]);
+        try {
+            Command command = Command.parse(Json.parse(input));
+            if (command instanceof Command.Subscribe s) {
+                result.put("registered", subscribe(s.topicArn(), s.endpoint(), s.subscriptionArn()));
+            } else if (command instanceof Command.Unsubscribe u) {
+                result.put("removed", unsubscribe(u.subscriptionArn()));
+            } else if (command instanceof Command.CodeUpdated c) {
+                result.put("refreshed", refresh(c.functionName()));
+            } else {
+                int[] counts = reconcile();
+                result.put("registered", counts[0]);
+                result.put("removed", counts[1]);
+                LOG.info("reconcile done", "registered", counts[0], "removed", counts[1]);
+            }
+        } catch (RuntimeException e) {
+            LOG.error("registrar request failed (retried, then dead-lettered)", e);
+            throw e;
+        } finally {
+            Metrics.flush();
+            Log.clear();
         }
         output.write(Json.write(result).getBytes(StandardCharsets.UTF_8));
     }
@@ -83,12 +98,25 @@ public final class RegistrarHandler implements RequestStreamHandler {
     boolean subscribe(String topicArn, String endpoint, String subscriptionArn) {
         var topic = Topics.parse(topicArnPrefix, topicArn);
         if (topic.isEmpty() || !endpoint.contains(":lambda:")) {
+            LOG.info("subscription ignored: not a Lambda on one of this stack's stage topics", "topicArn", topicArn,
+                    "endpoint", endpoint);
             return false;
         }
-        PluginInfo info = initialize(endpoint);
-        registry.register(PluginRegistration.of(topic.get().activity(), topic.get().stage(), subscriptionArn,
-                Command.functionName(endpoint), info));
-        return true;
+        Log.put(Log.ACTIVITY, topic.get().activity());
+        Log.put(Log.STAGE, topic.get().stage().wireName());
+        try {
+            PluginInfo info = initialize(endpoint);
+            Log.put(Log.PLUGIN, info.pluginName());
+            registry.register(PluginRegistration.of(topic.get().activity(), topic.get().stage(), subscriptionArn,
+                    Command.functionName(endpoint), info));
+            LOG.info("plugin registered", "function", Command.functionName(endpoint), "subscriptionArn", subscriptionArn);
+            Metrics.count(Metrics.PLUGINS_REGISTERED, null);
+            return true;
+        } finally {
+            Log.put(Log.ACTIVITY, null);
+            Log.put(Log.STAGE, null);
+            Log.put(Log.PLUGIN, null);
+        }
     }
 
     boolean unsubscribe(String subscriptionArn) {
@@ -97,6 +125,9 @@ public final class RegistrarHandler implements RequestStreamHandler {
             return false;
         }
         registry.remove(topic.get().activity(), topic.get().stage(), subscriptionArn);
+        LOG.info("plugin unregistered: unsubscribed", Log.ACTIVITY, topic.get().activity(), Log.STAGE,
+                topic.get().stage().wireName(), "subscriptionArn", subscriptionArn);
+        Metrics.count(Metrics.PLUGINS_REMOVED, null);
         return true;
     }
 
@@ -105,6 +136,8 @@ public final class RegistrarHandler implements RequestStreamHandler {
         for (PluginRegistration r : mine) {
             PluginInfo info = initialize(functionName);
             registry.register(PluginRegistration.of(r.activity(), r.stage(), r.subscriptionArn(), functionName, info));
+            LOG.info("plugin refreshed after a code update", Log.ACTIVITY, r.activity(), Log.STAGE, r.stage().wireName(),
+                    Log.PLUGIN, info.pluginName(), "function", functionName);
         }
         return mine.size();
     }
@@ -127,6 +160,9 @@ public final class RegistrarHandler implements RequestStreamHandler {
                 }
                 for (PluginRegistration r : plan.toRemove()) {
                     registry.remove(activity, stage, r.subscriptionArn());
+                    LOG.info("plugin unregistered: its subscription is gone", Log.ACTIVITY, activity, Log.STAGE, stage.wireName(),
+                            Log.PLUGIN, r.pluginName(), "subscriptionArn", r.subscriptionArn());
+                    Metrics.count(Metrics.PLUGINS_REMOVED, null);
                     removed++;
                 }
             }
@@ -139,6 +175,7 @@ public final class RegistrarHandler implements RequestStreamHandler {
         InvokeResponse r = lambda.invoke(b -> b.functionName(function)
                 .payload(SdkBytes.fromUtf8String("{\"action\":\"initialize\"}")));
         if (r.functionError() != null) {
+            Metrics.count(Metrics.PLUGIN_INITIALIZE_FAILURES, null);
             throw new IllegalStateException("plugin " + function + " failed to initialize: " + r.payload().asUtf8String());
         }
         return PluginInfo.fromJson(Json.parse(r.payload().asUtf8String()));

@@ -2,10 +2,16 @@ package dev.orchestrator.tenant;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
-/** Reads a CodeBuild "Build State Change" detail: which build, did it end, and why it failed. Pure. */
-public record BuildOutcome(String buildId, String projectName, String status, String cause) {
+/** Reads a CodeBuild "Build State Change" detail: which build, did it end, why it failed, what it exported. Pure. */
+public record BuildOutcome(String buildId, String projectName, String status, String cause, Map<String, String> exported) {
+
+    public BuildOutcome {
+        exported = Map.copyOf(exported);
+    }
 
     public static BuildOutcome parse(JsonNode detail) {
         String buildId = buildId(detail.path("build-id").asText(null));
@@ -31,7 +37,14 @@ public record BuildOutcome(String buildId, String projectName, String status, St
             }
         }
         String cause = reasons.isEmpty() ? (ended(status) && !succeeded(status) ? "build " + status : null) : String.join(" | ", reasons);
-        return new BuildOutcome(buildId, detail.path("project-name").asText(null), status, cause);
+        // Variables the buildspec declares under exported-variables: what arc-saas's consumers read.
+        Map<String, String> exported = new LinkedHashMap<>();
+        for (JsonNode v : detail.path("additional-information").path("exported-environment-variables")) {
+            if (v.path("name").isTextual() && !v.path("name").asText().isBlank()) {
+                exported.put(v.get("name").asText(), v.path("value").asText(""));
+            }
+        }
+        return new BuildOutcome(buildId, detail.path("project-name").asText(null), status, cause, exported);
     }
 
     /** Events carry the build ARN ({@code arn:...:build/project:uuid}); StartBuild returns {@code project:uuid}. */

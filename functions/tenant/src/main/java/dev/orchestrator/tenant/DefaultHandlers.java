@@ -4,10 +4,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.orchestrator.core.Json;
+import dev.orchestrator.obs.Log;
+import dev.orchestrator.obs.Metrics;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import software.amazon.awssdk.services.codebuild.CodeBuildClient;
 import software.amazon.awssdk.services.codebuild.model.EnvironmentVariable;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
@@ -16,24 +20,34 @@ import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
  * The built-in handler of each tenant event type. The loop: PROVISIONING starts the tier's build ->
  * the build's state change -> PROVISIONING_SUCCESS -> DEPLOYMENT starts the tenant's workflow -> its
  * outcome -> DEPLOYMENT_SUCCESS. Failure events are recorded and emit nothing, so nothing can loop.
+ * Outcome events carry, besides our fields, arc-saas's {@code tenant} (a JSON string) and the
+ * build's exported variables flat in the detail, as arc-saas's own consumers read them.
  */
 public final class DefaultHandlers {
 
     static final String PROVISIONING = "PROVISIONING";
     static final String DEPROVISIONING = "DEPROVISIONING";
     static final String DEPLOYMENT_JOB = "DEPLOYMENT";
+    /** Detail fields that are ours; anything else flat in a detail is a build output. */
+    static final Set<String> OWN_FIELDS = Set.of("tenantId", "tier", "buildId", "cause", "status", "workflow", "tenant",
+            "redacted", "eventId", "message", "uid", "metadata");
+    private static final Log LOG = Log.of(DefaultHandlers.class);
 
     private final TenantStore store;
     private final TenantEvents bus;
     private final CodeBuildClient codeBuild;
+    private final TenantSecrets secrets;
+    private final String secretsPath;
     private final String defaultWorkflow;
     private final List<String> defaultActivities;
 
-    public DefaultHandlers(TenantStore store, TenantEvents bus, CodeBuildClient codeBuild, String defaultWorkflow,
-                           List<String> defaultActivities) {
+    public DefaultHandlers(TenantStore store, TenantEvents bus, CodeBuildClient codeBuild, TenantSecrets secrets, String secretsPath,
+                           String defaultWorkflow, List<String> defaultActivities) {
         this.store = store;
         this.bus = bus;
         this.codeBuild = codeBuild;
+        this.secrets = secrets;
+        this.secretsPath = secretsPath;
         this.defaultWorkflow = defaultWorkflow;
         this.defaultActivities = List.copyOf(defaultActivities);
     }
@@ -56,6 +70,7 @@ public final class DefaultHandlers {
 
     void startBuild(TenantEvent e, String kind) {
         ProvisioningRequest req = ProvisioningRequest.parse(e.detail());
+        Log.put(Log.TENANT_ID, req.tenantId());
         Map<String, JsonNode> tier = store.tier(req.tier())
                 .orElseThrow(() -> new InvalidTenantEventException("unknown tier '" + req.tier() + "': no item in the tier table"));
         String jobField = kind.equals(PROVISIONING) ? "jobName" : "deprovisioningJobName";
@@ -63,7 +78,12 @@ public final class DefaultHandlers {
         if (job == null || !job.isTextual() || job.asText().isBlank()) {
             throw new InvalidTenantEventException("tier '" + req.tier() + "' has no " + jobField + " (the CodeBuild project to run)");
         }
-        List<BuildEnvironment.Variable> env = BuildEnvironment.merge(tier, req.overrides(), req.tenantId(), req.tier());
+        BuildEnvironment.Plan plan = BuildEnvironment.plan(tier, req.overrides(), req.tenantId(), req.tier(), secretsPath);
+        for (BuildEnvironment.Secret s : plan.secrets()) {
+            secrets.store(s);
+            LOG.info("secret stored", "variable", s.name(), "parameter", s.parameter());
+        }
+        List<BuildEnvironment.Variable> env = plan.variables();
         String buildId = codeBuild.startBuild(b -> b.projectName(job.asText()).environmentVariablesOverride(
                 env.stream().map(v -> EnvironmentVariable.builder().name(v.name()).value(v.value()).type(v.type()).build()).toList()))
                 .build().id();
@@ -74,27 +94,44 @@ public final class DefaultHandlers {
         record.put("buildId", AttributeValue.fromS(buildId));
         record.put("status", AttributeValue.fromS("IN_PROGRESS"));
         record.put("eventId", AttributeValue.fromS(e.id()));
-        // What the build was given, for audit; references are kept as references.
+        record.put("eventKey", AttributeValue.fromS(e.idempotencyKey()));
+        if (req.tenant() != null) {
+            record.put("tenant", AttributeValue.fromS(Json.write(req.tenant())));
+        }
+        // What the build was given, for audit; secrets appear as their parameter names only.
         record.put("environment", AttributeValue.fromL(env.stream().map(v -> AttributeValue.fromM(Map.of(
                 "name", AttributeValue.fromS(v.name()), "type", AttributeValue.fromS(v.type()),
                 "value", AttributeValue.fromS(v.value())))).toList()));
         store.putJob(req.tenantId(), kind + "#" + buildId, record);
-        store.tenantState(req.tenantId(), kind, null);
+        store.updateJob(req.tenantId(), TenantStore.TENANT_JOB, Map.of("status", AttributeValue.fromS(kind),
+                "cause", AttributeValue.fromNul(true), "tier", AttributeValue.fromS(req.tier())));
+        LOG.info("build started", "kind", kind, "tier", req.tier(), "project", job.asText(), "buildId", buildId,
+                "secrets", plan.secrets().size());
+        Metrics.count(Metrics.TENANT_BUILDS_STARTED, null);
     }
 
     void buildEnded(TenantEvent e) {
         BuildOutcome outcome = BuildOutcome.parse(e.detail());
         var job = store.jobByBuild(outcome.buildId());
-        if (job.isEmpty() || !outcome.ended()) {
-            return; // not a tenant build, or still running
+        if (job.isEmpty()) {
+            LOG.debug("build outcome ignored: not a tenant build", "buildId", outcome.buildId());
+            return;
+        }
+        if (!outcome.ended()) {
+            return;
         }
         String tenantId = job.get().get("tenantId").s();
+        Log.put(Log.TENANT_ID, tenantId);
         String kind = job.get().get("kind").s();
         Map<String, AttributeValue> update = new LinkedHashMap<>();
         update.put("status", AttributeValue.fromS(outcome.status()));
         if (outcome.cause() != null) {
             update.put("cause", AttributeValue.fromS(outcome.cause()));
         }
+        Map<String, String> outputs = safeOutputs(outcome.exported());
+        Map<String, AttributeValue> outs = new LinkedHashMap<>();
+        outputs.forEach((k, v) -> outs.put(k, AttributeValue.fromS(v)));
+        update.put("outputs", AttributeValue.fromM(outs));
         store.updateJob(tenantId, job.get().get("jobId").s(), update);
         ObjectNode detail = Json.object();
         detail.put("tenantId", tenantId);
@@ -103,7 +140,20 @@ public final class DefaultHandlers {
         if (!outcome.succeeded()) {
             detail.put("cause", outcome.cause());
         }
+        addArcSaasFields(detail, attr(job.get(), "tenant"), outputs, redacted(outcome.exported()));
         boolean provisioning = kind.equals(PROVISIONING);
+        if (!outcome.succeeded()) {
+            Metrics.count(Metrics.TENANT_BUILDS_FAILED, null);
+            // An identical event re-sent after a failed build is a retry, not a duplicate: forget its key.
+            AttributeValue key = job.get().get("eventKey");
+            if (key != null && key.s() != null) {
+                store.release(key.s());
+            }
+            LOG.warn("build failed; an identical event re-sent will start a new build", "kind", kind, "buildId", outcome.buildId(),
+                    "cause", outcome.cause());
+        } else {
+            LOG.info("build succeeded", "kind", kind, "buildId", outcome.buildId(), "outputs", outputs.size());
+        }
         bus.put(outcome.succeeded()
                 ? (provisioning ? TenantEventTypes.PROVISIONING_SUCCESS : TenantEventTypes.DEPROVISIONING_SUCCESS)
                 : (provisioning ? TenantEventTypes.PROVISIONING_FAILURE : TenantEventTypes.DEPROVISIONING_FAILURE), detail);
@@ -112,21 +162,18 @@ public final class DefaultHandlers {
     void provisioned(TenantEvent e) {
         String tenantId = tenantId(e);
         store.tenantState(tenantId, "PROVISIONED", null);
-        ObjectNode detail = Json.object();
+        // TENANT_DEPLOYMENT carries what the success carried (tenant, build outputs), as arc-saas's does.
+        ObjectNode detail = e.detail().deepCopy();
+        detail.remove("cause");
+        detail.remove("redacted");
         detail.put("tenantId", tenantId);
-        detail.set("tier", e.detail().get("tier"));
-        if (e.detail().has("buildId")) {
-            detail.set("buildId", e.detail().get("buildId"));
-        }
         bus.put(TenantEventTypes.DEPLOYMENT, detail);
+        LOG.info("tenant provisioned; deployment requested");
     }
 
     void deploy(TenantEvent e) {
         String tenantId = tenantId(e);
-        String tierName = e.detail().path("tier").asText(null);
-        if (tierName == null) {
-            throw new InvalidTenantEventException("detail.tier is required");
-        }
+        String tierName = tierOf(e, tenantId);
         Map<String, JsonNode> tier = store.tier(tierName)
                 .orElseThrow(() -> new InvalidTenantEventException("unknown tier '" + tierName + "': no item in the tier table"));
         String workflow = tier.containsKey("workflow") ? tier.get("workflow").asText() : defaultWorkflow;
@@ -147,44 +194,160 @@ public final class DefaultHandlers {
         if (tier.containsKey("pluginRegisterTimeout")) {
             start.put("pluginRegisterTimeout", tier.get("pluginRegisterTimeout").asInt());
         }
+        // The deployment record is written before the run can end: only runs recorded here may change tenant state.
+        Map<String, AttributeValue> record = new LinkedHashMap<>();
+        record.put("workflow", AttributeValue.fromS(workflow));
+        record.put("uid", AttributeValue.fromS(tenantId));
+        record.put("tier", AttributeValue.fromS(tierName));
+        record.put("status", AttributeValue.fromS("IN_PROGRESS"));
+        String tenant = tenantJson(e.detail());
+        if (tenant != null) {
+            record.put("tenant", AttributeValue.fromS(tenant));
+        }
+        Map<String, AttributeValue> outs = new LinkedHashMap<>();
+        flatOutputs(e.detail()).forEach((k, v) -> outs.put(k, AttributeValue.fromS(v)));
+        record.put("outputs", AttributeValue.fromM(outs));
+        store.putJob(tenantId, DEPLOYMENT_JOB, record);
         bus.put("Start Workflow", start);
-        store.putJob(tenantId, DEPLOYMENT_JOB, Map.of("workflow", AttributeValue.fromS(workflow),
-                "tier", AttributeValue.fromS(tierName), "status", AttributeValue.fromS("IN_PROGRESS")));
         store.tenantState(tenantId, "DEPLOYING", null);
+        LOG.info("tenant workflow started", Log.WORKFLOW, workflow, "tier", tierName);
     }
 
     void workflowEnded(TenantEvent e) {
-        String tenantId = e.detail().path("metadata").path("tenantId").asText(null);
-        if (tenantId == null) {
-            return; // a run that is not a tenant deployment
+        String uid = e.detail().path("uid").asText(null);
+        String workflow = e.detail().path("workflow").asText(null);
+        Optional<Map<String, AttributeValue>> deployment = uid == null ? Optional.empty() : store.job(uid, DEPLOYMENT_JOB);
+        // Only the run this router started for the tenant's deployment speaks for the tenant; a run
+        // that merely carries tenantId in its metadata changes nothing.
+        if (deployment.isEmpty() || !uid.equals(attr(deployment.get(), "uid")) || !String.valueOf(workflow).equals(attr(deployment.get(), "workflow"))) {
+            LOG.info("workflow outcome ignored: not a tenant deployment run", Log.UID, uid, Log.WORKFLOW, workflow);
+            return;
         }
+        String tenantId = uid;
+        Log.put(Log.TENANT_ID, tenantId);
         String status = e.detail().path("status").asText();
         boolean ok = TenantEventTypes.WORKFLOW_COMPLETED.equals(e.detailType());
         store.updateJob(tenantId, DEPLOYMENT_JOB, Map.of("status", AttributeValue.fromS(status)));
         ObjectNode detail = Json.object();
         detail.put("tenantId", tenantId);
-        detail.set("tier", e.detail().path("metadata").path("tier"));
-        detail.set("workflow", e.detail().get("workflow"));
+        detail.put("tier", attr(deployment.get(), "tier"));
+        detail.put("workflow", workflow);
         detail.put("status", status);
         if (!ok) {
-            detail.put("cause", "workflow " + e.detail().path("workflow").asText() + " ended " + status);
+            String message = e.detail().path("message").asText("");
+            detail.put("cause", "workflow " + workflow + " ended " + status + (message.isBlank() ? "" : ": " + message));
         }
+        Map<String, String> outputs = new LinkedHashMap<>();
+        AttributeValue outs = deployment.get().get("outputs");
+        if (outs != null && outs.hasM()) {
+            outs.m().forEach((k, v) -> outputs.put(k, v.s()));
+        }
+        addArcSaasFields(detail, attr(deployment.get(), "tenant"), outputs, List.of());
         bus.put(ok ? TenantEventTypes.DEPLOYMENT_SUCCESS : TenantEventTypes.DEPLOYMENT_FAILURE, detail);
+        LOG.info("tenant workflow ended", Log.WORKFLOW, workflow, "status", status);
     }
 
     void recordState(TenantEvent e, String state) {
         store.tenantState(tenantId(e), state, null);
+        LOG.info("tenant state recorded", "state", state);
     }
 
     void failed(TenantEvent e, String state) {
         store.tenantState(tenantId(e), state, e.detail().path("cause").asText("no cause given"));
+        LOG.warn("tenant state recorded", "state", state, "cause", e.detail().path("cause").asText("no cause given"));
     }
 
+    /** {@code detail.tenantId}, else arc-saas's {@code tenant} (object or JSON string) {@code id} or {@code key}. */
     static String tenantId(TenantEvent e) {
         JsonNode t = e.detail().get("tenantId");
-        if (t == null || !t.isTextual() || t.asText().isBlank()) {
-            throw new InvalidTenantEventException("detail.tenantId is required");
+        if (t != null && t.isTextual() && !t.asText().isBlank()) {
+            return t.asText();
         }
-        return t.asText();
+        JsonNode tenant = tenantNode(e.detail());
+        for (String f : new String[] {"id", "key"}) {
+            if (tenant != null && tenant.path(f).isTextual() && !tenant.path(f).asText().isBlank()) {
+                return tenant.path(f).asText();
+            }
+        }
+        throw new InvalidTenantEventException("detail.tenantId (or detail.tenant.id) is required");
+    }
+
+    private String tierOf(TenantEvent e, String tenantId) {
+        for (JsonNode n : new JsonNode[] {e.detail().get("tier"), e.detail().path("planConfig").get("tier")}) {
+            if (n != null && n.isTextual() && !n.asText().isBlank()) {
+                return n.asText();
+            }
+        }
+        // arc-saas's deployment event has no tier: the one its provisioning recorded.
+        return store.job(tenantId, TenantStore.TENANT_JOB).map(j -> attr(j, "tier"))
+                .orElseThrow(() -> new InvalidTenantEventException("detail.tier is required (no provisioning recorded for tenant '"
+                        + tenantId + "')"));
+    }
+
+    static JsonNode tenantNode(JsonNode detail) {
+        JsonNode tenant = detail.get("tenant");
+        if (tenant != null && tenant.isTextual()) {
+            try {
+                tenant = Json.parse(tenant.asText());
+            } catch (RuntimeException notJson) {
+                return null;
+            }
+        }
+        return tenant != null && tenant.isObject() ? tenant : null;
+    }
+
+    static String tenantJson(JsonNode detail) {
+        JsonNode tenant = detail.get("tenant");
+        if (tenant == null || tenant.isNull()) {
+            return null;
+        }
+        return tenant.isTextual() ? tenant.asText() : Json.write(tenant);
+    }
+
+    /** Scalar fields of a detail that are not ours (arc-saas's flat build outputs), secrets left out. */
+    static Map<String, String> flatOutputs(JsonNode detail) {
+        Map<String, String> out = new LinkedHashMap<>();
+        detail.fields().forEachRemaining(f -> {
+            if (!OWN_FIELDS.contains(f.getKey()) && f.getValue().isValueNode() && !f.getValue().isNull()) {
+                out.put(f.getKey(), f.getValue().asText());
+            }
+        });
+        return safeOutputs(out);
+    }
+
+    /** Exported variables without the secret-looking ones (those stay in the build and in SSM). */
+    static Map<String, String> safeOutputs(Map<String, String> exported) {
+        Map<String, String> out = new LinkedHashMap<>();
+        exported.forEach((k, v) -> {
+            if (!BuildEnvironment.looksSecret(k) && !BuildEnvironment.looksLikePrivateKey(v) && !OWN_FIELDS.contains(k)) {
+                out.put(k, v);
+            }
+        });
+        return out;
+    }
+
+    static List<String> redacted(Map<String, String> exported) {
+        return exported.entrySet().stream().filter(en -> BuildEnvironment.looksSecret(en.getKey())
+                || BuildEnvironment.looksLikePrivateKey(en.getValue())).map(Map.Entry::getKey).sorted().toList();
+    }
+
+    private static void addArcSaasFields(ObjectNode detail, String tenant, Map<String, String> outputs, List<String> redacted) {
+        if (tenant != null) {
+            detail.put("tenant", tenant);
+        }
+        outputs.forEach((k, v) -> {
+            if (!detail.has(k)) {
+                detail.put(k, v);
+            }
+        });
+        if (!redacted.isEmpty()) {
+            ArrayNode r = detail.putArray("redacted");
+            redacted.forEach(r::add);
+        }
+    }
+
+    private static String attr(Map<String, AttributeValue> item, String name) {
+        AttributeValue v = item.get(name);
+        return v == null ? null : v.s();
     }
 }

@@ -11,24 +11,72 @@ import java.util.Iterator;
 import java.util.Map;
 import java.util.TreeMap;
 
-/** An EventBridge event as the router receives it. */
+/**
+ * An EventBridge event as the router receives it, with its type resolved: the {@code detail-type}
+ * when it names a known event, else {@code detail.type} (arc-saas's connector sends the type inside
+ * the detail, wrapped as {@code {"type": ..., "data": {...}}}; the wrapper is removed here).
+ */
 public record TenantEvent(String id, String source, String detailType, ObjectNode detail) {
 
     public static TenantEvent parse(JsonNode event) {
         if (event == null || !event.isObject()) {
             throw new InvalidTenantEventException("the event must be a JSON object");
         }
-        for (String f : new String[] {"id", "source", "detail-type"}) {
+        for (String f : new String[] {"id", "source"}) {
             if (!event.hasNonNull(f) || !event.get(f).isTextual()) {
                 throw new InvalidTenantEventException("the event lacks '" + f + "'");
             }
+        }
+        JsonNode dt = event.get("detail-type");
+        if (dt != null && !dt.isNull() && !dt.isTextual()) {
+            throw new InvalidTenantEventException("detail-type must be a string, got " + dt);
         }
         JsonNode detail = event.get("detail");
         if (detail == null || !detail.isObject()) {
             throw new InvalidTenantEventException("detail must be a JSON object");
         }
-        return new TenantEvent(event.get("id").asText(), event.get("source").asText(), event.get("detail-type").asText(),
-                (ObjectNode) detail);
+        String given = dt == null || dt.isNull() ? null : dt.asText();
+        return resolve(event.get("id").asText(), event.get("source").asText(), given, (ObjectNode) detail);
+    }
+
+    /** Picks the type (detail-type, else detail.type) and unwraps {type, data}. Pure. */
+    static TenantEvent resolve(String id, String source, String detailType, ObjectNode detail) {
+        JsonNode inner = detail.get("type");
+        String innerType = inner != null && inner.isTextual() && !inner.asText().isBlank() ? inner.asText() : null;
+        boolean wrapped = innerType != null && detail.has("data");
+        ObjectNode body = detail;
+        if (wrapped) {
+            if (!detail.get("data").isObject()) {
+                throw new InvalidTenantEventException("detail.data must be a JSON object (detail.type is " + innerType + ")");
+            }
+            body = (ObjectNode) detail.get("data");
+        }
+        boolean known = detailType != null && TenantEventTypes.KNOWN.contains(detailType);
+        if (known) {
+            if (innerType != null && TenantEventTypes.TENANT_TYPES.contains(innerType) && !innerType.equals(detailType)) {
+                throw new InvalidTenantEventException("detail-type '" + detailType + "' and detail.type '" + innerType
+                        + "' disagree; send one type");
+            }
+            return new TenantEvent(id, source, detailType, body);
+        }
+        if (innerType != null) {
+            return new TenantEvent(id, source, innerType, body);
+        }
+        if (detailType == null || detailType.isBlank()) {
+            throw new InvalidTenantEventException("the event has neither 'detail-type' nor 'detail.type'");
+        }
+        return new TenantEvent(id, source, detailType, body);
+    }
+
+    /** The tenant this event is about, when it can be told (for log correlation only). */
+    public String tenantIdHint() {
+        for (JsonNode n : new JsonNode[] {detail.get("tenantId"), detail.path("tenant").get("id"), detail.path("tenant").get("key"),
+                detail.path("metadata").get("tenantId")}) {
+            if (n != null && n.isTextual() && !n.asText().isBlank()) {
+                return n.asText();
+            }
+        }
+        return null;
     }
 
     /**

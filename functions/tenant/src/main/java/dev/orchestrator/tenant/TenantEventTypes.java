@@ -30,6 +30,17 @@ public final class TenantEventTypes {
     public static final String WORKFLOW_FAILED = "Workflow Failed";
     public static final String ORCHESTRATOR_SOURCE = "orchestrator";
 
+    /** Every detail-type the router routes by name; any other detail-type defers to detail.type. */
+    public static final java.util.Set<String> KNOWN = known();
+
+    private static java.util.Set<String> known() {
+        java.util.Set<String> s = new java.util.HashSet<>(TENANT_TYPES);
+        s.add(BUILD_STATE_CHANGE);
+        s.add(WORKFLOW_COMPLETED);
+        s.add(WORKFLOW_FAILED);
+        return java.util.Set.copyOf(s);
+    }
+
     /** Source of the tenant events this function itself puts on the bus. */
     public static final String OWN_SOURCE = "orchestrator.tenant";
 }

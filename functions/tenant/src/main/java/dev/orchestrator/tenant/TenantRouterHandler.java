@@ -6,6 +6,8 @@ import dev.orchestrator.core.AwsClients;
 import dev.orchestrator.core.Env;
 import dev.orchestrator.core.EnvNames;
 import dev.orchestrator.core.Json;
+import dev.orchestrator.obs.Log;
+import dev.orchestrator.obs.Metrics;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -17,13 +19,18 @@ import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import software.amazon.awssdk.services.codebuild.CodeBuildClient;
+import software.amazon.awssdk.services.ssm.SsmClient;
 
 /**
- * Target of the tenant rules: validates the event, routes it by detail-type to its handler, and
+ * Target of the tenant rules: validates the event, routes it by detail-type (else detail.type) to its handler, and
  * handles every event once (by {@link TenantEvent#idempotencyKey()}). Any failure fails the
  * invocation, so EventBridge retries and then dead-letters the event.
  */
 public final class TenantRouterHandler implements RequestStreamHandler {
+
+    /** Claim lifetime when no Lambda context tells the remaining time: Lambda's longest timeout. */
+    static final long DEFAULT_LEASE_MILLIS = 15 * 60 * 1000L;
+    private static final Log LOG = Log.of(TenantRouterHandler.class);
 
     private final Set<String> acceptedSources;
     private final TenantStore store;
@@ -41,9 +48,12 @@ public final class TenantRouterHandler implements RequestStreamHandler {
         this.store = new TenantStore(dynamo, env.require(EnvNames.TIER_TABLE), env.require(EnvNames.TENANT_JOBS_TABLE),
                 env.require(EnvNames.PROCESSED_EVENTS_TABLE));
         TenantEvents bus = new TenantEvents(aws.events(), env.require(EnvNames.EVENT_BUS_NAME));
-        // CodeBuild is built on first use: only (de)provisioning events start builds.
+        // Built on first use: only (de)provisioning events start builds or store secrets.
+        TenantSecrets secrets = new TenantSecrets(AwsClients.lazy(SsmClient.class, () -> aws.configure(SsmClient.builder()).build()));
         handlers.putAll(new DefaultHandlers(store, bus, AwsClients.lazy(CodeBuildClient.class, () -> aws.configure(CodeBuildClient.builder()).build()),
-                env.get(EnvNames.TENANT_WORKFLOW, "tenant-onboarding"), split(env.get(EnvNames.TENANT_ACTIVITIES, ""))).all());
+                secrets, env.require(EnvNames.TENANT_SECRETS_PATH), env.get(EnvNames.TENANT_WORKFLOW, "tenant-onboarding"),
+                split(env.get(EnvNames.TENANT_ACTIVITIES, ""))).all());
+        Log.configure(environment);
     }
 
     /** Replaces the handler of one route (a detail-type, or build-outcome / workflow-outcome). */
@@ -54,25 +64,67 @@ public final class TenantRouterHandler implements RequestStreamHandler {
 
     @Override
     public void handleRequest(InputStream input, OutputStream output, Context context) throws IOException {
-        TenantEvent event = TenantEvent.parse(Json.parse(input));
-        String route = TenantRoutes.route(event, acceptedSources);
+        try {
+            String answer = handle(Json.parse(input), context);
+            output.write(answer.getBytes(StandardCharsets.UTF_8));
+        } finally {
+            Metrics.flush();
+            Log.clear();
+        }
+    }
+
+    private String handle(com.fasterxml.jackson.databind.JsonNode raw, Context context) {
+        TenantEvent event;
+        String route;
+        try {
+            event = TenantEvent.parse(raw);
+            Log.put(Log.TENANT_ID, event.tenantIdHint());
+            route = TenantRoutes.route(event, acceptedSources);
+        } catch (InvalidTenantEventException e) {
+            refused(e, raw);
+            throw e;
+        }
         TenantEventHandler handler = handlers.get(route);
         if (handler == null) {
-            throw new InvalidTenantEventException("no handler for " + route);
+            InvalidTenantEventException e = new InvalidTenantEventException("no handler for " + route);
+            refused(e, raw);
+            throw e;
         }
         String key = event.idempotencyKey();
-        if (!store.claim(key, System.currentTimeMillis() / 1000)) {
-            output.write("{\"duplicate\":true}".getBytes(StandardCharsets.UTF_8));
-            return;
+        long now = System.currentTimeMillis();
+        // The claim lives as long as this invocation can: a timeout or crash does not block the event.
+        long lease = context == null ? DEFAULT_LEASE_MILLIS : context.getRemainingTimeInMillis();
+        boolean claimed;
+        try {
+            claimed = store.claim(key, now, lease);
+        } catch (IllegalStateException inFlight) {
+            LOG.info("event in flight in another invocation; failing so it is retried later", "route", route, "eventKey", key);
+            throw inFlight;
         }
+        if (!claimed) {
+            LOG.info("duplicate event ignored: handled already", "route", route, "source", event.source(), "eventKey", key);
+            return "{\"duplicate\":true}";
+        }
+        LOG.info("event routed", "route", route, "source", event.source(), "eventKey", key);
         try {
             handler.handle(event);
         } catch (RuntimeException e) {
             store.release(key); // let EventBridge's retry handle it again
+            if (e instanceof InvalidTenantEventException) {
+                refused(e, raw);
+            } else {
+                LOG.error("event failed; EventBridge will retry it", e, "route", route);
+            }
             throw e;
         }
-        store.done(key);
-        output.write("{\"handled\":true}".getBytes(StandardCharsets.UTF_8));
+        store.done(key, System.currentTimeMillis());
+        return "{\"handled\":true}";
+    }
+
+    /** One line per refused message: what was wrong, never the event (it may carry secrets). */
+    private static void refused(RuntimeException e, com.fasterxml.jackson.databind.JsonNode raw) {
+        LOG.warn("message refused", "source", raw == null ? null : raw.path("source").asText(null),
+                "detailType", raw == null ? null : raw.path("detail-type").asText(null), "reason", e.getMessage());
     }
 
     static List<String> split(String csv) {

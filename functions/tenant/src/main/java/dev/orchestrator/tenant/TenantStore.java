@@ -21,6 +21,9 @@ public final class TenantStore {
     /** The jobs-table item holding a tenant's overall state. */
     public static final String TENANT_JOB = "TENANT";
     static final long PROCESSED_TTL_SECONDS = 7 * 24 * 3600;
+    /** Slack on an in-progress claim's expiry, for clock differences between invocations. */
+    static final long CLAIM_MARGIN_SECONDS = 1;
+    static final String IN_PROGRESS = "in-progress";
 
     private final DynamoDbClient dynamo;
     private final String tiers;
@@ -45,14 +48,25 @@ public final class TenantStore {
         return Optional.of(out);
     }
 
-    /** Claims an event key; false when it was handled already. A key still in flight throws (retry later). */
-    public boolean claim(String eventKey, long nowSeconds) {
+    /**
+     * Claims an event key for one invocation; false when it was handled already. The claim lives only
+     * as long as the invocation can ({@code leaseMillis}, the function's remaining time): after a
+     * timeout or a crash the next delivery may claim it again. A live claim of another invocation
+     * throws (EventBridge retries later). Completed keys are kept {@link #PROCESSED_TTL_SECONDS}.
+     */
+    public boolean claim(String eventKey, long nowMillis, long leaseMillis) {
+        long nowSeconds = nowMillis / 1000;
+        long expires = (nowMillis + Math.max(0, leaseMillis) + 999) / 1000 + CLAIM_MARGIN_SECONDS;
         try {
             dynamo.putItem(b -> b.tableName(processed).item(Map.of(
                             "eventKey", AttributeValue.fromS(eventKey),
-                            "status", AttributeValue.fromS("in-progress"),
-                            "expiresAt", AttributeValue.fromN(Long.toString(nowSeconds + PROCESSED_TTL_SECONDS))))
-                    .conditionExpression("attribute_not_exists(eventKey)"));
+                            "status", AttributeValue.fromS(IN_PROGRESS),
+                            "expiresAt", AttributeValue.fromN(Long.toString(expires))))
+                    // TTL deletes late (up to days), so an expired claim is recognised here, not by its absence.
+                    .conditionExpression("attribute_not_exists(eventKey) OR (#s = :p AND expiresAt < :now)")
+                    .expressionAttributeNames(Map.of("#s", "status"))
+                    .expressionAttributeValues(Map.of(":p", AttributeValue.fromS(IN_PROGRESS),
+                            ":now", AttributeValue.fromN(Long.toString(nowSeconds)))));
             return true;
         } catch (ConditionalCheckFailedException e) {
             Map<String, AttributeValue> existing = dynamo.getItem(b -> b.tableName(processed)
@@ -64,15 +78,23 @@ public final class TenantStore {
         }
     }
 
-    public void done(String eventKey) {
+    /** Marks a key handled; it then stays for {@link #PROCESSED_TTL_SECONDS} so a re-delivery is recognised. */
+    public void done(String eventKey, long nowMillis) {
         dynamo.updateItem(b -> b.tableName(processed).key(Map.of("eventKey", AttributeValue.fromS(eventKey)))
-                .updateExpression("SET #s = :d").expressionAttributeNames(Map.of("#s", "status"))
-                .expressionAttributeValues(Map.of(":d", AttributeValue.fromS("done"))));
+                .updateExpression("SET #s = :d, expiresAt = :e").expressionAttributeNames(Map.of("#s", "status"))
+                .expressionAttributeValues(Map.of(":d", AttributeValue.fromS("done"),
+                        ":e", AttributeValue.fromN(Long.toString(nowMillis / 1000 + PROCESSED_TTL_SECONDS)))));
     }
 
-    /** Releases a claim after a failure, so EventBridge's retry may handle the event again. */
+    /** Forgets a key: after a failure (EventBridge's retry handles it again) or a failed build (a re-send retries). */
     public void release(String eventKey) {
         dynamo.deleteItem(b -> b.tableName(processed).key(Map.of("eventKey", AttributeValue.fromS(eventKey))));
+    }
+
+    public Optional<Map<String, AttributeValue>> job(String tenantId, String jobId) {
+        Map<String, AttributeValue> item = dynamo.getItem(b -> b.tableName(jobs).key(Map.of("tenantId", AttributeValue.fromS(tenantId),
+                "jobId", AttributeValue.fromS(jobId))).consistentRead(true)).item();
+        return item == null || item.isEmpty() ? Optional.empty() : Optional.of(item);
     }
 
     public void putJob(String tenantId, String jobId, Map<String, AttributeValue> attributes) {

@@ -42,25 +42,89 @@ class TenantRulesTest {
     }
 
     @Test
-    void theEventOverridesWinAndSecretsStayReferences() {
+    void theEventOverridesWinReferencesStayAndPlainSecretsBecomeParameterStoreReferences() {
         Map<String, JsonNode> tier = new LinkedHashMap<>();
         tier.put("tier", Json.parse("\"premium\""));
         tier.put("jobName", Json.parse("\"tenant-premium\""));
         tier.put("workflow", Json.parse("\"onboarding\""));
         tier.put("REGION", Json.parse("\"us-east-1\""));
         tier.put("SIZE", Json.parse("\"large\""));
+        tier.put("MAX_USERS", Json.parse("250"));
+        tier.put("HA", Json.parse("true"));
+        tier.put("ACCESS_TOKEN_EXPIRATION", Json.parse("3600"));
         tier.put("DB_PASSWORD", Json.parse("{\"parameterStore\":\"/tiers/premium/db\"}"));
-        Map<String, JsonNode> event = Map.of("REGION", Json.parse("\"eu-west-1\""), "API_TOKEN", Json.parse("{\"secretsManager\":\"acme/api\"}"));
-        List<BuildEnvironment.Variable> env = BuildEnvironment.merge(tier, event, "acme", "premium");
-        assertThat(env).containsExactlyInAnyOrder(
+        Map<String, JsonNode> event = new LinkedHashMap<>();
+        event.put("REGION", Json.parse("\"eu-west-1\""));
+        event.put("API_TOKEN", Json.parse("{\"secretsManager\":\"acme/api\"}"));
+        event.put("secret", Json.parse("\"s3cr3t-value\""));
+        BuildEnvironment.Plan plan = BuildEnvironment.plan(tier, event, "acme", "premium", "/dev/orchestrator/o/tenants");
+        assertThat(plan.variables()).containsExactlyInAnyOrder(
                 new BuildEnvironment.Variable("REGION", "eu-west-1", "PLAINTEXT"),
                 new BuildEnvironment.Variable("SIZE", "large", "PLAINTEXT"),
+                new BuildEnvironment.Variable("MAX_USERS", "250", "PLAINTEXT"),
+                new BuildEnvironment.Variable("HA", "true", "PLAINTEXT"),
+                new BuildEnvironment.Variable("ACCESS_TOKEN_EXPIRATION", "3600", "PLAINTEXT"),
                 new BuildEnvironment.Variable("DB_PASSWORD", "/tiers/premium/db", "PARAMETER_STORE"),
                 new BuildEnvironment.Variable("API_TOKEN", "acme/api", "SECRETS_MANAGER"),
+                new BuildEnvironment.Variable("secret", "/dev/orchestrator/o/tenants/acme/secret", "PARAMETER_STORE"),
                 new BuildEnvironment.Variable("TENANT_ID", "acme", "PLAINTEXT"),
                 new BuildEnvironment.Variable("TIER", "premium", "PLAINTEXT"));
-        assertThatThrownBy(() -> BuildEnvironment.merge(tier, Map.of("DB_PASSWORD", Json.parse("\"hunter2\"")), "acme", "premium"))
-                .hasMessageContaining("DB_PASSWORD looks like a secret");
+        assertThat(plan.secrets()).containsExactly(new BuildEnvironment.Secret("secret", "/dev/orchestrator/o/tenants/acme/secret", "s3cr3t-value"));
+        assertThat(plan.secrets().get(0).toString()).doesNotContain("s3cr3t-value");
+        assertThatThrownBy(() -> BuildEnvironment.plan(tier, Map.of("NESTED", Json.parse("[1]")), "acme", "premium", "/p"))
+                .hasMessageContaining("NESTED must be a string, number or boolean");
+    }
+
+    @Test
+    void secretNamesAreJudgedByTheirLastWords() {
+        for (String secret : List.of("secret", "SECRET", "DB_PASSWORD", "GITHUB_TOKEN", "clientSecret", "PRIVATE_KEY", "API_KEY",
+                "AWS_SECRET_ACCESS_KEY", "db-password", "refresh.token", "SMTP_CREDENTIALS")) {
+            assertThat(BuildEnvironment.looksSecret(secret)).as(secret).isTrue();
+        }
+        for (String plain : List.of("ACCESS_TOKEN_EXPIRATION", "TOKEN_URL", "PASSWORD_MIN_LENGTH", "SECRET_ARN", "tenant", "context",
+                "KEY", "PUBLIC_KEY", "AWS_ACCESS_KEY_ID", "accessTokenExpiration", "TOKENIZER")) {
+            assertThat(BuildEnvironment.looksSecret(plain)).as(plain).isFalse();
+        }
+        assertThat(BuildEnvironment.looksLikePrivateKey("-----BEGIN RSA PRIVATE KEY-----\nMIIE...")).isTrue();
+    }
+
+    @Test
+    void arcSaasShapesAreReadWithTheirOwnFieldNames() {
+        TenantEvent connector = TenantEvent.parse(Json.parse("{\"id\":\"1\",\"source\":\"CONTROL-PLANE\",\"detail\":{\"type\":\"TENANT_PROVISIONING\","
+                + "\"data\":{\"tenant\":{\"id\":\"t-9\",\"key\":\"acme\"},\"planConfig\":{\"tier\":\"PREMIUM\",\"size\":3},"
+                + "\"builderConfig\":{\"type\":\"CODE_BUILD\",\"config\":{\"environmentOverride\":{\"secret\":\"x\",\"USERS\":5}}}}}}"));
+        assertThat(connector.detailType()).isEqualTo("TENANT_PROVISIONING");
+        assertThat(TenantRoutes.route(connector, Set.of("CONTROL-PLANE"))).isEqualTo("TENANT_PROVISIONING");
+        ProvisioningRequest req = ProvisioningRequest.parse(connector.detail());
+        assertThat(req.tenantId()).isEqualTo("t-9");
+        assertThat(req.tier()).isEqualTo("PREMIUM");
+        assertThat(req.overrides()).containsOnlyKeys("secret", "USERS");
+        assertThat(req.tenant().path("key").asText()).isEqualTo("acme");
+        // a generic detail-type defers to detail.type; a known one must agree with it
+        TenantEvent generic = TenantEvent.parse(Json.parse("{\"id\":\"2\",\"source\":\"ARC-SAAS\",\"detail-type\":\"event\","
+                + "\"detail\":{\"type\":\"TENANT_DEPROVISIONING\",\"data\":{}}}"));
+        assertThat(generic.detailType()).isEqualTo("TENANT_DEPROVISIONING");
+        assertThatThrownBy(() -> TenantEvent.parse(Json.parse("{\"id\":\"3\",\"source\":\"ARC-SAAS\",\"detail-type\":\"TENANT_PROVISIONING\","
+                + "\"detail\":{\"type\":\"TENANT_DEPROVISIONING\",\"data\":{}}}"))).hasMessageContaining("disagree");
+        assertThatThrownBy(() -> TenantEvent.parse(Json.parse("{\"id\":\"4\",\"source\":\"ARC-SAAS\",\"detail\":{\"data\":{}}}")))
+                .hasMessageContaining("neither 'detail-type' nor 'detail.type'");
+        ProvisioningRequest byKey = ProvisioningRequest.parse(Json.parse("{\"tenant\":{\"key\":\"acme\"},\"planConfig\":{\"tier\":\"BASIC\"},"
+                + "\"builderConfig\":{\"type\":\"CODE_BUILD\"}}"));
+        assertThat(byKey.tenantId()).isEqualTo("acme");
+        assertThatThrownBy(() -> ProvisioningRequest.parse(Json.parse("{\"tenant\":{\"name\":\"x\"},\"planConfig\":{},"
+                + "\"builderConfig\":{\"type\":\"JENKINS\"}}")))
+                .hasMessageContaining("detail.tenant.id (or tenant.key) is required")
+                .hasMessageContaining("detail.planConfig.tier is required")
+                .hasMessageContaining("detail.builderConfig.type 'JENKINS' is not supported");
+    }
+
+    @Test
+    void onlyNonSecretBuildOutputsTravelInEvents() {
+        BuildOutcome ok = BuildOutcome.parse(Json.parse("{\"build-status\":\"SUCCEEDED\",\"build-id\":\"b1\",\"additional-information\":"
+                + "{\"exported-environment-variables\":[{\"name\":\"API_ENDPOINT\",\"value\":\"https://acme\"},{\"name\":\"secret\",\"value\":\"x\"}]}}"));
+        assertThat(ok.exported()).containsOnlyKeys("API_ENDPOINT", "secret");
+        assertThat(DefaultHandlers.safeOutputs(ok.exported())).containsOnlyKeys("API_ENDPOINT");
+        assertThat(DefaultHandlers.redacted(ok.exported())).containsExactly("secret");
     }
 
     @Test

@@ -1,0 +1,126 @@
+package dev.orchestrator.history;
+
+import com.amazonaws.services.lambda.runtime.Context;
+import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.orchestrator.core.AttributeJson;
+import dev.orchestrator.core.AwsClients;
+import dev.orchestrator.core.Env;
+import dev.orchestrator.core.EnvNames;
+import dev.orchestrator.core.Json;
+import dev.orchestrator.obs.Log;
+import dev.orchestrator.obs.Metrics;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+
+/**
+ * Keeps every transition of every run: reads the status table's stream (old and new image), lets
+ * {@link HistoryDiff} say what changed, and appends one item per transition to the history table.
+ * Keys are derived from the stream record (its sequence number), so a redelivered batch rewrites the
+ * same items instead of adding duplicates.
+ */
+public final class HistoryHandler implements RequestStreamHandler {
+
+    private static final Log LOG = Log.of(HistoryHandler.class);
+
+    private final DynamoDbClient dynamo;
+    private final String table;
+    private final int retentionDays;
+
+    public HistoryHandler() {
+        this(System.getenv());
+    }
+
+    public HistoryHandler(Map<String, String> environment) {
+        Env env = new Env(environment);
+        Log.configure(environment);
+        this.dynamo = new AwsClients(env).dynamo();
+        this.table = env.require(EnvNames.HISTORY_TABLE);
+        this.retentionDays = env.getInt(EnvNames.HISTORY_RETENTION_DAYS, 90);
+    }
+
+    @Override
+    public void handleRequest(InputStream input, OutputStream output, Context context) throws IOException {
+        Log.init(context);
+        try {
+            for (JsonNode record : Json.parse(input).path("Records")) {
+                record(record);
+            }
+        } finally {
+            Metrics.flush();
+            Log.clear();
+        }
+        output.write("null".getBytes(StandardCharsets.UTF_8));
+    }
+
+    private void record(JsonNode record) {
+        JsonNode ddb = record.path("dynamodb");
+        JsonNode oldImage = image(ddb.path("OldImage"));
+        JsonNode newImage = image(ddb.path("NewImage"));
+        JsonNode any = newImage != null ? newImage : oldImage;
+        if (any == null) {
+            return; // KEYS_ONLY or unknown record: nothing to compare
+        }
+        String uid = any.path("uid").asText();
+        String workflow = any.path("workflow").asText();
+        Log.put(Log.UID, uid);
+        Log.put(Log.WORKFLOW, workflow);
+        long time = newImage != null && newImage.path("updatedAt").isNumber()
+                ? newImage.path("updatedAt").asLong()
+                : ddb.has("ApproximateCreationDateTime") ? (long) (ddb.path("ApproximateCreationDateTime").asDouble() * 1000)
+                : System.currentTimeMillis();
+        String sequence = ddb.path("SequenceNumber").asText("0");
+        List<Transition> transitions = HistoryDiff.diff(oldImage, newImage);
+        for (int i = 0; i < transitions.size(); i++) {
+            Transition t = transitions.get(i);
+            int index = i;
+            dynamo.putItem(b -> b.tableName(table).item(item(uid, workflow, time, sequence, t, index)));
+            LOG.debug("transition recorded", "scope", t.scope(), "path", t.path(), "event", t.event(), "from", t.from(), "to", t.to());
+        }
+        Metrics.count(Metrics.HISTORY_TRANSITIONS, workflow, transitions.size());
+        Log.put(Log.UID, null);
+        Log.put(Log.WORKFLOW, null);
+    }
+
+    Map<String, AttributeValue> item(String uid, String workflow, long time, String sequence, Transition t, int index) {
+        Map<String, AttributeValue> item = new LinkedHashMap<>();
+        item.put("run", AttributeValue.fromS(HistoryKeys.run(uid, workflow)));
+        item.put("at", AttributeValue.fromS(HistoryKeys.at(time, sequence, index)));
+        item.put("time", AttributeValue.fromN(Long.toString(time)));
+        item.put("uid", AttributeValue.fromS(uid));
+        item.put("workflow", AttributeValue.fromS(workflow));
+        item.put("scope", AttributeValue.fromS(t.scope()));
+        item.put("event", AttributeValue.fromS(t.event()));
+        item.put("path", AttributeValue.fromS(t.path()));
+        put(item, "activity", t.activity());
+        put(item, "stage", t.stage());
+        put(item, "plugin", t.plugin());
+        put(item, "from", t.from());
+        put(item, "to", t.to());
+        put(item, "message", t.message());
+        if (retentionDays > 0) {
+            item.put("expiresAt", AttributeValue.fromN(Long.toString(time / 1000 + retentionDays * 86_400L)));
+        }
+        return item;
+    }
+
+    private static void put(Map<String, AttributeValue> item, String key, String value) {
+        if (value != null) {
+            item.put(key, AttributeValue.fromS(value));
+        }
+    }
+
+    private static JsonNode image(JsonNode typed) {
+        if (typed == null || !typed.isObject() || typed.isEmpty()) {
+            return null;
+        }
+        return AttributeJson.toJson(AttributeJson.fromDynamoJsonMap(typed));
+    }
+}

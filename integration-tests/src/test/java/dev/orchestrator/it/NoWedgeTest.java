@@ -1,0 +1,229 @@
+package dev.orchestrator.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.orchestrator.core.ItemCodec;
+import dev.orchestrator.core.Stage;
+import dev.orchestrator.core.State;
+import dev.orchestrator.core.WorkflowRun;
+import dev.orchestrator.plugin.PluginContext;
+import dev.orchestrator.plugin.PluginHandler;
+import dev.orchestrator.plugin.PluginInfo;
+import dev.orchestrator.plugin.PluginResult;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
+
+/**
+ * No input can wedge a run: each case either is refused at start naming the field, or ends the run with
+ * the cause and exactly one outcome event, without taking other runs down with it.
+ */
+class NoWedgeTest {
+
+    static OrchestratorFixture stack;
+
+    @BeforeAll
+    static void deploy() {
+        stack = OrchestratorFixture.deploy("wedge", List.of("Meta", "Foreign", "Names", "Timer", "Corrupt", "Filter"));
+        stack.register("Meta", Stage.PARALLEL, plugin("meta-ok"));
+        stack.register("Timer", Stage.PARALLEL, plugin("timer-ok"));
+        stack.register("Corrupt", Stage.PARALLEL, plugin("corrupt-ok"));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (stack != null) {
+            stack.close();
+        }
+    }
+
+    static TestPlugin plugin(String name) {
+        return new TestPlugin(stack.pluginEnv(), PluginInfo.builder(name).mandatory(true).build(), new CopyOnWriteArrayList<>());
+    }
+
+    static String start(String uid, String activity, String metadata, String extra) {
+        return "{\"uid\":\"" + uid + "\",\"workflow\":\"wedge\",\"activities\":[\"" + activity + "\"],"
+                + "\"pluginRegisterTimeout\":1,\"metadata\":" + metadata + extra + "}";
+    }
+
+    static String refusal(String request) {
+        try {
+            stack.start(request);
+        } catch (IllegalArgumentException e) {
+            return e.getMessage();
+        }
+        throw new AssertionError("start was accepted: " + request);
+    }
+
+    static WorkflowRun endsOnce(String uid, Duration timeout) {
+        WorkflowRun run = stack.awaitEnd(uid, "wedge", timeout);
+        List<JsonNode> events = stack.outcomeEvents(uid, Duration.ofSeconds(3));
+        assertThat(events).as("exactly one outcome event for " + uid).hasSize(1);
+        return run;
+    }
+
+    @Test
+    void metadataTheEngineCouldNotSendIsRefusedAtStartNamingTheField() {
+        // An empty value in a field sent as an SNS attribute (tier is a default filter attribute).
+        assertThat(refusal(start("m-1", "Meta", "{\"tier\":\"\"}", "")))
+                .contains("metadata.tier is sent as an SNS message attribute and must not be empty");
+        // 300 KB of metadata: over what every stage message and outcome event can carry.
+        assertThat(refusal(start("m-2", "Meta", "{\"blob\":\"" + "x".repeat(300_000) + "\"}", "")))
+                .contains("metadata is 300011 bytes; at most 131072");
+        // Keys that are not valid SNS attribute names, when chosen as attributes.
+        assertThat(refusal(start("m-3", "Meta", "{\"bad key!\":\"v\"}", ",\"filterAttributes\":[\"bad key!\"]")))
+                .contains("filterAttributes key 'bad key!' is not a valid SNS attribute name");
+        assertThat(refusal(start("m-4", "Meta", "{}", ",\"filterAttributes\":[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\"]")))
+                .contains("filterAttributes names 7 keys; SNS carries at most 6");
+        for (String uid : List.of("m-1", "m-2", "m-3", "m-4")) {
+            assertThat(stack.run(uid, "wedge")).as("refused start %s wrote nothing", uid).isEmpty();
+        }
+    }
+
+    @Test
+    void metadataNotSentAsAttributesMayBeEmptyOrOddlyNamedAndTheRunCompletes() {
+        stack.start(start("m-ok", "Meta", "{\"note\":\"\",\"bad key!\":\"v\"}", ""));
+        assertThat(endsOnce("m-ok", Duration.ofSeconds(30)).status()).isEqualTo(State.COMPLETE);
+    }
+
+    @Test
+    void aPluginWritingAnUnknownStateFailsOnlyThatPluginWithTheCauseAndTheRunCanBeResumed() {
+        PluginHandler foreign = new PluginHandler(stack.pluginEnv()) {
+            final AtomicInteger calls = new AtomicInteger();
+
+            @Override
+            public PluginInfo info() {
+                return PluginInfo.builder("foreign-writer").mandatory(true).build();
+            }
+
+            @Override
+            protected PluginResult process(PluginContext ctx) {
+                if (calls.getAndIncrement() == 0) {
+                    // A plugin in another language writing a state the orchestrator does not know.
+                    stack.dynamo.updateItem(b -> b.tableName(stack.store.table()).key(ItemCodec.key(ctx.uid(), ctx.workflow()))
+                            .updateExpression("SET activities.#a.async.mandatory.#p.#s = :done")
+                            .expressionAttributeNames(Map.of("#a", "Foreign", "#p", "foreign-writer", "#s", "state"))
+                            .expressionAttributeValues(Map.of(":done", AttributeValue.fromS("Done"))));
+                    return PluginResult.waitForReport();
+                }
+                return PluginResult.complete();
+            }
+        };
+        stack.register("Foreign", Stage.PARALLEL, foreign);
+        String request = start("f-1", "Foreign", "{}", "");
+        stack.start(request);
+        WorkflowRun failed = endsOnce("f-1", Duration.ofSeconds(30));
+        assertThat(failed.status()).isEqualTo(State.ERROR);
+        assertThat(failed.activity("Foreign").async().mandatory().get("foreign-writer").message())
+                .startsWith("plugin wrote an unknown state 'Done'");
+        stack.clearOutcomes("f-1");
+        assertThat(stack.start(request).path("outcome").asText()).isEqualTo("resumed");
+        assertThat(endsOnce("f-1", Duration.ofSeconds(30)).status()).isEqualTo(State.COMPLETE);
+    }
+
+    @Test
+    void aPluginEntryWithAHugeNameIsRefusedAndTheRunCompletes() {
+        PluginHandler writer = new PluginHandler(stack.pluginEnv()) {
+            @Override
+            public PluginInfo info() {
+                return PluginInfo.builder("names-ok").mandatory(true).build();
+            }
+
+            @Override
+            protected PluginResult process(PluginContext ctx) {
+                String huge = "p".repeat(65_000);
+                stack.dynamo.updateItem(b -> b.tableName(stack.store.table()).key(ItemCodec.key(ctx.uid(), ctx.workflow()))
+                        .updateExpression("SET activities.#a.async.optional.#p = :e")
+                        .expressionAttributeNames(Map.of("#a", "Names", "#p", huge))
+                        .expressionAttributeValues(Map.of(":e", AttributeValue.fromM(Map.of("state",
+                                AttributeValue.fromS("In Progress"))))));
+                return PluginResult.complete();
+            }
+        };
+        stack.register("Names", Stage.PARALLEL, writer);
+        stack.start(start("n-1", "Names", "{}", ""));
+        WorkflowRun run = endsOnce("n-1", Duration.ofSeconds(30));
+        assertThat(run.status()).isEqualTo(State.COMPLETE);
+        assertThat(run.activity("Names").async().optional()).isEmpty();
+        assertThat(run.activity("Names").async().message()).contains("refused plugin name 'pppp").contains("(65000 chars)");
+        // The library refuses such a name before writing anything.
+        assertThat(refusalOf(() -> PluginInfo.builder("q".repeat(200)).build())).contains("must be 1-128 letters");
+    }
+
+    private static String refusalOf(Runnable r) {
+        try {
+            r.run();
+        } catch (IllegalArgumentException e) {
+            return e.getMessage();
+        }
+        throw new AssertionError("accepted");
+    }
+
+    @Test
+    void aGarbageTimerMessageIsDeadLetteredAndTheOtherWakeUpsInItsBatchStillWork() {
+        stack.start(start("t-1", "Timer", "{}", ",\"pluginTimeout\":3"));
+        stack.awaitCondition(Duration.ofSeconds(20), () -> stack.run("t-1", "wedge").map(r -> r.activity("Timer").async()
+                .publishedAt() != null).orElse(false));
+        SqsClient sqs = stack.emulator.client(SqsClient.builder());
+        String timers = stack.queueUrl("EngineTimerQueue");
+        long now = System.currentTimeMillis();
+        sqs.sendMessageBatch(b -> b.queueUrl(timers).entries(
+                SendMessageBatchRequestEntry.builder().id("garbage").messageBody("not json at all").build(),
+                SendMessageBatchRequestEntry.builder().id("wake").messageBody("{\"uid\":\"t-1\",\"workflow\":\"wedge\",\"dueAt\":" + now + "}").build()));
+        assertThat(endsOnce("t-1", Duration.ofSeconds(30)).status()).isEqualTo(State.COMPLETE);
+        List<JsonNode> dead = stack.drainRaw("EngineDeadLetterQueue", Duration.ofSeconds(30));
+        assertThat(dead).anyMatch(m -> m.asText().equals("not json at all"));
+    }
+
+    @Test
+    void anUnreadableRunInAStreamBatchEndsErrorWithItsCauseWhileTheOtherRunCompletes() {
+        stack.start(start("c-ok", "Corrupt", "{}", ""));
+        // A run item nobody can parse (activities is not a map), written beside a healthy run.
+        stack.dynamo.putItem(b -> b.tableName(stack.store.table()).item(Map.of(
+                "uid", AttributeValue.fromS("c-bad"), "workflow", AttributeValue.fromS("wedge"),
+                "status", AttributeValue.fromS("In Progress"), "activities", AttributeValue.fromS("garbage"),
+                "activityOrder", AttributeValue.fromL(List.of(AttributeValue.fromS("Corrupt"))),
+                "version", AttributeValue.fromN("1"))));
+        assertThat(endsOnce("c-ok", Duration.ofSeconds(30)).status()).isEqualTo(State.COMPLETE);
+        WorkflowRun bad = stack.awaitEnd("c-bad", "wedge", Duration.ofSeconds(30));
+        assertThat(bad.status()).isEqualTo(State.ERROR);
+        assertThat(bad.message()).startsWith("engine failed: ");
+        assertThat(stack.outcomeEvents("c-bad", Duration.ofSeconds(3))).hasSize(1);
+    }
+
+    @Test
+    void theAttributesAPluginFiltersOnAreTheOnesTheRunChoseNotTheFirstTenKeys() {
+        List<String> seen = new CopyOnWriteArrayList<>();
+        PluginHandler premium = new PluginHandler(stack.pluginEnv()) {
+            @Override
+            public PluginInfo info() {
+                return PluginInfo.builder("premium-only").mandatory(false).build();
+            }
+
+            @Override
+            protected void run(PluginContext ctx) {
+                seen.add(ctx.uid());
+            }
+        };
+        stack.registerFiltered("Filter", Stage.PARALLEL, premium, "{\"tier\":[\"premium\"]}");
+        StringBuilder meta = new StringBuilder("{");
+        for (char c = 'a'; c <= 'k'; c++) {
+            meta.append('"').append(c).append(c).append("\":\"v\",");
+        }
+        meta.append("\"tier\":\"premium\"}");
+        // An optional plugin joins within the window; 5 s so a slow delivery on a busy machine still joins.
+        stack.start(start("fl-1", "Filter", meta.toString(), "").replace("\"pluginRegisterTimeout\":1", "\"pluginRegisterTimeout\":5"));
+        WorkflowRun run = endsOnce("fl-1", Duration.ofSeconds(30));
+        assertThat(seen).containsExactly("fl-1");
+        assertThat(run.activity("Filter").async().optional().get("premium-only").state()).isEqualTo(State.COMPLETE);
+    }
+}

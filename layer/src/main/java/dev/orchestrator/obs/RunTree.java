@@ -1,0 +1,141 @@
+package dev.orchestrator.obs;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A run as a tree a person reads at a glance, with times and causes where the item has them. Reads
+ * the status item's JSON (not the model classes), so the local runner and the CLI render any item the
+ * same way, old or new fields alike. Pure.
+ * <pre>
+ * acme / tenant-onboarding  Error [FAILED]: cancelled: bad data  12:00:01 → 12:00:09 (8.0 s)
+ * ├─ Setup  Complete [ok]
+ * │  ├─ pre      Complete [ok]
+ * │  │  · reserve-capacity  Complete  12:00:02 → 12:00:03 (1.0 s)
+ * </pre>
+ */
+public final class RunTree {
+
+    static final String[][] STAGES = {{"pre", "pre"}, {"async", "parallel"}, {"post", "post"}};
+
+    private RunTree() {
+    }
+
+    public static String mark(String state) {
+        return switch (state == null ? "" : state) {
+            case "Complete" -> "[ok]";
+            case "Error" -> "[FAILED]";
+            case "Optional Task Error" -> "[ok, optional failed]";
+            case "In Progress" -> "[running]";
+            case "Mandatory Completed" -> "[mandatory done]";
+            case "Do Not Run" -> "[skipped]";
+            default -> "[ ]";
+        };
+    }
+
+    public static String render(JsonNode item, ZoneId zone) {
+        List<String> lines = new ArrayList<>();
+        String status = item.path("status").asText("Not Started");
+        lines.add(item.path("uid").asText() + " / " + item.path("workflow").asText() + "  " + status + " " + mark(status)
+                + message(item) + times(item, "startedAt", "endedAt", zone));
+        JsonNode cancel = item.path("cancelRequested");
+        if (cancel.isObject()) {
+            lines.add("│  cancel requested" + (cancel.hasNonNull("at") ? " at " + clock(cancel.path("at").asLong(), zone) : "")
+                    + ": " + cancel.path("reason").asText(""));
+        }
+        List<String> order = new ArrayList<>();
+        item.path("activityOrder").forEach(a -> order.add(a.asText()));
+        for (Iterator<String> it = item.path("activities").fieldNames(); it.hasNext(); ) {
+            String a = it.next();
+            if (!order.contains(a)) {
+                order.add(a);
+            }
+        }
+        for (int i = 0; i < order.size(); i++) {
+            boolean lastActivity = i == order.size() - 1;
+            JsonNode a = item.path("activities").path(order.get(i));
+            String aStatus = a.path("status").asText("Not Started");
+            lines.add((lastActivity ? "└─ " : "├─ ") + order.get(i) + "  " + aStatus + " " + mark(aStatus)
+                    + message(a) + times(a, "startedAt", "endedAt", zone));
+            String indent = lastActivity ? "   " : "│  ";
+            for (int j = 0; j < STAGES.length; j++) {
+                boolean lastStage = j == STAGES.length - 1;
+                JsonNode s = a.path(STAGES[j][0]);
+                String sStatus = s.path("status").asText("Not Started");
+                lines.add(indent + (lastStage ? "└─ " : "├─ ") + pad(STAGES[j][1], 9) + sStatus + " " + mark(sStatus)
+                        + message(s) + times(s, "startedAt", "endedAt", zone));
+                String inner = indent + (lastStage ? "   " : "│  ");
+                for (Plugin p : plugins(s)) {
+                    JsonNode e = p.entry();
+                    String line = inner + "· " + p.name() + (p.mandatory() ? "" : " (optional)") + "  " + e.path("state").asText("Not Started");
+                    if (e.hasNonNull("message")) {
+                        line += ": " + e.path("message").asText();
+                    }
+                    line += times(e, e.hasNonNull("startedAt") ? "startedAt" : "dispatchedAt", "endedAt", zone);
+                    if (e.path("attempt").asInt(0) > 1) {
+                        line += ", attempt " + e.path("attempt").asInt();
+                    }
+                    if (e.hasNonNull("rerunAt")) {
+                        line += ", re-run at " + clock(e.path("rerunAt").asLong(), zone);
+                    }
+                    if (e.path("child").isObject()) {
+                        line += ", child " + e.path("child").path("uid").asText() + " / " + e.path("child").path("workflow").asText();
+                    }
+                    lines.add(line);
+                }
+            }
+        }
+        return String.join("\n", lines);
+    }
+
+    private record Plugin(String name, boolean mandatory, JsonNode entry) {
+    }
+
+    private static List<Plugin> plugins(JsonNode stage) {
+        List<Plugin> out = new ArrayList<>();
+        for (String group : new String[] {"mandatory", "optional"}) {
+            for (Iterator<Map.Entry<String, JsonNode>> it = stage.path(group).fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                out.add(new Plugin(e.getKey(), group.equals("mandatory"), e.getValue()));
+            }
+        }
+        out.sort(Comparator.comparingInt((Plugin p) -> p.entry().path("order").asInt(1000)).thenComparing(Plugin::name));
+        return out;
+    }
+
+    private static String message(JsonNode node) {
+        return node.hasNonNull("message") ? ": " + node.path("message").asText() : "";
+    }
+
+    /** "  12:00:01 → 12:00:04 (3.0 s)", "  since 12:00:01", or nothing. */
+    static String times(JsonNode node, String startField, String endField, ZoneId zone) {
+        if (!node.hasNonNull(startField)) {
+            return "";
+        }
+        long start = node.path(startField).asLong();
+        if (!node.hasNonNull(endField)) {
+            return "  since " + clock(start, zone);
+        }
+        long end = node.path(endField).asLong();
+        return "  " + clock(start, zone) + " → " + clock(end, zone) + " (" + seconds(end - start) + ")";
+    }
+
+    public static String clock(long epochMillis, ZoneId zone) {
+        return DateTimeFormatter.ofPattern("HH:mm:ss").withZone(zone).format(Instant.ofEpochMilli(epochMillis));
+    }
+
+    public static String seconds(long millis) {
+        return String.format(java.util.Locale.ROOT, "%.1f s", millis / 1000.0);
+    }
+
+    private static String pad(String s, int width) {
+        return s.length() >= width ? s + " " : s + " ".repeat(width - s.length());
+    }
+}
