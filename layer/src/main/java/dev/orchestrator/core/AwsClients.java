@@ -1,12 +1,22 @@
 package dev.orchestrator.core;
 
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.net.URI;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Supplier;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.awscore.client.builder.AwsClientBuilder;
+import software.amazon.awssdk.core.interceptor.Context;
+import software.amazon.awssdk.core.interceptor.ExecutionAttribute;
+import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
@@ -18,8 +28,20 @@ import software.amazon.awssdk.services.sqs.SqsClient;
  * Builds SDK clients from a function's environment. Cold start: URL-connection HTTP client, explicit
  * region and static credentials from the environment (no provider chain walk); endpoint override
  * when {@code AWS_ENDPOINT_URL} is set (emulator).
+ *
+ * <p>Every client built here carries {@link #FUNCTION} (the Lambda function it belongs to, from
+ * {@code AWS_LAMBDA_FUNCTION_NAME}) and one shared interceptor that hands each call to the observers
+ * registered with {@link #observe}. Tests and the benchmark count API calls that way, per function,
+ * without mocking anything; with no observer (production) the cost is one empty-list check per call.
+ * A caller that adds its own override configuration must start from
+ * {@code builder.overrideConfiguration().toBuilder()}, or it replaces ours.
  */
 public final class AwsClients {
+
+    /** Execution attribute naming the function a client was built for ({@code "unknown"} outside Lambda). */
+    public static final ExecutionAttribute<String> FUNCTION = new ExecutionAttribute<>("orchestrator.function");
+
+    private static final List<ExecutionInterceptor> OBSERVERS = new CopyOnWriteArrayList<>();
 
     private final Env env;
 
@@ -27,23 +49,26 @@ public final class AwsClients {
         Names.allowLongNamesInSdk();
     }
 
-    /**
-     * Interceptors added to every client built from now on (in this JVM): how tests and the benchmark count
-     * or fail real calls without mocking a client. Empty in Lambda.
-     */
-    private static final java.util.List<software.amazon.awssdk.core.interceptor.ExecutionInterceptor> INTERCEPTORS =
-            new java.util.concurrent.CopyOnWriteArrayList<>();
-
-    public static void addInterceptor(software.amazon.awssdk.core.interceptor.ExecutionInterceptor interceptor) {
-        INTERCEPTORS.add(interceptor);
-    }
-
-    public static void removeInterceptor(software.amazon.awssdk.core.interceptor.ExecutionInterceptor interceptor) {
-        INTERCEPTORS.remove(interceptor);
-    }
-
     public AwsClients(Env env) {
         this.env = env;
+    }
+
+    /** Adds an observer of every call made by clients this class builds (also those built before). Thread-safe. */
+    public static void observe(ExecutionInterceptor observer) {
+        OBSERVERS.add(observer);
+    }
+
+    public static void stopObserving(ExecutionInterceptor observer) {
+        OBSERVERS.remove(observer);
+    }
+
+    /** Same as {@link #observe}: how the fault-injection tests fail a real call after it happened. */
+    public static void addInterceptor(ExecutionInterceptor interceptor) {
+        observe(interceptor);
+    }
+
+    public static void removeInterceptor(ExecutionInterceptor interceptor) {
+        stopObserving(interceptor);
     }
 
     public DynamoDbClient dynamo() {
@@ -62,26 +87,12 @@ public final class AwsClients {
         return configure(EventBridgeClient.builder()).build();
     }
 
-    /** Applies region, credentials, HTTP client and endpoint to any SDK client builder. */
+    /** Applies region, credentials, HTTP client, endpoint and call observation to any SDK client builder. */
     public <B extends AwsClientBuilder<B, C>, C> B configure(B builder) {
         builder.region(Region.of(env.get(EnvNames.AWS_REGION, "us-east-1")))
-                .credentialsProvider(credentials());
-        {
-            // Always a delegating interceptor (an empty loop in Lambda), so ones added after the client was built apply.
-            builder.overrideConfiguration(c -> c.addExecutionInterceptor(new software.amazon.awssdk.core.interceptor.ExecutionInterceptor() {
-                @Override
-                public void afterExecution(software.amazon.awssdk.core.interceptor.Context.AfterExecution context,
-                                           software.amazon.awssdk.core.interceptor.ExecutionAttributes attributes) {
-                    INTERCEPTORS.forEach(i -> i.afterExecution(context, attributes));
-                }
-
-                @Override
-                public void beforeExecution(software.amazon.awssdk.core.interceptor.Context.BeforeExecution context,
-                                            software.amazon.awssdk.core.interceptor.ExecutionAttributes attributes) {
-                    INTERCEPTORS.forEach(i -> i.beforeExecution(context, attributes));
-                }
-            }));
-        }
+                .credentialsProvider(credentials())
+                .overrideConfiguration(o -> o.addExecutionInterceptor(Dispatch.INSTANCE)
+                        .putExecutionAttribute(FUNCTION, env.get(EnvNames.AWS_LAMBDA_FUNCTION_NAME, "unknown")));
         if (builder instanceof software.amazon.awssdk.awscore.client.builder.AwsSyncClientBuilder<?, ?> sync) {
             sync.httpClientBuilder(UrlConnectionHttpClient.builder());
         }
@@ -90,6 +101,52 @@ public final class AwsClients {
             builder.endpointOverride(URI.create(endpoint));
         }
         return builder;
+    }
+
+    /**
+     * A client of interface {@code type} that is built on its first call, for a client a handler needs
+     * on some paths only: a cold start then pays for the SDK classes of the paths it takes.
+     */
+    public static <T> T lazy(Class<T> type, Supplier<T> factory) {
+        Supplier<T> once = memoize(factory);
+        InvocationHandler h = (proxy, method, args) -> {
+            if (method.getDeclaringClass() == Object.class) {
+                return switch (method.getName()) {
+                    case "toString" -> "lazy " + type.getSimpleName();
+                    case "hashCode" -> System.identityHashCode(proxy);
+                    case "equals" -> proxy == args[0];
+                    default -> throw new UnsupportedOperationException(method.getName());
+                };
+            }
+            try {
+                return method.invoke(once.get(), args);
+            } catch (InvocationTargetException e) {
+                throw e.getCause();
+            }
+        };
+        return type.cast(Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type}, h));
+    }
+
+    /** The value of {@code factory}, computed once on first use (thread-safe). */
+    public static <T> Supplier<T> memoize(Supplier<T> factory) {
+        return new Supplier<>() {
+            private volatile T value;
+
+            @Override
+            public T get() {
+                T v = value;
+                if (v == null) {
+                    synchronized (this) {
+                        v = value;
+                        if (v == null) {
+                            v = factory.get();
+                            value = v;
+                        }
+                    }
+                }
+                return v;
+            }
+        };
     }
 
     private AwsCredentialsProvider credentials() {
@@ -102,5 +159,38 @@ public final class AwsClients {
         return StaticCredentialsProvider.create(token == null
                 ? AwsBasicCredentials.create(key, secret)
                 : AwsSessionCredentials.create(key, secret, token));
+    }
+
+    /** The one interceptor every client carries: forwards to the registered observers, if any. */
+    private static final class Dispatch implements ExecutionInterceptor {
+        static final Dispatch INSTANCE = new Dispatch();
+
+        @Override
+        public void beforeExecution(Context.BeforeExecution context, ExecutionAttributes attributes) {
+            for (ExecutionInterceptor o : OBSERVERS) {
+                o.beforeExecution(context, attributes);
+            }
+        }
+
+        @Override
+        public void beforeTransmission(Context.BeforeTransmission context, ExecutionAttributes attributes) {
+            for (ExecutionInterceptor o : OBSERVERS) {
+                o.beforeTransmission(context, attributes);
+            }
+        }
+
+        @Override
+        public void afterExecution(Context.AfterExecution context, ExecutionAttributes attributes) {
+            for (ExecutionInterceptor o : OBSERVERS) {
+                o.afterExecution(context, attributes);
+            }
+        }
+
+        @Override
+        public void onExecutionFailure(Context.FailedExecution context, ExecutionAttributes attributes) {
+            for (ExecutionInterceptor o : OBSERVERS) {
+                o.onExecutionFailure(context, attributes);
+            }
+        }
     }
 }

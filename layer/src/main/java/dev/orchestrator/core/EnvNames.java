@@ -66,10 +66,12 @@ public final class EnvNames {
 
     /** Set by Lambda itself; read to build clients. Not set in the template. */
     public static final String AWS_REGION = "AWS_REGION";
+    /** Set by Lambda itself; names the function a client belongs to when API calls are counted (AwsClients.FUNCTION). */
+    public static final String AWS_LAMBDA_FUNCTION_NAME = "AWS_LAMBDA_FUNCTION_NAME";
     /** Honoured for local runs and tests (emulator endpoint). */
     public static final String AWS_ENDPOINT_URL = "AWS_ENDPOINT_URL";
 
     /** Variables provided by the Lambda runtime or the local runner rather than by our template. */
-    public static final List<String> PROVIDED_BY_RUNTIME = List.of(AWS_REGION, AWS_ENDPOINT_URL, LAMBDA_ENDPOINT_URL,
+    public static final List<String> PROVIDED_BY_RUNTIME = List.of(AWS_REGION, AWS_LAMBDA_FUNCTION_NAME, AWS_ENDPOINT_URL, LAMBDA_ENDPOINT_URL,
             "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN");
 }

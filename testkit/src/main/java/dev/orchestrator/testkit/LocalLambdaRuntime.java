@@ -57,6 +57,7 @@ public final class LocalLambdaRuntime implements AutoCloseable {
     private final List<FailedDelivery> failed = new CopyOnWriteArrayList<>();
     private final AtomicBoolean stopped = new AtomicBoolean();
     private final Map<String, String> extraEnvironment;
+    private final Map<String, java.util.concurrent.atomic.LongAdder> invocationCounts = new ConcurrentHashMap<>();
 
     private final LocalInvokeServer invokeServer;
 
@@ -99,6 +100,7 @@ public final class LocalLambdaRuntime implements AutoCloseable {
     private RequestStreamHandler instantiate(FunctionSpec spec) {
         String className = spec.handler().split("::")[0];
         Map<String, String> env = new LinkedHashMap<>(spec.environment());
+        env.put("AWS_LAMBDA_FUNCTION_NAME", spec.functionName()); // as Lambda sets it; names the function's SDK clients
         env.putAll(emulator.clientEnvironment());
         env.putAll(extraEnvironment);
         try {
@@ -179,8 +181,39 @@ public final class LocalLambdaRuntime implements AutoCloseable {
         throw new IllegalArgumentException("no function named " + nameOrArn);
     }
 
-    private static String call(Deployed d, String json) {
+    private String call(Deployed d, String json) {
+        invocationCounts.computeIfAbsent(d.spec().logicalId(), id -> new java.util.concurrent.atomic.LongAdder()).increment();
         return call(d.handler(), d.spec().functionName(), json);
+    }
+
+    /**
+     * Handler invocations so far by function logical id (direct invokes, event deliveries and their
+     * retries, each batch once), as Lambda would bill them. Functions never invoked are absent.
+     */
+    public Map<String, Long> invocations() {
+        Map<String, Long> out = new java.util.TreeMap<>();
+        invocationCounts.forEach((id, n) -> out.put(id, n.sum()));
+        return out;
+    }
+
+    /** Invocations of one function so far (0 if never invoked). */
+    public long invocations(String logicalId) {
+        var n = invocationCounts.get(logicalId);
+        return n == null ? 0 : n.sum();
+    }
+
+    /** Starts counting invocations from zero again. */
+    public void resetInvocations() {
+        invocationCounts.clear();
+    }
+
+    /** The deployed function with this logical id (its physical name names its SDK clients). */
+    public FunctionSpec function(String logicalId) {
+        Deployed d = functions.get(logicalId);
+        if (d == null) {
+            throw new IllegalArgumentException("no function " + logicalId + "; known: " + functions.keySet());
+        }
+        return d.spec();
     }
 
     private static String call(RequestStreamHandler handler, String name, String json) {

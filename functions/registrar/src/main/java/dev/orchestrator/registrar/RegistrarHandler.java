@@ -53,13 +53,14 @@ public final class RegistrarHandler implements RequestStreamHandler {
         Log.configure(environment);
         AwsClients aws = new AwsClients(env);
         this.registry = new PluginRegistry(aws.dynamo(), env.require(EnvNames.PLUGIN_TABLE));
-        this.sns = aws.sns();
+        // Built on first use: the subscribe/unsubscribe paths never list topics, and only a new plugin is invoked.
+        this.sns = AwsClients.lazy(SnsClient.class, aws::sns);
         var lambdaBuilder = aws.configure(LambdaClient.builder());
         String lambdaEndpoint = env.get(EnvNames.LAMBDA_ENDPOINT_URL, null);
         if (lambdaEndpoint != null) {
             lambdaBuilder.endpointOverride(URI.create(lambdaEndpoint));
         }
-        this.lambda = lambdaBuilder.build();
+        this.lambda = AwsClients.lazy(LambdaClient.class, lambdaBuilder::build);
         this.topicArnPrefix = env.require(EnvNames.TOPIC_ARN_PREFIX);
         this.activities = Arrays.stream(env.get(EnvNames.ACTIVITIES, "").split(","))
                 .map(String::trim).filter(s -> !s.isEmpty()).toList();

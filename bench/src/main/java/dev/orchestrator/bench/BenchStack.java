@@ -1,0 +1,177 @@
+package dev.orchestrator.bench;
+
+import dev.orchestrator.core.PluginRegistration;
+import dev.orchestrator.core.PluginRegistry;
+import dev.orchestrator.core.Stage;
+import dev.orchestrator.core.Topics;
+import dev.orchestrator.testkit.Emulator;
+import dev.orchestrator.testkit.FunctionSpec;
+import dev.orchestrator.testkit.LocalLambdaRuntime;
+import dev.orchestrator.testkit.SamStack;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+
+/** template.yaml on a fresh emulator, handlers in-process, and the moves the benchmark makes. */
+final class BenchStack implements AutoCloseable {
+
+    /** Owner name of the benchmark plugins' SDK clients. */
+    static final String PLUGINS = "plugins";
+    static final Set<String> TERMINAL = Set.of("Complete", "Error", "Optional Task Error");
+
+    final Emulator emulator;
+    final SamStack stack;
+    final LocalLambdaRuntime runtime;
+    final DynamoDbClient dynamo;
+    final String statusTable;
+    final PluginRegistry registry;
+
+    private BenchStack(Emulator emulator, SamStack stack) {
+        this.emulator = emulator;
+        this.stack = stack;
+        this.dynamo = emulator.client(DynamoDbClient.builder());
+        this.statusTable = stack.export(stack.name() + "-status-name");
+        this.registry = new PluginRegistry(dynamo, stack.export(stack.name() + "-plugin-name"));
+        this.runtime = new LocalLambdaRuntime(emulator, stack);
+    }
+
+    static BenchStack deploy(Path root, String name, List<String> activities, int defaultWindow) {
+        Emulator emulator = new Emulator().start();
+        try {
+            SamStack stack = SamStack.deploy(emulator, root.resolve("template.yaml"), name, Map.of(
+                    "StackTagName", name, "Activities", String.join(",", activities),
+                    "DefaultRegisterTimeout", Integer.toString(defaultWindow)));
+            return new BenchStack(emulator, stack);
+        } catch (RuntimeException e) {
+            emulator.close();
+            throw e;
+        }
+    }
+
+    /** Starts delivering events (stream, timers, SNS, rules) to the in-process handlers. */
+    BenchStack start() {
+        runtime.start();
+        return this;
+    }
+
+    Map<String, String> pluginEnv() {
+        Map<String, String> env = new LinkedHashMap<>(emulator.clientEnvironment());
+        env.put("STATUS_TABLE", statusTable);
+        env.put("AWS_LAMBDA_FUNCTION_NAME", PLUGINS);
+        return env;
+    }
+
+    /** Subscribes {@code n} mandatory plugins to the activity's parallel topic and registers them, as the registrar would. */
+    void registerParallel(String activity, int n) {
+        String topic = stack.export(Topics.name(stack.name(), activity, Stage.PARALLEL));
+        for (int i = 1; i <= n; i++) {
+            BenchPlugin plugin = new BenchPlugin(pluginEnv(), activity + "-p" + i);
+            String subscription = runtime.subscribe(topic, null, plugin, false);
+            registry.register(PluginRegistration.of(activity, Stage.PARALLEL, subscription, "bench-" + plugin.info().pluginName(), plugin.info()));
+        }
+    }
+
+    String startJson(String uid, String workflow, List<String> activities, int window) {
+        return "{\"uid\":\"" + uid + "\",\"workflow\":\"" + workflow + "\",\"activities\":["
+                + String.join(",", activities.stream().map(a -> "\"" + a + "\"").toList()) + "],"
+                + "\"pluginRegisterTimeout\":" + window + ",\"metadata\":{\"tier\":\"basic\"}}";
+    }
+
+    String startRun(String uid, String workflow, List<String> activities, int window) {
+        return runtime.invoke("StartWorkflowFunction", startJson(uid, workflow, activities, window));
+    }
+
+    Map<String, AttributeValue> item(String uid, String workflow) {
+        return dynamo.getItem(b -> b.tableName(statusTable).consistentRead(true)
+                .key(Map.of("uid", AttributeValue.fromS(uid), "workflow", AttributeValue.fromS(workflow)))).item();
+    }
+
+    /** Polls the run until its status is terminal; returns the status. */
+    String awaitEnd(String uid, String workflow, long timeoutMillis, long pollMillis) {
+        long deadline = System.currentTimeMillis() + timeoutMillis;
+        while (System.currentTimeMillis() < deadline) {
+            Map<String, AttributeValue> item = item(uid, workflow);
+            AttributeValue status = item == null ? null : item.get("status");
+            if (status != null && TERMINAL.contains(status.s())) {
+                return status.s();
+            }
+            sleep(pollMillis);
+        }
+        throw new IllegalStateException("run " + uid + "/" + workflow + " did not end within " + timeoutMillis + " ms; failed deliveries: "
+                + runtime.failedDeliveries());
+    }
+
+    /** Role of a client owner / function: engine, start, tenant, registrar, plugins. */
+    String role(String functionName) {
+        for (FunctionSpec f : stack.functions().values()) {
+            if (f.functionName().equals(functionName)) {
+                return roleOfLogicalId(f.logicalId());
+            }
+        }
+        return functionName.equals(PLUGINS) ? PLUGINS : "other:" + functionName;
+    }
+
+    static String roleOfLogicalId(String logicalId) {
+        return switch (logicalId) {
+            case "EngineFunction" -> "engine";
+            case "StartWorkflowFunction" -> "start";
+            case "TenantRouterFunction" -> "tenant";
+            case "RegistrarFunction" -> "registrar";
+            default -> logicalId.startsWith("subscriber-") ? PLUGINS : logicalId;
+        };
+    }
+
+    FunctionSpec function(String logicalId) {
+        return stack.functions().get(logicalId);
+    }
+
+    /** Approximate stored size of an item (attribute names plus values), as DynamoDB sizes it for capacity. */
+    static int size(Map<String, AttributeValue> item) {
+        int n = 0;
+        for (var e : item.entrySet()) {
+            n += e.getKey().length() + size(e.getValue());
+        }
+        return n;
+    }
+
+    private static int size(AttributeValue v) {
+        if (v.s() != null) {
+            return v.s().length();
+        }
+        if (v.n() != null) {
+            return v.n().length();
+        }
+        if (v.bool() != null || v.nul() != null) {
+            return 1;
+        }
+        if (v.hasM()) {
+            return 3 + size(v.m()) + v.m().size();
+        }
+        if (v.hasL()) {
+            return 3 + v.l().stream().mapToInt(x -> 1 + size(x)).sum();
+        }
+        if (v.hasSs()) {
+            return v.ss().stream().mapToInt(String::length).sum();
+        }
+        return 8;
+    }
+
+    static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        runtime.close();
+        emulator.close();
+    }
+}

@@ -1,0 +1,33 @@
+package dev.orchestrator.bench;
+
+import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
+import java.io.ByteArrayOutputStream;
+import java.io.FileInputStream;
+import java.io.InputStream;
+
+/**
+ * Runs in a fresh JVM as the Lambda runtime would: builds the handler with its no-argument
+ * constructor (environment from the process), handles one event, prints a marker and exits.
+ * The parent times process start to marker. Arguments: handler class, event file.
+ */
+public final class ColdChild {
+
+    private ColdChild() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (InputStream in = new FileInputStream(args[1])) {
+            RequestStreamHandler handler = (RequestStreamHandler) Class.forName(args[0]).getConstructor().newInstance();
+            handler.handleRequest(in, out, new BenchContext(System.getenv().getOrDefault("AWS_LAMBDA_FUNCTION_NAME", "cold")));
+        } catch (Throwable e) {
+            System.out.println("COLD-FAIL " + e);
+            e.printStackTrace();
+            System.out.flush();
+            Runtime.getRuntime().halt(1);
+        }
+        System.out.println("COLD-DONE " + out.size());
+        System.out.flush();
+        Runtime.getRuntime().halt(0); // the measurement ends at the marker; skip shutdown hooks
+    }
+}

@@ -1,0 +1,157 @@
+package dev.orchestrator.bench;
+
+import dev.orchestrator.core.AwsClients;
+import dev.orchestrator.core.PluginRegistration;
+import dev.orchestrator.core.Stage;
+import dev.orchestrator.testkit.CallCounter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeDefinition;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.BillingMode;
+import software.amazon.awssdk.services.dynamodb.model.KeySchemaElement;
+import software.amazon.awssdk.services.dynamodb.model.KeyType;
+import software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType;
+import software.amazon.awssdk.services.eventbridge.EventBridgeClient;
+import software.amazon.awssdk.services.sns.SnsClient;
+import software.amazon.awssdk.services.sqs.SqsClient;
+
+/**
+ * End-to-end time of one activity with N parallel plugins (start invoked to status terminal), beside
+ * the emulator's floor: the same calls (counted during that run) replayed back to back against the
+ * same emulator, the orchestrator's in sequence and the plugins' N at a time, with no delivery, polling
+ * or waiting in between. The ratio is what the event plumbing adds on top of the calls themselves.
+ */
+final class FanOut {
+
+    record Result(int plugins, long endToEndMillis, long floorMillis, Map<String, Long> calls) {
+        double ratio() {
+            return floorMillis == 0 ? 0 : endToEndMillis / (double) floorMillis;
+        }
+    }
+
+    private FanOut() {
+    }
+
+    static Result measure(Path root, int n) {
+        CallCounter counter = new CallCounter(AwsClients.FUNCTION);
+        AwsClients.observe(counter);
+        try (BenchStack s = BenchStack.deploy(root, "fan" + n, List.of("Fan"), 0).start()) {
+            s.registerParallel("Fan", n);
+            // A first run warms the in-process handlers: this measures the plumbing, not cold starts.
+            s.startRun("warm", "fan", List.of("Fan"), 0);
+            s.awaitEnd("warm", "fan", 300_000, 250);
+            WorkflowCalls.awaitQuiet(counter, s);
+            counter.reset();
+            long t0 = System.nanoTime();
+            s.startRun("timed", "fan", List.of("Fan"), 0);
+            String status = s.awaitEnd("timed", "fan", 300_000, n >= 50 ? 100 : 20); // polls cost the emulator too
+            long e2e = (System.nanoTime() - t0) / 1_000_000;
+            if (!status.equals("Complete")) {
+                throw new IllegalStateException("fan-out run with " + n + " plugins ended " + status);
+            }
+            WorkflowCalls.awaitQuiet(counter, s);
+            Map<String, Long> orchestrator = new TreeMap<>();
+            Map<String, Long> plugins = new TreeMap<>();
+            counter.calls().forEach((c, k) -> {
+                String role = s.role(c.function());
+                if (!role.equals("tenant")) { // the tenant router hears the outcome after the run ended
+                    (role.equals(BenchStack.PLUGINS) ? plugins : orchestrator).merge(c.api(), k, Long::sum);
+                }
+            });
+            long floor = floor(s, orchestrator, plugins, n);
+            Map<String, Long> all = new TreeMap<>(orchestrator);
+            plugins.forEach((k, v) -> all.merge("plugins " + k, v, Long::sum));
+            return new Result(n, e2e, floor, all);
+        } finally {
+            AwsClients.stopObserving(counter);
+        }
+    }
+
+    /** Replays the counted calls with equivalent requests on scratch resources (no streams, no subscribers). */
+    static long floor(BenchStack s, Map<String, Long> orchestrator, Map<String, Long> plugins, int n) {
+        Replay replay = new Replay(s);
+        long t0 = System.nanoTime();
+        orchestrator.forEach((api, k) -> {
+            for (long i = 0; i < k; i++) {
+                replay.call(api, 0);
+            }
+        });
+        List<String> sequence = new ArrayList<>();
+        plugins.forEach((api, k) -> {
+            for (long i = 0; i < k; i++) {
+                sequence.add(api);
+            }
+        });
+        ExecutorService pool = Executors.newFixedThreadPool(n);
+        try {
+            List<Future<?>> done = new ArrayList<>();
+            for (int p = 0; p < n; p++) {
+                int me = p;
+                done.add(pool.submit(() -> {
+                    for (int i = me; i < sequence.size(); i += n) {
+                        replay.call(sequence.get(i), me);
+                    }
+                }));
+            }
+            for (Future<?> f : done) {
+                f.get();
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException("floor replay failed", e);
+        } finally {
+            pool.shutdownNow();
+        }
+        return (System.nanoTime() - t0) / 1_000_000;
+    }
+
+    /** One request per counted call, of the same service and kind, on resources nobody listens to. */
+    static final class Replay {
+        final DynamoDbClient dynamo;
+        final SnsClient sns;
+        final SqsClient sqs;
+        final EventBridgeClient events;
+        final String table = "floor-scratch";
+        final String topic;
+        final String queue;
+        final String statusTable;
+        final String pluginTable;
+
+        Replay(BenchStack s) {
+            dynamo = s.emulator.client(DynamoDbClient.builder());
+            sns = s.emulator.client(SnsClient.builder());
+            sqs = s.emulator.client(SqsClient.builder());
+            events = s.emulator.client(EventBridgeClient.builder());
+            statusTable = s.statusTable;
+            pluginTable = s.stack.export(s.stack.name() + "-plugin-name");
+            dynamo.createTable(b -> b.tableName(table).billingMode(BillingMode.PAY_PER_REQUEST)
+                    .attributeDefinitions(AttributeDefinition.builder().attributeName("k").attributeType(ScalarAttributeType.S).build())
+                    .keySchema(KeySchemaElement.builder().attributeName("k").keyType(KeyType.HASH).build()));
+            topic = sns.createTopic(b -> b.name("floor-scratch")).topicArn();
+            queue = sqs.createQueue(b -> b.queueName("floor-scratch")).queueUrl();
+        }
+
+        void call(String api, int worker) {
+            Map<String, AttributeValue> key = Map.of("k", AttributeValue.fromS("w" + worker));
+            switch (api) {
+                case "DynamoDb.GetItem" -> dynamo.getItem(b -> b.tableName(statusTable).consistentRead(true)
+                        .key(Map.of("uid", AttributeValue.fromS("timed"), "workflow", AttributeValue.fromS("fan"))));
+                case "DynamoDb.Query" -> dynamo.query(b -> b.tableName(pluginTable).keyConditionExpression("orchestratorId = :id")
+                        .expressionAttributeValues(Map.of(":id", AttributeValue.fromS(PluginRegistration.orchestratorId("Fan", Stage.PARALLEL)))));
+                case "DynamoDb.PutItem" -> dynamo.putItem(b -> b.tableName(table).item(key));
+                case "Sns.Publish" -> sns.publish(b -> b.topicArn(topic).message("{}"));
+                case "Sqs.SendMessage" -> sqs.sendMessage(b -> b.queueUrl(queue).messageBody("{}"));
+                case "EventBridge.PutEvents" -> events.putEvents(b -> b.entries(e -> e.source("floor").detailType("floor").detail("{}")));
+                default -> dynamo.updateItem(b -> b.tableName(table).key(key).updateExpression("ADD n :one")
+                        .expressionAttributeValues(Map.of(":one", AttributeValue.fromN("1")))); // UpdateItem and the rest
+            }
+        }
+    }
+}
