@@ -21,6 +21,9 @@ class LocalDemoTest {
         assertThat(code).isZero();
         assertThat(console).contains("tenant acme: DEPLOYED", "acme / tenant-onboarding  Complete [ok]",
                 "· reserve-capacity  Complete", "· premium-support (optional)  Complete", "· welcome-email  Complete",
-                "· publish-endpoints (optional)  Complete", "· provision-dns  Complete", "registered plugin welcome-email on Handover/parallel (mandatory)");
+                "· publish-endpoints (optional)  Complete", "· provision-dns  Complete", "registered plugin welcome-email on Handover/parallel (mandatory)",
+                // Plugins in Python and Node.js, run as subprocesses, take part like the Java ones.
+                "registered plugin audit-python on Handover/post (mandatory)", "· audit-python  Complete",
+                "· notify-node (optional)  Complete");
     }
 }
