@@ -27,13 +27,11 @@ INFO = {
 STAGE_KEYS = {"pre": "pre", "parallel": "async", "post": "post"}
 OPEN = ("In Progress", "Mandatory Completed")
 
-_dynamodb = None
+# Made once per instance, at import (Lambda's init phase), so no invocation pays for it.
+_dynamodb = boto3.client("dynamodb")
 
 
 def dynamodb():
-    global _dynamodb
-    if _dynamodb is None:
-        _dynamodb = boto3.client("dynamodb")
     return _dynamodb
 
 
@@ -110,24 +108,29 @@ class Entry:
                       "#p": PLUGIN, "#status": "status", "#state": "state", "#v": "version", "#u": "updatedAt"}
         self.entry = "#a.#act.#stg.#grp.#p"
         self.stage_open = "#a.#act.#stg.#status IN (:ip, :mc)"
+        # The run's pluginTimeout wins; else ours, which the claim records so the engine judges staleness by it.
         self.timeout = int(message.get("pluginTimeout") or DEFAULT_TIMEOUT)
+        self.record_timeout = not message.get("pluginTimeout")
 
     def claim(self, listed):
         now = now_ms()
         values = {":ip": s("In Progress"), ":mc": s("Mandatory Completed"), ":now": n(now), ":one": n(1)}
         if listed:
-            names = dict(self.names, **{"#hb": "heartbeatAt", "#rr": "rerunAt", "#sa": "startedAt", "#att": "attempt"})
-            values.update({":ns": s("Not Started"), ":stale": n(now - self.timeout * 1000), ":zero": n(0)})
+            names = dict(self.names, **{"#hb": "heartbeatAt", "#rr": "rerunAt", "#sa": "startedAt", "#att": "attempt",
+                                        "#to": "timeout"})
+            values.update({":ns": s("Not Started"), ":stale": n(now - self.timeout * 1000), ":zero": n(0),
+                           ":to": n(self.timeout)})
+            timeout = ", {e}.#to = :to" if self.record_timeout else ""
             ok = self.update(
-                "SET {e}.#state = :ip, {e}.#sa = :now, {e}.#hb = :now, {e}.#att = if_not_exists({e}.#att, :zero) + :one, "
-                "#u = :now REMOVE {e}.#rr ADD #v :one",
+                "SET {e}.#state = :ip, {e}.#sa = :now, {e}.#hb = :now, {e}.#att = if_not_exists({e}.#att, :zero) + :one"
+                + timeout + ", #u = :now REMOVE {e}.#rr ADD #v :one",
                 "{open} AND ({e}.#state = :ns OR ({e}.#state = :ip AND ({e}.#hb < :stale OR {e}.#rr <= :now)))",
                 names, values)
             return ok
         # Not listed: join the parallel stage while its registration window is open.
         names = dict(self.names, **{"#we": "windowEndsAt"})
         values[":entry"] = {"M": {"state": s("In Progress"), "order": n(INFO["order"]), "startedAt": n(now),
-                                  "heartbeatAt": n(now), "attempt": n(1)}}
+                                  "heartbeatAt": n(now), "attempt": n(1), "timeout": n(self.timeout)}}
         ok = self.update("SET {e} = :entry, #u = :now ADD #v :one",
                          "{open} AND attribute_not_exists({e}) AND #a.#act.#stg.#we > :now", names, values)
         # The engine may have listed us after this message left: then claim the listed entry.

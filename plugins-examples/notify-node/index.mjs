@@ -80,7 +80,9 @@ class Entry {
     };
     this.entry = '#a.#act.#stg.#grp.#p';
     this.open = '#a.#act.#stg.#status IN (:ip, :mc)';
+    // The run's pluginTimeout wins; else ours, which the claim records so the engine judges staleness by it.
     this.timeout = Number(message.pluginTimeout ?? DEFAULT_TIMEOUT);
+    this.recordTimeout = message.pluginTimeout == null;
   }
 
   async claim(listed) {
@@ -89,17 +91,18 @@ class Entry {
     const values = { ':ip': S('In Progress'), ':mc': S('Mandatory Completed'), ':now': N(now), ':one': N(1) };
     if (listed) {
       return this.update(
-        `SET ${e}.#state = :ip, ${e}.#sa = :now, ${e}.#hb = :now, ${e}.#att = if_not_exists(${e}.#att, :zero) + :one, #u = :now REMOVE ${e}.#rr ADD #v :one`,
+        `SET ${e}.#state = :ip, ${e}.#sa = :now, ${e}.#hb = :now, ${e}.#att = if_not_exists(${e}.#att, :zero) + :one`
+          + (this.recordTimeout ? `, ${e}.#to = :to` : '') + `, #u = :now REMOVE ${e}.#rr ADD #v :one`,
         `${this.open} AND (${e}.#state = :ns OR (${e}.#state = :ip AND (${e}.#hb < :stale OR ${e}.#rr <= :now)))`,
-        { '#hb': 'heartbeatAt', '#rr': 'rerunAt', '#sa': 'startedAt', '#att': 'attempt' },
-        { ...values, ':ns': S('Not Started'), ':stale': N(now - this.timeout * 1000), ':zero': N(0) });
+        { '#hb': 'heartbeatAt', '#rr': 'rerunAt', '#sa': 'startedAt', '#att': 'attempt', '#to': 'timeout' },
+        { ...values, ':ns': S('Not Started'), ':stale': N(now - this.timeout * 1000), ':zero': N(0), ':to': N(this.timeout) });
     }
     // Not listed: join the parallel stage while its registration window is open.
     const joined = await this.update(
       `SET ${e} = :entry, #u = :now ADD #v :one`,
       `${this.open} AND attribute_not_exists(${e}) AND #a.#act.#stg.#we > :now`,
       { '#we': 'windowEndsAt' },
-      { ...values, ':entry': { M: { state: S('In Progress'), order: N(INFO.order), startedAt: N(now), heartbeatAt: N(now), attempt: N(1) } } });
+      { ...values, ':entry': { M: { state: S('In Progress'), order: N(INFO.order), startedAt: N(now), heartbeatAt: N(now), attempt: N(1), timeout: N(this.timeout) } } });
     // The engine may have listed us after this message left: then claim the listed entry.
     return joined || this.claim(true);
   }
