@@ -24,6 +24,13 @@ public final class EnvNames {
     /** Registration window, in seconds, when neither the run nor the plugins set one. */
     public static final String DEFAULT_REGISTER_TIMEOUT = "DEFAULT_REGISTER_TIMEOUT";
 
+    /** Execution timeout (s) of a plugin that neither the run nor the plugin sets. */
+    public static final String DEFAULT_PLUGIN_TIMEOUT = "DEFAULT_PLUGIN_TIMEOUT";
+    /** Start timeout (s): how long a listed or dispatched plugin may take to claim its work. */
+    public static final String DEFAULT_START_TIMEOUT = "DEFAULT_START_TIMEOUT";
+    /** Comma-separated metadata keys sent as SNS message attributes when a run names none. */
+    public static final String DEFAULT_FILTER_ATTRIBUTES = "DEFAULT_FILTER_ATTRIBUTES";
+
     /** Comma-separated activities this stack deployed topics for; starts naming others are refused. */
     public static final String ACTIVITIES = "ACTIVITIES";
 

@@ -30,6 +30,26 @@ public final class ItemCodec {
     public static final String WINDOW_SECONDS = "windowSeconds";
     public static final String PUBLISHED_AT = "publishedAt";
     public static final String WINDOW_ENDS_AT = "windowEndsAt";
+    public static final String DEPENDS_ON = "dependsOn";
+    public static final String PLUGIN_TIMEOUT = "pluginTimeout";
+    public static final String START_TIMEOUT = "startTimeout";
+    public static final String FILTER_ATTRIBUTES = "filterAttributes";
+    public static final String CANCEL_REQUESTED = "cancelRequested";
+    public static final String REASON = "reason";
+    public static final String AT = "at";
+    public static final String WAKE_AT = "wakeAt";
+    public static final String WOKEN_AT = "wokenAt";
+    public static final String STARTED_AT = "startedAt";
+    public static final String ENDED_AT = "endedAt";
+    public static final String HEARTBEAT_AT = "heartbeatAt";
+    public static final String ATTEMPT = "attempt";
+    public static final String TIMEOUT = "timeout";
+    public static final String RERUN_AT = "rerunAt";
+    public static final String RERUN_PUBLISHED_AT = "rerunPublishedAt";
+    public static final String PARENT = "parent";
+    public static final String ACTIVITY = "activity";
+    public static final String STAGE = "stage";
+    public static final String PLUGIN = "plugin";
 
     private ItemCodec() {
     }
@@ -48,6 +68,26 @@ public final class ItemCodec {
         item.put(ACTIVITIES, AttributeValue.fromM(activities));
         if (run.pluginRegisterTimeout() != null) {
             item.put(REGISTER_TIMEOUT, AttributeValue.fromN(run.pluginRegisterTimeout().toString()));
+        }
+        if (run.dependsOn() != null) {
+            Map<String, AttributeValue> deps = new LinkedHashMap<>();
+            run.dependsOn().forEach((a, d) -> deps.put(a, AttributeValue.fromL(d.stream().map(AttributeValue::fromS).toList())));
+            item.put(DEPENDS_ON, AttributeValue.fromM(deps));
+        }
+        putNumber(item, PLUGIN_TIMEOUT, run.pluginTimeout());
+        putNumber(item, START_TIMEOUT, run.startTimeout());
+        if (run.filterAttributes() != null) {
+            item.put(FILTER_ATTRIBUTES, AttributeValue.fromL(run.filterAttributes().stream().map(AttributeValue::fromS).toList()));
+        }
+        if (run.message() != null) {
+            item.put(MESSAGE, AttributeValue.fromS(run.message()));
+        }
+        if (run.parent() != null) {
+            WorkflowRun.Parent p = run.parent();
+            item.put(PARENT, AttributeValue.fromM(Map.of(UID, AttributeValue.fromS(p.uid()),
+                    WORKFLOW, AttributeValue.fromS(p.workflow()), ACTIVITY, AttributeValue.fromS(p.activity()),
+                    STAGE, AttributeValue.fromS(p.stage().wireName()), MANDATORY, AttributeValue.fromBool(p.mandatory()),
+                    PLUGIN, AttributeValue.fromS(p.plugin()))));
         }
         item.put(VERSION, AttributeValue.fromN(Long.toString(run.version())));
         item.put(UPDATED_AT, AttributeValue.fromN(Long.toString(now)));
@@ -88,6 +128,7 @@ public final class ItemCodec {
             m.put(MESSAGE, AttributeValue.fromS(p.message()));
         }
         putNumber(m, DISPATCHED_AT, p.dispatchedAt());
+        putNumber(m, TIMEOUT, p.timeout());
         return AttributeValue.fromM(m);
     }
 
@@ -99,6 +140,22 @@ public final class ItemCodec {
             item.get(ACTIVITY_ORDER).l().forEach(v -> order.add(v.s()));
         }
         JsonNode metadata = item.containsKey(METADATA) ? AttributeJson.toJson(item.get(METADATA)) : Json.object();
+        Map<String, List<String>> dependsOn = null;
+        if (item.containsKey(DEPENDS_ON) && item.get(DEPENDS_ON).hasM()) {
+            dependsOn = new LinkedHashMap<>();
+            for (var e : item.get(DEPENDS_ON).m().entrySet()) {
+                dependsOn.put(e.getKey(), e.getValue().hasL() ? e.getValue().l().stream().map(AttributeValue::s).toList() : List.of());
+            }
+        }
+        List<String> filter = item.containsKey(FILTER_ATTRIBUTES) && item.get(FILTER_ATTRIBUTES).hasL()
+                ? item.get(FILTER_ATTRIBUTES).l().stream().map(AttributeValue::s).toList() : null;
+        Map<String, AttributeValue> cancel = mapOf(item, CANCEL_REQUESTED);
+        WorkflowRun.Parent parent = null;
+        Map<String, AttributeValue> p = mapOf(item, PARENT);
+        if (!p.isEmpty()) {
+            parent = new WorkflowRun.Parent(text(p, UID), text(p, WORKFLOW), text(p, ACTIVITY), Stage.fromWire(text(p, STAGE)),
+                    p.containsKey(MANDATORY) && Boolean.TRUE.equals(p.get(MANDATORY).bool()), text(p, PLUGIN));
+        }
         return new WorkflowRun(
                 text(item, UID), text(item, WORKFLOW),
                 State.fromWire(text(item, STATUS)),
@@ -106,14 +163,19 @@ public final class ItemCodec {
                 order, activities,
                 integer(item, REGISTER_TIMEOUT),
                 item.containsKey(VERSION) ? Long.parseLong(item.get(VERSION).n()) : 0L,
-                longOrNull(item, NOTIFIED_AT));
+                longOrNull(item, NOTIFIED_AT),
+                dependsOn, integer(item, PLUGIN_TIMEOUT), integer(item, START_TIMEOUT), filter,
+                stringOrNull(item, MESSAGE),
+                cancel.isEmpty() ? null : cancel.containsKey(REASON) && cancel.get(REASON).s() != null ? cancel.get(REASON).s() : "",
+                longOrNull(item, WAKE_AT), longOrNull(item, STARTED_AT), longOrNull(item, ENDED_AT), parent);
     }
 
     private static ActivityStatus activityFrom(Map<String, AttributeValue> m) {
         return new ActivityStatus(State.fromWire(text(m, STATUS)),
                 stageFrom(m.get(Stage.PRE.itemKey())),
                 stageFrom(m.get(Stage.PARALLEL.itemKey())),
-                stageFrom(m.get(Stage.POST.itemKey())));
+                stageFrom(m.get(Stage.POST.itemKey())),
+                stringOrNull(m, MESSAGE), longOrNull(m, STARTED_AT), longOrNull(m, ENDED_AT));
     }
 
     private static StageStatus stageFrom(AttributeValue v) {
@@ -121,24 +183,49 @@ public final class ItemCodec {
             return StageStatus.notStarted();
         }
         Map<String, AttributeValue> m = v.m();
+        List<StageStatus.Rejected> rejected = new ArrayList<>();
         return new StageStatus(
                 m.containsKey(STATUS) ? State.fromWire(text(m, STATUS)) : State.NOT_STARTED,
-                pluginsFrom(m.get(MANDATORY)), pluginsFrom(m.get(OPTIONAL)),
-                integer(m, WINDOW_SECONDS), longOrNull(m, PUBLISHED_AT), longOrNull(m, WINDOW_ENDS_AT));
+                pluginsFrom(m.get(MANDATORY), true, rejected), pluginsFrom(m.get(OPTIONAL), false, rejected),
+                integer(m, WINDOW_SECONDS), longOrNull(m, PUBLISHED_AT), longOrNull(m, WINDOW_ENDS_AT),
+                longOrNull(m, STARTED_AT), longOrNull(m, ENDED_AT), stringOrNull(m, MESSAGE), rejected);
     }
 
-    private static Map<String, PluginStatus> pluginsFrom(AttributeValue v) {
+    /** Plugin entries; names the orchestrator cannot carry (too long, odd characters) are set aside, not fatal. */
+    private static Map<String, PluginStatus> pluginsFrom(AttributeValue v, boolean mandatory, List<StageStatus.Rejected> rejected) {
         Map<String, PluginStatus> out = new LinkedHashMap<>();
         if (v != null && v.hasM()) {
-            v.m().forEach((name, p) -> out.put(name, pluginFrom(p.m())));
+            v.m().forEach((name, p) -> {
+                if (!Names.validPluginName(name)) {
+                    rejected.add(new StageStatus.Rejected(mandatory, name, "plugin name '" + Names.shorten(name)
+                            + "' is not valid (1-" + Names.MAX_PLUGIN_NAME + " letters, digits, '.', '_' or '-')"));
+                } else if (!p.hasM()) {
+                    rejected.add(new StageStatus.Rejected(mandatory, name, "plugin entry '" + name + "' is not a map"));
+                } else {
+                    out.put(name, pluginFrom(p.m()));
+                }
+            });
         }
         return out;
     }
 
+    /** A plugin entry; an unknown state is read as Error and flagged, so the engine rewrites it with the cause. */
     public static PluginStatus pluginFrom(Map<String, AttributeValue> m) {
         Integer order = integer(m, ORDER);
-        return new PluginStatus(State.fromWire(text(m, STATE)), order == null ? 0 : order,
-                m.containsKey(MESSAGE) ? m.get(MESSAGE).s() : null, longOrNull(m, DISPATCHED_AT));
+        AttributeValue raw = m.get(STATE);
+        State state;
+        String invalid = null;
+        try {
+            state = State.fromWire(raw == null ? null : raw.s());
+        } catch (IllegalArgumentException e) {
+            state = State.ERROR;
+            String shown = raw == null || raw.s() == null ? "(none)" : "'" + Names.shorten(raw.s()) + "'";
+            invalid = "plugin wrote an unknown state " + shown + "; expected Not Started, In Progress, Complete, Error, ...";
+        }
+        Integer attempt = integer(m, ATTEMPT);
+        return new PluginStatus(state, order == null ? 0 : order, stringOrNull(m, MESSAGE), longOrNull(m, DISPATCHED_AT),
+                longOrNull(m, STARTED_AT), longOrNull(m, HEARTBEAT_AT), attempt == null ? 0 : attempt, integer(m, TIMEOUT),
+                longOrNull(m, RERUN_AT), longOrNull(m, RERUN_PUBLISHED_AT), longOrNull(m, ENDED_AT), invalid);
     }
 
     private static Map<String, AttributeValue> mapOf(Map<String, AttributeValue> item, String name) {
@@ -156,12 +243,25 @@ public final class ItemCodec {
 
     private static Integer integer(Map<String, AttributeValue> m, String name) {
         AttributeValue v = m.get(name);
-        return v == null || v.n() == null ? null : Integer.valueOf(v.n());
+        try {
+            return v == null || v.n() == null ? null : new java.math.BigDecimal(v.n()).intValue();
+        } catch (NumberFormatException e) {
+            return null;
+        }
     }
 
     private static Long longOrNull(Map<String, AttributeValue> m, String name) {
         AttributeValue v = m.get(name);
-        return v == null || v.n() == null ? null : Long.valueOf(v.n());
+        try {
+            return v == null || v.n() == null ? null : new java.math.BigDecimal(v.n()).longValue();
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    private static String stringOrNull(Map<String, AttributeValue> m, String name) {
+        AttributeValue v = m.get(name);
+        return v == null ? null : v.s();
     }
 
     private static void putNumber(Map<String, AttributeValue> m, String name, Number value) {

@@ -11,7 +11,14 @@ import java.io.UncheckedIOException;
 /** One shared ObjectMapper; trees only (no reflective binding on the hot path). */
 public final class Json {
 
-    public static final ObjectMapper MAPPER = new ObjectMapper();
+    /**
+     * Names up to 1 MB: DynamoDB allows 64 KB attribute names, and a stream record carrying one must still
+     * parse (Jackson's default limit of 50,000 would fail the whole batch), so the engine can refuse it.
+     */
+    public static final ObjectMapper MAPPER = new ObjectMapper(com.fasterxml.jackson.core.JsonFactory.builder()
+            .streamReadConstraints(com.fasterxml.jackson.core.StreamReadConstraints.builder()
+                    .maxNameLength(1_048_576).maxStringLength(20_000_000).build())
+            .build());
 
     private Json() {
     }

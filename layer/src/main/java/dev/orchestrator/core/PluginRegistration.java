@@ -17,7 +17,15 @@ public record PluginRegistration(String activity,
                                  boolean idempotent,
                                  String description,
                                  String fifoKey,
-                                 Integer pluginRegisterTimeout) {
+                                 Integer pluginRegisterTimeout,
+                                 Integer timeout) {
+
+    public PluginRegistration(String activity, Stage stage, String subscriptionArn, String functionName, String pluginName,
+                              boolean mandatory, int order, boolean alwaysRun, boolean idempotent, String description,
+                              String fifoKey, Integer pluginRegisterTimeout) {
+        this(activity, stage, subscriptionArn, functionName, pluginName, mandatory, order, alwaysRun, idempotent,
+                description, fifoKey, pluginRegisterTimeout, null);
+    }
 
     public String orchestratorId() {
         return orchestratorId(activity, stage);
@@ -33,6 +41,6 @@ public record PluginRegistration(String activity,
         return new PluginRegistration(activity, stage, subscriptionArn, functionName, info.pluginName(),
                 info.isMandatory(activity), info.order() == null ? PluginInfo.DEFAULT_ORDER : info.order(),
                 info.alwaysRun(), info.idempotent(), info.description(), info.fifoKey(),
-                info.pluginRegisterTimeout());
+                info.pluginRegisterTimeout(), info.timeout(activity));
     }
 }

@@ -48,6 +48,9 @@ public final class PluginRegistry {
         if (r.fifoKey() != null) {
             item.put("fifoKey", AttributeValue.fromS(r.fifoKey()));
         }
+        if (r.timeout() != null) {
+            item.put("timeout", AttributeValue.fromN(r.timeout().toString()));
+        }
         if (r.pluginRegisterTimeout() != null) {
             item.put("pluginRegisterTimeout", AttributeValue.fromN(r.pluginRegisterTimeout().toString()));
         }
@@ -98,7 +101,8 @@ public final class PluginRegistry {
                 bool(i, "mandatory"), i.containsKey("order") ? Integer.parseInt(i.get("order").n()) : PluginInfo.DEFAULT_ORDER,
                 bool(i, "alwaysRun"), !i.containsKey("idempotent") || bool(i, "idempotent"),
                 s(i, "description"), s(i, "fifoKey"),
-                i.containsKey("pluginRegisterTimeout") ? Integer.valueOf(i.get("pluginRegisterTimeout").n()) : null);
+                i.containsKey("pluginRegisterTimeout") ? Integer.valueOf(i.get("pluginRegisterTimeout").n()) : null,
+                i.containsKey("timeout") ? Integer.valueOf(i.get("timeout").n()) : null);
     }
 
     private static String s(Map<String, AttributeValue> i, String k) {

@@ -8,18 +8,33 @@ import java.util.stream.Stream;
 /**
  * A stage of an activity. {@code windowSeconds} is the plugin registration window fixed when the stage
  * starts; {@code publishedAt}/{@code windowEndsAt} (epoch ms) are written when the parallel stage is
- * published.
+ * published. {@code rejected} (not stored as such) lists entries the codec could not accept (e.g. a name
+ * over {@link Names#MAX_PLUGIN_NAME} characters) so the engine removes them and says why.
  */
 public record StageStatus(State status,
                           Map<String, PluginStatus> mandatory,
                           Map<String, PluginStatus> optional,
                           Integer windowSeconds,
                           Long publishedAt,
-                          Long windowEndsAt) {
+                          Long windowEndsAt,
+                          Long startedAt,
+                          Long endedAt,
+                          String message,
+                          List<Rejected> rejected) {
+
+    /** A plugin entry the engine must drop: which group, its (shortened) name, and why. */
+    public record Rejected(boolean mandatory, String fullName, String reason) {
+    }
 
     public StageStatus {
         mandatory = Map.copyOf(mandatory);
         optional = Map.copyOf(optional);
+        rejected = rejected == null ? List.of() : List.copyOf(rejected);
+    }
+
+    public StageStatus(State status, Map<String, PluginStatus> mandatory, Map<String, PluginStatus> optional,
+                       Integer windowSeconds, Long publishedAt, Long windowEndsAt) {
+        this(status, mandatory, optional, windowSeconds, publishedAt, windowEndsAt, null, null, null, List.of());
     }
 
     public static StageStatus notStarted() {
@@ -27,7 +42,23 @@ public record StageStatus(State status,
     }
 
     public StageStatus withStatus(State newStatus) {
-        return new StageStatus(newStatus, mandatory, optional, windowSeconds, publishedAt, windowEndsAt);
+        return new StageStatus(newStatus, mandatory, optional, windowSeconds, publishedAt, windowEndsAt, startedAt,
+                endedAt, message, rejected);
+    }
+
+    public StageStatus withPlugins(Map<String, PluginStatus> newMandatory, Map<String, PluginStatus> newOptional) {
+        return new StageStatus(status, newMandatory, newOptional, windowSeconds, publishedAt, windowEndsAt, startedAt,
+                endedAt, message, rejected);
+    }
+
+    public StageStatus withPublished(long at, long endsAt) {
+        return new StageStatus(status, mandatory, optional, windowSeconds, at, endsAt, startedAt, endedAt, message,
+                rejected);
+    }
+
+    public StageStatus withoutRejected(String note) {
+        return new StageStatus(status, mandatory, optional, windowSeconds, publishedAt, windowEndsAt, startedAt,
+                endedAt, note, List.of());
     }
 
     /** Every plugin of the stage, mandatory first, each group by (order, name): the dispatch order. */

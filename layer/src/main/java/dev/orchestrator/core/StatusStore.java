@@ -19,6 +19,10 @@ public final class StatusStore {
         this.table = table;
     }
 
+    public DynamoDbClient client() {
+        return dynamo;
+    }
+
     public String table() {
         return table;
     }
@@ -59,6 +63,25 @@ public final class StatusStore {
         Map<String, AttributeValue> item = dynamo.getItem(GetItemRequest.builder()
                 .tableName(table).key(ItemCodec.key(uid, workflow)).consistentRead(true).build()).item();
         return item == null || item.isEmpty() ? Optional.empty() : Optional.of(ItemCodec.fromItem(item));
+    }
+
+    /** Applies an update asking for the item as written; empty when its condition did not hold. */
+    public Optional<WorkflowRun> updateAndGet(String uid, String workflow, UpdateBuilder update, long now) {
+        try {
+            Map<String, AttributeValue> item = dynamo.updateItem(update.returnAllNew().build(table, uid, workflow, now)).attributes();
+            return Optional.of(ItemCodec.fromItem(item));
+        } catch (ConditionalCheckFailedException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** Applies an update and returns the attributes it wrote (UPDATED_NEW); empty when its condition did not hold. */
+    public Optional<Map<String, AttributeValue>> updateReturning(String uid, String workflow, UpdateBuilder update, long now) {
+        try {
+            return Optional.of(dynamo.updateItem(update.returnUpdatedNew().build(table, uid, workflow, now)).attributes());
+        } catch (ConditionalCheckFailedException e) {
+            return Optional.empty();
+        }
     }
 
     /** Applies an update; false when its condition did not hold (someone else moved the run on). */

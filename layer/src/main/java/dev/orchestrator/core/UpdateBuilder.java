@@ -20,6 +20,19 @@ public final class UpdateBuilder {
     private final List<String> sets = new ArrayList<>();
     private final List<String> removes = new ArrayList<>();
     private final List<String> conditions = new ArrayList<>();
+    private software.amazon.awssdk.services.dynamodb.model.ReturnValue returnValues;
+
+    /** Ask for the item as written (the engine decides its next step from it instead of reading again). */
+    public UpdateBuilder returnAllNew() {
+        returnValues = software.amazon.awssdk.services.dynamodb.model.ReturnValue.ALL_NEW;
+        return this;
+    }
+
+    /** Ask for the attributes this update wrote (a plugin learns its attempt number from its claim). */
+    public UpdateBuilder returnUpdatedNew() {
+        returnValues = software.amazon.awssdk.services.dynamodb.model.ReturnValue.UPDATED_NEW;
+        return this;
+    }
 
     public String path(List<String> segments) {
         List<String> parts = new ArrayList<>();
@@ -42,6 +55,24 @@ public final class UpdateBuilder {
     public UpdateBuilder set(List<String> path, AttributeValue v) {
         sets.add(path(path) + " = " + value(v));
         return this;
+    }
+
+    /** SET path = if_not_exists(path, value): keeps a first value (e.g. a start time) on repeated writes. */
+    public UpdateBuilder setIfNotExists(List<String> path, AttributeValue v) {
+        String p = path(path);
+        sets.add(p + " = if_not_exists(" + p + ", " + value(v) + ")");
+        return this;
+    }
+
+    /** SET path = if_not_exists(path, 0) + 1. */
+    public UpdateBuilder increment(List<String> path) {
+        String p = path(path);
+        sets.add(p + " = if_not_exists(" + p + ", " + value(AttributeValue.fromN("0")) + ") + " + value(AttributeValue.fromN("1")));
+        return this;
+    }
+
+    public boolean isEmpty() {
+        return sets.isEmpty() && removes.isEmpty();
     }
 
     public UpdateBuilder setState(List<String> path, State state) {
@@ -75,6 +106,9 @@ public final class UpdateBuilder {
                 .updateExpression(expr)
                 .expressionAttributeNames(names)
                 .expressionAttributeValues(values);
+        if (returnValues != null) {
+            b.returnValues(returnValues);
+        }
         // The item must exist: an update never creates a half-formed run.
         List<String> all = new ArrayList<>(conditions);
         all.add("attribute_exists(" + path(List.of(ItemCodec.UID)) + ")");

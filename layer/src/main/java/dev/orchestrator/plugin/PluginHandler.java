@@ -10,6 +10,8 @@ import dev.orchestrator.core.Json;
 import dev.orchestrator.core.PluginStatus;
 import dev.orchestrator.core.State;
 import dev.orchestrator.core.StatusStore;
+import dev.orchestrator.obs.Log;
+import dev.orchestrator.obs.Metrics;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -25,7 +27,11 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
  */
 public abstract class PluginHandler implements RequestStreamHandler {
 
+    private static final Log LOG = Log.of(PluginHandler.class);
+
     private final StatusReporter reporter;
+    private final Map<String, String> environment;
+    private final int maxAttempts;
 
     protected PluginHandler() {
         this(System.getenv());
@@ -38,73 +44,162 @@ public abstract class PluginHandler implements RequestStreamHandler {
     /** With a DynamoDB client of the caller's (e.g. one carrying an SDK interceptor). */
     protected PluginHandler(Map<String, String> environment, DynamoDbClient dynamo) {
         this.reporter = new StatusReporter(new StatusStore(dynamo, new Env(environment).require(EnvNames.STATUS_TABLE)));
+        this.environment = Map.copyOf(environment);
+        this.maxAttempts = new Env(environment).getInt(EnvNames.PLUGIN_MAX_ATTEMPTS, 4);
     }
 
     /** The plugin's declaration: name, mandatory flag, order, ... */
     public abstract PluginInfo info();
 
-    /** The plugin's work. Throwing marks the plugin {@code Error} with the exception's message. */
-    protected abstract void run(PluginContext context) throws Exception;
+    /**
+     * The plugin's work, for plugins that only complete or fail. Throwing marks the plugin {@code Error}
+     * with the exception's message. Override this or {@link #process}.
+     */
+    protected void run(PluginContext context) throws Exception {
+        throw new UnsupportedOperationException(getClass().getName() + " must override run(PluginContext) or process(PluginContext)");
+    }
+
+    /**
+     * The plugin's work with a result: {@link PluginResult#complete()}, {@link PluginResult#fatal},
+     * {@link PluginResult#retry} (re-run with backoff until {@code PLUGIN_MAX_ATTEMPTS}),
+     * {@link PluginResult#schedule} (re-run after a delay, e.g. polling) or {@link PluginResult#waitForReport()}.
+     * Re-runs are published again by the engine at the time asked (a timer); no Lambda waits.
+     */
+    protected PluginResult process(PluginContext context) throws Exception {
+        run(context);
+        return PluginResult.complete();
+    }
 
     @Override
     public void handleRequest(InputStream input, OutputStream output, Context context) throws IOException {
-        JsonNode event = Json.parse(input);
-        if (isInitialize(event)) {
-            output.write(Json.write(info().toJson()).getBytes(StandardCharsets.UTF_8));
-            return;
-        }
-        JsonNode records = event.path("Records");
-        if (!records.isArray() || records.isEmpty()) {
-            throw new IllegalArgumentException("expected an SNS event with Records or {\"action\":\"initialize\"}, got: "
-                    + abbreviate(Json.write(event)));
-        }
-        for (JsonNode record : records) {
-            String body = record.path("Sns").path("Message").asText(null);
-            if (body == null) {
-                throw new IllegalArgumentException("SNS record without Sns.Message");
+        Log.configure(environment);
+        try {
+            JsonNode event = Json.parse(input);
+            if (isInitialize(event)) {
+                output.write(Json.write(info().toJson()).getBytes(StandardCharsets.UTF_8));
+                return;
             }
-            handle(StageMessage.fromJson(Json.parse(body)));
+            JsonNode records = event.path("Records");
+            if (!records.isArray() || records.isEmpty()) {
+                throw new IllegalArgumentException("expected an SNS event with Records or {\"action\":\"initialize\"}, got: "
+                        + abbreviate(Json.write(event)));
+            }
+            for (JsonNode record : records) {
+                String body = record.path("Sns").path("Message").asText(null);
+                if (body == null) {
+                    throw new IllegalArgumentException("SNS record without Sns.Message");
+                }
+                handle(StageMessage.fromJson(Json.parse(body)));
+            }
+            output.write("null".getBytes(StandardCharsets.UTF_8));
+        } finally {
+            Metrics.flush();
+            Log.clear();
         }
-        output.write("null".getBytes(StandardCharsets.UTF_8));
     }
 
     /** What happened to one stage message; returned for logging and tests. */
-    public enum Outcome { NOT_MINE, ALREADY_DONE, NOT_CLAIMED, CLAIMED, COMPLETED, FAILED }
+    public enum Outcome { NOT_MINE, ALREADY_DONE, NOT_CLAIMED, CLAIMED, COMPLETED, FAILED, RERUN, WAITING }
+
+    /** The result of the shared start: the outcome, and the attempt when claimed. */
+    record Start(Outcome outcome, int attempt) {
+    }
 
     /**
      * The start every plugin shares (SNS handler and queue bridge alike): ignore a message for another
      * plugin, skip work the message shows done (unless alwaysRun), else claim it In Progress.
      */
-    static Outcome claim(StatusReporter reporter, PluginInfo info, StageMessage message) {
+    static Start claim(StatusReporter reporter, PluginInfo info, StageMessage message) {
         if (message.plugin() != null && !message.plugin().equals(info.pluginName())) {
-            return Outcome.NOT_MINE;
+            return new Start(Outcome.NOT_MINE, 0);
         }
         PluginStatus known = message.statusOf(info.pluginName());
         if (!info.alwaysRun() && known != null
                 && (known.state() == State.COMPLETE || known.state() == State.DO_NOT_RUN)) {
-            return Outcome.ALREADY_DONE;
+            return new Start(Outcome.ALREADY_DONE, 0);
         }
         int order = known != null ? known.order() : info.order() == null ? PluginInfo.DEFAULT_ORDER : info.order();
         return reporter.claim(message, info.pluginName(), info.isMandatory(message.activity()), info.alwaysRun(), order,
-                System.currentTimeMillis()) ? Outcome.CLAIMED : Outcome.NOT_CLAIMED;
+                        info.timeout(message.activity()), System.currentTimeMillis())
+                .map(c -> new Start(Outcome.CLAIMED, c.attempt()))
+                .orElse(new Start(Outcome.NOT_CLAIMED, 0));
     }
 
     public Outcome handle(StageMessage message) {
         PluginInfo info = info();
-        Outcome claim = claim(reporter, info, message);
-        if (claim != Outcome.CLAIMED) {
-            return claim;
+        Log.put(Log.UID, message.uid());
+        Log.put(Log.WORKFLOW, message.workflow());
+        Log.put(Log.ACTIVITY, message.activity());
+        Log.put(Log.STAGE, message.stage().wireName());
+        Log.put(Log.PLUGIN, info.pluginName());
+        Start start = claim(reporter, info, message);
+        if (start.outcome() != Outcome.CLAIMED) {
+            LOG.debug("stage message skipped", "outcome", start.outcome().name());
+            return start.outcome();
         }
         boolean mandatory = info.isMandatory(message.activity());
+        LOG.info("plugin claimed", "attempt", start.attempt());
+        PluginResult result;
         try {
-            run(PluginContext.of(message));
+            result = process(PluginContext.of(message, start.attempt(),
+                    () -> reporter.heartbeat(message, info.pluginName(), mandatory, System.currentTimeMillis())));
         } catch (Exception e) {
             String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
             reporter.report(message, info.pluginName(), mandatory, State.ERROR, why, System.currentTimeMillis());
+            LOG.warn("plugin failed", "cause", why);
+            Metrics.count(Metrics.PLUGIN_ERRORS, message.workflow());
+            return Outcome.FAILED;
+        } catch (Error e) {
+            // The JVM is in trouble (out of memory, ...): give the claim back so Lambda's retry can run it again.
+            reporter.release(message, info.pluginName(), mandatory, e.getClass().getSimpleName(), System.currentTimeMillis());
+            throw e;
+        }
+        return apply(result, message, info, mandatory, start.attempt());
+    }
+
+    private Outcome apply(PluginResult result, StageMessage message, PluginInfo info, boolean mandatory, int attempt) {
+        long now = System.currentTimeMillis();
+        if (result instanceof PluginResult.Complete) {
+            reporter.report(message, info.pluginName(), mandatory, State.COMPLETE, null, now);
+            LOG.info("plugin completed");
+            return Outcome.COMPLETED;
+        }
+        if (result instanceof PluginResult.FatalError f) {
+            reporter.report(message, info.pluginName(), mandatory, State.ERROR, f.message(), now);
+            LOG.warn("plugin failed", "cause", f.message());
+            Metrics.count(Metrics.PLUGIN_ERRORS, message.workflow());
             return Outcome.FAILED;
         }
-        reporter.report(message, info.pluginName(), mandatory, State.COMPLETE, null, System.currentTimeMillis());
-        return Outcome.COMPLETED;
+        if (result instanceof PluginResult.RetryError r) {
+            if (attempt >= maxAttempts) {
+                reporter.report(message, info.pluginName(), mandatory, State.ERROR,
+                        "gave up after " + attempt + " attempts: " + r.message(), now);
+                LOG.warn("plugin gave up", "attempt", attempt, "cause", r.message());
+                Metrics.count(Metrics.PLUGIN_ERRORS, message.workflow());
+                return Outcome.FAILED;
+            }
+            long delay = QueueBridgeRules.backoffSeconds(attempt) * 1000L;
+            reporter.rerunAt(message, info.pluginName(), mandatory, now + delay,
+                    "attempt " + attempt + " failed, retrying in " + delay / 1000 + " s: " + r.message(), now);
+            LOG.info("plugin will retry", "attempt", attempt, "delaySeconds", delay / 1000, "cause", r.message());
+            return Outcome.RERUN;
+        }
+        if (result instanceof PluginResult.Schedule s) {
+            long delay = Math.max(0, s.delay().toMillis());
+            reporter.rerunAt(message, info.pluginName(), mandatory, now + delay, "scheduled to run again in "
+                    + (delay / 1000) + " s", now);
+            LOG.info("plugin scheduled a re-run", "delaySeconds", delay / 1000);
+            return Outcome.RERUN;
+        }
+        LOG.info("plugin waits for a later report");
+        return Outcome.WAITING;
+    }
+
+    /** Reports the outcome of work that returned {@link PluginResult#waitForReport()} (e.g. from a callback). */
+    public boolean reportLater(StageMessage message, State outcome, String text) {
+        PluginInfo info = info();
+        return reporter.report(message, info.pluginName(), info.isMandatory(message.activity()), outcome, text,
+                System.currentTimeMillis());
     }
 
     static boolean isInitialize(JsonNode event) {

@@ -20,7 +20,9 @@ public record PluginInfo(String pluginName,
                          boolean alwaysRun,
                          boolean idempotent,
                          String description,
-                         String fifoKey) {
+                         String fifoKey,
+                         Integer timeout,
+                         Map<String, Integer> timeoutOverrides) {
 
     /** Order given to plugins that declare none: after every plugin that does, ties broken by name. */
     public static final int DEFAULT_ORDER = 1000;
@@ -29,7 +31,28 @@ public record PluginInfo(String pluginName,
         if (pluginName == null || pluginName.isBlank()) {
             throw new IllegalArgumentException("pluginName is required");
         }
+        if (!dev.orchestrator.core.Names.validPluginName(pluginName)) {
+            throw new IllegalArgumentException("pluginName '" + dev.orchestrator.core.Names.shorten(pluginName)
+                    + "' must be 1-" + dev.orchestrator.core.Names.MAX_PLUGIN_NAME
+                    + " letters, digits, '.', '_' or '-', starting with a letter or digit");
+        }
+        if (timeout != null && timeout <= 0) {
+            throw new IllegalArgumentException("timeout of " + pluginName + " must be a positive number of seconds");
+        }
         overrides = Map.copyOf(overrides);
+        timeoutOverrides = timeoutOverrides == null ? Map.of() : Map.copyOf(timeoutOverrides);
+    }
+
+    public PluginInfo(String pluginName, boolean defaultMandatory, Integer pluginRegisterTimeout,
+                      Map<String, Boolean> overrides, Integer order, boolean alwaysRun, boolean idempotent,
+                      String description, String fifoKey) {
+        this(pluginName, defaultMandatory, pluginRegisterTimeout, overrides, order, alwaysRun, idempotent, description,
+                fifoKey, null, Map.of());
+    }
+
+    /** The execution timeout (seconds) declared for an activity: its override, else default.timeout, else none. */
+    public Integer timeout(String activity) {
+        return timeoutOverrides.getOrDefault(activity, timeout);
     }
 
     public static Builder builder(String pluginName) {
@@ -48,8 +71,12 @@ public record PluginInfo(String pluginName,
         if (pluginRegisterTimeout != null) {
             d.put("pluginRegisterTimeout", pluginRegisterTimeout);
         }
+        if (timeout != null) {
+            d.put("timeout", timeout);
+        }
         ObjectNode ov = o.putObject("overrides");
         overrides.forEach((a, m) -> ov.putObject(a).put("mandatory", m));
+        timeoutOverrides.forEach((a, t) -> (ov.has(a) ? (ObjectNode) ov.get(a) : ov.putObject(a)).put("timeout", t));
         if (order != null) {
             o.put("order", order);
         }
@@ -74,10 +101,15 @@ public record PluginInfo(String pluginName,
         }
         JsonNode d = o.path("default");
         Map<String, Boolean> overrides = new LinkedHashMap<>();
+        Map<String, Integer> timeouts = new LinkedHashMap<>();
         o.path("overrides").fields().forEachRemaining(e -> {
             JsonNode m = e.getValue().get("mandatory");
             if (m != null && m.isBoolean()) {
                 overrides.put(e.getKey(), m.booleanValue());
+            }
+            JsonNode t = e.getValue().get("timeout");
+            if (t != null && t.canConvertToInt() && t.asInt() > 0) {
+                timeouts.put(e.getKey(), t.asInt());
             }
         });
         return new PluginInfo(name.asText(),
@@ -88,7 +120,9 @@ public record PluginInfo(String pluginName,
                 o.path("alwaysRun").asBoolean(false),
                 o.path("idempotent").asBoolean(true),
                 o.hasNonNull("description") ? o.get("description").asText() : null,
-                o.hasNonNull("fifoKey") ? o.get("fifoKey").asText() : null);
+                o.hasNonNull("fifoKey") ? o.get("fifoKey").asText() : null,
+                d.hasNonNull("timeout") && d.get("timeout").asInt() > 0 ? d.get("timeout").asInt() : null,
+                timeouts);
     }
 
     /** Fluent construction for plugin authors. */
@@ -102,6 +136,8 @@ public record PluginInfo(String pluginName,
         private boolean idempotent = true;
         private String description;
         private String fifoKey;
+        private Integer executionTimeout;
+        private final Map<String, Integer> timeoutOverrides = new LinkedHashMap<>();
 
         private Builder(String name) {
             this.name = name;
@@ -114,6 +150,17 @@ public record PluginInfo(String pluginName,
 
         public Builder pluginRegisterTimeout(int seconds) {
             this.timeout = seconds;
+            return this;
+        }
+
+        /** Execution timeout in seconds (default.timeout): longer without a heartbeat and the engine fails it. */
+        public Builder timeout(int seconds) {
+            this.executionTimeout = seconds;
+            return this;
+        }
+
+        public Builder timeout(String activity, int seconds) {
+            timeoutOverrides.put(activity, seconds);
             return this;
         }
 
@@ -148,7 +195,8 @@ public record PluginInfo(String pluginName,
         }
 
         public PluginInfo build() {
-            return new PluginInfo(name, mandatory, timeout, overrides, order, alwaysRun, idempotent, description, fifoKey);
+            return new PluginInfo(name, mandatory, timeout, overrides, order, alwaysRun, idempotent, description, fifoKey,
+                    executionTimeout, timeoutOverrides);
         }
     }
 }

@@ -86,7 +86,7 @@ public abstract class QueuePlugin implements RequestStreamHandler {
 
     /** Bridge: claim, then forward to the queue. */
     public boolean bridge(StageMessage m) {
-        if (PluginHandler.claim(reporter, info(), m) != PluginHandler.Outcome.CLAIMED) {
+        if (PluginHandler.claim(reporter, info(), m).outcome() != PluginHandler.Outcome.CLAIMED) {
             return false;
         }
         send(m, 1, 0);
@@ -123,7 +123,8 @@ public abstract class QueuePlugin implements RequestStreamHandler {
         }
         PluginResult result;
         try {
-            result = process(PluginContext.of(m));
+            result = process(PluginContext.of(m, attempt,
+                    () -> reporter.heartbeat(m, info.pluginName(), mandatory, System.currentTimeMillis())));
         } catch (Exception e) {
             String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
             if (receives >= maxReceiveCount) {
@@ -137,16 +138,19 @@ public abstract class QueuePlugin implements RequestStreamHandler {
         } else if (result instanceof PluginResult.FatalError f) {
             reporter.report(m, info.pluginName(), mandatory, State.ERROR, f.message(), now);
         } else if (result instanceof PluginResult.Schedule s) {
+            reporter.heartbeat(m, info.pluginName(), mandatory, now); // alive: push the engine's deadline
             send(m, attempt, (int) Math.min(900, Math.max(0, s.delay().toSeconds())));
         } else if (result instanceof PluginResult.RetryError r) {
             if (attempt >= maxAttempts) {
                 reporter.report(m, info.pluginName(), mandatory, State.ERROR,
                         "gave up after " + attempt + " attempts: " + r.message(), now);
             } else {
+                reporter.heartbeat(m, info.pluginName(), mandatory, now);
                 send(m, attempt + 1, QueueBridgeRules.backoffSeconds(attempt));
             }
+        } else {
+            reporter.heartbeat(m, info.pluginName(), mandatory, now); // Wait: In Progress until reportLater
         }
-        // Wait: stays In Progress until reportLater.
         return true;
     }
 

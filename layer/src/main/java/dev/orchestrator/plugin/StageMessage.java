@@ -8,7 +8,6 @@ import dev.orchestrator.core.Stage;
 import dev.orchestrator.core.State;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * What the engine publishes to a stage topic. {@code plugin} names the one plugin a sequential stage
@@ -23,14 +22,43 @@ public record StageMessage(String uid,
                            ObjectNode metadata,
                            Long windowEndsAt,
                            Map<String, PluginStatus> mandatory,
-                           Map<String, PluginStatus> optional) {
+                           Map<String, PluginStatus> optional,
+                           Integer pluginTimeout,
+                           Integer defaultPluginTimeout,
+                           java.util.List<String> filterAttributes) {
 
-    /** SNS allows 10 message attributes; 4 are ours, the rest carry top-level metadata scalars. */
+    /** SNS allows 10 message attributes; 4 are ours, the rest carry the run's chosen metadata fields. */
     public static final int MAX_ATTRIBUTES = 10;
 
     public StageMessage {
         mandatory = Map.copyOf(mandatory);
         optional = Map.copyOf(optional);
+        filterAttributes = filterAttributes == null ? null : java.util.List.copyOf(filterAttributes);
+    }
+
+    public StageMessage(String uid, String workflow, String activity, Stage stage, String plugin, ObjectNode metadata,
+                        Long windowEndsAt, Map<String, PluginStatus> mandatory, Map<String, PluginStatus> optional) {
+        this(uid, workflow, activity, stage, plugin, metadata, windowEndsAt, mandatory, optional, null, null, null);
+    }
+
+    /** The same message addressed to one plugin (a sequential dispatch or a re-run). */
+    public StageMessage addressedTo(String pluginName) {
+        return new StageMessage(uid, workflow, activity, stage, pluginName, metadata, windowEndsAt, mandatory, optional,
+                pluginTimeout, defaultPluginTimeout, filterAttributes);
+    }
+
+    /**
+     * A plugin's execution timeout in seconds, as the engine computes it: the run's pluginTimeout, else the
+     * plugin's own declaration, else the stack default (900 s when the message does not say).
+     */
+    public int effectiveTimeout(Integer declared) {
+        if (pluginTimeout != null) {
+            return pluginTimeout;
+        }
+        if (declared != null && declared > 0) {
+            return declared;
+        }
+        return defaultPluginTimeout != null ? defaultPluginTimeout : 900;
     }
 
     public PluginStatus statusOf(String pluginName) {
@@ -51,6 +79,12 @@ public record StageMessage(String uid,
         if (windowEndsAt != null) {
             o.put("windowEndsAt", windowEndsAt);
         }
+        if (pluginTimeout != null) {
+            o.put("pluginTimeout", pluginTimeout);
+        }
+        if (defaultPluginTimeout != null) {
+            o.put("defaultPluginTimeout", defaultPluginTimeout);
+        }
         ObjectNode plugins = o.putObject("plugins");
         plugins.set("mandatory", statuses(mandatory));
         plugins.set("optional", statuses(optional));
@@ -63,6 +97,12 @@ public record StageMessage(String uid,
             ObjectNode s = o.putObject(name);
             s.put("state", p.state().wire());
             s.put("order", p.order());
+            if (p.attempt() > 0) {
+                s.put("attempt", p.attempt());
+            }
+            if (p.timeout() != null) {
+                s.put("timeout", p.timeout());
+            }
         });
         return o;
     }
@@ -80,19 +120,32 @@ public record StageMessage(String uid,
                 meta.isObject() ? (ObjectNode) meta : Json.object(),
                 o.hasNonNull("windowEndsAt") ? o.get("windowEndsAt").asLong() : null,
                 statusesFrom(o.path("plugins").path("mandatory")),
-                statusesFrom(o.path("plugins").path("optional")));
+                statusesFrom(o.path("plugins").path("optional")),
+                o.hasNonNull("pluginTimeout") ? o.get("pluginTimeout").asInt() : null,
+                o.hasNonNull("defaultPluginTimeout") ? o.get("defaultPluginTimeout").asInt() : null,
+                null);
     }
 
     private static Map<String, PluginStatus> statusesFrom(JsonNode o) {
         Map<String, PluginStatus> out = new LinkedHashMap<>();
-        o.fields().forEachRemaining(e -> out.put(e.getKey(), new PluginStatus(
-                State.fromWire(e.getValue().path("state").asText()), e.getValue().path("order").asInt(0), null, null)));
+        o.fields().forEachRemaining(e -> {
+            JsonNode v = e.getValue();
+            State state;
+            try {
+                state = State.fromWire(v.path("state").asText());
+            } catch (IllegalArgumentException bad) {
+                state = State.ERROR;
+            }
+            out.put(e.getKey(), new PluginStatus(state, v.path("order").asInt(0), null, null, null, null,
+                    v.path("attempt").asInt(0), v.hasNonNull("timeout") ? v.get("timeout").asInt() : null, null, null, null, null));
+        });
         return out;
     }
 
     /**
-     * Message attributes (string values) for SNS filter policies: workflow, activity, stage, plugin,
-     * then top-level scalar metadata fields in key order until SNS's limit of 10.
+     * Message attributes (string values) for SNS filter policies: workflow, activity, stage, plugin, then
+     * the metadata fields the run chose ({@code filterAttributes}) that it has. Start validation makes sure
+     * they fit SNS's limit of 10 and are non-empty scalars; one that is not is left out here, never sent empty.
      */
     public Map<String, String> attributes() {
         Map<String, String> a = new LinkedHashMap<>();
@@ -102,17 +155,15 @@ public record StageMessage(String uid,
         if (plugin != null) {
             a.put("plugin", plugin);
         }
-        new TreeMap<String, JsonNode>(toMap(metadata)).forEach((k, v) -> {
-            if (a.size() < MAX_ATTRIBUTES && v.isValueNode() && !v.isNull() && !a.containsKey(k)) {
-                a.put(k, v.asText());
+        if (filterAttributes != null) {
+            for (String k : filterAttributes) {
+                JsonNode v = metadata.get(k);
+                if (a.size() < MAX_ATTRIBUTES && v != null && v.isValueNode() && !v.isNull() && !v.asText().isEmpty()
+                        && !a.containsKey(k)) {
+                    a.put(k, v.asText());
+                }
             }
-        });
+        }
         return a;
-    }
-
-    private static Map<String, JsonNode> toMap(ObjectNode node) {
-        Map<String, JsonNode> m = new LinkedHashMap<>();
-        node.fields().forEachRemaining(e -> m.put(e.getKey(), e.getValue()));
-        return m;
     }
 }

@@ -3,33 +3,51 @@ package dev.orchestrator.engine;
 import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.orchestrator.core.AttributeJson;
 import dev.orchestrator.core.AwsClients;
 import dev.orchestrator.core.Env;
 import dev.orchestrator.core.EnvNames;
+import dev.orchestrator.core.ItemCodec;
 import dev.orchestrator.core.Json;
 import dev.orchestrator.core.PluginRegistry;
+import dev.orchestrator.core.State;
 import dev.orchestrator.core.StatusStore;
+import dev.orchestrator.core.UpdateBuilder;
 import dev.orchestrator.core.WorkflowRun;
+import dev.orchestrator.obs.Log;
+import dev.orchestrator.obs.Metrics;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.util.LinkedHashSet;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.awscore.exception.AwsServiceException;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 
 /**
- * The engine. Invoked by the status table's stream (a run changed) and by the timer queue (a window
- * or timeout is due). A record only names the run: the engine reads the run's latest item, plans a
- * step, performs it, and repeats until the run is idle. Safe under at-least-once delivery and
- * concurrent invocations: every write is conditional.
+ * The engine. Runs are driven only from the status table's stream: per shard Lambda delivers one batch at a
+ * time in order, so the engine never races itself on a run. A timer message (a delayed SQS message) only
+ * touches its run ({@code wokenAt}), which brings the run back through the stream. The engine decides from
+ * the newest stream image of each run (no read), performs one step, and continues from the item the
+ * write returned; only a lost condition costs a consistent read. A failure of one run ends that run
+ * {@code Error} with the cause; transient AWS errors are reported as batch item failures, so Lambda
+ * retries just those records.
  */
 public final class EngineHandler implements RequestStreamHandler {
 
+    private static final Log LOG = Log.of(EngineHandler.class);
+
     /** Upper bound of steps per run per invocation; a healthy run needs far fewer before it idles. */
-    static final int MAX_STEPS = 100;
+    static final int MAX_STEPS = 200;
 
     private final StatusStore store;
     private final Planner planner;
@@ -41,60 +59,192 @@ public final class EngineHandler implements RequestStreamHandler {
     }
 
     public EngineHandler(Map<String, String> environment) {
+        Log.configure(environment);
         Env env = new Env(environment);
         AwsClients aws = new AwsClients(env);
         var dynamo = aws.dynamo();
-        int window = env.getInt(EnvNames.DEFAULT_REGISTER_TIMEOUT, 10);
         this.store = new StatusStore(dynamo, env.require(EnvNames.STATUS_TABLE));
         this.timers = new Timers(aws.sqs(), env.require(EnvNames.TIMER_QUEUE_URL));
-        this.planner = new Planner(window);
+        this.planner = new Planner(new Planner.Defaults(env.getInt(EnvNames.DEFAULT_REGISTER_TIMEOUT, 10),
+                env.getInt(EnvNames.DEFAULT_PLUGIN_TIMEOUT, 900), env.getInt(EnvNames.DEFAULT_START_TIMEOUT, 300)));
+        List<String> filter = Arrays.stream(env.get(EnvNames.DEFAULT_FILTER_ATTRIBUTES, "").split(","))
+                .map(String::trim).filter(s -> !s.isEmpty()).toList();
         this.executor = new Executor(store, new PluginRegistry(dynamo, env.require(EnvNames.PLUGIN_TABLE)),
-                aws.sns(), aws.events(), timers, env.require(EnvNames.TOPIC_ARN_PREFIX),
-                env.require(EnvNames.EVENT_BUS_NAME), window);
+                aws.sns(), aws.events(), timers, planner,
+                new Executor.Settings(env.require(EnvNames.TOPIC_ARN_PREFIX), env.require(EnvNames.EVENT_BUS_NAME), filter));
     }
 
     @Override
     public void handleRequest(InputStream input, OutputStream output, Context context) throws IOException {
-        JsonNode event = Json.parse(input);
-        Set<RunKey> runs = new LinkedHashSet<>();
-        for (JsonNode record : event.path("Records")) {
-            String source = record.path("eventSource").asText("");
-            switch (source) {
-                case "aws:dynamodb" -> runs.add(RunKey.fromStreamKeys(record.path("dynamodb").path("Keys")));
-                case "aws:sqs" -> timerFired(Timers.Wake.fromJson(Json.parse(record.path("body").asText())), runs);
-                default -> throw new IllegalArgumentException("engine cannot handle records from '" + source + "'");
+        ObjectNode response = Json.object();
+        ArrayNode failures = response.putArray("batchItemFailures");
+        try {
+            JsonNode event = Json.parse(input);
+            Map<RunKey, StreamRun> runs = new LinkedHashMap<>();
+            for (JsonNode record : event.path("Records")) {
+                String source = record.path("eventSource").asText("");
+                switch (source) {
+                    case "aws:dynamodb" -> collect(record, runs, failures);
+                    case "aws:sqs" -> timerFired(record, failures);
+                    default -> throw new IllegalArgumentException("engine cannot handle records from '" + source + "'");
+                }
             }
+            for (Map.Entry<RunKey, StreamRun> r : runs.entrySet()) {
+                if (!driveIsolated(r.getKey(), r.getValue().image())) {
+                    failures.addObject().put("itemIdentifier", r.getValue().firstSequence());
+                }
+            }
+        } finally {
+            Metrics.flush();
+            Log.clear();
         }
-        for (RunKey run : runs) {
-            drive(run);
-        }
-        output.write("null".getBytes(StandardCharsets.UTF_8));
+        output.write(Json.write(response).getBytes(StandardCharsets.UTF_8));
     }
 
-    private void timerFired(Timers.Wake wake, Set<RunKey> runs) {
-        long now = System.currentTimeMillis();
-        if (wake.dueAt() > now) {
-            timers.wakeAt(wake.uid(), wake.workflow(), wake.dueAt(), now); // longer than SQS's 15 min: re-arm
-        } else {
-            runs.add(new RunKey(wake.uid(), wake.workflow()));
+    /** The newest image of each run in a stream batch, and its first record (where a retry must resume). */
+    private record StreamRun(Map<String, AttributeValue> image, String firstSequence) {
+    }
+
+    private static void collect(JsonNode record, Map<RunKey, StreamRun> runs, ArrayNode failures) {
+        JsonNode d = record.path("dynamodb");
+        String sequence = d.path("SequenceNumber").asText("");
+        RunKey key;
+        try {
+            key = RunKey.fromStreamKeys(d.path("Keys"));
+        } catch (IllegalArgumentException e) {
+            LOG.error("stream record refused", e, "sequence", sequence);
+            return; // a record without our keys can never be driven; retrying it would block the shard
+        }
+        Map<String, AttributeValue> image = d.has("NewImage") ? AttributeJson.fromDynamoJsonMap(d.get("NewImage")) : null;
+        StreamRun previous = runs.get(key);
+        runs.put(key, new StreamRun(image, previous != null ? previous.firstSequence() : sequence));
+    }
+
+    /** A timer only touches its run; the stream brings it to the engine. Each message stands alone. */
+    private void timerFired(JsonNode record, ArrayNode failures) {
+        String messageId = record.path("messageId").asText("");
+        try {
+            Timers.Wake wake = Timers.Wake.fromJson(Json.parse(record.path("body").asText()));
+            long now = System.currentTimeMillis();
+            if (wake.dueAt() > now + 500) {
+                timers.wakeAt(wake.uid(), wake.workflow(), wake.dueAt(), now); // longer than SQS's 15 min: re-arm
+                return;
+            }
+            UpdateBuilder u = new UpdateBuilder();
+            u.condition(u.path(List.of(ItemCodec.STATUS)) + " IN (" + u.value(AttributeValue.fromS(State.NOT_STARTED.wire()))
+                    + ", " + u.value(AttributeValue.fromS(State.IN_PROGRESS.wire())) + ") OR attribute_not_exists("
+                    + u.path(List.of(ItemCodec.NOTIFIED_AT)) + ")");
+            u.set(List.of(ItemCodec.WOKEN_AT), AttributeValue.fromN(Long.toString(now)));
+            boolean touched = store.update(wake.uid(), wake.workflow(), u, now);
+            LOG.debug(touched ? "timer woke run" : "timer for an ended or unknown run dropped",
+                    Log.UID, wake.uid(), Log.WORKFLOW, wake.workflow());
+        } catch (IllegalArgumentException e) {
+            LOG.error("timer message refused; it goes to the dead-letter queue after its retries", e, "messageId", messageId);
+            failures.addObject().put("itemIdentifier", messageId);
+        } catch (RuntimeException e) {
+            LOG.error("timer could not wake its run; it will be received again", e, "messageId", messageId);
+            failures.addObject().put("itemIdentifier", messageId);
+        }
+    }
+
+    /** Drives one run; false only when the failure is transient and the records must be retried. */
+    private boolean driveIsolated(RunKey key, Map<String, AttributeValue> image) {
+        Log.put(Log.UID, key.uid());
+        Log.put(Log.WORKFLOW, key.workflow());
+        try {
+            drive(key, image);
+            return true;
+        } catch (RuntimeException e) {
+            if (transient_(e)) {
+                LOG.warn("transient failure; the run's records will be retried", "cause", String.valueOf(e));
+                return false;
+            }
+            return failRun(key, e);
+        } finally {
+            Log.clear();
+        }
+    }
+
+    static boolean transient_(RuntimeException e) {
+        if (e instanceof AwsServiceException s) {
+            return s.isThrottlingException() || s.statusCode() >= 500 || s.retryable();
+        }
+        return e instanceof SdkClientException || (e instanceof SdkException s && s.retryable());
+    }
+
+    /** Ends the run Error with the cause; the next stream record announces it. */
+    private boolean failRun(RunKey key, RuntimeException e) {
+        String cause = "engine failed: " + (e instanceof RunFailure ? e.getMessage() : e.getClass().getSimpleName() + ": " + e.getMessage());
+        LOG.error("run failed in the engine", e);
+        try {
+            long now = System.currentTimeMillis();
+            UpdateBuilder u = new UpdateBuilder();
+            String status = u.path(List.of(ItemCodec.STATUS));
+            u.condition("NOT (" + status + " IN (" + u.value(AttributeValue.fromS(State.COMPLETE.wire())) + ", "
+                    + u.value(AttributeValue.fromS(State.ERROR.wire())) + ", "
+                    + u.value(AttributeValue.fromS(State.OPTIONAL_TASK_ERROR.wire())) + ", "
+                    + u.value(AttributeValue.fromS(State.DO_NOT_RUN.wire())) + "))");
+            u.set(List.of(ItemCodec.STATUS), AttributeValue.fromS(State.ERROR.wire()));
+            u.set(List.of(ItemCodec.MESSAGE), AttributeValue.fromS(Executor.cut(cause, 1000)));
+            u.set(List.of(ItemCodec.ENDED_AT), AttributeValue.fromN(Long.toString(now)));
+            if (!store.update(key.uid(), key.workflow(), u, now)) {
+                // Already ended (e.g. announcing failed): record why instead of retrying for ever.
+                UpdateBuilder n = new UpdateBuilder();
+                n.condition("attribute_not_exists(" + n.path(List.of(ItemCodec.NOTIFIED_AT)) + ")");
+                n.set(List.of(ItemCodec.NOTIFIED_AT), AttributeValue.fromN(Long.toString(now)));
+                n.set(List.of("notifyError"), AttributeValue.fromS(Executor.cut(cause, 1000)));
+                store.update(key.uid(), key.workflow(), n, now);
+            }
+            return true;
+        } catch (RuntimeException again) {
+            LOG.error("could not record the run's failure; its records will be retried", again);
+            return false;
         }
     }
 
     /** Plans and performs steps for one run until it waits on something outside the engine. */
-    public void drive(RunKey key) {
+    public void drive(RunKey key, Map<String, AttributeValue> image) {
+        Optional<WorkflowRun> start = image != null ? Optional.of(ItemCodec.fromItem(image)) : store.get(key.uid(), key.workflow());
+        if (start.isEmpty()) {
+            return; // deleted run: nothing to drive
+        }
+        WorkflowRun base = start.get();
+        WorkflowRun view = base;
+        List<Change> pending = new ArrayList<>();
         for (int i = 0; i < MAX_STEPS; i++) {
-            Optional<WorkflowRun> run = store.get(key.uid(), key.workflow());
-            if (run.isEmpty()) {
-                return; // deleted run: nothing to drive
-            }
             long now = System.currentTimeMillis();
-            Step step = planner.plan(run.get(), now);
-            if (step instanceof Step.Idle) {
+            Step step = planner.plan(view, now);
+            if (step instanceof Step.Transition t) {
+                pending.addAll(t.changes());
+                view = Changes.apply(view, t.changes());
+                continue;
+            }
+            boolean idle = step instanceof Step.Idle;
+            if (idle && pending.isEmpty() && planner.timerToArm(view, now).isEmpty()) {
                 return;
             }
-            executor.execute(run.get(), step, now); // a lost condition means news arrived: plan again
+            Optional<WorkflowRun> written = executor.execute(base, view, pending, step, now);
+            pending = new ArrayList<>();
+            if (written.isEmpty()) {
+                // A lost condition means news arrived: read the latest item and plan again.
+                Optional<WorkflowRun> fresh = store.get(key.uid(), key.workflow());
+                if (fresh.isEmpty()) {
+                    return;
+                }
+                base = view = fresh.get();
+                continue;
+            }
+            base = view = written.get();
+            if (idle) {
+                return;
+            }
         }
-        throw new IllegalStateException("run " + key + " did not settle after " + MAX_STEPS + " steps");
+        throw new RunFailure("the run did not settle after " + MAX_STEPS + " engine steps");
+    }
+
+    /** For tests and tools: drive a run from a consistent read. */
+    public void drive(RunKey key) {
+        drive(key, null);
     }
 
     /** A run's key. */

@@ -3,20 +3,26 @@ package dev.orchestrator.engine;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.orchestrator.core.ItemCodec;
 import dev.orchestrator.core.Json;
+import dev.orchestrator.core.Names;
 import dev.orchestrator.core.Paths;
 import dev.orchestrator.core.PluginRegistration;
 import dev.orchestrator.core.PluginRegistry;
 import dev.orchestrator.core.PluginStatus;
+import dev.orchestrator.core.Stage;
 import dev.orchestrator.core.StageStatus;
 import dev.orchestrator.core.State;
 import dev.orchestrator.core.StatusStore;
 import dev.orchestrator.core.Topics;
 import dev.orchestrator.core.UpdateBuilder;
 import dev.orchestrator.core.WorkflowRun;
+import dev.orchestrator.obs.Log;
+import dev.orchestrator.obs.Metrics;
 import dev.orchestrator.plugin.StageMessage;
+import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.eventbridge.EventBridgeClient;
 import software.amazon.awssdk.services.eventbridge.model.PutEventsRequestEntry;
@@ -25,95 +31,174 @@ import software.amazon.awssdk.services.sns.SnsClient;
 import software.amazon.awssdk.services.sns.model.MessageAttributeValue;
 
 /**
- * Carries out one {@link Step}. State changes are conditional writes; side effects (publish, timer,
- * event) happen before the write that records them, so a crash in between repeats the side effect
- * (plugins are idempotent) instead of losing it.
+ * Carries out one {@link Step}. Side effects (publish, timer, event) happen before the write that records
+ * them, so a crash in between repeats the side effect (plugins are idempotent) instead of losing it. Every
+ * write carries the transitions planned since the last one ({@code pending}) and, when needed, arms the
+ * run's timer; it returns the item as written (ALL_NEW), so the engine plans on without reading again.
+ * An empty result means a condition did not hold: someone else moved the run on.
  */
 public final class Executor {
+
+    private static final Log LOG = Log.of(Executor.class);
 
     /** Source of the events the engine puts on the stack's bus. */
     public static final String EVENT_SOURCE = "orchestrator";
     public static final String COMPLETED = "Workflow Completed";
     public static final String FAILED = "Workflow Failed";
 
+    /** The stack-wide settings the executor needs beside its clients. */
+    public record Settings(String topicArnPrefix, String busName, List<String> defaultFilterAttributes) {
+    }
+
     private final StatusStore store;
     private final PluginRegistry registry;
     private final SnsClient sns;
     private final EventBridgeClient events;
     private final Timers timers;
-    private final String topicArnPrefix;
-    private final String busName;
-    private final int defaultWindowSeconds;
+    private final Planner planner;
+    private final Settings settings;
 
     public Executor(StatusStore store, PluginRegistry registry, SnsClient sns, EventBridgeClient events, Timers timers,
-                    String topicArnPrefix, String busName, int defaultWindowSeconds) {
+                    Planner planner, Settings settings) {
         this.store = store;
         this.registry = registry;
         this.sns = sns;
         this.events = events;
         this.timers = timers;
-        this.topicArnPrefix = topicArnPrefix;
-        this.busName = busName;
-        this.defaultWindowSeconds = defaultWindowSeconds;
+        this.planner = planner;
+        this.settings = settings;
     }
 
-    /** Returns true when the step changed the run (so planning again may find more to do). */
-    public boolean execute(WorkflowRun run, Step step, long now) {
-        if (step instanceof Step.Transition t) {
-            return transition(run, t.changes(), now);
-        }
+    public Optional<WorkflowRun> execute(WorkflowRun base, WorkflowRun view, List<Change> pending, Step step, long now) {
         if (step instanceof Step.EnterStage e) {
-            return enterStage(run, e, now);
+            return enterStage(base, view, pending, e, now);
         }
         if (step instanceof Step.Dispatch d) {
-            return dispatch(run, d, now);
+            return dispatch(base, view, pending, d, now);
         }
         if (step instanceof Step.PublishParallel p) {
-            return publishParallel(run, p, now);
+            return publishParallel(base, view, pending, p, now);
+        }
+        if (step instanceof Step.Rerun r) {
+            return rerun(base, view, pending, r, now);
+        }
+        if (step instanceof Step.DropRejected d) {
+            return dropRejected(base, pending, d, now);
         }
         if (step instanceof Step.Notify n) {
-            return notifyOutcome(run, n, now);
+            return notifyOutcome(base, view, pending, n, now);
         }
-        return false; // Idle
+        return flush(base, view, pending, now);
     }
 
-    private boolean transition(WorkflowRun run, List<Change> changes, long now) {
-        UpdateBuilder u = new UpdateBuilder().expectVersion(run.version());
-        apply(u, changes);
-        return store.update(run.uid(), run.workflow(), u, now);
+    /** Writes planned transitions (and the timer mark); nothing to write: the run as it is. */
+    public Optional<WorkflowRun> flush(WorkflowRun base, WorkflowRun view, List<Change> pending, long now) {
+        UpdateBuilder u = new UpdateBuilder();
+        withPending(u, base, pending, now);
+        armTimer(u, view, now);
+        if (u.isEmpty()) {
+            return Optional.of(base);
+        }
+        return write(base, u, now, pending);
     }
 
-    private static void apply(UpdateBuilder u, List<Change> changes) {
-        for (Change c : changes) {
-            u.set(c.statePath(), AttributeValue.fromS(c.state().wire()));
-            if (c.message() != null) {
-                u.set(c.messagePath(), AttributeValue.fromS(c.message()));
+    private void withPending(UpdateBuilder u, WorkflowRun base, List<Change> pending, long now) {
+        if (!pending.isEmpty()) {
+            u.expectVersion(base.version());
+            Changes.write(u, pending, now);
+        }
+    }
+
+    /** Sends a timer when the run needs one that is not armed, and records it in the same write. */
+    private void armTimer(UpdateBuilder u, WorkflowRun after, long now) {
+        Optional<Long> due = planner.timerToArm(after, now);
+        if (due.isPresent()) {
+            timers.wakeAt(after.uid(), after.workflow(), due.get(), now);
+            u.set(List.of(ItemCodec.WAKE_AT), AttributeValue.fromN(Long.toString(due.get())));
+        }
+    }
+
+    private Optional<WorkflowRun> write(WorkflowRun base, UpdateBuilder u, long now, List<Change> pending) {
+        Optional<WorkflowRun> written = store.updateAndGet(base.uid(), base.workflow(), u, now);
+        if (written.isEmpty()) {
+            Metrics.count(Metrics.ENGINE_CONFLICTS, base.workflow());
+            LOG.debug("write lost its condition; reading the run again", "version", base.version());
+        } else {
+            recordChanges(base, pending, now);
+        }
+        return written;
+    }
+
+    /** One log line (and metrics) per state change the engine wrote. */
+    private static void recordChanges(WorkflowRun base, List<Change> pending, long now) {
+        for (Change c : pending) {
+            switch (c.level()) {
+                case RUN -> {
+                    if (c.state() == State.IN_PROGRESS) {
+                        LOG.info("run started");
+                    } else {
+                        LOG.info("run ended", "status", c.state().wire(), "cause", c.message());
+                    }
+                }
+                case ACTIVITY -> LOG.info(c.state() == State.IN_PROGRESS ? "activity started" : "activity ended",
+                        Log.ACTIVITY, c.activity(), "status", c.state().wire(), "cause", c.message());
+                case STAGE -> {
+                    Long started = base.activities().containsKey(c.activity())
+                            ? base.activity(c.activity()).stage(c.stage()).startedAt() : null;
+                    LOG.info("stage ended", Log.ACTIVITY, c.activity(), Log.STAGE, c.stage().wireName(),
+                            "status", c.state().wire());
+                    if (started != null && c.state().isTerminal()) {
+                        Metrics.millis(Metrics.STAGE_DURATION, base.workflow(), now - started);
+                    }
+                }
+                case PLUGIN -> {
+                    boolean timeout = c.message() != null && (c.message().startsWith("timed out") || c.message().startsWith("did not start"));
+                    LOG.warn(timeout ? "plugin timed out" : "plugin state set by engine", Log.ACTIVITY, c.activity(),
+                            Log.STAGE, c.stage().wireName(), Log.PLUGIN, c.plugin(), "status", c.state().wire(), "cause", c.message());
+                    if (timeout) {
+                        Metrics.count(Metrics.PLUGIN_TIMEOUTS, base.workflow());
+                    }
+                    if (c.state() == State.ERROR) {
+                        Metrics.count(Metrics.PLUGIN_ERRORS, base.workflow());
+                    }
+                }
+                default -> { }
             }
         }
     }
 
-    private boolean enterStage(WorkflowRun run, Step.EnterStage e, long now) {
-        StageStatus current = run.activity(e.activity()).stage(e.stage());
+    private Optional<WorkflowRun> enterStage(WorkflowRun base, WorkflowRun view, List<Change> pending, Step.EnterStage e,
+                                             long now) {
+        StageStatus current = view.activity(e.activity()).stage(e.stage());
         List<PluginRegistration> registered = registry.plugins(e.activity(), e.stage());
-        int window = windowSeconds(run, registered);
-        UpdateBuilder u = new UpdateBuilder().expectVersion(run.version());
-        apply(u, e.alsoSet());
-        u.set(Paths.child(Paths.stage(e.activity(), e.stage()), ItemCodec.STATUS), AttributeValue.fromS(State.IN_PROGRESS.wire()));
-        u.set(Paths.child(Paths.stage(e.activity(), e.stage()), ItemCodec.WINDOW_SECONDS), AttributeValue.fromN(Integer.toString(window)));
+        int window = windowSeconds(view, registered);
+        UpdateBuilder u = new UpdateBuilder();
+        u.expectVersion(base.version());
+        Changes.write(u, pending, now);
+        List<String> stage = Paths.stage(e.activity(), e.stage());
+        u.set(Paths.child(stage, ItemCodec.STATUS), AttributeValue.fromS(State.IN_PROGRESS.wire()));
+        u.set(Paths.child(stage, ItemCodec.STARTED_AT), AttributeValue.fromN(Long.toString(now)));
+        u.set(Paths.child(stage, ItemCodec.WINDOW_SECONDS), AttributeValue.fromN(Integer.toString(window)));
         if (!e.stage().sequential()) {
-            u.set(Paths.child(Paths.stage(e.activity(), e.stage()), ItemCodec.WINDOW_ENDS_AT),
-                    AttributeValue.fromN(Long.toString(now + window * 1000L)));
+            u.set(Paths.child(stage, ItemCodec.WINDOW_ENDS_AT), AttributeValue.fromN(Long.toString(now + window * 1000L)));
         }
+        int listed = 0;
         for (PluginRegistration r : registered) {
-            // Parallel stages list only mandatory plugins up front; optional ones join by registering.
-            boolean listed = e.stage().sequential() || r.mandatory();
+            // Parallel stages list only mandatory plugins up front; optional ones join by claiming.
+            boolean list = e.stage().sequential() || r.mandatory();
             boolean known = current.mandatory().containsKey(r.pluginName()) || current.optional().containsKey(r.pluginName());
-            if (listed && !known) {
+            if (list && !known && Names.validPluginName(r.pluginName())) {
                 u.set(Paths.plugin(e.activity(), e.stage(), r.mandatory(), r.pluginName()),
-                        ItemCodec.plugin(PluginStatus.notStarted(r.order())));
+                        ItemCodec.plugin(PluginStatus.listed(r.order(), r.timeout())));
+                listed++;
             }
         }
-        return store.update(run.uid(), run.workflow(), u, now);
+        Optional<WorkflowRun> out = write(base, u, now, pending);
+        if (out.isPresent()) {
+            LOG.info("stage entered", Log.ACTIVITY, e.activity(), Log.STAGE, e.stage().wireName(),
+                    "registered", registered.size(), "listed", listed, "windowSeconds", window);
+        }
+        return out;
     }
 
     private int windowSeconds(WorkflowRun run, List<PluginRegistration> registered) {
@@ -121,70 +206,163 @@ public final class Executor {
             return run.pluginRegisterTimeout();
         }
         return registered.stream().map(PluginRegistration::pluginRegisterTimeout)
-                .filter(t -> t != null && t > 0).max(Integer::compare).orElse(defaultWindowSeconds);
+                .filter(t -> t != null && t > 0).max(Integer::compare).orElse(planner.defaults().registerWindowSeconds());
     }
 
-    private boolean dispatch(WorkflowRun run, Step.Dispatch d, long now) {
-        StageStatus s = run.activity(d.activity()).stage(d.stage());
+    private Optional<WorkflowRun> dispatch(WorkflowRun base, WorkflowRun view, List<Change> pending, Step.Dispatch d,
+                                           long now) {
+        StageStatus s = view.activity(d.activity()).stage(d.stage());
         boolean mandatory = s.mandatory().containsKey(d.plugin());
-        StageMessage message = message(run, d.activity(), d.stage(), d.plugin(), null, s);
-        publish(message);
-        timers.wakeAt(run.uid(), run.workflow(), now + d.windowSeconds() * 1000L + 1, now);
+        publish(message(view, d.activity(), d.stage(), null, s).addressedTo(d.plugin()));
         UpdateBuilder u = new UpdateBuilder();
+        withPending(u, base, pending, now);
         List<String> plugin = Paths.plugin(d.activity(), d.stage(), mandatory, d.plugin());
         u.condition(u.path(Paths.child(plugin, ItemCodec.STATE)) + " = " + u.value(AttributeValue.fromS(State.NOT_STARTED.wire())));
         u.condition("attribute_not_exists(" + u.path(Paths.child(plugin, ItemCodec.DISPATCHED_AT)) + ")");
         u.set(Paths.child(plugin, ItemCodec.DISPATCHED_AT), AttributeValue.fromN(Long.toString(now)));
-        return store.update(run.uid(), run.workflow(), u, now);
+        armTimer(u, withPlugin(view, d.activity(), d.stage(), mandatory, d.plugin(), s.group(mandatory).get(d.plugin()).withDispatchedAt(now)), now);
+        LOG.info("plugin dispatched", Log.ACTIVITY, d.activity(), Log.STAGE, d.stage().wireName(), Log.PLUGIN, d.plugin());
+        return write(base, u, now, pending);
     }
 
-    private boolean publishParallel(WorkflowRun run, Step.PublishParallel p, long now) {
-        var stage = dev.orchestrator.core.Stage.PARALLEL;
-        StageStatus s = run.activity(p.activity()).stage(stage);
-        publish(message(run, p.activity(), stage, null, p.windowEndsAt(), s));
-        timers.wakeAt(run.uid(), run.workflow(), p.windowEndsAt(), now);
+    private Optional<WorkflowRun> publishParallel(WorkflowRun base, WorkflowRun view, List<Change> pending,
+                                                  Step.PublishParallel p, long now) {
+        StageStatus s = view.activity(p.activity()).stage(Stage.PARALLEL);
+        publish(message(view, p.activity(), Stage.PARALLEL, p.windowEndsAt(), s));
         UpdateBuilder u = new UpdateBuilder();
-        List<String> stagePath = Paths.stage(p.activity(), stage);
+        withPending(u, base, pending, now);
+        List<String> stagePath = Paths.stage(p.activity(), Stage.PARALLEL);
         u.condition("attribute_not_exists(" + u.path(Paths.child(stagePath, ItemCodec.PUBLISHED_AT)) + ")");
         u.set(Paths.child(stagePath, ItemCodec.PUBLISHED_AT), AttributeValue.fromN(Long.toString(now)));
         u.set(Paths.child(stagePath, ItemCodec.WINDOW_ENDS_AT), AttributeValue.fromN(Long.toString(p.windowEndsAt())));
-        return store.update(run.uid(), run.workflow(), u, now);
+        var a = view.activity(p.activity());
+        armTimer(u, view.withActivity(p.activity(), a.withStage(Stage.PARALLEL, s.withPublished(now, p.windowEndsAt()))), now);
+        LOG.info("parallel stage published", Log.ACTIVITY, p.activity(), Log.STAGE, Stage.PARALLEL.wireName(),
+                "listed", s.mandatory().size(), "windowEndsAt", p.windowEndsAt());
+        return write(base, u, now, pending);
     }
 
-    private StageMessage message(WorkflowRun run, String activity, dev.orchestrator.core.Stage stage, String plugin,
-                                 Long windowEndsAt, StageStatus s) {
-        return new StageMessage(run.uid(), run.workflow(), activity, stage, plugin, run.metadata(), windowEndsAt,
-                s.mandatory(), s.optional());
+    private Optional<WorkflowRun> rerun(WorkflowRun base, WorkflowRun view, List<Change> pending, Step.Rerun r, long now) {
+        StageStatus s = view.activity(r.activity()).stage(r.stage());
+        publish(message(view, r.activity(), r.stage(), s.windowEndsAt(), s).addressedTo(r.plugin()));
+        UpdateBuilder u = new UpdateBuilder();
+        withPending(u, base, pending, now);
+        List<String> plugin = Paths.plugin(r.activity(), r.stage(), r.mandatory(), r.plugin());
+        u.condition(u.path(Paths.child(plugin, ItemCodec.RERUN_AT)) + " = " + u.value(AttributeValue.fromN(Long.toString(r.rerunAt()))));
+        u.set(Paths.child(plugin, ItemCodec.RERUN_PUBLISHED_AT), AttributeValue.fromN(Long.toString(now)));
+        armTimer(u, withPlugin(view, r.activity(), r.stage(), r.mandatory(), r.plugin(),
+                s.group(r.mandatory()).get(r.plugin()).withRerunPublishedAt(now)), now);
+        LOG.info("plugin re-run published", Log.ACTIVITY, r.activity(), Log.STAGE, r.stage().wireName(), Log.PLUGIN, r.plugin());
+        return write(base, u, now, pending);
+    }
+
+    private Optional<WorkflowRun> dropRejected(WorkflowRun base, List<Change> pending, Step.DropRejected d, long now) {
+        UpdateBuilder u = new UpdateBuilder();
+        u.expectVersion(base.version());
+        Changes.write(u, pending, now);
+        StringBuilder note = new StringBuilder();
+        for (StageStatus.Rejected r : d.rejected()) {
+            u.remove(Paths.plugin(d.activity(), d.stage(), r.mandatory(), r.fullName()));
+            note.append(note.length() == 0 ? "" : "; ").append("refused ").append(r.reason());
+            LOG.warn("plugin entry refused", Log.ACTIVITY, d.activity(), Log.STAGE, d.stage().wireName(), "cause", r.reason());
+        }
+        u.set(Paths.child(Paths.stage(d.activity(), d.stage()), ItemCodec.MESSAGE), AttributeValue.fromS(cut(note.toString(), 500)));
+        return write(base, u, now, pending);
+    }
+
+    private static WorkflowRun withPlugin(WorkflowRun run, String activity, Stage stage, boolean mandatory, String name,
+                                          PluginStatus p) {
+        var a = run.activity(activity);
+        StageStatus s = a.stage(stage);
+        Map<String, PluginStatus> group = new LinkedHashMap<>(s.group(mandatory));
+        group.put(name, p);
+        StageStatus updated = mandatory ? s.withPlugins(group, s.optional()) : s.withPlugins(s.mandatory(), group);
+        return run.withActivity(activity, a.withStage(stage, updated));
+    }
+
+    private StageMessage message(WorkflowRun run, String activity, Stage stage, Long windowEndsAt, StageStatus s) {
+        return new StageMessage(run.uid(), run.workflow(), activity, stage, null, run.metadata(), windowEndsAt,
+                s.mandatory(), s.optional(), run.pluginTimeout(), planner.defaults().pluginTimeoutSeconds(),
+                run.filterAttributes() != null ? run.filterAttributes() : settings.defaultFilterAttributes());
     }
 
     private void publish(StageMessage message) {
+        String body = Json.write(message.toJson());
+        int bytes = body.getBytes(StandardCharsets.UTF_8).length;
+        if (bytes > Names.MAX_SNS_MESSAGE_BYTES) {
+            // Deterministic: retrying cannot help, so the run fails with this cause instead of retrying for ever.
+            throw new RunFailure("the " + message.stage().wireName() + " stage message of " + message.activity() + " is "
+                    + bytes + " bytes, over SNS's limit of " + Names.MAX_SNS_MESSAGE_BYTES + "; keep large data out of metadata");
+        }
         Map<String, MessageAttributeValue> attributes = new LinkedHashMap<>();
         message.attributes().forEach((k, v) ->
                 attributes.put(k, MessageAttributeValue.builder().dataType("String").stringValue(v).build()));
-        sns.publish(b -> b.topicArn(Topics.arn(topicArnPrefix, message.activity(), message.stage()))
-                .message(Json.write(message.toJson()))
+        sns.publish(b -> b.topicArn(Topics.arn(settings.topicArnPrefix(), message.activity(), message.stage()))
+                .message(body)
                 .messageAttributes(attributes));
     }
 
-    private boolean notifyOutcome(WorkflowRun run, Step.Notify n, long now) {
+    /**
+     * Announces the outcome exactly once: {@code notifiedAt} is claimed by a conditional write first (with
+     * any planned transitions), and only the invocation that won it puts the event. A retried stream batch
+     * replays old images, so deciding "not yet announced" from an image alone would announce twice. If the
+     * put fails the claim is released and the failure retried; only a crash between claim and put can lose
+     * the event (the run's status is never lost).
+     */
+    private Optional<WorkflowRun> notifyOutcome(WorkflowRun base, WorkflowRun view, List<Change> pending, Step.Notify n,
+                                                long now) {
+        UpdateBuilder claim = new UpdateBuilder();
+        withPending(claim, base, pending, now);
+        claim.condition("attribute_not_exists(" + claim.path(List.of(ItemCodec.NOTIFIED_AT)) + ")");
+        claim.set(List.of(ItemCodec.NOTIFIED_AT), AttributeValue.fromN(Long.toString(now)));
+        Optional<WorkflowRun> claimed = write(base, claim, now, pending);
+        if (claimed.isEmpty()) {
+            return claimed;
+        }
+        WorkflowRun run = claimed.get();
+        boolean cancelled = run.cancelReason() != null && run.message() != null && run.message().startsWith("cancelled: ");
         ObjectNode detail = Json.object();
         detail.put("uid", run.uid());
         detail.put("workflow", run.workflow());
         detail.put("status", n.outcome().wire());
-        detail.set("metadata", run.metadata());
-        PutEventsResponse r = events.putEvents(b -> b.entries(PutEventsRequestEntry.builder()
-                .eventBusName(busName)
-                .source(EVENT_SOURCE)
-                .detailType(n.outcome() == State.ERROR ? FAILED : COMPLETED)
-                .detail(Json.write(detail))
-                .build()));
-        if (r.failedEntryCount() != null && r.failedEntryCount() > 0) {
-            throw new IllegalStateException("PutEvents refused the outcome of " + run.uid() + "/" + run.workflow()
-                    + ": " + r.entries());
+        if (run.message() != null) {
+            detail.put("message", run.message());
         }
-        UpdateBuilder u = new UpdateBuilder();
-        u.condition("attribute_not_exists(" + u.path(List.of(ItemCodec.NOTIFIED_AT)) + ")");
-        u.set(List.of(ItemCodec.NOTIFIED_AT), AttributeValue.fromN(Long.toString(now)));
-        return store.update(run.uid(), run.workflow(), u, now);
+        if (cancelled) {
+            detail.put("cancelled", true);
+            detail.put("reason", run.cancelReason());
+        }
+        detail.set("metadata", run.metadata());
+        if (run.parent() != null) {
+            ObjectNode parent = detail.putObject("parent");
+            parent.put("uid", run.parent().uid());
+            parent.put("workflow", run.parent().workflow());
+        }
+        try {
+            PutEventsResponse r = events.putEvents(b -> b.entries(PutEventsRequestEntry.builder()
+                    .eventBusName(settings.busName())
+                    .source(EVENT_SOURCE)
+                    .detailType(n.outcome() == State.ERROR ? FAILED : COMPLETED)
+                    .detail(Json.write(detail))
+                    .build()));
+            if (r.failedEntryCount() != null && r.failedEntryCount() > 0) {
+                throw new IllegalStateException("PutEvents refused the outcome of " + run.uid() + "/" + run.workflow()
+                        + ": " + r.entries());
+            }
+        } catch (RuntimeException e) {
+            UpdateBuilder release = new UpdateBuilder();
+            release.condition(release.path(List.of(ItemCodec.NOTIFIED_AT)) + " = " + release.value(AttributeValue.fromN(Long.toString(now))));
+            release.remove(List.of(ItemCodec.NOTIFIED_AT));
+            store.update(run.uid(), run.workflow(), release, now);
+            throw e;
+        }
+        Metrics.count(cancelled ? Metrics.RUNS_CANCELLED : n.outcome() == State.ERROR ? Metrics.RUNS_FAILED
+                : Metrics.RUNS_COMPLETED, run.workflow());
+        LOG.info("outcome announced", "status", n.outcome().wire(), "cause", run.message(), "cancelled", cancelled);
+        return claimed;
+    }
+
+    static String cut(String s, int max) {
+        return s.length() <= max ? s : s.substring(0, max);
     }
 }

@@ -10,92 +10,196 @@ import dev.orchestrator.core.WorkflowRun;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Decides the next step of a run from its status item alone (and the clock). Pure: no I/O, so every
- * transition rule is unit-tested. Activities run in the order given at start; within one, pre, then
- * parallel, then post.
+ * rule is unit-tested. Activities form a DAG ({@code dependsOn}; a plain list chains each to the one
+ * before): an activity starts when everything it depends on ended {@code Complete} or
+ * {@code Optional Task Error}; when a dependency failed it becomes {@code Do Not Run}; the run ends when
+ * every activity ended. Within an activity: pre, then parallel, then post.
  */
 public final class Planner {
 
-    private final int defaultWindowSeconds;
+    /** Stack-wide defaults; a run's own values win. */
+    public record Defaults(int registerWindowSeconds, int pluginTimeoutSeconds, int startTimeoutSeconds) {
+    }
+
+    private final Defaults defaults;
+
+    public Planner(Defaults defaults) {
+        this.defaults = defaults;
+    }
 
     public Planner(int defaultWindowSeconds) {
-        this.defaultWindowSeconds = defaultWindowSeconds;
+        this(new Defaults(defaultWindowSeconds, 900, 300));
+    }
+
+    public Defaults defaults() {
+        return defaults;
     }
 
     public Step plan(WorkflowRun run, long now) {
         if (run.status().isTerminal()) {
             return run.notifiedAt() == null ? new Step.Notify(run.status()) : new Step.Idle("run ended");
         }
-        List<Change> starting = new ArrayList<>();
-        if (run.status() == State.NOT_STARTED) {
-            starting.add(Change.workflow(State.IN_PROGRESS));
+        if (run.cancelReason() != null) {
+            return new Step.Transition(cancel(run));
         }
-        List<State> ended = new ArrayList<>();
+        if (run.status() == State.NOT_STARTED) {
+            return new Step.Transition(List.of(Change.workflow(State.IN_PROGRESS)));
+        }
+        String waiting = null;
         for (String name : run.activityOrder()) {
             ActivityStatus a = run.activity(name);
-            if (a.status().isDoneOk()) {
-                ended.add(a.status());
+            if (a.status() == State.NOT_STARTED) {
+                Optional<String> blocked = blockedBy(run, name);
+                if (blocked.isPresent()) {
+                    return new Step.Transition(List.of(Change.activity(name, State.DO_NOT_RUN,
+                            "not run: " + blocked.get())));
+                }
+                if (ready(run, name)) {
+                    return new Step.Transition(List.of(Change.activity(name, State.IN_PROGRESS)));
+                }
                 continue;
             }
-            if (a.status() == State.ERROR) {
-                return new Step.Transition(List.of(Change.workflow(State.ERROR)));
+            if (a.status().isPending()) {
+                Step step = planActivity(run, name, a, now);
+                if (!(step instanceof Step.Idle idle)) {
+                    return step;
+                }
+                waiting = waiting == null ? idle.reason() : waiting;
             }
-            if (a.status() == State.NOT_STARTED) {
-                starting.add(Change.activity(name, State.IN_PROGRESS));
-            }
-            return planActivity(name, a, starting, now);
         }
-        starting.add(Change.workflow(StageRules.doneState(ended)));
-        return new Step.Transition(starting);
+        if (run.activities().values().stream().allMatch(a -> a.status().isTerminal())) {
+            return new Step.Transition(List.of(ending(run)));
+        }
+        return new Step.Idle(waiting == null ? "waiting" : waiting);
     }
 
-    private Step planActivity(String name, ActivityStatus a, List<Change> starting, long now) {
+    /** Why an activity can no longer run: a dependency failed or was itself not run. */
+    static Optional<String> blockedBy(WorkflowRun run, String activity) {
+        for (String d : run.dependenciesOf(activity)) {
+            State s = run.activity(d).status();
+            if (s == State.ERROR || s == State.DO_NOT_RUN) {
+                return Optional.of("depends on " + d + ", which ended " + s.wire());
+            }
+        }
+        return Optional.empty();
+    }
+
+    static boolean ready(WorkflowRun run, String activity) {
+        return run.dependenciesOf(activity).stream().map(d -> run.activity(d).status())
+                .allMatch(s -> s == State.COMPLETE || s == State.OPTIONAL_TASK_ERROR);
+    }
+
+    /** Every activity ended: Error if any failed or was not run, else Complete / Optional Task Error. */
+    private static Change ending(WorkflowRun run) {
+        for (String name : run.activityOrder()) {
+            ActivityStatus a = run.activity(name);
+            if (a.status() == State.ERROR) {
+                return Change.workflow(State.ERROR, "activity " + name + " failed"
+                        + (a.message() != null ? ": " + a.message() : ""));
+            }
+        }
+        if (run.activities().values().stream().anyMatch(a -> a.status() == State.DO_NOT_RUN)) {
+            return Change.workflow(State.ERROR, "activities were not run");
+        }
+        return Change.workflow(StageRules.doneState(run.activities().values().stream().map(ActivityStatus::status).toList()));
+    }
+
+    /** Cancellation: everything not yet ended becomes Do Not Run; the run ends Error with the reason. */
+    static List<Change> cancel(WorkflowRun run) {
+        String why = "cancelled: " + run.cancelReason();
+        List<Change> out = new ArrayList<>();
+        for (String name : run.activityOrder()) {
+            ActivityStatus a = run.activity(name);
+            if (!a.status().isPending()) {
+                continue;
+            }
+            for (Stage stage : Stage.values()) {
+                StageStatus s = a.stage(stage);
+                for (StageStatus.Entry e : s.plugins()) {
+                    if (e.status().state().isPending()) {
+                        out.add(Change.plugin(name, stage, e.mandatory(), e.name(), State.DO_NOT_RUN, why));
+                    }
+                }
+                if (s.status().isPending() && s.status() != State.NOT_STARTED) {
+                    out.add(Change.stage(name, stage, State.DO_NOT_RUN));
+                }
+            }
+            out.add(Change.activity(name, State.DO_NOT_RUN, why));
+        }
+        out.add(Change.workflow(State.ERROR, why));
+        return out;
+    }
+
+    private Step planActivity(WorkflowRun run, String name, ActivityStatus a, long now) {
         for (Stage stage : Stage.values()) {
             StageStatus s = a.stage(stage);
             if (s.status().isDoneOk()) {
                 continue;
             }
             if (s.status() == State.ERROR) {
-                return new Step.Transition(List.of(Change.activity(name, State.ERROR), Change.workflow(State.ERROR)));
+                return new Step.Transition(List.of(Change.activity(name, State.ERROR, stageCause(stage, s))));
             }
             if (s.status() == State.NOT_STARTED) {
-                return new Step.EnterStage(name, stage, starting);
+                return new Step.EnterStage(name, stage);
             }
-            if (!starting.isEmpty()) {
-                return new Step.Transition(starting); // repair: a stage runs in an activity marked not started
-            }
-            return planStage(name, stage, s, now);
+            return planStage(run, name, stage, s, now);
         }
-        List<Change> done = new ArrayList<>(starting);
-        done.add(Change.activity(name, StageRules.doneState(
-                Arrays.stream(Stage.values()).map(st -> a.stage(st).status()).toList())));
-        return new Step.Transition(done);
+        return new Step.Transition(List.of(Change.activity(name, StageRules.doneState(
+                Arrays.stream(Stage.values()).map(st -> a.stage(st).status()).toList()))));
     }
 
-    private Step planStage(String activity, Stage stage, StageStatus s, long now) {
-        int window = s.windowSeconds() == null ? defaultWindowSeconds : s.windowSeconds();
-        boolean windowElapsed = stage.sequential()
-                || (s.publishedAt() != null && s.windowEndsAt() != null && now >= s.windowEndsAt());
-        List<Change> expired = expired(activity, stage, s, window, windowElapsed, now);
+    /** The first failed mandatory plugin of a failed stage, for the activity's and run's message. */
+    private static String stageCause(Stage stage, StageStatus s) {
+        for (StageStatus.Entry e : s.plugins()) {
+            if (e.mandatory() && e.status().state() == State.ERROR) {
+                return stage.wireName() + " plugin " + e.name()
+                        + (e.status().message() != null ? ": " + e.status().message() : " failed");
+            }
+        }
+        return stage.wireName() + " stage failed";
+    }
+
+    int pluginTimeout(WorkflowRun run, PluginStatus p) {
+        if (run.pluginTimeout() != null) {
+            return run.pluginTimeout();
+        }
+        return p.timeout() != null && p.timeout() > 0 ? p.timeout() : defaults.pluginTimeoutSeconds();
+    }
+
+    int startTimeout(WorkflowRun run) {
+        return run.startTimeout() != null ? run.startTimeout() : defaults.startTimeoutSeconds();
+    }
+
+    private Step planStage(WorkflowRun run, String activity, Stage stage, StageStatus s, long now) {
+        List<Change> expired = expired(run, activity, stage, s, now);
         if (!expired.isEmpty()) {
             return new Step.Transition(expired);
         }
-        State derived = StageRules.derive(s, windowElapsed);
-        if (derived == State.ERROR) {
-            return new Step.Transition(List.of(Change.stage(activity, stage, State.ERROR),
-                    Change.activity(activity, State.ERROR), Change.workflow(State.ERROR)));
+        if (!s.rejected().isEmpty()) {
+            return new Step.DropRejected(activity, stage, s.rejected());
         }
+        boolean windowElapsed = stage.sequential()
+                || (s.publishedAt() != null && s.windowEndsAt() != null && now >= s.windowEndsAt());
+        State derived = StageRules.derive(s, windowElapsed);
         if (derived != s.status()) {
             return new Step.Transition(List.of(Change.stage(activity, stage, derived)));
         }
-        if (!stage.sequential()) {
-            if (s.publishedAt() == null) {
-                long endsAt = s.windowEndsAt() != null ? s.windowEndsAt() : now + window * 1000L;
-                return new Step.PublishParallel(activity, endsAt);
+        if (!stage.sequential() && s.publishedAt() == null) {
+            int window = s.windowSeconds() == null ? defaults.registerWindowSeconds() : s.windowSeconds();
+            return new Step.PublishParallel(activity, s.windowEndsAt() != null ? s.windowEndsAt() : now + window * 1000L);
+        }
+        for (StageStatus.Entry e : s.plugins()) {
+            PluginStatus p = e.status();
+            if (p.awaitingRerun() && now >= p.rerunAt() && (p.rerunPublishedAt() == null || p.rerunPublishedAt() < p.rerunAt())) {
+                return new Step.Rerun(activity, stage, e.mandatory(), e.name(), p.rerunAt());
             }
-            return new Step.Idle("parallel stage " + activity + " waits for its plugins or its window");
+        }
+        if (!stage.sequential()) {
+            return new Step.Idle("parallel stage of " + activity + " waits for its plugins or its window");
         }
         for (StageStatus.Entry e : s.plugins()) {
             PluginStatus p = e.status();
@@ -106,33 +210,112 @@ public final class Planner {
         }
         for (StageStatus.Entry e : s.plugins()) {
             if (e.status().state() == State.NOT_STARTED) {
-                return new Step.Dispatch(activity, stage, e.name(), window);
+                return new Step.Dispatch(activity, stage, e.name());
             }
         }
         return new Step.Idle("nothing left to dispatch in " + activity + " " + stage.wireName());
     }
 
     /**
-     * Plugins whose time ran out: listed parallel plugins that never started within the registration
-     * window, and a dispatched sequential plugin that did not start within the window after dispatch.
-     * They become {@code Error}, so a silent plugin can never hang a run.
+     * Plugins whose time ran out, and entries that must be repaired. A plugin that was due to start
+     * (listed in a published parallel stage, dispatched, or re-published for a re-run) and has not
+     * claimed within the start timeout, or one running without a heartbeat for longer than its
+     * execution timeout, becomes Error: no silent or dead plugin can hang a run.
      */
-    private static List<Change> expired(String activity, Stage stage, StageStatus s, int window,
-                                        boolean windowElapsed, long now) {
+    private List<Change> expired(WorkflowRun run, String activity, Stage stage, StageStatus s, long now) {
         List<Change> out = new ArrayList<>();
+        int start = startTimeout(run);
         for (StageStatus.Entry e : s.plugins()) {
             PluginStatus p = e.status();
-            if (p.state() != State.NOT_STARTED) {
+            if (p.invalid() != null) {
+                out.add(Change.plugin(activity, stage, e.mandatory(), e.name(), State.ERROR, p.invalid()));
                 continue;
             }
-            if (!stage.sequential() && windowElapsed) {
-                out.add(Change.plugin(activity, stage, e.mandatory(), e.name(), State.ERROR,
-                        "did not start within the " + window + " s registration window"));
-            } else if (stage.sequential() && p.dispatchedAt() != null && now >= p.dispatchedAt() + window * 1000L) {
-                out.add(Change.plugin(activity, stage, e.mandatory(), e.name(), State.ERROR,
-                        "did not start within " + window + " s of dispatch"));
+            Optional<Long> due = deadline(run, s, stage, p);
+            if (due.isEmpty() || now < due.get()) {
+                continue;
             }
+            String why;
+            if (p.state() == State.NOT_STARTED) {
+                why = stage.sequential() ? "did not start within " + start + " s of dispatch"
+                        : "did not start within " + start + " s of the stage's start";
+            } else if (p.rerunAt() != null) {
+                why = "did not start again within " + start + " s of its scheduled re-run";
+            } else {
+                why = "timed out after " + pluginTimeout(run, p) + " s without a heartbeat";
+            }
+            out.add(Change.plugin(activity, stage, e.mandatory(), e.name(), State.ERROR, why));
         }
         return out;
+    }
+
+    /** When a plugin's time runs out, if it has a deadline now. */
+    Optional<Long> deadline(WorkflowRun run, StageStatus s, Stage stage, PluginStatus p) {
+        long startMs = startTimeout(run) * 1000L;
+        if (p.state() == State.NOT_STARTED) {
+            Long since = stage.sequential() ? p.dispatchedAt() : s.publishedAt();
+            return since == null ? Optional.empty() : Optional.of(since + startMs);
+        }
+        if (p.state() != State.IN_PROGRESS && p.state() != State.MANDATORY_COMPLETED) {
+            return Optional.empty();
+        }
+        if (p.rerunAt() != null) {
+            return p.rerunPublishedAt() != null && p.rerunPublishedAt() >= p.rerunAt()
+                    ? Optional.of(p.rerunPublishedAt() + startMs) : Optional.empty();
+        }
+        Long beat = p.lastBeat();
+        if (beat == null) {
+            beat = p.dispatchedAt() != null ? p.dispatchedAt() : s.publishedAt() != null ? s.publishedAt() : s.startedAt();
+        }
+        return beat == null ? Optional.empty() : Optional.of(beat + pluginTimeout(run, p) * 1000L);
+    }
+
+    /**
+     * The next moment the engine must look at this run without news from a plugin: a window end, a
+     * start or execution deadline, or a re-run. Empty when nothing is due.
+     */
+    public Optional<Long> nextWake(WorkflowRun run, long now) {
+        if (!run.status().isPending()) {
+            return Optional.empty();
+        }
+        long best = Long.MAX_VALUE;
+        for (ActivityStatus a : run.activities().values()) {
+            if (a.status() != State.IN_PROGRESS) {
+                continue;
+            }
+            for (Stage stage : Stage.values()) {
+                StageStatus s = a.stage(stage);
+                if (!s.status().isPending() || s.status() == State.NOT_STARTED) {
+                    continue;
+                }
+                if (!stage.sequential() && s.windowEndsAt() != null && s.publishedAt() != null && s.windowEndsAt() > now) {
+                    best = Math.min(best, s.windowEndsAt());
+                }
+                for (StageStatus.Entry e : s.plugins()) {
+                    PluginStatus p = e.status();
+                    if (p.awaitingRerun() && (p.rerunPublishedAt() == null || p.rerunPublishedAt() < p.rerunAt())) {
+                        best = Math.min(best, p.rerunAt());
+                    }
+                    Optional<Long> d = deadline(run, s, stage, p);
+                    if (d.isPresent()) {
+                        best = Math.min(best, d.get());
+                    }
+                }
+            }
+        }
+        return best == Long.MAX_VALUE ? Optional.empty() : Optional.of(best);
+    }
+
+    /** A timer to send now, if none is armed for the next wake (or the armed one already fired). */
+    public Optional<Long> timerToArm(WorkflowRun run, long now) {
+        Optional<Long> next = nextWake(run, now);
+        if (next.isEmpty()) {
+            return Optional.empty();
+        }
+        Long armed = run.wakeAt();
+        if (armed == null || armed <= now || armed > next.get()) {
+            return next;
+        }
+        return Optional.empty();
     }
 }

@@ -1,6 +1,7 @@
 package dev.orchestrator.engine;
 
 import dev.orchestrator.core.Stage;
+import dev.orchestrator.core.StageStatus;
 import dev.orchestrator.core.State;
 import java.util.List;
 
@@ -11,23 +12,31 @@ public sealed interface Step {
     record Idle(String reason) implements Step {
     }
 
-    /** Set states, conditional on the item version the plan was made from. */
+    /** Set states; the engine applies them in memory and plans again, so consecutive ones share one write. */
     record Transition(List<Change> changes) implements Step {
     }
 
-    /** Start a stage: list its registered plugins, fix its window, set {@code alsoSet} in the same write. */
-    record EnterStage(String activity, Stage stage, List<Change> alsoSet) implements Step {
+    /** Start a stage: list its registered plugins, fix its window. */
+    record EnterStage(String activity, Stage stage) implements Step {
     }
 
     /** Publish a sequential stage's message for one plugin. */
-    record Dispatch(String activity, Stage stage, String plugin, int windowSeconds) implements Step {
+    record Dispatch(String activity, Stage stage, String plugin) implements Step {
     }
 
-    /** Publish the parallel stage's message once, and set a timer for the end of its window. */
+    /** Publish the parallel stage's message once. */
     record PublishParallel(String activity, long windowEndsAt) implements Step {
     }
 
-    /** Announce the run's outcome on the event bus. */
+    /** Publish the stage message again to one plugin that asked to run later (Schedule / RetryError). */
+    record Rerun(String activity, Stage stage, boolean mandatory, String plugin, long rerunAt) implements Step {
+    }
+
+    /** Remove plugin entries the orchestrator cannot carry, noting why on the stage. */
+    record DropRejected(String activity, Stage stage, List<StageStatus.Rejected> rejected) implements Step {
+    }
+
+    /** Announce the run's outcome on the event bus (and to a parent run). */
     record Notify(State outcome) implements Step {
     }
 }

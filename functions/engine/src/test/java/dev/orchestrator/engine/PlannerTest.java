@@ -9,150 +9,312 @@ import dev.orchestrator.core.Stage;
 import dev.orchestrator.core.StageStatus;
 import dev.orchestrator.core.State;
 import dev.orchestrator.core.WorkflowRun;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
+/** The planner alone: pure rules, no AWS. Scenarios are driven to quiescence by {@link Sim}. */
 class PlannerTest {
 
     static final long NOW = 1_000_000L;
-    final Planner planner = new Planner(10);
+    final Planner planner = new Planner(new Planner.Defaults(5, 60, 30));
 
-    static WorkflowRun run(State status, Map<String, ActivityStatus> activities) {
-        return new WorkflowRun("u1", "wf", status, Json.object(), List.copyOf(activities.keySet()), activities, null, 7, null);
+    static WorkflowRun run(List<String> order, Map<String, List<String>> deps) {
+        Map<String, ActivityStatus> acts = new LinkedHashMap<>();
+        order.forEach(a -> acts.put(a, ActivityStatus.notStarted()));
+        return new WorkflowRun("u1", "wf", State.NOT_STARTED, Json.object(), order, acts, null, 1, null, deps,
+                null, null, null, null, null, null, null, null, null);
     }
 
-    static Map<String, ActivityStatus> acts(Object... nameThenActivity) {
-        Map<String, ActivityStatus> m = new LinkedHashMap<>();
-        for (int i = 0; i < nameThenActivity.length; i += 2) {
-            m.put((String) nameThenActivity[i], (ActivityStatus) nameThenActivity[i + 1]);
+    /**
+     * A pure stand-in for the executor and the plugins: each activity's parallel stage has one mandatory
+     * plugin "p" that completes (or fails for the activities in {@code failing}) when dispatched; the
+     * journal records which activities were running together.
+     */
+    final class Sim {
+        WorkflowRun run;
+        final List<String> failing;
+        final List<List<String>> waves = new ArrayList<>();
+        long now = NOW;
+
+        Sim(WorkflowRun run, List<String> failing) {
+            this.run = run;
+            this.failing = failing;
         }
-        return m;
-    }
 
-    static StageStatus stage(State status, Map<String, PluginStatus> mandatory, Map<String, PluginStatus> optional,
-                             Long publishedAt, Long windowEndsAt) {
-        return new StageStatus(status, mandatory, optional, 5, publishedAt, windowEndsAt);
-    }
-
-    static PluginStatus p(State s, int order) {
-        return new PluginStatus(s, order, null, null);
-    }
-
-    static final StageStatus DONE = StageStatus.notStarted().withStatus(State.COMPLETE);
-
-    @Test
-    void aNewRunStartsItsFirstActivitysPreStage() {
-        Step step = planner.plan(run(State.NOT_STARTED, acts("A", ActivityStatus.notStarted(), "B", ActivityStatus.notStarted())), NOW);
-        assertThat(step).isEqualTo(new Step.EnterStage("A", Stage.PRE,
-                List.of(Change.workflow(State.IN_PROGRESS), Change.activity("A", State.IN_PROGRESS))));
-    }
-
-    @Test
-    void preDispatchesPluginsOneAtATimeInOrder() {
-        var two = Map.of("second", p(State.NOT_STARTED, 2), "first", p(State.NOT_STARTED, 1));
-        var a = new ActivityStatus(State.IN_PROGRESS, stage(State.IN_PROGRESS, two, Map.of(), null, null),
-                StageStatus.notStarted(), StageStatus.notStarted());
-        assertThat(planner.plan(run(State.IN_PROGRESS, acts("A", a)), NOW))
-                .isEqualTo(new Step.Dispatch("A", Stage.PRE, "first", 5));
-
-        var firstDispatched = Map.of("second", p(State.NOT_STARTED, 2), "first", new PluginStatus(State.NOT_STARTED, 1, null, NOW - 10));
-        a = new ActivityStatus(State.IN_PROGRESS, stage(State.IN_PROGRESS, firstDispatched, Map.of(), null, null),
-                StageStatus.notStarted(), StageStatus.notStarted());
-        assertThat(planner.plan(run(State.IN_PROGRESS, acts("A", a)), NOW)).isInstanceOf(Step.Idle.class);
-
-        var firstDone = Map.of("second", p(State.NOT_STARTED, 2), "first", p(State.COMPLETE, 1));
-        a = new ActivityStatus(State.IN_PROGRESS, stage(State.IN_PROGRESS, firstDone, Map.of(), null, null),
-                StageStatus.notStarted(), StageStatus.notStarted());
-        assertThat(planner.plan(run(State.IN_PROGRESS, acts("A", a)), NOW))
-                .isEqualTo(new Step.Dispatch("A", Stage.PRE, "second", 5));
-    }
-
-    @Test
-    void anOptionalPreErrorMovesOnToTheNextPlugin() {
-        var a = new ActivityStatus(State.IN_PROGRESS, stage(State.IN_PROGRESS,
-                Map.of("m", p(State.NOT_STARTED, 2)), Map.of("o", p(State.ERROR, 1)), null, null),
-                StageStatus.notStarted(), StageStatus.notStarted());
-        assertThat(planner.plan(run(State.IN_PROGRESS, acts("A", a)), NOW)).isEqualTo(new Step.Dispatch("A", Stage.PRE, "m", 5));
+        WorkflowRun go() {
+            for (int i = 0; i < 500; i++) {
+                Step s = planner.plan(run, now);
+                if (s instanceof Step.Transition t) {
+                    run = Changes.apply(run, t.changes());
+                } else if (s instanceof Step.EnterStage e) {
+                    Map<String, PluginStatus> m = e.stage() == Stage.PARALLEL ? Map.of("p", PluginStatus.notStarted(1)) : Map.of();
+                    StageStatus st = new StageStatus(State.IN_PROGRESS, m, Map.of(), 5, null, e.stage() == Stage.PARALLEL ? now : null);
+                    run = run.withActivity(e.activity(), run.activity(e.activity()).withStage(e.stage(), st));
+                } else if (s instanceof Step.PublishParallel p) {
+                    ActivityStatus a = run.activity(p.activity());
+                    run = run.withActivity(p.activity(), a.withStage(Stage.PARALLEL, a.async().withPublished(now, now)));
+                } else if (s instanceof Step.Notify) {
+                    run = new WorkflowRun(run.uid(), run.workflow(), run.status(), run.metadata(), run.activityOrder(),
+                            run.activities(), null, run.version(), now, run.dependsOn(), null, null, null, run.message(),
+                            null, null, null, null, null);
+                } else if (s instanceof Step.Idle) {
+                    // Idle: every published plugin of every running activity reports now (one wave at a time).
+                    List<String> running = new ArrayList<>();
+                    for (String a : run.activityOrder()) {
+                        StageStatus st = run.activity(a).async();
+                        if (st.publishedAt() != null && st.mandatory().get("p").state() == State.NOT_STARTED) {
+                            running.add(a);
+                        }
+                    }
+                    if (running.isEmpty()) {
+                        return run;
+                    }
+                    waves.add(running);
+                    for (String a : running) {
+                        run = Changes.apply(run, Change.plugin(a, Stage.PARALLEL, true, "p",
+                                failing.contains(a) ? State.ERROR : State.COMPLETE, failing.contains(a) ? "boom" : null));
+                    }
+                    now += 10;
+                } else {
+                    throw new AssertionError("unexpected step " + s);
+                }
+            }
+            throw new AssertionError("no quiescence");
+        }
     }
 
     @Test
-    void aMandatoryErrorFailsStageActivityAndRunAndDispatchesNothingMore() {
-        var a = new ActivityStatus(State.IN_PROGRESS, stage(State.IN_PROGRESS,
-                Map.of("m", p(State.ERROR, 1), "next", p(State.NOT_STARTED, 2)), Map.of(), null, null),
-                StageStatus.notStarted(), StageStatus.notStarted());
-        assertThat(planner.plan(run(State.IN_PROGRESS, acts("A", a, "B", ActivityStatus.notStarted())), NOW))
-                .isEqualTo(new Step.Transition(List.of(Change.stage("A", Stage.PRE, State.ERROR),
-                        Change.activity("A", State.ERROR), Change.workflow(State.ERROR))));
+    void aPlainListRunsActivitiesOneAfterAnother() {
+        Sim sim = new Sim(run(List.of("A", "B", "C"), null), List.of());
+        WorkflowRun end = sim.go();
+        assertThat(end.status()).isEqualTo(State.COMPLETE);
+        assertThat(sim.waves).containsExactly(List.of("A"), List.of("B"), List.of("C"));
+        assertThat(end.notifiedAt()).isNotNull();
     }
 
     @Test
-    void theParallelStagePublishesOnceThenWaitsForItsWindow() {
-        var listed = Map.of("m", p(State.NOT_STARTED, 1));
-        var notPublished = new ActivityStatus(State.IN_PROGRESS, DONE, stage(State.IN_PROGRESS, listed, Map.of(), null, NOW + 5000),
-                StageStatus.notStarted());
-        assertThat(planner.plan(run(State.IN_PROGRESS, acts("A", notPublished)), NOW))
-                .isEqualTo(new Step.PublishParallel("A", NOW + 5000));
-
-        var allDoneWindowOpen = new ActivityStatus(State.IN_PROGRESS, DONE,
-                stage(State.IN_PROGRESS, Map.of("m", p(State.COMPLETE, 1)), Map.of(), NOW, NOW + 5000), StageStatus.notStarted());
-        assertThat(planner.plan(run(State.IN_PROGRESS, acts("A", allDoneWindowOpen)), NOW + 100))
-                .isEqualTo(new Step.Transition(List.of(Change.stage("A", Stage.PARALLEL, State.MANDATORY_COMPLETED))));
-
-        var windowClosed = new ActivityStatus(State.IN_PROGRESS, DONE,
-                stage(State.MANDATORY_COMPLETED, Map.of("m", p(State.COMPLETE, 1)), Map.of(), NOW, NOW + 5000), StageStatus.notStarted());
-        assertThat(planner.plan(run(State.IN_PROGRESS, acts("A", windowClosed)), NOW + 5000))
-                .isEqualTo(new Step.Transition(List.of(Change.stage("A", Stage.PARALLEL, State.COMPLETE))));
+    void aDiamondRunsTheMiddleTogetherAndTheJoinAfterBoth() {
+        Sim sim = new Sim(run(List.of("A", "B", "C", "D"),
+                Map.of("A", List.of(), "B", List.of("A"), "C", List.of("A"), "D", List.of("B", "C"))), List.of());
+        assertThat(sim.go().status()).isEqualTo(State.COMPLETE);
+        assertThat(sim.waves).containsExactly(List.of("A"), List.of("B", "C"), List.of("D"));
     }
 
     @Test
-    void aListedPluginThatNeverStartsFailsWhenTheWindowEnds() {
-        var a = new ActivityStatus(State.IN_PROGRESS, DONE,
-                stage(State.IN_PROGRESS, Map.of("silent", p(State.NOT_STARTED, 1)), Map.of(), NOW, NOW + 5000), StageStatus.notStarted());
-        Step step = planner.plan(run(State.IN_PROGRESS, acts("A", a)), NOW + 5000);
-        assertThat(step).isInstanceOf(Step.Transition.class);
-        Change c = ((Step.Transition) step).changes().get(0);
-        assertThat(c.state()).isEqualTo(State.ERROR);
-        assertThat(c.message()).contains("registration window");
-        assertThat(c.statePath()).containsExactly("activities", "A", "async", "mandatory", "silent", "state");
+    void fanOutAndFanIn() {
+        Sim out = new Sim(run(List.of("R", "X", "Y", "Z"),
+                Map.of("R", List.of(), "X", List.of("R"), "Y", List.of("R"), "Z", List.of("R"))), List.of());
+        out.go();
+        assertThat(out.waves).containsExactly(List.of("R"), List.of("X", "Y", "Z"));
+        Sim in = new Sim(run(List.of("X", "Y", "Z", "J"),
+                Map.of("X", List.of(), "Y", List.of(), "Z", List.of(), "J", List.of("X", "Y", "Z"))), List.of());
+        in.go();
+        assertThat(in.waves).containsExactly(List.of("X", "Y", "Z"), List.of("J"));
     }
 
     @Test
-    void aDispatchedSequentialPluginThatNeverStartsTimesOut() {
-        var a = new ActivityStatus(State.IN_PROGRESS, stage(State.IN_PROGRESS,
-                Map.of("slow", new PluginStatus(State.NOT_STARTED, 1, null, NOW - 5000)), Map.of(), null, null),
-                StageStatus.notStarted(), StageStatus.notStarted());
-        Step step = planner.plan(run(State.IN_PROGRESS, acts("A", a)), NOW);
-        assertThat(((Step.Transition) step).changes().get(0).message()).contains("did not start within 5 s");
+    void aFailureInOneBranchStopsWhatDependsOnItWhileTheOtherBranchCompletes() {
+        Sim sim = new Sim(run(List.of("A", "B", "C", "D"),
+                Map.of("A", List.of(), "B", List.of("A"), "C", List.of("A"), "D", List.of("B", "C"))), List.of("B"));
+        WorkflowRun end = sim.go();
+        assertThat(sim.waves).containsExactly(List.of("A"), List.of("B", "C"));
+        assertThat(end.activity("B").status()).isEqualTo(State.ERROR);
+        assertThat(end.activity("C").status()).isEqualTo(State.COMPLETE);
+        assertThat(end.activity("D").status()).isEqualTo(State.DO_NOT_RUN);
+        assertThat(end.activity("D").message()).isEqualTo("not run: depends on B, which ended Error");
+        assertThat(end.status()).isEqualTo(State.ERROR);
+        assertThat(end.message()).startsWith("activity B failed: parallel plugin p: boom");
     }
 
     @Test
-    void finishedStagesFinishTheActivityThenTheRunWithTheOptionalErrorShown() {
-        var ote = StageStatus.notStarted().withStatus(State.OPTIONAL_TASK_ERROR);
-        var a = new ActivityStatus(State.IN_PROGRESS, DONE, ote, DONE);
-        assertThat(planner.plan(run(State.IN_PROGRESS, acts("A", a)), NOW))
-                .isEqualTo(new Step.Transition(List.of(Change.activity("A", State.OPTIONAL_TASK_ERROR))));
+    void independentBranchesKeepGoingAfterAFailureElsewhere() {
+        // A -> B, X -> Y: B fails; Y (independent) still runs after X.
+        Sim sim = new Sim(run(List.of("A", "B", "X", "Y"),
+                Map.of("A", List.of(), "B", List.of("A"), "X", List.of(), "Y", List.of("X"))), List.of("A"));
+        WorkflowRun end = sim.go();
+        assertThat(end.activity("B").status()).isEqualTo(State.DO_NOT_RUN);
+        assertThat(end.activity("Y").status()).isEqualTo(State.COMPLETE);
+        assertThat(end.status()).isEqualTo(State.ERROR);
+    }
 
-        var ended = new ActivityStatus(State.OPTIONAL_TASK_ERROR, DONE, ote, DONE);
-        var clean = new ActivityStatus(State.COMPLETE, DONE, DONE, DONE);
-        assertThat(planner.plan(run(State.IN_PROGRESS, acts("A", ended, "B", clean)), NOW))
-                .isEqualTo(new Step.Transition(List.of(Change.workflow(State.OPTIONAL_TASK_ERROR))));
+    /** Every DAG over 3 activities (each may depend on any earlier one): 8 graphs x 4 failure choices. */
+    @Test
+    void everySmallGraphEndsWithTheRightStatesAndOnlyReadyActivitiesRun() {
+        List<String> names = List.of("A", "B", "C");
+        int graphs = 0;
+        for (int mask = 0; mask < 8; mask++) {
+            Map<String, List<String>> deps = new LinkedHashMap<>();
+            deps.put("A", List.of());
+            deps.put("B", (mask & 1) != 0 ? List.of("A") : List.of());
+            List<String> c = new ArrayList<>();
+            if ((mask & 2) != 0) {
+                c.add("A");
+            }
+            if ((mask & 4) != 0) {
+                c.add("B");
+            }
+            deps.put("C", c);
+            for (String fail : List.of("", "A", "B", "C")) {
+                Sim sim = new Sim(run(names, deps), fail.isEmpty() ? List.of() : List.of(fail));
+                WorkflowRun end = sim.go();
+                graphs++;
+                for (String a : names) {
+                    boolean blocked = reaches(deps, a, fail) && !a.equals(fail);
+                    State expected = a.equals(fail) ? State.ERROR : blocked ? State.DO_NOT_RUN : State.COMPLETE;
+                    assertThat(end.activity(a).status()).as("mask %d fail %s activity %s", mask, fail, a).isEqualTo(expected);
+                }
+                assertThat(end.status()).isEqualTo(fail.isEmpty() ? State.COMPLETE : State.ERROR);
+                // No activity ran before everything it depends on.
+                for (int w = 0; w < sim.waves.size(); w++) {
+                    for (String a : sim.waves.get(w)) {
+                        for (String d : deps.get(a)) {
+                            int dw = indexOfWave(sim.waves, d);
+                            assertThat(dw).as("%s ran in wave %d before its dependency %s", a, w, d).isLessThan(w).isGreaterThanOrEqualTo(0);
+                        }
+                    }
+                }
+            }
+        }
+        assertThat(graphs).isEqualTo(32);
+    }
+
+    private static int indexOfWave(List<List<String>> waves, String a) {
+        for (int i = 0; i < waves.size(); i++) {
+            if (waves.get(i).contains(a)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** Does {@code a} depend, directly or not, on {@code failed}. */
+    private static boolean reaches(Map<String, List<String>> deps, String a, String failed) {
+        if (failed.isEmpty()) {
+            return false;
+        }
+        for (String d : deps.get(a)) {
+            if (d.equals(failed) || reaches(deps, d, failed)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    // ------------------------------------------------------------------ deadlines
+
+    static WorkflowRun oneStage(Stage stage, Map<String, PluginStatus> mandatory, Long publishedAt, Long windowEndsAt,
+                                Integer pluginTimeout) {
+        StageStatus done = StageStatus.notStarted().withStatus(State.COMPLETE);
+        StageStatus s = new StageStatus(State.IN_PROGRESS, mandatory, Map.of(), 5, publishedAt, windowEndsAt);
+        ActivityStatus a = new ActivityStatus(State.IN_PROGRESS, stage == Stage.PRE ? s : done,
+                stage == Stage.PARALLEL ? s : stage == Stage.PRE ? StageStatus.notStarted() : done,
+                stage == Stage.POST ? s : StageStatus.notStarted());
+        return new WorkflowRun("u1", "wf", State.IN_PROGRESS, Json.object(), List.of("A"), Map.of("A", a), null, 3, null,
+                null, pluginTimeout, null, null, null, null, null, null, null, null);
+    }
+
+    static PluginStatus running(long startedAt, Long heartbeatAt, Integer timeout) {
+        return new PluginStatus(State.IN_PROGRESS, 1, null, null, startedAt, heartbeatAt, 1, timeout, null, null, null, null);
     }
 
     @Test
-    void theNextActivityStartsWhenThePreviousEnded() {
-        var clean = new ActivityStatus(State.COMPLETE, DONE, DONE, DONE);
-        assertThat(planner.plan(run(State.IN_PROGRESS, acts("A", clean, "B", ActivityStatus.notStarted())), NOW))
-                .isEqualTo(new Step.EnterStage("B", Stage.PRE, List.of(Change.activity("B", State.IN_PROGRESS))));
+    void aClaimedPluginThatStopsBeatingTimesOutAndAHeartbeatPushesTheDeadline() {
+        // Plugin timeout 60 s (stack default here); claimed at NOW.
+        WorkflowRun r = oneStage(Stage.PARALLEL, Map.of("p", running(NOW, null, null)), NOW, NOW + 5000, null);
+        assertThat(planner.plan(r, NOW + 59_999)).isInstanceOf(Step.Idle.class);
+        Step late = planner.plan(r, NOW + 60_000);
+        assertThat(late).isEqualTo(new Step.Transition(List.of(Change.plugin("A", Stage.PARALLEL, true, "p", State.ERROR,
+                "timed out after 60 s without a heartbeat"))));
+        WorkflowRun beating = oneStage(Stage.PARALLEL, Map.of("p", running(NOW, NOW + 50_000, null)), NOW, NOW + 5000, null);
+        assertThat(planner.plan(beating, NOW + 100_000)).isInstanceOf(Step.Idle.class);
+        assertThat(planner.plan(beating, NOW + 110_000)).isInstanceOf(Step.Transition.class);
+        assertThat(planner.nextWake(beating, NOW + 100_000)).contains(NOW + 110_000);
     }
 
     @Test
-    void anEndedRunIsAnnouncedOnce() {
-        var clean = new ActivityStatus(State.COMPLETE, DONE, DONE, DONE);
-        WorkflowRun ended = run(State.COMPLETE, acts("A", clean));
-        assertThat(planner.plan(ended, NOW)).isEqualTo(new Step.Notify(State.COMPLETE));
-        WorkflowRun announced = new WorkflowRun("u1", "wf", State.COMPLETE, Json.object(), List.of("A"), acts("A", clean), null, 8, NOW);
-        assertThat(planner.plan(announced, NOW)).isInstanceOf(Step.Idle.class);
+    void thePluginsOwnTimeoutAppliesUnlessTheRunSetsOne() {
+        WorkflowRun own = oneStage(Stage.PRE, Map.of("p", running(NOW, null, 10)), null, null, null);
+        assertThat(planner.plan(own, NOW + 10_000)).isInstanceOf(Step.Transition.class);
+        WorkflowRun runWins = oneStage(Stage.PRE, Map.of("p", running(NOW, null, 10)), null, null, 120);
+        assertThat(planner.plan(runWins, NOW + 60_000)).isInstanceOf(Step.Idle.class);
+        assertThat(planner.nextWake(runWins, NOW)).contains(NOW + 120_000);
+    }
+
+    @Test
+    void aListedMandatoryPluginHasTheStartTimeoutNotTheRegistrationWindow() {
+        WorkflowRun r = oneStage(Stage.PARALLEL, Map.of("late", PluginStatus.notStarted(1)), NOW, NOW + 1000, null);
+        // Window (1 s) over, start timeout (30 s) not: the stage waits.
+        assertThat(planner.plan(r, NOW + 5_000)).isInstanceOf(Step.Idle.class);
+        assertThat(planner.plan(r, NOW + 30_000)).isEqualTo(new Step.Transition(List.of(Change.plugin("A", Stage.PARALLEL,
+                true, "late", State.ERROR, "did not start within 30 s of the stage's start"))));
+    }
+
+    @Test
+    void aRerunIsPublishedWhenDueAndFailsIfNobodyClaimsIt() {
+        PluginStatus scheduled = new PluginStatus(State.IN_PROGRESS, 1, null, null, NOW, NOW, 1, null, NOW + 2000, null, null, null);
+        WorkflowRun r = oneStage(Stage.PARALLEL, Map.of("p", scheduled), NOW, NOW, null);
+        assertThat(planner.plan(r, NOW + 1999)).isInstanceOf(Step.Idle.class);
+        assertThat(planner.nextWake(r, NOW)).contains(NOW + 2000);
+        assertThat(planner.plan(r, NOW + 2000)).isEqualTo(new Step.Rerun("A", Stage.PARALLEL, true, "p", NOW + 2000));
+        PluginStatus published = scheduled.withRerunPublishedAt(NOW + 2000);
+        WorkflowRun after = oneStage(Stage.PARALLEL, Map.of("p", published), NOW, NOW, null);
+        assertThat(planner.plan(after, NOW + 3000)).isInstanceOf(Step.Idle.class);
+        assertThat(planner.plan(after, NOW + 32_000)).isInstanceOf(Step.Transition.class);
+    }
+
+    @Test
+    void theTimerIsArmedOnceForTheNextDeadline() {
+        WorkflowRun r = oneStage(Stage.PARALLEL, Map.of("p", running(NOW, null, null)), NOW, NOW + 5000, null);
+        assertThat(planner.timerToArm(r, NOW)).contains(NOW + 5000);
+        WorkflowRun armed = withWake(r, NOW + 5000);
+        assertThat(planner.timerToArm(armed, NOW + 1)).isEmpty();
+        // The armed timer fired: arm the next deadline (the plugin's timeout).
+        assertThat(planner.timerToArm(armed, NOW + 5001)).contains(NOW + 60_000);
+    }
+
+    static WorkflowRun withWake(WorkflowRun r, long wakeAt) {
+        return new WorkflowRun(r.uid(), r.workflow(), r.status(), r.metadata(), r.activityOrder(), r.activities(), null,
+                r.version(), null, r.dependsOn(), r.pluginTimeout(), null, null, null, null, wakeAt, null, null, null);
+    }
+
+    @Test
+    void cancelMarksUnfinishedWorkDoNotRunAndEndsTheRunError() {
+        WorkflowRun r = oneStage(Stage.PARALLEL, Map.of("p", running(NOW, null, null), "q",
+                new PluginStatus(State.COMPLETE, 2, null, null)), NOW, NOW + 5000, null);
+        WorkflowRun cancelling = new WorkflowRun(r.uid(), r.workflow(), r.status(), r.metadata(), r.activityOrder(),
+                r.activities(), null, r.version(), null, null, null, null, null, null, "operator said so", null, null, null, null);
+        Step s = planner.plan(cancelling, NOW);
+        WorkflowRun end = Changes.apply(cancelling, ((Step.Transition) s).changes());
+        assertThat(end.status()).isEqualTo(State.ERROR);
+        assertThat(end.message()).isEqualTo("cancelled: operator said so");
+        assertThat(end.activity("A").async().mandatory().get("p").state()).isEqualTo(State.DO_NOT_RUN);
+        assertThat(end.activity("A").async().mandatory().get("q").state()).isEqualTo(State.COMPLETE);
+        assertThat(end.activity("A").status()).isEqualTo(State.DO_NOT_RUN);
+        assertThat(planner.plan(end, NOW)).isEqualTo(new Step.Notify(State.ERROR));
+    }
+
+    @Test
+    void anUnknownStateWrittenByAPluginBecomesThatPluginsError() {
+        PluginStatus bad = new PluginStatus(State.ERROR, 1, null, null, NOW, NOW, 1, null, null, null, null,
+                "plugin wrote an unknown state 'Done'; expected Not Started, In Progress, Complete, Error, ...");
+        WorkflowRun r = oneStage(Stage.PARALLEL, Map.of("p", bad), NOW, NOW, null);
+        assertThat(planner.plan(r, NOW)).isEqualTo(new Step.Transition(List.of(Change.plugin("A", Stage.PARALLEL, true, "p",
+                State.ERROR, bad.invalid()))));
+    }
+
+    @Test
+    void sequentialStagesDispatchInOrderOneAtATime() {
+        WorkflowRun r = oneStage(Stage.PRE, Map.of("second", PluginStatus.notStarted(2), "first", PluginStatus.notStarted(1)),
+                null, null, null);
+        assertThat(planner.plan(r, NOW)).isEqualTo(new Step.Dispatch("A", Stage.PRE, "first"));
+        WorkflowRun dispatched = oneStage(Stage.PRE, Map.of("second", PluginStatus.notStarted(2),
+                "first", PluginStatus.notStarted(1).withDispatchedAt(NOW)), null, null, null);
+        assertThat(planner.plan(dispatched, NOW + 1)).isInstanceOf(Step.Idle.class);
+        assertThat(planner.plan(dispatched, NOW + 30_000)).isInstanceOf(Step.Transition.class);
+        assertThat(Optional.ofNullable(planner.nextWake(dispatched, NOW).orElse(null))).contains(NOW + 30_000);
     }
 }

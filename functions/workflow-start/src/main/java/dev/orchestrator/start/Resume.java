@@ -27,9 +27,10 @@ public final class Resume {
     }
 
     public static Decision decide(WorkflowRun existing, StartRequest request) {
-        if (!existing.activityOrder().equals(request.activities())) {
-            throw new InvalidStartException(List.of("activities " + request.activities()
-                    + " differ from the existing run's " + existing.activityOrder()));
+        if (!existing.activityOrder().equals(request.activities())
+                || !java.util.Objects.equals(existing.dependsOn(), request.dependsOn())) {
+            throw new InvalidStartException(List.of("activities " + describe(request.activities(), request.dependsOn())
+                    + " differ from the existing run's " + describe(existing.activityOrder(), existing.dependsOn())));
         }
         boolean sameMetadata = AttributeJson.toAttribute(existing.metadata()).equals(AttributeJson.toAttribute(request.metadata()));
         if (!sameMetadata && !request.metadataOverride()) {
@@ -47,19 +48,31 @@ public final class Resume {
         WorkflowRun resumed = new WorkflowRun(existing.uid(), existing.workflow(), State.NOT_STARTED,
                 sameMetadata ? existing.metadata() : request.metadata(), existing.activityOrder(), activities,
                 request.pluginRegisterTimeout() != null ? request.pluginRegisterTimeout() : existing.pluginRegisterTimeout(),
-                existing.version() + 1, null);
+                existing.version() + 1, null, existing.dependsOn(),
+                request.pluginTimeout() != null ? request.pluginTimeout() : existing.pluginTimeout(),
+                request.startTimeout() != null ? request.startTimeout() : existing.startTimeout(),
+                request.filterAttributes() != null ? request.filterAttributes() : existing.filterAttributes(),
+                null, null, null, null, null, existing.parent());
         return new Decision(Outcome.RESUMED, resumed);
     }
 
+    private static String describe(List<String> names, Map<String, List<String>> dependsOn) {
+        return dependsOn == null ? names.toString() : dependsOn.toString();
+    }
+
+    /**
+     * Completed work stays; everything else starts over: errors, optional errors, and work the engine
+     * marked Do Not Run (cancelled, or skipped because something it depends on failed).
+     */
     static ActivityStatus reset(ActivityStatus a) {
-        if (a.status().isDoneOk() && a.status() != State.OPTIONAL_TASK_ERROR) {
+        if (a.status() == State.COMPLETE) {
             return a;
         }
         return new ActivityStatus(State.NOT_STARTED, reset(a.pre()), reset(a.async()), reset(a.post()));
     }
 
     static StageStatus reset(StageStatus s) {
-        if (s.status() == State.COMPLETE || s.status() == State.DO_NOT_RUN || s.status() == State.NOT_STARTED) {
+        if (s.status() == State.COMPLETE || s.status() == State.NOT_STARTED) {
             return s;
         }
         return new StageStatus(State.NOT_STARTED, reset(s.mandatory()), reset(s.optional()), null, null, null);
@@ -67,8 +80,8 @@ public final class Resume {
 
     private static Map<String, PluginStatus> reset(Map<String, PluginStatus> plugins) {
         Map<String, PluginStatus> out = new LinkedHashMap<>();
-        plugins.forEach((name, p) -> out.put(name, p.state() == State.ERROR ? PluginStatus.notStarted(p.order())
-                : p.state() == State.NOT_STARTED ? PluginStatus.notStarted(p.order()) : p));
+        plugins.forEach((name, p) -> out.put(name, p.state() == State.COMPLETE ? p
+                : PluginStatus.listed(p.order(), p.timeout())));
         return out;
     }
 

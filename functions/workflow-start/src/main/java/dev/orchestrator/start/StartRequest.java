@@ -3,35 +3,54 @@ package dev.orchestrator.start;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.orchestrator.core.Json;
+import dev.orchestrator.core.Names;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
-import java.util.regex.Pattern;
 
 /**
  * A request to start (or resume) a run, validated. Accepted as the direct-invoke payload or as the
- * {@code detail} of an EventBridge event. Every problem is reported, each naming its field.
+ * {@code detail} of an EventBridge event. Everything the engine will need later is checked here (names,
+ * sizes, the activity graph, the metadata sent as SNS attributes), so a run that starts can always be
+ * carried out; every problem is reported, each naming its field.
+ * <p>{@code activities} is a list of names (each depends on the one before it) or of objects
+ * {@code {"name": "B", "dependsOn": ["A"]}} (a DAG; an object without dependsOn depends on nothing).
  */
 public record StartRequest(String uid,
                            String workflow,
                            ObjectNode metadata,
                            List<String> activities,
+                           Map<String, List<String>> dependsOn,
                            Integer pluginRegisterTimeout,
+                           Integer pluginTimeout,
+                           Integer startTimeout,
+                           List<String> filterAttributes,
                            boolean metadataOverride) {
 
-    /** Activity names become parts of topic names and CloudFormation logical ids: letters and digits. */
-    static final Pattern ACTIVITY_NAME = Pattern.compile("[A-Za-z0-9]{1,64}");
     static final int MAX_REGISTER_TIMEOUT = 86_400;
+    /** Longest execution or start timeout a run may ask for: 7 days. */
+    static final int MAX_TIMEOUT = 7 * 86_400;
 
     public StartRequest {
         activities = List.copyOf(activities);
     }
 
-    /**
-     * @param deployed the activities this stack has topics for; an empty set accepts any name
-     */
+    /** The limits the stack applies: deployed activities and the default attribute list. */
+    public record Limits(Set<String> deployed, List<String> defaultFilterAttributes) {
+        public static Limits any() {
+            return new Limits(Set.of(), List.of());
+        }
+    }
+
     public static StartRequest parse(JsonNode input, Set<String> deployed) {
+        return parse(input, new Limits(deployed, List.of()));
+    }
+
+    public static StartRequest parse(JsonNode input, Limits limits) {
         if (input == null || !input.isObject()) {
             throw new InvalidStartException(List.of("the request must be a JSON object"));
         }
@@ -48,42 +67,41 @@ public record StartRequest(String uid,
         if (meta != null && !meta.isNull()) {
             if (meta.isObject()) {
                 metadata = (ObjectNode) meta;
+                int bytes = Json.write(metadata).getBytes(StandardCharsets.UTF_8).length;
+                if (bytes > Names.MAX_METADATA_BYTES) {
+                    errors.add("metadata is " + bytes + " bytes; at most " + Names.MAX_METADATA_BYTES
+                            + " fit in every stage message and outcome event (keep large data in S3 and put its key in metadata)");
+                }
             } else {
                 errors.add("metadata must be a JSON object");
             }
         }
 
         List<String> activities = new ArrayList<>();
-        JsonNode acts = body.get("activities");
-        if (acts == null || acts.isNull()) {
-            errors.add("activities is required: a non-empty list of activity names");
-        } else if (!acts.isArray() || acts.isEmpty()) {
-            errors.add("activities must be a non-empty list of activity names");
-        } else {
-            Set<String> seen = new LinkedHashSet<>();
-            for (int i = 0; i < acts.size(); i++) {
-                JsonNode a = acts.get(i);
-                if (!a.isTextual() || !ACTIVITY_NAME.matcher(a.asText()).matches()) {
-                    errors.add("activities[" + i + "] must be a name of letters and digits, got " + a);
-                } else if (!seen.add(a.asText())) {
-                    errors.add("activities[" + i + "] repeats '" + a.asText() + "'");
-                } else if (!deployed.isEmpty() && !deployed.contains(a.asText())) {
-                    errors.add("activities[" + i + "] '" + a.asText() + "' is not deployed in this stack (deployed: "
-                            + String.join(", ", deployed) + ")");
+        Map<String, List<String>> dependsOn = parseActivities(body.get("activities"), limits.deployed(), activities, errors);
+
+        Integer window = seconds(body, "pluginRegisterTimeout", 0, MAX_REGISTER_TIMEOUT, errors);
+        Integer pluginTimeout = seconds(body, "pluginTimeout", 1, MAX_TIMEOUT, errors);
+        Integer startTimeout = seconds(body, "startTimeout", 1, MAX_TIMEOUT, errors);
+
+        List<String> filter = null;
+        JsonNode f = body.get("filterAttributes");
+        if (f != null && !f.isNull()) {
+            if (!f.isArray()) {
+                errors.add("filterAttributes must be a list of metadata keys");
+            } else {
+                filter = new ArrayList<>();
+                for (int i = 0; i < f.size(); i++) {
+                    if (!f.get(i).isTextual()) {
+                        errors.add("filterAttributes[" + i + "] must be a metadata key (a string)");
+                    } else {
+                        filter.add(f.get(i).asText());
+                    }
                 }
             }
-            activities.addAll(seen);
         }
-
-        Integer timeout = null;
-        JsonNode t = body.get("pluginRegisterTimeout");
-        if (t != null && !t.isNull()) {
-            if (!t.canConvertToInt() || !t.isIntegralNumber() || t.asInt() < 0 || t.asInt() > MAX_REGISTER_TIMEOUT) {
-                errors.add("pluginRegisterTimeout must be a whole number of seconds between 0 and " + MAX_REGISTER_TIMEOUT);
-            } else {
-                timeout = t.asInt();
-            }
-        }
+        List<String> effective = filter != null ? filter : limits.defaultFilterAttributes();
+        checkAttributes(effective, filter != null, metadata, errors);
 
         boolean override = false;
         JsonNode o = body.get("metadataOverride");
@@ -97,7 +115,114 @@ public record StartRequest(String uid,
         if (!errors.isEmpty()) {
             throw new InvalidStartException(errors);
         }
-        return new StartRequest(uid, workflow, metadata, activities, timeout, override);
+        return new StartRequest(uid, workflow, metadata, activities, dependsOn, window, pluginTimeout, startTimeout,
+                filter, override);
+    }
+
+    /** Fills {@code names}; returns the dependsOn map for a DAG, or null for a plain list. */
+    private static Map<String, List<String>> parseActivities(JsonNode acts, Set<String> deployed, List<String> names,
+                                                             List<String> errors) {
+        if (acts == null || acts.isNull()) {
+            errors.add("activities is required: a non-empty list of activity names or {name, dependsOn} objects");
+            return null;
+        }
+        if (!acts.isArray() || acts.isEmpty()) {
+            errors.add("activities must be a non-empty list of activity names or {name, dependsOn} objects");
+            return null;
+        }
+        boolean graph = false;
+        Map<String, List<String>> dependsOn = new LinkedHashMap<>();
+        Set<String> seen = new LinkedHashSet<>();
+        for (int i = 0; i < acts.size(); i++) {
+            JsonNode a = acts.get(i);
+            String field = "activities[" + i + "]";
+            JsonNode nameNode = a.isObject() ? a.get("name") : a;
+            if (a.isObject()) {
+                graph = true;
+            }
+            if (nameNode == null || !nameNode.isTextual() || !Names.ACTIVITY_NAME.matcher(nameNode.asText()).matches()) {
+                errors.add(field + (a.isObject() ? ".name" : "") + " must be a name of 1-64 letters and digits, got "
+                        + shorten(String.valueOf(nameNode)));
+                continue;
+            }
+            String name = nameNode.asText();
+            if (!seen.add(name)) {
+                errors.add(field + " repeats '" + name + "'");
+                continue;
+            }
+            if (!deployed.isEmpty() && !deployed.contains(name)) {
+                errors.add(field + " '" + name + "' is not deployed in this stack (deployed: " + String.join(", ", deployed) + ")");
+            }
+            List<String> deps = new ArrayList<>();
+            if (a.isObject() && a.has("dependsOn") && !a.get("dependsOn").isNull()) {
+                JsonNode d = a.get("dependsOn");
+                if (!d.isArray()) {
+                    errors.add(field + ".dependsOn must be a list of activity names");
+                } else {
+                    for (int j = 0; j < d.size(); j++) {
+                        if (!d.get(j).isTextual()) {
+                            errors.add(field + ".dependsOn[" + j + "] must be an activity name");
+                        } else if (!deps.contains(d.get(j).asText())) {
+                            deps.add(d.get(j).asText());
+                        }
+                    }
+                }
+            }
+            dependsOn.put(name, deps);
+        }
+        names.addAll(seen);
+        if (!graph) {
+            return null;
+        }
+        errors.addAll(ActivityGraph.problems(names, dependsOn));
+        return dependsOn;
+    }
+
+    /**
+     * Metadata fields sent as SNS message attributes must fit SNS: valid names, at most 6 beside our 4,
+     * non-empty scalar values. A listed key the metadata lacks is simply not sent.
+     */
+    private static void checkAttributes(List<String> keys, boolean fromRequest, ObjectNode metadata, List<String> errors) {
+        String field = fromRequest ? "filterAttributes" : "metadata (the stack's DefaultFilterAttributes)";
+        int room = Names.MAX_ATTRIBUTES - Names.RESERVED_ATTRIBUTES;
+        if (fromRequest && keys.size() > room) {
+            errors.add("filterAttributes names " + keys.size() + " keys; SNS carries at most " + room
+                    + " beside workflow, activity, stage and plugin");
+        }
+        for (String k : keys) {
+            if (List.of("workflow", "activity", "stage", "plugin").contains(k)) {
+                errors.add(field + " key '" + k + "' is reserved for the orchestrator's own attribute");
+                continue;
+            }
+            if (!Names.validAttributeName(k)) {
+                errors.add(field + " key '" + shorten(k) + "' is not a valid SNS attribute name (letters, digits, '_', '-', '.'; no leading, trailing or double '.'; not AWS. or Amazon.)");
+                continue;
+            }
+            JsonNode v = metadata.get(k);
+            if (v == null || v.isNull()) {
+                continue;
+            }
+            if (!v.isValueNode()) {
+                errors.add("metadata." + k + " is sent as an SNS message attribute and must be a string, number or boolean");
+            } else if (v.asText().isEmpty()) {
+                errors.add("metadata." + k + " is sent as an SNS message attribute and must not be empty");
+            } else if (v.asText().length() > Names.MAX_ATTRIBUTE_VALUE) {
+                errors.add("metadata." + k + " is sent as an SNS message attribute and must be at most "
+                        + Names.MAX_ATTRIBUTE_VALUE + " characters");
+            }
+        }
+    }
+
+    private static Integer seconds(JsonNode body, String field, int min, int max, List<String> errors) {
+        JsonNode t = body.get(field);
+        if (t == null || t.isNull()) {
+            return null;
+        }
+        if (!t.isIntegralNumber() || !t.canConvertToInt() || t.asInt() < min || t.asInt() > max) {
+            errors.add(field + " must be a whole number of seconds between " + min + " and " + max);
+            return null;
+        }
+        return t.asInt();
     }
 
     private static String requiredText(JsonNode body, String field, List<String> errors) {
@@ -110,10 +235,14 @@ public record StartRequest(String uid,
             errors.add(field + " must be a non-empty string");
             return null;
         }
-        if (v.asText().length() > 1024) {
-            errors.add(field + " must be at most 1024 characters");
+        if (v.asText().length() > Names.MAX_KEY) {
+            errors.add(field + " must be at most " + Names.MAX_KEY + " characters");
             return null;
         }
         return v.asText();
+    }
+
+    private static String shorten(String s) {
+        return s.length() <= 60 ? s : s.substring(0, 60) + "...(" + s.length() + " chars)";
     }
 }

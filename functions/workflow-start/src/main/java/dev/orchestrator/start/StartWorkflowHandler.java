@@ -20,6 +20,13 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.List;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.orchestrator.core.ItemCodec;
+import dev.orchestrator.core.UpdateBuilder;
+import dev.orchestrator.obs.Log;
+import dev.orchestrator.obs.Metrics;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 
 /**
  * Starts a run (direct invoke, or an EventBridge event whose detail is the request) or resumes an
@@ -28,8 +35,15 @@ import java.util.Set;
  */
 public final class StartWorkflowHandler implements RequestStreamHandler {
 
+    private static final Log LOG = Log.of(StartWorkflowHandler.class);
+
+    /** detail-type of a start request on the bus; a cancel request is {@link #CANCEL_DETAIL_TYPE}. */
+    public static final String START_DETAIL_TYPE = "Start Workflow";
+    public static final String CANCEL_DETAIL_TYPE = "Cancel Workflow";
+
     private final StatusStore store;
     private final Set<String> deployedActivities;
+    private final List<String> defaultFilterAttributes;
 
     public StartWorkflowHandler() {
         this(System.getenv());
@@ -41,21 +55,75 @@ public final class StartWorkflowHandler implements RequestStreamHandler {
         this.deployedActivities = new LinkedHashSet<>();
         Arrays.stream(env.get(EnvNames.ACTIVITIES, "").split(","))
                 .map(String::trim).filter(s -> !s.isEmpty()).forEach(deployedActivities::add);
+        this.defaultFilterAttributes = Arrays.stream(env.get(EnvNames.DEFAULT_FILTER_ATTRIBUTES, "").split(","))
+                .map(String::trim).filter(s -> !s.isEmpty()).toList();
+        Log.configure(environment);
     }
 
     @Override
     public void handleRequest(InputStream input, OutputStream output, Context context) throws IOException {
-        ObjectNode result = start(StartRequest.parse(Json.parse(input), deployedActivities));
-        output.write(Json.write(result).getBytes(StandardCharsets.UTF_8));
+        try {
+            JsonNode event = Json.parse(input);
+            ObjectNode result = isCancel(event) ? cancel(CancelRequest.parse(event))
+                    : start(StartRequest.parse(event, new StartRequest.Limits(deployedActivities, defaultFilterAttributes)));
+            output.write(Json.write(result).getBytes(StandardCharsets.UTF_8));
+        } catch (IllegalArgumentException e) {
+            LOG.warn("request refused", "cause", e.getMessage());
+            throw e;
+        } finally {
+            Metrics.flush();
+            Log.clear();
+        }
+    }
+
+    static boolean isCancel(JsonNode event) {
+        return CANCEL_DETAIL_TYPE.equals(event.path("detail-type").asText(null))
+                || "cancel".equals(event.path("action").asText(null));
+    }
+
+    /**
+     * Asks the engine to cancel a run: one conditional write of {@code cancelRequested}; the engine, woken
+     * by the stream, marks unfinished work Do Not Run, ends the run Error and announces it once.
+     */
+    public ObjectNode cancel(CancelRequest request) {
+        Log.put(Log.UID, request.uid());
+        Log.put(Log.WORKFLOW, request.workflow());
+        long now = System.currentTimeMillis();
+        UpdateBuilder u = new UpdateBuilder();
+        String status = u.path(List.of(ItemCodec.STATUS));
+        u.condition(status + " IN (" + u.value(AttributeValue.fromS(State.NOT_STARTED.wire())) + ", "
+                + u.value(AttributeValue.fromS(State.IN_PROGRESS.wire())) + ")");
+        u.set(List.of(ItemCodec.CANCEL_REQUESTED), AttributeValue.fromM(Map.of(
+                ItemCodec.REASON, AttributeValue.fromS(request.reason()),
+                ItemCodec.AT, AttributeValue.fromN(Long.toString(now)))));
+        if (store.update(request.uid(), request.workflow(), u, now)) {
+            LOG.info("run cancel requested", "reason", request.reason());
+            ObjectNode o = Json.object();
+            o.put("uid", request.uid());
+            o.put("workflow", request.workflow());
+            o.put("outcome", "cancelling");
+            o.put("reason", request.reason());
+            return o;
+        }
+        WorkflowRun existing = store.get(request.uid(), request.workflow()).orElseThrow(() ->
+                new InvalidStartException(List.of("no run " + request.uid() + "/" + request.workflow() + " to cancel")));
+        LOG.info("cancel ignored: run already ended", "status", existing.status().wire());
+        return result(existing, "notRunning");
     }
 
     public ObjectNode start(StartRequest request) {
+        Log.put(Log.UID, request.uid());
+        Log.put(Log.WORKFLOW, request.workflow());
         long now = System.currentTimeMillis();
         Map<String, ActivityStatus> activities = new LinkedHashMap<>();
         request.activities().forEach(a -> activities.put(a, ActivityStatus.notStarted()));
         WorkflowRun fresh = new WorkflowRun(request.uid(), request.workflow(), State.NOT_STARTED, request.metadata(),
-                request.activities(), activities, request.pluginRegisterTimeout(), 1, null);
+                request.activities(), activities, request.pluginRegisterTimeout(), 1, null, request.dependsOn(),
+                request.pluginTimeout(), request.startTimeout(), request.filterAttributes(), null, null, null, null,
+                null, null);
         if (store.create(fresh, now)) {
+            LOG.info("run created", "activities", String.join(",", request.activities()));
+            Metrics.count(Metrics.RUNS_STARTED, request.workflow());
             return result(fresh, "created");
         }
         WorkflowRun existing = store.get(request.uid(), request.workflow())
@@ -63,12 +131,16 @@ public final class StartWorkflowHandler implements RequestStreamHandler {
                         + " vanished while starting; retry"));
         Resume.Decision decision = Resume.decide(existing, request);
         if (decision.outcome() != Resume.Outcome.RESUMED) {
-            return result(existing, decision.outcome() == Resume.Outcome.ALREADY_RUNNING ? "alreadyRunning" : "alreadyComplete");
+            String outcome = decision.outcome() == Resume.Outcome.ALREADY_RUNNING ? "alreadyRunning" : "alreadyComplete";
+            LOG.info("start changed nothing", "outcome", outcome, "status", existing.status().wire());
+            return result(existing, outcome);
         }
         if (!store.replace(decision.run(), existing.version(), now)) {
             throw new IllegalStateException("run " + request.uid() + "/" + request.workflow()
                     + " changed while resuming; retry the start");
         }
+        LOG.info("run resumed", "previousStatus", existing.status().wire());
+        Metrics.count(Metrics.RUNS_STARTED, request.workflow());
         return result(decision.run(), "resumed");
     }
 

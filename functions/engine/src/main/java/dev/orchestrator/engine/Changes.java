@@ -1,0 +1,75 @@
+package dev.orchestrator.engine;
+
+import dev.orchestrator.core.ActivityStatus;
+import dev.orchestrator.core.ItemCodec;
+import dev.orchestrator.core.Paths;
+import dev.orchestrator.core.PluginStatus;
+import dev.orchestrator.core.StageStatus;
+import dev.orchestrator.core.State;
+import dev.orchestrator.core.UpdateBuilder;
+import dev.orchestrator.core.WorkflowRun;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+
+/** Applies {@link Change}s to a run in memory (pure) and writes them into one UpdateItem. */
+public final class Changes {
+
+    private Changes() {
+    }
+
+    public static WorkflowRun apply(WorkflowRun run, List<Change> changes) {
+        WorkflowRun out = run;
+        for (Change c : changes) {
+            out = apply(out, c);
+        }
+        return out;
+    }
+
+    public static WorkflowRun apply(WorkflowRun run, Change c) {
+        switch (c.level()) {
+            case RUN:
+                return run.withStatus(c.state(), c.message());
+            case ACTIVITY: {
+                ActivityStatus a = run.activity(c.activity());
+                return run.withActivity(c.activity(), a.withStatus(c.state(), c.message() != null ? c.message() : a.message()));
+            }
+            case STAGE: {
+                ActivityStatus a = run.activity(c.activity());
+                return run.withActivity(c.activity(), a.withStage(c.stage(), a.stage(c.stage()).withStatus(c.state())));
+            }
+            default: {
+                ActivityStatus a = run.activity(c.activity());
+                StageStatus s = a.stage(c.stage());
+                Map<String, PluginStatus> group = new LinkedHashMap<>(s.group(c.mandatory()));
+                PluginStatus p = group.get(c.plugin());
+                group.put(c.plugin(), p == null ? new PluginStatus(c.state(), 0, c.message(), null)
+                        : p.withState(c.state(), c.message() != null ? c.message() : p.message()));
+                StageStatus updated = c.mandatory() ? s.withPlugins(group, s.optional()) : s.withPlugins(s.mandatory(), group);
+                return run.withActivity(c.activity(), a.withStage(c.stage(), updated));
+            }
+        }
+    }
+
+    /** SET state (+ message, + startedAt on the way in, endedAt on the way out) for each change. */
+    public static void write(UpdateBuilder u, List<Change> changes, long now) {
+        AttributeValue at = AttributeValue.fromN(Long.toString(now));
+        for (Change c : changes) {
+            u.set(c.statePath(), AttributeValue.fromS(c.state().wire()));
+            if (c.message() != null) {
+                u.set(c.messagePath(), AttributeValue.fromS(c.message()));
+            }
+            List<String> entry = c.entryPath();
+            if (c.state() == State.IN_PROGRESS && c.level() != Change.Level.PLUGIN) {
+                u.setIfNotExists(Paths.child(entry, ItemCodec.STARTED_AT), at);
+            }
+            if (c.state().isTerminal()) {
+                u.set(Paths.child(entry, ItemCodec.ENDED_AT), at);
+                if (c.level() == Change.Level.PLUGIN) {
+                    u.remove(Paths.child(entry, ItemCodec.RERUN_AT));
+                }
+            }
+        }
+    }
+}

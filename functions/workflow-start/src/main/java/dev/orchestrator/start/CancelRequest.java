@@ -1,0 +1,40 @@
+package dev.orchestrator.start;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.orchestrator.core.Names;
+import java.util.ArrayList;
+import java.util.List;
+
+/** {@code {"action":"cancel","uid","workflow","reason"}}, or the detail of a {@code Cancel Workflow} event. */
+public record CancelRequest(String uid, String workflow, String reason) {
+
+    static final int MAX_REASON = 500;
+
+    public static CancelRequest parse(JsonNode input) {
+        JsonNode body = input.has("detail-type") && input.has("detail") ? input.get("detail") : input;
+        List<String> errors = new ArrayList<>();
+        String uid = text(body, "uid", Names.MAX_KEY, errors);
+        String workflow = text(body, "workflow", Names.MAX_KEY, errors);
+        String reason = body.hasNonNull("reason") ? body.get("reason").asText() : "no reason given";
+        if (reason.length() > MAX_REASON) {
+            errors.add("reason must be at most " + MAX_REASON + " characters");
+        }
+        if (!errors.isEmpty()) {
+            throw new InvalidStartException(errors);
+        }
+        return new CancelRequest(uid, workflow, reason.isBlank() ? "no reason given" : reason);
+    }
+
+    private static String text(JsonNode body, String field, int max, List<String> errors) {
+        JsonNode v = body.get(field);
+        if (v == null || !v.isTextual() || v.asText().isBlank()) {
+            errors.add(field + " is required (a non-empty string)");
+            return null;
+        }
+        if (v.asText().length() > max) {
+            errors.add(field + " must be at most " + max + " characters");
+            return null;
+        }
+        return v.asText();
+    }
+}
