@@ -34,6 +34,13 @@ class ConformanceTest {
     }
 
     @Test
+    void aJavaQueuePluginConformsWithItsWorkerReporting() throws Exception {
+        OwnProjectTest.Result r = OwnProjectTest.run(ROOT, "conformance", "plugins-examples/provision-dns");
+        assertThat(r.output()).contains("PASS report-complete", "PASS duplicate-once", "conformance of provision-dns:", "-> CONFORMS");
+        assertThat(r.code()).isZero();
+    }
+
+    @Test
     void aPluginThatClaimsWithoutAConditionFailsNamingTheRules() throws Exception {
         Files.writeString(project.resolve("app.py"), """
                 import json, os, time

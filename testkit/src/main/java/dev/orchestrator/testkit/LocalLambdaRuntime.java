@@ -139,6 +139,15 @@ public final class LocalLambdaRuntime implements AutoCloseable {
         return this;
     }
 
+    /** Starts delivering the event sources of one added stack only (e.g. a plugin's queue worker, without the engine). */
+    public synchronized LocalLambdaRuntime startOnly(SamStack stack) {
+        running.add(pollers.submit(() -> { }));
+        for (FunctionSpec spec : stack.functions().values()) {
+            startSources(spec, stack);
+        }
+        return this;
+    }
+
     private void startSources(FunctionSpec spec, SamStack stack) {
         for (JsonNode source : spec.sources()) {
             switch (source.path("type").asText()) {
