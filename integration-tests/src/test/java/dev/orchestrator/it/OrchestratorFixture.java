@@ -247,6 +247,54 @@ final class OrchestratorFixture implements AutoCloseable {
         return run(uid, workflow).orElseThrow();
     }
 
+    /** Every outcome event of a run seen so far, after waiting {@code quiet} for late duplicates. */
+    List<JsonNode> outcomeEvents(String uid, Duration quiet) {
+        long deadline = System.nanoTime() + quiet.toNanos();
+        while (System.nanoTime() < deadline) {
+            pollOutcomes();
+        }
+        return outcomes.stream().filter(e -> e.path("detail").path("uid").asText().equals(uid)).toList();
+    }
+
+    /** Forgets the outcome events seen for a run (before resuming it). */
+    void clearOutcomes(String uid) {
+        pollOutcomes();
+        outcomes.removeIf(e -> e.path("detail").path("uid").asText().equals(uid));
+    }
+
+    private void pollOutcomes() {
+        sqs.receiveMessage(b -> b.queueUrl(outcomeQueue).waitTimeSeconds(1).maxNumberOfMessages(10)).messages().forEach(m -> {
+            outcomes.add(Json.parse(m.body()));
+            sqs.deleteMessage(b -> b.queueUrl(outcomeQueue).receiptHandle(m.receiptHandle()));
+        });
+    }
+
+    /** The URL of one of the stack's queues by logical id. */
+    String queueUrl(String logicalId) {
+        String id = stack.physicalId(logicalId);
+        return id.startsWith("http") ? id : sqs.getQueueUrl(b -> b.queueName(id.substring(id.lastIndexOf(':') + 1))).queueUrl();
+    }
+
+    /** A stream event carrying the run's current item, as the table's stream would deliver it. */
+    String streamEventFor(String uid, String workflow) {
+        var key = dev.orchestrator.core.ItemCodec.key(uid, workflow);
+        var item = dynamo.getItem(b -> b.tableName(store.table()).key(key).consistentRead(true)).item();
+        return dev.orchestrator.testkit.LambdaEvents.streamModify(key, item, "9" + System.nanoTime());
+    }
+
+    JsonNode cancel(String uid, String workflow, String reason) {
+        return Json.parse(runtime.invoke("StartWorkflowFunction", "{\"action\":\"cancel\",\"uid\":\"" + uid
+                + "\",\"workflow\":\"" + workflow + "\",\"reason\":\"" + reason + "\"}"));
+    }
+
+    /** A stage message addressed like the engine's (enough for a plugin's own late writes). */
+    dev.orchestrator.plugin.StageMessage lastMessage(String uid, String activity, Stage stage) {
+        WorkflowRun run = store.get(uid, "faults").orElseThrow();
+        var s = run.activity(activity).stage(stage);
+        return new dev.orchestrator.plugin.StageMessage(uid, run.workflow(), activity, stage, null, run.metadata(),
+                s.windowEndsAt(), s.mandatory(), s.optional());
+    }
+
     JsonNode awaitOutcomeEvent(String uid, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {

@@ -133,7 +133,10 @@ class WorkflowRunTest {
         assertThat(failed.activity("Charge").async().status()).isEqualTo(State.ERROR);
         assertThat(failed.activity("Charge").async().mandatory().get("charge-flaky").state()).isEqualTo(State.ERROR);
         assertThat(failed.activity("Charge").post().status()).isEqualTo(State.NOT_STARTED);
-        assertThat(failed.activity("Ship").status()).isEqualTo(State.NOT_STARTED);
+        // Ship depends on Charge (a plain list chains activities): it is marked not to run, with the reason.
+        assertThat(failed.activity("Ship").status()).isEqualTo(State.DO_NOT_RUN);
+        assertThat(failed.activity("Ship").message()).isEqualTo("not run: depends on Charge, which ended Error");
+        assertThat(failed.message()).startsWith("activity Charge failed: parallel plugin charge-flaky: charge-flaky failed on purpose");
         assertThat(stack.awaitOutcomeEvent("order-2", Duration.ofSeconds(20)).path("detail-type").asText()).isEqualTo("Workflow Failed");
         assertThat(post.runs.get()).as("post never dispatched after a mandatory failure").isZero();
         assertThat(ship.runs.get()).as("later activity never dispatched").isZero();

@@ -23,6 +23,21 @@ public final class AwsClients {
 
     private final Env env;
 
+    /**
+     * Interceptors added to every client built from now on (in this JVM): how tests and the benchmark count
+     * or fail real calls without mocking a client. Empty in Lambda.
+     */
+    private static final java.util.List<software.amazon.awssdk.core.interceptor.ExecutionInterceptor> INTERCEPTORS =
+            new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    public static void addInterceptor(software.amazon.awssdk.core.interceptor.ExecutionInterceptor interceptor) {
+        INTERCEPTORS.add(interceptor);
+    }
+
+    public static void removeInterceptor(software.amazon.awssdk.core.interceptor.ExecutionInterceptor interceptor) {
+        INTERCEPTORS.remove(interceptor);
+    }
+
     public AwsClients(Env env) {
         this.env = env;
     }
@@ -47,6 +62,22 @@ public final class AwsClients {
     public <B extends AwsClientBuilder<B, C>, C> B configure(B builder) {
         builder.region(Region.of(env.get(EnvNames.AWS_REGION, "us-east-1")))
                 .credentialsProvider(credentials());
+        {
+            // Always a delegating interceptor (an empty loop in Lambda), so ones added after the client was built apply.
+            builder.overrideConfiguration(c -> c.addExecutionInterceptor(new software.amazon.awssdk.core.interceptor.ExecutionInterceptor() {
+                @Override
+                public void afterExecution(software.amazon.awssdk.core.interceptor.Context.AfterExecution context,
+                                           software.amazon.awssdk.core.interceptor.ExecutionAttributes attributes) {
+                    INTERCEPTORS.forEach(i -> i.afterExecution(context, attributes));
+                }
+
+                @Override
+                public void beforeExecution(software.amazon.awssdk.core.interceptor.Context.BeforeExecution context,
+                                            software.amazon.awssdk.core.interceptor.ExecutionAttributes attributes) {
+                    INTERCEPTORS.forEach(i -> i.beforeExecution(context, attributes));
+                }
+            }));
+        }
         if (builder instanceof software.amazon.awssdk.awscore.client.builder.AwsSyncClientBuilder<?, ?> sync) {
             sync.httpClientBuilder(UrlConnectionHttpClient.builder());
         }

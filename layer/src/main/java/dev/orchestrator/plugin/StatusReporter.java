@@ -62,20 +62,19 @@ public final class StatusReporter {
         UpdateBuilder u = new UpdateBuilder();
         List<String> plugin = Paths.plugin(m.activity(), m.stage(), mandatory, pluginName);
         stageOpen(u, m);
-        String state = u.path(Paths.child(plugin, ItemCodec.STATE));
-        String inProgress = u.value(AttributeValue.fromS(State.IN_PROGRESS.wire()));
-        String nowValue = u.value(AttributeValue.fromN(Long.toString(now)));
-        long staleBefore = now - m.effectiveTimeout(timeoutSeconds) * 1000L;
-        String may = state + " = " + u.value(AttributeValue.fromS(State.NOT_STARTED.wire()))
-                + " OR (" + state + " = " + inProgress + " AND (" + u.path(Paths.child(plugin, ItemCodec.HEARTBEAT_AT))
-                + " < " + u.value(AttributeValue.fromN(Long.toString(staleBefore))) + " OR "
-                + u.path(Paths.child(plugin, ItemCodec.RERUN_AT)) + " <= " + nowValue + "))";
-        if (alwaysRun) {
-            may += " OR " + state + " IN (" + u.value(AttributeValue.fromS(State.COMPLETE.wire())) + ", "
-                    + u.value(AttributeValue.fromS(State.DO_NOT_RUN.wire())) + ")";
-        }
         u.condition("attribute_exists(" + u.path(plugin) + ")");
-        u.condition(may);
+        if (!alwaysRun) {
+            // alwaysRun opts out of the duplicate check (it runs on every delivery); DynamoDB refuses unused
+            // placeholders, so this condition's names and values are made only when it is used.
+            String state = u.path(Paths.child(plugin, ItemCodec.STATE));
+            long staleBefore = now - m.effectiveTimeout(timeoutSeconds) * 1000L;
+            u.condition(state + " = " + u.value(AttributeValue.fromS(State.NOT_STARTED.wire()))
+                    + " OR (" + state + " = " + u.value(AttributeValue.fromS(State.IN_PROGRESS.wire())) + " AND ("
+                    + u.path(Paths.child(plugin, ItemCodec.HEARTBEAT_AT)) + " < "
+                    + u.value(AttributeValue.fromN(Long.toString(staleBefore))) + " OR "
+                    + u.path(Paths.child(plugin, ItemCodec.RERUN_AT)) + " <= "
+                    + u.value(AttributeValue.fromN(Long.toString(now))) + "))");
+        }
         u.set(Paths.child(plugin, ItemCodec.STATE), AttributeValue.fromS(State.IN_PROGRESS.wire()));
         u.set(Paths.child(plugin, ItemCodec.STARTED_AT), AttributeValue.fromN(Long.toString(now)));
         u.set(Paths.child(plugin, ItemCodec.HEARTBEAT_AT), AttributeValue.fromN(Long.toString(now)));

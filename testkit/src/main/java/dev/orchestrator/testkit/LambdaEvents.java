@@ -11,7 +11,7 @@ import software.amazon.awssdk.services.sqs.model.Message;
 import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
 
 /** Builds the JSON events Lambda passes to handlers, from what the emulator delivered. */
-final class LambdaEvents {
+public final class LambdaEvents {
 
     private LambdaEvents() {
     }
@@ -99,6 +99,20 @@ final class LambdaEvents {
             r.put("eventSourceARN", streamArn);
         }
         return event;
+    }
+
+    /** A one-record MODIFY stream event carrying an item as its new image (for replaying a record in tests). */
+    public static String streamModify(Map<String, AttributeValue> keys, Map<String, AttributeValue> item, String sequence) {
+        ObjectNode event = SamStack.JSON.createObjectNode();
+        ObjectNode r = event.putArray("Records").addObject();
+        r.put("eventName", "MODIFY");
+        r.put("eventSource", "aws:dynamodb");
+        ObjectNode d = r.putObject("dynamodb");
+        d.set("Keys", image(keys));
+        d.set("NewImage", image(item));
+        d.put("SequenceNumber", sequence);
+        d.put("StreamViewType", "NEW_AND_OLD_IMAGES");
+        return event.toString();
     }
 
     static ObjectNode image(Map<String, AttributeValue> item) {

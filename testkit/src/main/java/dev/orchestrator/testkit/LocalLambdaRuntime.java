@@ -198,6 +198,9 @@ public final class LocalLambdaRuntime implements AutoCloseable {
             throw e;
         } catch (Exception e) {
             throw new IllegalStateException(e);
+        } catch (Error e) {
+            // Lambda reports an unhandled Error (out of memory, stack overflow) as a function error, like an exception.
+            throw new IllegalStateException("function error: " + e, e);
         }
         return out.toString(StandardCharsets.UTF_8);
     }
@@ -318,8 +321,7 @@ public final class LocalLambdaRuntime implements AutoCloseable {
                 GetRecordsResponse r = streams.getRecords(b -> b.shardIterator(it.getValue()).limit(batchSize));
                 if (!r.records().isEmpty()) {
                     any = true;
-                    String event = LambdaEvents.dynamodb(r.records(), streamArn).toString();
-                    deliverWithRetries(function, event, 10);
+                    deliverStreamBatch(function, r.records(), streamArn);
                 }
                 it.setValue(r.nextShardIterator());
             }
@@ -329,20 +331,49 @@ public final class LocalLambdaRuntime implements AutoCloseable {
         }
     }
 
-    /** A stream batch is retried until it succeeds or its attempts run out (then recorded, as an on-failure destination would). */
-    private void deliverWithRetries(String function, String event, int attempts) {
-        for (int attempt = 1; !stopped.get(); attempt++) {
+    /**
+     * A stream batch as Lambda delivers it with ReportBatchItemFailures: when the function names a failed
+     * record, the records from that one on are delivered again (those before it are checkpointed).
+     */
+    private void deliverStreamBatch(String function, List<software.amazon.awssdk.services.dynamodb.model.Record> records,
+                                    String streamArn) {
+        List<software.amazon.awssdk.services.dynamodb.model.Record> batch = records;
+        for (int attempt = 1; !stopped.get() && !batch.isEmpty(); attempt++) {
+            String event = LambdaEvents.dynamodb(batch, streamArn).toString();
+            String out;
             try {
-                call(functions.get(function), event);
-                return;
+                out = call(functions.get(function), event);
             } catch (RuntimeException e) {
-                if (attempt >= attempts) {
+                if (attempt >= 10) {
                     fail(function, event, e);
                     return;
                 }
                 log(function, "batch failed (attempt " + attempt + "), retrying: " + e);
                 Emulator.sleep(Math.min(2000, 100L * attempt * attempt));
+                continue;
             }
+            String failedSequence = null;
+            if (out != null && out.startsWith("{")) {
+                JsonNode failures = parse(out).path("batchItemFailures");
+                for (JsonNode f : failures) {
+                    String seq = f.path("itemIdentifier").asText();
+                    if (failedSequence == null || new java.math.BigInteger(seq).compareTo(new java.math.BigInteger(failedSequence)) < 0) {
+                        failedSequence = seq;
+                    }
+                }
+            }
+            if (failedSequence == null) {
+                return;
+            }
+            String from = failedSequence;
+            batch = batch.stream().filter(rec -> new java.math.BigInteger(rec.dynamodb().sequenceNumber())
+                    .compareTo(new java.math.BigInteger(from)) >= 0).toList();
+            if (attempt >= 10) {
+                fail(function, event, new IllegalStateException("records from " + from + " kept failing"));
+                return;
+            }
+            log(function, "records from sequence " + from + " failed (attempt " + attempt + "), retrying them");
+            Emulator.sleep(Math.min(2000, 100L * attempt * attempt));
         }
     }
 
