@@ -73,8 +73,19 @@ class TemplateContractTest {
                 }
                 Map<String, Object> props = (Map<String, Object>) ((Map<String, Object>) r).get("Properties");
                 String handler = ((String) props.getOrDefault("Handler", globals.get("Handler"))).split("::")[0];
-                assertThat(t.getParent().resolve("src/main/java").resolve(handler.replace('.', '/') + ".java"))
-                        .as("handler of %s in %s", id, t).exists();
+                String runtime = String.valueOf(props.getOrDefault("Runtime", globals.get("Runtime")));
+                // Python and Node.js plugins (docs/protocol.md): module.function / file.export in the CodeUri folder.
+                Path code = t.getParent().resolve(String.valueOf(props.getOrDefault("CodeUri", globals.getOrDefault("CodeUri", "."))));
+                String module = handler.substring(0, Math.max(0, handler.lastIndexOf('.')));
+                if (runtime.startsWith("python")) {
+                    assertThat(code.resolve(module.replace('.', '/') + ".py")).as("handler of %s in %s", id, t).exists();
+                } else if (runtime.startsWith("nodejs")) {
+                    assertThat(List.of(".js", ".mjs", ".cjs")).as("handler of %s in %s", id, t)
+                            .anyMatch(ext -> Files.isRegularFile(code.resolve(module + ext)));
+                } else {
+                    assertThat(t.getParent().resolve("src/main/java").resolve(handler.replace('.', '/') + ".java"))
+                            .as("handler of %s in %s", id, t).exists();
+                }
             });
         }
     }

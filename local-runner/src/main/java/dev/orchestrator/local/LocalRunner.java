@@ -3,6 +3,7 @@ package dev.orchestrator.local;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.orchestrator.core.Json;
+import dev.orchestrator.core.State;
 import dev.orchestrator.core.StatusStore;
 import dev.orchestrator.core.WorkflowRun;
 import dev.orchestrator.obs.Log;
@@ -10,6 +11,7 @@ import dev.orchestrator.obs.LogLines;
 import dev.orchestrator.obs.Metrics;
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -29,14 +31,20 @@ import software.amazon.awssdk.services.eventbridge.model.PutEventsResponse;
  * <pre>
  *   demo            deploy, provision a premium tenant, follow its onboarding workflow to the final tree
  *                   (exit 0 only when the tenant is deployed)
- *   up              deploy and keep running; type "send FILE" or "tree UID WORKFLOW" or "quit"
+ *   up [options]    deploy and keep running; type "send FILE" or "tree UID WORKFLOW" or "quit"
+ *   run [options]   deploy a user's project (activities, plugin templates), send its start events,
+ *                   follow each run to its end (exit 0 when all ended well)
+ *   conformance TEMPLATE [--function ID] [--activity A]   check a plugin against docs/protocol.md
  *   --no-logs       hide the functions' decision log (shown readably by default)
  *   --metrics       also show the functions' metrics (EMF lines, readably)
  * </pre>
+ * Options: see {@link LocalSettings#USAGE}.
  */
 public final class LocalRunner {
 
-    static final List<String> DEMO_ACTIVITIES = List.of("Setup", "Configure", "Handover");
+    static final List<String> DEMO_ACTIVITIES = LocalSettings.DEMO_ACTIVITIES;
+    /** How long {@code run} follows one run before giving up on it. */
+    static final Duration RUN_TIMEOUT = Duration.ofMinutes(3);
 
     private LocalRunner() {
     }
@@ -46,17 +54,27 @@ public final class LocalRunner {
         boolean logs = !words.remove("--no-logs");
         boolean metrics = words.remove("--metrics");
         String command = words.isEmpty() ? "demo" : words.get(0);
+        List<String> rest = words.subList(Math.min(1, words.size()), words.size());
         Path root = Path.of(System.getProperty("orchestrator.root", ".")).toAbsolutePath().normalize();
+        // Where the user typed the command: their paths are relative to it (scripts/local changes directory).
+        Path cwd = Path.of(System.getProperty("orchestrator.cwd", ".")).toAbsolutePath().normalize();
         Progress progress = new Progress(System.out);
         showLogs(progress, logs, metrics);
         int code;
-        switch (command) {
-            case "demo" -> code = demo(root, progress);
-            case "up" -> code = up(root, progress);
-            default -> {
-                System.err.println("usage: scripts/local [demo|up] [--no-logs] [--metrics]");
-                code = 64;
-            }
+        try {
+            code = switch (command) {
+                case "demo" -> demo(root, progress);
+                case "up" -> up(root, LocalSettings.parse(rest, cwd), progress, System.in);
+                case "run" -> run(root, LocalSettings.parse(rest, cwd), progress);
+                case "conformance" -> Conformance.main(root, rest, cwd, progress);
+                default -> {
+                    System.err.println(LocalSettings.USAGE);
+                    yield 64;
+                }
+            };
+        } catch (IllegalArgumentException e) {
+            System.err.println("error: " + e.getMessage());
+            code = 64;
         }
         System.exit(code);
     }
@@ -74,19 +92,59 @@ public final class LocalRunner {
         }
     }
 
-    static int up(Path root, Progress progress) throws IOException {
-        try (LocalStack stack = LocalStack.deploy(root, DEMO_ACTIVITIES, progress)) {
-            new TenantDemo(stack, progress).seed();
+    static LocalStack deploy(Path root, LocalSettings settings, Progress progress) {
+        if (!settings.ownProject()) {
+            return LocalStack.deploy(root, settings.activities(), progress);
+        }
+        return LocalStack.deploy(root, settings.activities(), settings.plugins(), settings.registerTimeout(), progress, true);
+    }
+
+    /** Deploys, sends the start events, follows each run to its end; 0 when every run ended Complete or Optional Task Error. */
+    static int run(Path root, LocalSettings settings, Progress progress) {
+        if (settings.starts().isEmpty()) {
+            throw new IllegalArgumentException("run needs at least one --start EVENT.json (or \"start\" in the config file)");
+        }
+        try (LocalStack stack = deploy(root, settings, progress)) {
+            StatusStore store = new StatusStore(stack.emulator.client(DynamoDbClient.builder()), stack.export("status-name"));
+            boolean allWell = true;
+            for (Path start : settings.starts()) {
+                JsonNode event = Json.parse(read(start));
+                JsonNode detail = event.has("detail-type") && event.has("detail") ? event.get("detail") : event;
+                send(stack, event, progress);
+                String uid = detail.path("uid").asText();
+                String workflow = detail.path("workflow").asText();
+                Optional<WorkflowRun> end = new RunWatcher(store, progress).follow(uid, workflow, RUN_TIMEOUT);
+                progress.raw("");
+                progress.raw(end.map(StatusTree::render).orElse("run " + uid + "/" + workflow + " never appeared (was the start refused? "
+                        + "failed deliveries: " + stack.runtime.failedDeliveries() + ")"));
+                progress.raw("");
+                boolean well = end.map(r -> r.status() == State.COMPLETE || r.status() == State.OPTIONAL_TASK_ERROR).orElse(false);
+                allWell &= well;
+                progress.step("run " + uid + "/" + workflow + " ended " + end.map(r -> r.status().wire()).orElse("nowhere"));
+            }
+            return allWell ? 0 : 1;
+        }
+    }
+
+    static int up(Path root, LocalSettings settings, Progress progress, InputStream input) throws IOException {
+        try (LocalStack stack = deploy(root, settings, progress)) {
+            if (!settings.ownProject()) {
+                new TenantDemo(stack, progress).seed();
+            }
+            for (Path start : settings.starts()) {
+                send(stack, Json.parse(read(start)), progress);
+            }
             progress.raw("Stack '" + LocalStack.STACK + "' is up at " + stack.emulator.endpoint()
                     + ". Commands: send FILE | tree UID WORKFLOW | quit");
             progress.raw("Operate it from another terminal: " + cliCommand(stack) + " runs");
             StatusStore store = new StatusStore(stack.emulator.client(DynamoDbClient.builder()), stack.export("status-name"));
-            BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+            Path cwd = Path.of(System.getProperty("orchestrator.cwd", root.toString()));
+            BufferedReader in = new BufferedReader(new InputStreamReader(input, StandardCharsets.UTF_8));
             for (String line = in.readLine(); line != null; line = in.readLine()) {
                 String[] words = line.trim().split("\\s+");
                 try {
                     switch (words[0]) {
-                        case "send" -> send(stack, Json.parse(read(root.resolve(words[1]))), progress);
+                        case "send" -> send(stack, Json.parse(read(resolve(cwd, root, words[1]))), progress);
                         case "tree" -> progress.raw(store.get(words[1], words[2]).map(StatusTree::render).orElse("no such run"));
                         case "quit", "exit" -> {
                             return 0;
@@ -106,6 +164,12 @@ public final class LocalRunner {
     static String cliCommand(LocalStack stack) {
         return "AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 scripts/orchestrator --stack "
                 + LocalStack.STACK + " --endpoint-url " + stack.emulator.endpoint() + " --lambda-endpoint-url " + stack.runtime.lambdaEndpoint();
+    }
+
+    /** A file named in the session: the user's working directory first, then this repository (its events/). */
+    private static Path resolve(Path cwd, Path root, String name) {
+        Path p = cwd.resolve(name);
+        return Files.exists(p) ? p : root.resolve(name);
     }
 
     /** An EventBridge-shaped file goes on the bus; any other JSON is taken as a Start Workflow detail. */

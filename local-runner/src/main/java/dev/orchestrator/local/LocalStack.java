@@ -15,6 +15,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
@@ -38,29 +41,61 @@ final class LocalStack implements AutoCloseable {
         this.runtime = runtime;
     }
 
+    /** The demo's stack: every example plugin, running. */
     static LocalStack deploy(Path root, List<String> activities, Progress progress) {
+        List<LocalSettings.PluginRef> examples = pluginTemplates(root).stream()
+                .map(t -> new LocalSettings.PluginRef(t, Map.of())).toList();
+        return deploy(root, activities, examples, LocalSettings.DEFAULT_REGISTER_TIMEOUT, progress, true);
+    }
+
+    /**
+     * Deploys the orchestrator with these activities and the given plugin stacks. With {@code start},
+     * event sources are delivered and the registrar reconciles; without, handlers only answer direct
+     * invokes (the conformance check drives a plugin by hand).
+     */
+    static LocalStack deploy(Path root, List<String> activities, List<LocalSettings.PluginRef> pluginRefs,
+                             int registerTimeout, Progress progress, boolean start) {
         Emulator emulator = new Emulator().start();
         try {
             progress.step("emulator at " + emulator.endpoint());
             SamStack orchestrator = SamStack.deploy(emulator, root.resolve("template.yaml"), STACK, Map.of(
                     "StackTagName", STACK, "EnvironmentTagName", "local",
-                    "Activities", String.join(",", activities), "DefaultRegisterTimeout", "2"));
+                    "Activities", String.join(",", activities), "DefaultRegisterTimeout", Integer.toString(registerTimeout)));
             progress.step("deployed template.yaml as stack '" + STACK + "' (" + orchestrator.functions().size()
                     + " functions, activities " + activities + ")");
             LocalLambdaRuntime runtime = new LocalLambdaRuntime(emulator, orchestrator);
             LocalStack stack = new LocalStack(emulator, orchestrator, runtime, activities);
-            for (Path t : pluginTemplates(root)) {
-                String name = "plugin-" + t.getParent().getFileName();
-                Map<String, String> params = new LinkedHashMap<>();
+            PluginProjects projects = new PluginProjects(root, progress);
+            Set<String> names = new HashSet<>();
+            for (LocalSettings.PluginRef ref : pluginRefs) {
+                String base = "plugin-" + ref.template().toAbsolutePath().getParent().getFileName();
+                String name = base;
+                for (int i = 2; !names.add(name); i++) {
+                    name = base + "-" + i;
+                }
+                Map<String, String> params = new LinkedHashMap<>(ref.parameters());
                 params.put("OrchestratorStackName", STACK);
-                params.put("OrchestratorLayer", "/local/orchestrator/stacks/" + STACK.replace("-", "") + "/layer");
-                SamStack p = SamStack.deploy(emulator, t, name, params);
-                runtime.add(p);
+                if (declaresParameter(ref.template(), "OrchestratorLayer")) {
+                    // Java plugin templates take the layer ARN from Parameter Store (it survives layer updates).
+                    params.put("OrchestratorLayer", "/local/orchestrator/stacks/" + STACK.replace("-", "") + "/layer");
+                }
+                SamStack p;
+                try {
+                    p = SamStack.deploy(emulator, ref.template(), name, params);
+                } catch (RuntimeException e) {
+                    throw new IllegalStateException("plugin stack " + ref.template() + " did not deploy: " + e.getMessage()
+                            + "\n(its stage topics must be among the activities " + activities
+                            + "; pass e.g. --plugin " + ref.template() + ",Activity=" + activities.get(0) + ")", e);
+                }
+                runtime.add(p, projects.prepare(p));
                 stack.plugins.add(p);
-                progress.step("deployed plugin stack " + name + " (" + String.join(", ", p.functions().keySet()) + ")");
+                progress.step("deployed plugin stack " + name + " (" + p.functions().values().stream()
+                        .map(f -> f.logicalId() + (f.runtime() == null ? "" : " " + f.runtime())).collect(Collectors.joining(", ")) + ")");
             }
-            runtime.start();
-            stack.registerPlugins(progress);
+            if (start) {
+                runtime.start();
+                stack.registerPlugins(progress);
+            }
             return stack;
         } catch (RuntimeException e) {
             emulator.close();
@@ -104,5 +139,14 @@ final class LocalStack implements AutoCloseable {
     public void close() {
         runtime.close();
         emulator.close();
+    }
+
+    /** Whether a template declares a parameter (a parameter passed to a template without it fails the deploy). */
+    static boolean declaresParameter(java.nio.file.Path template, String name) {
+        try {
+            return java.util.regex.Pattern.compile("(?m)^\\s{2}" + name + ":").matcher(java.nio.file.Files.readString(template)).find();
+        } catch (java.io.IOException e) {
+            return false;
+        }
     }
 }

@@ -41,7 +41,7 @@ final class TenantDemo {
     void seed() {
         dynamo.putItem(b -> b.tableName(stack.export("tier-name")).item(Map.of(
                 "tier", s("premium"), "jobName", s(PROJECT), "workflow", s(WORKFLOW),
-                "pluginRegisterTimeout", AttributeValue.fromN("2"),
+                "pluginRegisterTimeout", AttributeValue.fromN("3"),
                 "REGION", s("us-east-1"), "SIZE", s("large"),
                 "DB_PASSWORD", AttributeValue.fromM(Map.of("parameterStore", s("/tiers/premium/db-password"))))));
         stack.emulator.client(CodeBuildClient.builder()).createProject(b -> b.name(PROJECT)

@@ -22,7 +22,10 @@ class LocalDemoTest {
         assertThat(code).isZero();
         assertThat(console).contains("tenant acme: DEPLOYED", "acme / tenant-onboarding  Complete [ok]",
                 "· reserve-capacity  Complete", "· premium-support (optional)  Complete", "· welcome-email  Complete",
-                "· publish-endpoints (optional)  Complete", "· provision-dns  Complete", "registered plugin welcome-email on Handover/parallel (mandatory)");
+                "· publish-endpoints (optional)  Complete", "· provision-dns  Complete", "registered plugin welcome-email on Handover/parallel (mandatory)",
+                // Plugins in Python and Node.js, run as subprocesses, take part like the Java ones.
+                "registered plugin audit-python on Handover/post (mandatory)", "· audit-python  Complete",
+                "· notify-node (optional)  Complete");
         // The functions' JSON decision log and metrics, shown readably between the runner's lines.
         assertThat(console).containsPattern("\\d\\d:\\d\\d:\\d\\d INFO  registrar  plugin registered activity=Handover stage=parallel plugin=welcome-email")
                 .containsPattern("METRIC \\S+\\s+PluginsRegistered=1");

@@ -85,7 +85,15 @@ public final class LocalLambdaRuntime implements AutoCloseable {
 
     /** Adds another deployed stack's functions (e.g. a plugin stack); call before or after start. */
     public LocalLambdaRuntime add(SamStack stack) {
-        stack.functions().forEach((id, spec) -> functions.put(id, new Deployed(spec, instantiate(spec))));
+        return add(stack, LocalLambdaRuntime.class.getClassLoader());
+    }
+
+    /**
+     * Adds a stack whose Java handlers load from {@code classes} (e.g. a plugin project's build output
+     * in a class loader of its own); Python and Node handlers run as subprocesses either way.
+     */
+    public LocalLambdaRuntime add(SamStack stack, ClassLoader classes) {
+        stack.functions().forEach((id, spec) -> functions.put(id, new Deployed(spec, instantiate(spec, classes))));
         for (FunctionSpec spec : stack.functions().values()) {
             if (!stopped.get() && !running.isEmpty()) {
                 startSources(spec, stack);
@@ -97,14 +105,17 @@ public final class LocalLambdaRuntime implements AutoCloseable {
 
     private final List<SamStack> stacks = new CopyOnWriteArrayList<>();
 
-    private RequestStreamHandler instantiate(FunctionSpec spec) {
+    private RequestStreamHandler instantiate(FunctionSpec spec, ClassLoader classes) {
         String className = spec.handler().split("::")[0];
         Map<String, String> env = new LinkedHashMap<>(spec.environment());
         env.put("AWS_LAMBDA_FUNCTION_NAME", spec.functionName()); // as Lambda sets it; names the function's SDK clients
         env.putAll(emulator.clientEnvironment());
         env.putAll(extraEnvironment);
+        if (SubprocessHandler.runs(spec.runtime())) {
+            return new SubprocessHandler(spec, env);
+        }
         try {
-            Class<?> type = Class.forName(className);
+            Class<?> type = Class.forName(className, true, classes);
             return (RequestStreamHandler) type.getConstructor(Map.class).newInstance(env);
         } catch (ClassNotFoundException e) {
             throw new IllegalStateException("handler class " + className + " of " + spec.logicalId() + " is not on the classpath", e);
@@ -127,6 +138,15 @@ public final class LocalLambdaRuntime implements AutoCloseable {
             for (FunctionSpec spec : stack.functions().values()) {
                 startSources(spec, stack);
             }
+        }
+        return this;
+    }
+
+    /** Starts delivering the event sources of one added stack only (e.g. a plugin's queue worker, without the engine). */
+    public synchronized LocalLambdaRuntime startOnly(SamStack stack) {
+        running.add(pollers.submit(() -> { }));
+        for (FunctionSpec spec : stack.functions().values()) {
+            startSources(spec, stack);
         }
         return this;
     }
@@ -623,6 +643,11 @@ public final class LocalLambdaRuntime implements AutoCloseable {
         stopped.set(true);
         pollers.shutdownNow();
         invocations.shutdownNow();
+        functions.values().forEach(d -> {
+            if (d.handler() instanceof SubprocessHandler p) {
+                p.close();
+            }
+        });
     }
 
     /** All functions of the runtime by logical id (for tools that list them). */

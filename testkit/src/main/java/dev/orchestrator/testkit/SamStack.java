@@ -202,7 +202,9 @@ public final class SamStack {
                     ? subscribe(emulator, (com.fasterxml.jackson.databind.node.ObjectNode) src.deepCopy(), outputs, physical,
                             conf.functionArn()) : src));
             functions.put(e.getKey(), new FunctionSpec(e.getKey(), conf.functionName(), conf.functionArn(),
-                    e.getValue().path("handler").asText(conf.handler()), env, sources, async(e.getValue().path("async"), outputs)));
+                    e.getValue().path("handler").asText(conf.handler()), env, sources, async(e.getValue().path("async"), outputs),
+                    e.getValue().path("runtime").isTextual() ? e.getValue().get("runtime").asText() : conf.runtimeAsString(),
+                    e.getValue().path("codeDir").isTextual() ? Path.of(e.getValue().get("codeDir").asText()) : null));
         });
         return new SamStack(emulator, stackName, outputs, exports, physical, functions);
     }

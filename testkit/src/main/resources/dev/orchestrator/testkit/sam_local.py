@@ -142,8 +142,15 @@ def main():
     for lid, res in sam["Resources"].items():
         props = res.get("Properties", {})
         if res.get("Type") == "AWS::Serverless::Function":
+            glob = sam.get("Globals", {}).get("Function", {})
+            # Runtime and code folder let the runner start non-Java handlers as subprocesses.
+            code = props.get("CodeUri", glob.get("CodeUri", "."))
+            code_dir = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(template_path)), code)) \
+                if isinstance(code, str) and not code.startswith("s3://") else None
             props["CodeUri"] = "s3://%s/%s" % (bucket, key)
-            functions[lid] = {"handler": props.get("Handler") or sam.get("Globals", {}).get("Function", {}).get("Handler"),
+            functions[lid] = {"handler": props.get("Handler") or glob.get("Handler"),
+                              "runtime": props.get("Runtime") or glob.get("Runtime"),
+                              "codeDir": code_dir,
                               "events": copy.deepcopy(props.get("Events", {}))}
         elif res.get("Type") == "AWS::Serverless::LayerVersion":
             props["ContentUri"] = "s3://%s/%s" % (bucket, key)
@@ -226,7 +233,8 @@ def main():
                                 entry["dlq"] = logical_of(dlq)
                             entry["maximumRetryAttempts"] = target.get("RetryPolicy", {}).get("MaximumRetryAttempts", 185)
                 sources.append(entry)
-        manifest[fid] = {"handler": spec["handler"], "sources": sources, "async": async_config.get(fid, {})}
+        manifest[fid] = {"handler": spec["handler"], "runtime": spec["runtime"], "codeDir": spec["codeDir"],
+                         "sources": sources, "async": async_config.get(fid, {})}
 
     # moto does not record which stack imports which export; CloudFormation refuses to change or delete
     # an export in use. The names this stack imports go out as one output (resolved by CloudFormation),

@@ -1,0 +1,523 @@
+package dev.orchestrator.local;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.orchestrator.core.AttributeJson;
+import dev.orchestrator.core.Json;
+import dev.orchestrator.testkit.FunctionSpec;
+import dev.orchestrator.testkit.SamStack;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+
+/**
+ * Checks one plugin, in any language, against docs/protocol.md: deploys the orchestrator and the
+ * plugin's template locally, then drives the plugin by hand (no engine) through initialize, a normal
+ * run, duplicate deliveries, a message for another plugin, a closed stage, the parallel join, an
+ * error and malformed input, and looks at what it wrote in the status item. Every rule is named as in
+ * docs/protocol.md ("Conformance rules"); the exit code is 0 only when no rule failed.
+ */
+final class Conformance {
+
+    enum Verdict { PASS, FAIL, SKIP }
+
+    record Result(String rule, Verdict verdict, String detail) {
+    }
+
+    static final String WORKFLOW = "conformance";
+    static final String USAGE = "usage: scripts/conformance path/to/template.yaml [--function LogicalId] [--activity Name]";
+
+    private final LocalStack stack;
+    private final String function;
+    private final String activity;
+    private final String stage;
+    private final DynamoDbClient dynamo;
+    private final String table;
+    private final List<Result> results = new ArrayList<>();
+    private String plugin;
+    private String group;
+
+    Conformance(LocalStack stack, String function, String activity, String stage) {
+        this.stack = stack;
+        this.function = function;
+        this.activity = activity;
+        this.stage = stage;
+        this.dynamo = stack.emulator.client(DynamoDbClient.builder());
+        this.table = stack.export("status-name");
+    }
+
+    static int main(Path root, List<String> args, Path cwd, Progress progress) {
+        Path template = null;
+        String functionId = null;
+        String activity = null;
+        for (int i = 0; i < args.size(); i++) {
+            String a = args.get(i);
+            switch (a) {
+                case "--function" -> functionId = value(args, ++i, a);
+                case "--activity" -> activity = value(args, ++i, a);
+                default -> {
+                    if (a.startsWith("--") || template != null) {
+                        throw new IllegalArgumentException("unexpected '" + a + "'\n" + USAGE);
+                    }
+                    template = cwd.resolve(a).normalize();
+                    if (Files.isDirectory(template)) {
+                        template = template.resolve("template.yaml");
+                    }
+                }
+            }
+        }
+        if (template == null || !Files.isRegularFile(template)) {
+            throw new IllegalArgumentException((template == null ? "no template given" : "no file " + template) + "\n" + USAGE);
+        }
+        JsonNode parameters = templateParameters(template);
+        if (activity == null) {
+            activity = parameters.path("Activity").path("Default").asText("Conformance");
+        }
+        Map<String, String> params = parameters.has("Activity") ? Map.of("Activity", activity) : Map.of();
+        try (LocalStack stack = LocalStack.deploy(root, List.of(activity), List.of(new LocalSettings.PluginRef(template, params)),
+                LocalSettings.DEFAULT_REGISTER_TIMEOUT, progress, false)) {
+            SamStack plugin = stack.plugins.get(0);
+            // The plugin's own queues deliver (a queue plugin's worker reports); the engine stays off.
+            stack.runtime.startOnly(plugin);
+            int code = 0;
+            for (FunctionSpec f : pick(plugin, functionId)) {
+                String stage = stageOf(stack, activity, f);
+                progress.step("checking " + f.logicalId() + " (" + (f.runtime() == null ? "java" : f.runtime()) + ") on "
+                        + activity + "/" + stage + " against docs/protocol.md");
+                Conformance c = new Conformance(stack, f.logicalId(), activity, stage);
+                c.check();
+                code = Math.max(code, c.print(System.out));
+            }
+            return code;
+        }
+    }
+
+    private static String value(List<String> args, int i, String flag) {
+        if (i >= args.size()) {
+            throw new IllegalArgumentException(flag + " needs a value\n" + USAGE);
+        }
+        return args.get(i);
+    }
+
+    /** The functions to check: the one named, else every one subscribed to a topic. */
+    static List<FunctionSpec> pick(SamStack plugin, String functionId) {
+        if (functionId != null) {
+            return List.of(plugin.function(functionId));
+        }
+        List<FunctionSpec> subscribed = plugin.functions().values().stream()
+                .filter(f -> f.sources().stream().anyMatch(s -> s.path("type").asText().equals("sns"))).toList();
+        if (subscribed.isEmpty()) {
+            throw new IllegalArgumentException("no function of " + plugin.name() + " subscribes to a topic (Events: Type: SNS)");
+        }
+        return subscribed;
+    }
+
+    /** pre, parallel or post: the stage topic the function subscribes to. */
+    static String stageOf(LocalStack stack, String activity, FunctionSpec f) {
+        for (JsonNode s : f.sources()) {
+            for (String stage : List.of("pre", "parallel", "post")) {
+                if (s.path("topicArn").asText().equals(stack.export(activity + "-" + stage + "-processing"))) {
+                    return stage;
+                }
+            }
+        }
+        throw new IllegalArgumentException(f.logicalId() + " subscribes to no stage topic of activity " + activity
+                + " (expected Fn::ImportValue of <Stack>-" + activity + "-<pre|parallel|post>-processing)");
+    }
+
+    // ------------------------------------------------------------------ the checks
+
+    void check() {
+        if (!initialize()) {
+            return;
+        }
+        boolean sequential = !stage.equals("parallel");
+        String addressed = sequential ? plugin : null;
+
+        // A normal run: listed Not Started, as the engine lists it.
+        String uid = run("Not Started", "In Progress", future(), Map.of());
+        long v0 = version(uid);
+        Outcome first = invoke(sns(message(uid, addressed, "Not Started", Map.of())));
+        JsonNode e = settled(uid);
+        long perRun = version(uid) - v0;
+        expect("run-succeeds", first.error == null, "a delivery of a stage message returns without error", first.error);
+        expect("report-complete", "Complete".equals(e.path("state").asText()), "the entry ends Complete",
+                "the entry is " + e + " after the run");
+        expect("claim-fields", e.path("startedAt").isNumber() && e.path("heartbeatAt").isNumber() && e.path("attempt").asInt() == 1,
+                "the claim set startedAt, heartbeatAt and attempt = 1", "entry after one run: " + e);
+        expect("report-fields", e.path("endedAt").isNumber(), "the report set endedAt", "entry after one run: " + e);
+        expect("version-bump", perRun >= 2, "each write adds 1 to version (" + perRun + " writes for one run)",
+                "version grew by " + perRun + " over a claim and a report; every write must ADD version :one");
+
+        // The same message again (SNS redelivers): no second claim, no write.
+        long v1 = version(uid);
+        Outcome again = invoke(sns(message(uid, addressed, "Not Started", Map.of())));
+        expect("claim-conditional", again.error == null && version(uid) == v1,
+                "a redelivered message finds the claim taken and writes nothing",
+                "redelivery after Complete wrote to the item (version " + v1 + " -> " + version(uid) + ", entry " + entry(uid)
+                        + (again.error == null ? "" : ", error " + again.error) + ")");
+
+        // Two concurrent deliveries of one message: one does the work.
+        String dup = run("Not Started", "In Progress", future(), Map.of());
+        long d0 = version(dup);
+        String m = sns(message(dup, addressed, "Not Started", Map.of()));
+        CompletableFuture<Outcome> a = CompletableFuture.supplyAsync(() -> invoke(m));
+        CompletableFuture<Outcome> b = CompletableFuture.supplyAsync(() -> invoke(m));
+        Outcome oa = a.join();
+        Outcome ob = b.join();
+        JsonNode de = settled(dup);
+        long dupWrites = version(dup) - d0;
+        expect("duplicate-once", "Complete".equals(de.path("state").asText()) && de.path("attempt").asInt(1) == 1 && dupWrites == perRun,
+                "two concurrent deliveries claimed once (" + dupWrites + " writes, as for one run)",
+                "two concurrent deliveries: entry " + de + ", " + dupWrites + " writes where one run makes " + perRun);
+        expect("duplicate-quiet", oa.error == null && ob.error == null, "losing the claim is not an error",
+                "a delivery that lost the claim failed: " + (oa.error != null ? oa.error : ob.error));
+
+        // The message shows the plugin done: nothing to do, nothing written.
+        for (String done : List.of("Complete", "Do Not Run")) {
+            String u = run(done, "In Progress", future(), Map.of());
+            long before = version(u);
+            Outcome o = invoke(sns(message(u, addressed, done, Map.of())));
+            expect("skip-done", o.error == null && version(u) == before, "a message showing the plugin " + done + " is skipped",
+                    "a message showing the plugin " + done + " led to a write or an error (" + o.error + ")");
+        }
+
+        // A message for another plugin (sequential stages address one plugin at a time).
+        String other = run("Not Started", "In Progress", future(), Map.of());
+        long ov = version(other);
+        Outcome oo = invoke(sns(message(other, "another-plugin", "Not Started", Map.of())));
+        expect("ignore-other-plugin", oo.error == null && version(other) == ov && "Not Started".equals(entry(other).path("state").asText()),
+                "a message whose plugin is another-plugin is ignored",
+                "a message addressed to another-plugin changed the item or failed (entry " + entry(other) + ", error " + oo.error + ")");
+
+        // A stage that has ended (e.g. the run was cancelled): no claim.
+        String closed = run("Not Started", "Error", future(), Map.of());
+        long cv = version(closed);
+        Outcome oc = invoke(sns(message(closed, addressed, "Not Started", Map.of())));
+        expect("stage-open", oc.error == null && version(closed) == cv, "a stage that is no longer open is left alone",
+                "the plugin wrote into a stage whose status is Error (entry " + entry(closed) + ", error " + oc.error + ")");
+
+        if (sequential) {
+            skip("parallel-join", "the plugin subscribes to a sequential stage (" + stage + "); the engine always lists it");
+            skip("join-window", "sequential stage");
+        } else {
+            String join = run(null, "In Progress", future(), Map.of());
+            Outcome oj = invoke(sns(message(join, null, null, Map.of())));
+            JsonNode je = settled(join);
+            expect("parallel-join", oj.error == null && "Complete".equals(je.path("state").asText()) && je.path("attempt").asInt(1) == 1,
+                    "an unlisted plugin joins the open parallel stage and completes",
+                    "a parallel stage that did not list the plugin: entry " + je + ", error " + oj.error);
+            String late = run(null, "In Progress", System.currentTimeMillis() - 1000, Map.of());
+            long lv = version(late);
+            Outcome ol = invoke(sns(message(late, null, null, Map.of())));
+            expect("join-window", ol.error == null && version(late) == lv && entry(late).isMissingNode(),
+                    "no joining after the registration window ended",
+                    "the plugin joined a parallel stage whose window had ended (entry " + entry(late) + ", error " + ol.error + ")");
+        }
+
+        // The work fails: Error with the reason, cut to 180 characters.
+        String why = "conformance: forced failure " + "x".repeat(220);
+        String err = run("Not Started", "In Progress", future(), Map.of("conformanceFail", why));
+        Outcome oe = invoke(sns(message(err, addressed, "Not Started", Map.of("conformanceFail", why))));
+        JsonNode ee = settled(err);
+        if ("Complete".equals(ee.path("state").asText())) {
+            skip("report-error", "the plugin completed although metadata.conformanceFail was set (it has no conformance hook)");
+        } else {
+            String msg = ee.path("message").asText("");
+            expect("report-error", "Error".equals(ee.path("state").asText()) && msg.startsWith("conformance: forced failure")
+                            && ee.path("endedAt").isNumber(),
+                    "a failed run ends Error with the failure's text", "after a failed run the entry is " + ee
+                            + (oe.error == null ? "" : " and the invocation failed: " + oe.error));
+            expect("message-length", msg.length() <= 180, "the message is at most 180 characters",
+                    "message of " + msg.length() + " characters");
+        }
+
+        // Malformed input: the invocation fails naming the problem, nothing is written.
+        String bad = run("Not Started", "In Progress", future(), Map.of());
+        long bv = version(bad);
+        ObjectNode noUid = (ObjectNode) Json.parse(message(bad, addressed, "Not Started", Map.of()));
+        noUid.remove("uid");
+        Outcome ob1 = invoke(sns(Json.write(noUid)));
+        Outcome ob2 = invoke("{\"unexpected\":true}");
+        expect("reject-malformed", ob1.error != null && ob2.error != null && version(bad) == bv,
+                "a stage message without uid and an event that is neither SNS nor initialize fail the invocation",
+                "malformed input was accepted: no uid -> " + (ob1.error == null ? "no error" : "error") + ", {\"unexpected\":true} -> "
+                        + (ob2.error == null ? "no error" : "error"));
+    }
+
+    private boolean initialize() {
+        Outcome o = invoke("{\"action\":\"initialize\"}");
+        JsonNode info = null;
+        List<String> problems = new ArrayList<>();
+        if (o.error != null) {
+            problems.add("the invocation failed: " + o.error);
+        } else {
+            try {
+                info = Json.parse(o.output);
+            } catch (RuntimeException e) {
+                problems.add("the reply is not JSON: " + o.output);
+            }
+        }
+        if (info != null) {
+            problems.addAll(initializeProblems(info, activity));
+        }
+        if (!problems.isEmpty()) {
+            fail("initialize", String.join("; ", problems));
+            return false;
+        }
+        plugin = info.get("pluginName").asText();
+        JsonNode override = info.path("overrides").path(activity).path("mandatory");
+        boolean mandatory = override.isBoolean() ? override.asBoolean() : info.path("default").path("mandatory").asBoolean(false);
+        group = mandatory ? "mandatory" : "optional";
+        pass("initialize", "reply names plugin '" + plugin + "' (" + group + " on " + activity + ")");
+        return true;
+    }
+
+    /** The initialize reply against docs/schemas/initialize-reply.schema.json. Pure. */
+    static List<String> initializeProblems(JsonNode info, String activity) {
+        List<String> p = new ArrayList<>();
+        if (!info.isObject()) {
+            return List.of("the reply must be a JSON object, not " + info);
+        }
+        if (!info.path("pluginName").isTextual() || !info.get("pluginName").asText().matches("[A-Za-z0-9._-]{1,64}")) {
+            p.add("pluginName must be 1-64 letters, digits, '.', '_' or '-' (got " + info.get("pluginName") + ")");
+        }
+        JsonNode d = info.path("default");
+        if (!info.has("default") || !d.isObject() || !d.path("mandatory").isBoolean()) {
+            p.add("default.mandatory must be true or false");
+        }
+        for (String f : List.of("pluginRegisterTimeout", "timeout")) {
+            if (d.has(f) && (!d.get(f).canConvertToInt() || !d.get(f).isIntegralNumber() || d.get(f).asInt() < 1)) {
+                p.add("default." + f + " must be a positive whole number of seconds");
+            }
+        }
+        info.path("overrides").fields().forEachRemaining(e -> {
+            JsonNode m = e.getValue().get("mandatory");
+            if (m != null && !m.isBoolean()) {
+                p.add("overrides." + e.getKey() + ".mandatory must be true or false");
+            }
+        });
+        if (info.has("order") && !info.get("order").isIntegralNumber()) {
+            p.add("order must be a whole number");
+        }
+        for (String f : List.of("alwaysRun", "idempotent")) {
+            if (info.has(f) && !info.get(f).isBoolean()) {
+                p.add(f + " must be true or false");
+            }
+        }
+        return p;
+    }
+
+    // ------------------------------------------------------------------ plumbing
+
+    private record Outcome(String output, String error) {
+    }
+
+    private Outcome invoke(String event) {
+        try {
+            return new Outcome(stack.runtime.invoke(function, event), null);
+        } catch (RuntimeException e) {
+            return new Outcome(null, String.valueOf(e.getMessage()));
+        }
+    }
+
+    private static long future() {
+        return System.currentTimeMillis() + 3_600_000;
+    }
+
+    private static String stageKey(String stage) {
+        return stage.equals("parallel") ? "async" : stage;
+    }
+
+    /**
+     * A run whose activity has this stage at {@code stageStatus}; the plugin listed with {@code state}
+     * in its group (null: not listed). Written whole, as the engine would have left it.
+     */
+    private String run(String state, String stageStatus, long windowEndsAt, Map<String, String> metadata) {
+        String uid = "conf-" + UUID.randomUUID().toString().substring(0, 8);
+        long now = System.currentTimeMillis();
+        ObjectNode item = Json.object();
+        item.put("uid", uid);
+        item.put("workflow", WORKFLOW);
+        item.put("status", "In Progress");
+        ObjectNode meta = item.putObject("metadata");
+        meta.put("tenantId", "conformance");
+        metadata.forEach(meta::put);
+        item.putArray("activityOrder").add(activity);
+        ObjectNode act = item.putObject("activities").putObject(activity);
+        act.put("status", "In Progress");
+        for (String s : List.of("pre", "parallel", "post")) {
+            ObjectNode st = act.putObject(stageKey(s));
+            boolean ours = s.equals(stage);
+            st.put("status", ours ? stageStatus : s.equals("pre") ? "Complete" : "Not Started");
+            st.putObject("mandatory");
+            st.putObject("optional");
+            if (ours) {
+                st.put("windowSeconds", 3600);
+                st.put("publishedAt", now);
+                st.put("windowEndsAt", windowEndsAt);
+                if (state != null) {
+                    ObjectNode e = ((ObjectNode) st.get(group)).putObject(plugin);
+                    e.put("state", state);
+                    e.put("order", 10);
+                    e.put("dispatchedAt", now);
+                }
+            }
+        }
+        item.put("version", 1);
+        item.put("updatedAt", now);
+        dynamo.putItem(b -> b.tableName(table).item(AttributeJson.toAttribute(item).m()));
+        return uid;
+    }
+
+    private String message(String uid, String addressed, String listedState, Map<String, String> metadata) {
+        ObjectNode m = Json.object();
+        m.put("uid", uid);
+        m.put("workflow", WORKFLOW);
+        m.put("activity", activity);
+        m.put("stage", stage);
+        if (addressed != null) {
+            m.put("plugin", addressed);
+        }
+        ObjectNode meta = m.putObject("metadata");
+        meta.put("tenantId", "conformance");
+        metadata.forEach(meta::put);
+        m.put("windowEndsAt", future());
+        m.put("pluginTimeout", 900);
+        ObjectNode plugins = m.putObject("plugins");
+        plugins.putObject("mandatory");
+        plugins.putObject("optional");
+        if (listedState != null) {
+            ((ObjectNode) plugins.get(group)).putObject(plugin).put("state", listedState).put("order", 10).put("attempt", 0);
+        }
+        return Json.write(m);
+    }
+
+    /** The SNS event Lambda passes for a stage message, with the attributes the engine sets. */
+    private String sns(String body) {
+        JsonNode msg = Json.parse(body);
+        ObjectNode event = Json.object();
+        ObjectNode record = event.putArray("Records").addObject();
+        record.put("EventSource", "aws:sns");
+        record.put("EventVersion", "1.0");
+        record.put("EventSubscriptionArn", "arn:aws:sns:us-east-1:123456789012:conformance:" + UUID.randomUUID());
+        ObjectNode sns = record.putObject("Sns");
+        sns.put("Type", "Notification");
+        sns.put("MessageId", UUID.randomUUID().toString());
+        sns.put("TopicArn", stack.export(activity + "-" + stage + "-processing"));
+        sns.put("Message", body);
+        ObjectNode attributes = sns.putObject("MessageAttributes");
+        for (String a : List.of("workflow", "activity", "stage", "plugin")) {
+            if (msg.hasNonNull(a)) {
+                attributes.putObject(a).put("Type", "String").put("Value", msg.get(a).asText());
+            }
+        }
+        return Json.write(event);
+    }
+
+    private Map<String, AttributeValue> item(String uid) {
+        return dynamo.getItem(b -> b.tableName(table).consistentRead(true).key(Map.of(
+                "uid", AttributeValue.fromS(uid), "workflow", AttributeValue.fromS(WORKFLOW)))).item();
+    }
+
+    private long version(String uid) {
+        AttributeValue v = item(uid).get("version");
+        return v == null ? 0 : Long.parseLong(v.n());
+    }
+
+    /**
+     * The entry once it has an outcome: a plugin behind a queue reports from its worker, after the
+     * invocation returned. Gives up after {@link #SETTLE}.
+     */
+    private JsonNode settled(String uid) {
+        long deadline = System.currentTimeMillis() + SETTLE.toMillis();
+        JsonNode e = entry(uid);
+        while (!List.of("Complete", "Error").contains(e.path("state").asText()) && System.currentTimeMillis() < deadline) {
+            RunWatcher.sleep(200);
+            e = entry(uid);
+        }
+        return e;
+    }
+
+    static final java.time.Duration SETTLE = java.time.Duration.ofSeconds(20);
+
+    /** The plugin's entry in the stage (in either group), or a missing node. */
+    private JsonNode entry(String uid) {
+        JsonNode st = AttributeJson.toJson(item(uid)).path("activities").path(activity).path(stageKey(stage));
+        JsonNode e = st.path("mandatory").path(plugin);
+        return e.isMissingNode() ? st.path("optional").path(plugin) : e;
+    }
+
+    private void expect(String rule, boolean ok, String passDetail, String failDetail) {
+        if (ok) {
+            pass(rule, passDetail);
+        } else {
+            fail(rule, failDetail);
+        }
+    }
+
+    private void pass(String rule, String detail) {
+        results.add(new Result(rule, Verdict.PASS, detail));
+    }
+
+    private void fail(String rule, String detail) {
+        results.add(new Result(rule, Verdict.FAIL, detail));
+    }
+
+    private void skip(String rule, String detail) {
+        results.add(new Result(rule, Verdict.SKIP, detail));
+    }
+
+    List<Result> results() {
+        return List.copyOf(results);
+    }
+
+    int print(PrintStream out) {
+        long failed = results.stream().filter(r -> r.verdict() == Verdict.FAIL).count();
+        long passed = results.stream().filter(r -> r.verdict() == Verdict.PASS).count();
+        out.println();
+        for (Result r : results) {
+            out.printf("%-4s %-20s %s%n", r.verdict(), r.rule(), r.detail());
+        }
+        out.println();
+        out.println("conformance of " + (plugin == null ? function : plugin) + ": " + passed + " passed, " + failed + " failed, "
+                + (results.size() - passed - failed) + " skipped -> " + (failed == 0 ? "CONFORMS" : "DOES NOT CONFORM")
+                + (failed == 0 ? "" : " (rules: docs/protocol.md#conformance-rules)"));
+        out.flush();
+        return failed == 0 ? 0 : 1;
+    }
+
+    /** The template's Parameters section (for the Activity parameter's default), read with the SAM translator's YAML parser. */
+    static JsonNode templateParameters(Path template) {
+        String python = System.getenv().getOrDefault("ORCHESTRATOR_PYTHON", "python3");
+        String code = "import json,sys\nfrom samtranslator.yaml_helper import yaml_parse\n"
+                + "print(json.dumps(yaml_parse(open(sys.argv[1]).read()).get('Parameters', {}), default=str))";
+        try {
+            Process p = new ProcessBuilder(python, "-c", code, template.toString()).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                throw new IllegalArgumentException("cannot read " + template + ": " + out);
+            }
+            return Json.parse(out.trim());
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("cannot run " + python + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static Map<String, String> noParams() {
+        return new LinkedHashMap<>();
+    }
+}

@@ -1,0 +1,105 @@
+package dev.orchestrator.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** scripts/conformance as a plugin author runs it: the examples conform; a careless plugin is told which rules it breaks. */
+class ConformanceTest {
+
+    static final Path ROOT = OwnProjectTest.ROOT;
+
+    @TempDir
+    Path project;
+
+    @Test
+    void thePythonExampleConforms() throws Exception {
+        OwnProjectTest.Result r = OwnProjectTest.run(ROOT, "conformance", "plugins-examples/audit-python");
+        assertThat(r.output()).contains("PASS duplicate-once", "PASS report-error", "SKIP parallel-join",
+                "conformance of audit-python: 16 passed, 0 failed, 2 skipped -> CONFORMS");
+        assertThat(r.code()).isZero();
+    }
+
+    @Test
+    void theNodeExampleConformsThroughScriptsConformance() throws Exception {
+        OwnProjectTest.Result r = OwnProjectTest.exec(ROOT.resolve("plugins-examples/notify-node"),
+                List.of(ROOT.resolve("scripts/conformance").toString(), "template.yaml", "--activity", "Review"));
+        assertThat(r.output()).contains("on Review/parallel", "PASS parallel-join", "PASS join-window",
+                "conformance of notify-node: 18 passed, 0 failed, 0 skipped -> CONFORMS");
+        assertThat(r.code()).isZero();
+    }
+
+    @Test
+    void aJavaQueuePluginConformsWithItsWorkerReporting() throws Exception {
+        OwnProjectTest.Result r = OwnProjectTest.run(ROOT, "conformance", "plugins-examples/provision-dns");
+        assertThat(r.output()).contains("PASS report-complete", "PASS duplicate-once", "conformance of provision-dns:", "-> CONFORMS");
+        assertThat(r.code()).isZero();
+    }
+
+    @Test
+    void aPluginThatClaimsWithoutAConditionFailsNamingTheRules() throws Exception {
+        Files.writeString(project.resolve("app.py"), """
+                import json, os, time
+                import boto3
+
+                db = boto3.client("dynamodb")
+
+                def handler(event, context):
+                    if event.get("action") == "initialize":
+                        return {"pluginName": "careless", "default": {"mandatory": True}}
+                    for record in event["Records"]:
+                        m = json.loads(record["Sns"]["Message"])
+                        if m.get("plugin") not in (None, "careless"):
+                            continue
+                        for f in ("uid", "workflow", "activity", "stage"):
+                            if f not in m:
+                                raise ValueError("stage message lacks '%s'" % f)
+                        stage = {"pre": "pre", "parallel": "async", "post": "post"}[m["stage"]]
+                        names = {"#a": "activities", "#act": m["activity"], "#s": stage, "#p": "careless", "#st": "state"}
+                        e = "#a.#act.#s.mandatory.#p"
+                        now = {"N": str(int(time.time() * 1000))}
+                        key = {"uid": {"S": m["uid"]}, "workflow": {"S": m["workflow"]}}
+                        # Broken on purpose: no condition, so every delivery claims and works again.
+                        db.update_item(TableName=os.environ["STATUS_TABLE"], Key=key, ExpressionAttributeNames=names,
+                            UpdateExpression="SET %s.#st = :ip, %s.startedAt = :now, %s.heartbeatAt = :now, %s.attempt = :one ADD version :one" % (e, e, e, e),
+                            ExpressionAttributeValues={":ip": {"S": "In Progress"}, ":now": now, ":one": {"N": "1"}})
+                        db.update_item(TableName=os.environ["STATUS_TABLE"], Key=key, ExpressionAttributeNames=names,
+                            UpdateExpression="SET %s.#st = :c, %s.endedAt = :now ADD version :one" % (e, e),
+                            ExpressionAttributeValues={":c": {"S": "Complete"}, ":now": now, ":one": {"N": "1"}})
+                """);
+        Files.writeString(project.resolve("template.yaml"), """
+                AWSTemplateFormatVersion: '2010-09-09'
+                Transform: AWS::Serverless-2016-10-31
+                Parameters:
+                  OrchestratorStackName: {Type: String, Default: orchestrator-dev}
+                  Activity: {Type: String, Default: Intake}
+                Resources:
+                  CarelessFunction:
+                    Type: AWS::Serverless::Function
+                    Properties:
+                      Runtime: python3.12
+                      CodeUri: .
+                      Handler: app.handler
+                      Environment:
+                        Variables:
+                          STATUS_TABLE:
+                            Fn::ImportValue: !Sub ${OrchestratorStackName}-status-name
+                      Events:
+                        Pre:
+                          Type: SNS
+                          Properties:
+                            Topic:
+                              Fn::ImportValue: !Sub ${OrchestratorStackName}-${Activity}-pre-processing
+                """);
+        OwnProjectTest.Result r = OwnProjectTest.exec(project, List.of(ROOT.resolve("scripts/conformance").toString(), "template.yaml"));
+        assertThat(r.output()).contains("on Intake/pre", "PASS initialize", "PASS report-complete",
+                "FAIL claim-conditional    redelivery after Complete wrote to the item",
+                "FAIL duplicate-once", "FAIL skip-done", "FAIL stage-open", "SKIP report-error",
+                "conformance of careless: 9 passed, 5 failed, 3 skipped -> DOES NOT CONFORM");
+        assertThat(r.code()).isEqualTo(1);
+    }
+}
