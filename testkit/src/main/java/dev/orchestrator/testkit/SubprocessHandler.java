@@ -98,9 +98,9 @@ public final class SubprocessHandler implements RequestStreamHandler, AutoClosea
         try {
             reply = instance.call(SamStack.JSON.writeValueAsString(request));
         } catch (IOException | RuntimeException e) {
+            String tail = instance.stderrTail(); // before destroy: it closes the pipe the last lines are in
             instance.destroy();
-            throw new IllegalStateException(spec.logicalId() + " (" + spec.runtime() + ") died: " + e.getMessage()
-                    + instance.stderrTail(), e);
+            throw new IllegalStateException(spec.logicalId() + " (" + spec.runtime() + ") died: " + e.getMessage() + tail, e);
         }
         give(instance);
         if (reply.has("error")) {
@@ -145,6 +145,7 @@ public final class SubprocessHandler implements RequestStreamHandler, AutoClosea
         private final Writer in;
         private final BufferedReader out;
         private final Deque<String> stderr = new ArrayDeque<>();
+        private Thread stderrPump;
 
         Instance() {
             ProcessBuilder pb = new ProcessBuilder(command).directory(spec.codeDir().toFile());
@@ -158,9 +159,9 @@ public final class SubprocessHandler implements RequestStreamHandler, AutoClosea
             }
             in = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
             out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-            Thread t = new Thread(this::forwardStderr, "stderr-" + spec.logicalId());
-            t.setDaemon(true);
-            t.start();
+            stderrPump = new Thread(this::forwardStderr, "stderr-" + spec.logicalId());
+            stderrPump.setDaemon(true);
+            stderrPump.start();
         }
 
         JsonNode call(String requestLine) throws IOException {
@@ -201,7 +202,11 @@ public final class SubprocessHandler implements RequestStreamHandler, AutoClosea
 
         String stderrTail() {
             try {
-                Thread.sleep(100); // let the last stderr lines arrive
+                // A dead process's last lines (the actual error) may still be in the pipe: wait for the pump
+                // to reach the end of the stream, not a fixed pause (a busy machine delivers them late).
+                if (process.waitFor(3, java.util.concurrent.TimeUnit.SECONDS) && stderrPump != null) {
+                    stderrPump.join(3_000);
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
