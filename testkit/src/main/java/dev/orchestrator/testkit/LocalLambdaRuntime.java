@@ -159,7 +159,8 @@ public final class LocalLambdaRuntime implements AutoCloseable {
                 case "sqs" -> running.add(pollers.submit(() -> pollSqs(spec.logicalId(), queueUrl(stack.physicalId(source.get("queue").asText())),
                         source.path("batchSize").asInt(10), source.path("reportBatchItemFailures").asBoolean())));
                 case "dynamodb" -> running.add(pollers.submit(() -> pollStream(spec.logicalId(),
-                        stack.physicalId(source.get("table").asText()), source.path("batchSize").asInt(100))));
+                        stack.physicalId(source.get("table").asText()), source.path("batchSize").asInt(100),
+                        source.path("batchingWindowSeconds").asInt(0))));
                 case "eventbridge" -> running.add(pollers.submit(() -> pollRule(spec.logicalId(),
                         stack.physicalIds().getOrDefault(source.path("rule").asText(), source.path("rule").asText()),
                         queueUrl(stack.physicalId(source.get("queue").asText())),
@@ -454,7 +455,7 @@ public final class LocalLambdaRuntime implements AutoCloseable {
         }
     }
 
-    private void pollStream(String function, String table, int batchSize) {
+    private void pollStream(String function, String table, int batchSize, int batchingWindowSeconds) {
         String streamArn = dynamo.describeTable(b -> b.tableName(table)).table().latestStreamArn();
         if (streamArn == null) {
             throw new IllegalStateException("table " + table + " has no stream");
@@ -471,11 +472,24 @@ public final class LocalLambdaRuntime implements AutoCloseable {
                     continue;
                 }
                 GetRecordsResponse r = streams.getRecords(b -> b.shardIterator(it.getValue()).limit(batchSize));
-                if (!r.records().isEmpty()) {
-                    any = true;
-                    deliverStreamBatch(function, r.records(), streamArn);
+                List<software.amazon.awssdk.services.dynamodb.model.Record> batch = new java.util.ArrayList<>(r.records());
+                String next = r.nextShardIterator();
+                if (!batch.isEmpty() && batchingWindowSeconds > 0) {
+                    // MaximumBatchingWindowInSeconds: Lambda gathers records for up to the window (or a full batch).
+                    long until = System.currentTimeMillis() + batchingWindowSeconds * 1000L;
+                    while (batch.size() < batchSize && next != null && System.currentTimeMillis() < until && !stopped.get()) {
+                        Emulator.sleep(50);
+                        String from = next;
+                        GetRecordsResponse more = streams.getRecords(b -> b.shardIterator(from).limit(batchSize - batch.size()));
+                        batch.addAll(more.records());
+                        next = more.nextShardIterator();
+                    }
                 }
-                it.setValue(r.nextShardIterator());
+                if (!batch.isEmpty()) {
+                    any = true;
+                    deliverStreamBatch(function, batch, streamArn);
+                }
+                it.setValue(next);
             }
             if (!any) {
                 Emulator.sleep(50);

@@ -218,7 +218,8 @@ def main():
                                 "batchSize": p.get("BatchSize", 10),
                                 "reportBatchItemFailures": "ReportBatchItemFailures" in p.get("FunctionResponseTypes", [])})
             elif etype in ("DynamoDB", "Kinesis"):
-                sources.append({"type": "dynamodb", "table": logical_of(p["Stream"]), "batchSize": p.get("BatchSize", 100)})
+                sources.append({"type": "dynamodb", "table": logical_of(p["Stream"]), "batchSize": p.get("BatchSize", 100),
+                                "batchingWindowSeconds": p.get("MaximumBatchingWindowInSeconds", 0)})
             elif etype in ("EventBridgeRule", "CloudWatchEvent", "Schedule", "ScheduleV2"):
                 rule = resources.get(fid + ev_name)
                 queue = fid + ev_name + "Delivery"
