@@ -21,6 +21,16 @@ public final class UpdateBuilder {
     private final List<String> removes = new ArrayList<>();
     private final List<String> conditions = new ArrayList<>();
     private software.amazon.awssdk.services.dynamodb.model.ReturnValue returnValues;
+    private boolean bumpVersion = true;
+
+    /**
+     * Leaves {@code version} alone: for writes that change nothing a decision depends on (a timer's touch,
+     * the timer mark), so they do not void the engine's version-conditioned writes planned meanwhile.
+     */
+    public UpdateBuilder withoutVersionBump() {
+        bumpVersion = false;
+        return this;
+    }
 
     /** Ask for the item as written (the engine decides its next step from it instead of reading again). */
     public UpdateBuilder returnAllNew() {
@@ -95,8 +105,9 @@ public final class UpdateBuilder {
     }
 
     public UpdateItemRequest build(String table, String uid, String workflow, long now) {
-        String version = path(List.of(ItemCodec.VERSION));
-        String expr = "SET " + String.join(", ", withStamp(now)) + " ADD " + version + " " + value(AttributeValue.fromN("1"));
+        // Placeholders only when used: DynamoDB refuses unused expression attribute names.
+        String expr = "SET " + String.join(", ", withStamp(now))
+                + (bumpVersion ? " ADD " + path(List.of(ItemCodec.VERSION)) + " " + value(AttributeValue.fromN("1")) : "");
         if (!removes.isEmpty()) {
             expr += " REMOVE " + String.join(", ", removes);
         }

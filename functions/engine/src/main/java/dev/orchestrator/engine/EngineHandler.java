@@ -49,6 +49,13 @@ public final class EngineHandler implements RequestStreamHandler {
     /** Upper bound of steps per run per invocation; a healthy run needs far fewer before it idles. */
     static final int MAX_STEPS = 200;
 
+    /**
+     * The version this engine last wrote, per run. An image older than that is one of the engine's own past
+     * states (a batch replayed, or records gathered before its last write): deciding from it would repeat
+     * work, and the record of the engine's own write is still to come. Bounded; losing it only costs calls.
+     */
+    private final Map<RunKey, Long> lastWritten = new java.util.concurrent.ConcurrentHashMap<>();
+
     private final StatusStore store;
     private final Planner planner;
     private final Executor executor;
@@ -135,6 +142,7 @@ public final class EngineHandler implements RequestStreamHandler {
                     + ", " + u.value(AttributeValue.fromS(State.IN_PROGRESS.wire())) + ") OR attribute_not_exists("
                     + u.path(List.of(ItemCodec.NOTIFIED_AT)) + ")");
             u.set(List.of(ItemCodec.WOKEN_AT), AttributeValue.fromN(Long.toString(now)));
+            u.withoutVersionBump(); // a wake-up changes no state: it must not void a transition planned meanwhile
             boolean touched = store.update(wake.uid(), wake.workflow(), u, now);
             LOG.debug(touched ? "timer woke run" : "timer for an ended or unknown run dropped",
                     Log.UID, wake.uid(), Log.WORKFLOW, wake.workflow());
@@ -217,6 +225,11 @@ public final class EngineHandler implements RequestStreamHandler {
         if (start.isEmpty()) {
             return; // deleted run: nothing to drive
         }
+        Long mine = lastWritten.get(key);
+        if (image != null && mine != null && start.get().version() < mine) {
+            LOG.debug("stale image skipped", "version", start.get().version(), "lastWritten", mine);
+            return;
+        }
         WorkflowRun base = start.get();
         WorkflowRun view = base;
         List<Change> pending = new ArrayList<>();
@@ -244,11 +257,19 @@ public final class EngineHandler implements RequestStreamHandler {
                 continue;
             }
             base = view = written.get();
+            remember(key, base.version());
             if (idle) {
                 return;
             }
         }
         throw new RunFailure("the run did not settle after " + MAX_STEPS + " engine steps");
+    }
+
+    private void remember(RunKey key, long version) {
+        if (lastWritten.size() > 10_000) {
+            lastWritten.clear();
+        }
+        lastWritten.merge(key, version, Math::max);
     }
 
     /** For tests and tools: drive a run from a consistent read. */

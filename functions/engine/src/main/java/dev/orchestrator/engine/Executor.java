@@ -99,6 +99,9 @@ public final class Executor {
         if (u.isEmpty()) {
             return Optional.of(base);
         }
+        if (pending.isEmpty()) {
+            u.withoutVersionBump(); // only the timer mark: no state a decision depends on
+        }
         return write(base, u, now, pending);
     }
 
