@@ -48,14 +48,20 @@ public final class Bench {
 
         out.println("# Orchestrator benchmark (emulator: moto_server on loopback, handlers in-process; "
                 + Runtime.getRuntime().availableProcessors() + " CPUs, Java " + System.getProperty("java.version") + ")");
-        if (only.contains("calls")) {
-            calls(root, runs);
-        }
-        if (only.contains("cold")) {
-            cold(root, cold, jvmOptions);
-        }
-        if (only.contains("fanout")) {
-            fanout(root, fan);
+        try {
+            if (only.contains("calls")) {
+                calls(root, runs);
+            }
+            if (only.contains("cold")) {
+                cold(root, cold, jvmOptions);
+            }
+            if (only.contains("fanout")) {
+                fanout(root, fan);
+            }
+        } catch (RuntimeException | Error e) {
+            e.printStackTrace();
+            out.flush();
+            System.exit(1); // a failed deploy leaves the emulator's HTTP threads alive; do not hang on them
         }
         out.flush();
         System.exit(0); // pollers and emulators are closed; do not wait for stray daemon threads
@@ -127,7 +133,8 @@ public final class Bench {
         System.err.println("cold: deploying the stack once for the functions' environments");
         try (BenchStack s = BenchStack.deploy(root, "cold", WorkflowCalls.ACTIVITIES, 10)) {
             SamStack plugin = SamStack.deploy(s.emulator, root.resolve("plugins-examples/welcome-email/template.yaml"), "cold-welcome",
-                    Map.of("OrchestratorStackName", "cold", "Activity", "BenchA"));
+                    Map.of("OrchestratorStackName", "cold", "Activity", "BenchA",
+                            "OrchestratorLayer", "/dev/orchestrator/stacks/cold/layer")); // the Parameter Store key the stack writes
             s.runtime.add(plugin); // the registrar's initialize invoke reaches it through the runtime's Lambda endpoint
             Map<String, String> client = new LinkedHashMap<>(s.emulator.clientEnvironment());
             client.put("LAMBDA_ENDPOINT_URL", s.runtime.lambdaEndpoint());

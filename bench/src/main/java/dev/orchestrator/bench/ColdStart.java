@@ -67,7 +67,11 @@ final class ColdStart {
         return env;
     }
 
-    static List<Result> measure(List<Target> targets, Target baselineTemplate, Path bench, int samples) {
+    static List<Result> measure(List<Target> allTargets, Target baselineTemplate, Path bench, int samples) {
+        // Diagnostics only: BENCH_COLD_ONLY, a regular expression, keeps the functions whose name it finds.
+        String only = System.getenv("BENCH_COLD_ONLY");
+        List<Target> targets = only == null ? allTargets
+                : allTargets.stream().filter(t -> java.util.regex.Pattern.compile(only).matcher(t.name()).find()).toList();
         // One baseline per distinct JVM options, so each function is compared with like.
         Map<String, Target> baselines = new LinkedHashMap<>();
         for (Target t : targets) {
@@ -114,8 +118,16 @@ final class ColdStart {
             List<String> cp = new ArrayList<>();
             cp.add(bench.toString());
             t.classpath().forEach(p -> cp.add(p.toString()));
-            ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-cp", String.join(java.io.File.pathSeparator, cp), ColdChild.class.getName(), t.handler(), event.toString());
+            List<String> cmd = new ArrayList<>();
+            cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+            // Diagnostics only (e.g. -Xlog:class+load:file=...): extra JVM arguments for every sample.
+            String extra = System.getenv().getOrDefault("BENCH_COLD_JAVA_ARGS", "").trim();
+            if (!extra.isEmpty()) {
+                cmd.addAll(List.of(extra.replace("{name}", t.name().replaceAll("[^A-Za-z0-9]+", "_"))
+                        .replace("{sample}", Integer.toString(sample)).split("\\s+")));
+            }
+            cmd.addAll(List.of("-cp", String.join(java.io.File.pathSeparator, cp), ColdChild.class.getName(), t.handler(), event.toString()));
+            ProcessBuilder pb = new ProcessBuilder(cmd);
             pb.environment().clear();
             pb.environment().put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
             pb.environment().putAll(t.env());
