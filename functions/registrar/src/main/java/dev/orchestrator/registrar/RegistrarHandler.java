@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.services.lambda.LambdaClient;
 import software.amazon.awssdk.services.lambda.model.InvokeResponse;
@@ -39,8 +40,8 @@ public final class RegistrarHandler implements RequestStreamHandler {
     private static final Log LOG = Log.of(RegistrarHandler.class);
 
     private final PluginRegistry registry;
-    private final SnsClient sns;
-    private final LambdaClient lambda;
+    private final Supplier<SnsClient> sns;
+    private final Supplier<LambdaClient> lambda;
     private final String topicArnPrefix;
     private final List<String> activities;
 
@@ -54,13 +55,14 @@ public final class RegistrarHandler implements RequestStreamHandler {
         AwsClients aws = new AwsClients(env);
         this.registry = new PluginRegistry(aws.dynamo(), env.require(EnvNames.PLUGIN_TABLE));
         // Built on first use: the subscribe/unsubscribe paths never list topics, and only a new plugin is invoked.
-        this.sns = AwsClients.lazy(SnsClient.class, aws::sns);
+        // Suppliers, not proxies of the client interfaces: a proxy loads and initializes every request class.
+        this.sns = AwsClients.memoize(aws::sns);
         var lambdaBuilder = aws.configure(LambdaClient.builder());
         String lambdaEndpoint = env.get(EnvNames.LAMBDA_ENDPOINT_URL, null);
         if (lambdaEndpoint != null) {
             lambdaBuilder.endpointOverride(URI.create(lambdaEndpoint));
         }
-        this.lambda = AwsClients.lazy(LambdaClient.class, lambdaBuilder::build);
+        this.lambda = AwsClients.memoize(lambdaBuilder::build);
         this.topicArnPrefix = env.require(EnvNames.TOPIC_ARN_PREFIX);
         this.activities = Arrays.stream(env.get(EnvNames.ACTIVITIES, "").split(","))
                 .map(String::trim).filter(s -> !s.isEmpty()).toList();
@@ -150,7 +152,7 @@ public final class RegistrarHandler implements RequestStreamHandler {
             for (Stage stage : Stage.values()) {
                 String topicArn = Topics.arn(topicArnPrefix, activity, stage);
                 List<ReconcilePlan.TopicSubscription> actual = new ArrayList<>();
-                sns.listSubscriptionsByTopicPaginator(b -> b.topicArn(topicArn)).subscriptions().forEach(s ->
+                sns.get().listSubscriptionsByTopicPaginator(b -> b.topicArn(topicArn)).subscriptions().forEach(s ->
                         actual.add(new ReconcilePlan.TopicSubscription(s.subscriptionArn(), s.protocol(), s.endpoint())));
                 ReconcilePlan plan = ReconcilePlan.of(actual, registry.plugins(activity, stage));
                 for (ReconcilePlan.TopicSubscription s : plan.toRegister()) {
@@ -172,7 +174,7 @@ public final class RegistrarHandler implements RequestStreamHandler {
 
     /** Asks a plugin who it is. A plugin that cannot answer is an error, not a silent skip. */
     PluginInfo initialize(String function) {
-        InvokeResponse r = lambda.invoke(b -> b.functionName(function)
+        InvokeResponse r = lambda.get().invoke(b -> b.functionName(function)
                 .payload(SdkBytes.fromUtf8String("{\"action\":\"initialize\"}")));
         if (r.functionError() != null) {
             Metrics.count(Metrics.PLUGIN_INITIALIZE_FAILURES, null);

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Supplier;
 import software.amazon.awssdk.services.codebuild.CodeBuildClient;
 import software.amazon.awssdk.services.codebuild.model.EnvironmentVariable;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
@@ -35,7 +36,7 @@ public final class DefaultHandlers {
 
     private final TenantStore store;
     private final TenantEvents bus;
-    private final CodeBuildClient codeBuild;
+    private final Supplier<CodeBuildClient> codeBuild;
     private final TenantSecrets secrets;
     private final String secretsPath;
     private final String defaultWorkflow;
@@ -43,6 +44,12 @@ public final class DefaultHandlers {
 
     public DefaultHandlers(TenantStore store, TenantEvents bus, CodeBuildClient codeBuild, TenantSecrets secrets, String secretsPath,
                            String defaultWorkflow, List<String> defaultActivities) {
+        this(store, bus, () -> codeBuild, secrets, secretsPath, defaultWorkflow, defaultActivities);
+    }
+
+    /** The CodeBuild client is asked for on the first build started: most events start none (cold start). */
+    public DefaultHandlers(TenantStore store, TenantEvents bus, Supplier<CodeBuildClient> codeBuild, TenantSecrets secrets,
+                           String secretsPath, String defaultWorkflow, List<String> defaultActivities) {
         this.store = store;
         this.bus = bus;
         this.codeBuild = codeBuild;
@@ -84,7 +91,7 @@ public final class DefaultHandlers {
             LOG.info("secret stored", "variable", s.name(), "parameter", s.parameter());
         }
         List<BuildEnvironment.Variable> env = plan.variables();
-        String buildId = codeBuild.startBuild(b -> b.projectName(job.asText()).environmentVariablesOverride(
+        String buildId = codeBuild.get().startBuild(b -> b.projectName(job.asText()).environmentVariablesOverride(
                 env.stream().map(v -> EnvironmentVariable.builder().name(v.name()).value(v.value()).type(v.type()).build()).toList()))
                 .build().id();
         Map<String, AttributeValue> record = new LinkedHashMap<>();

@@ -48,9 +48,10 @@ public final class TenantRouterHandler implements RequestStreamHandler {
         this.store = new TenantStore(dynamo, env.require(EnvNames.TIER_TABLE), env.require(EnvNames.TENANT_JOBS_TABLE),
                 env.require(EnvNames.PROCESSED_EVENTS_TABLE));
         TenantEvents bus = new TenantEvents(aws.events(), env.require(EnvNames.EVENT_BUS_NAME));
-        // Built on first use: only (de)provisioning events start builds or store secrets.
-        TenantSecrets secrets = new TenantSecrets(AwsClients.lazy(SsmClient.class, () -> aws.configure(SsmClient.builder()).build()));
-        handlers.putAll(new DefaultHandlers(store, bus, AwsClients.lazy(CodeBuildClient.class, () -> aws.configure(CodeBuildClient.builder()).build()),
+        // Built on first use: only (de)provisioning events start builds or store secrets. A supplier, not
+        // a proxy of the client interface: a proxy loads and initializes every request class of the service.
+        TenantSecrets secrets = new TenantSecrets(AwsClients.memoize(() -> aws.configure(SsmClient.builder()).build()));
+        handlers.putAll(new DefaultHandlers(store, bus, AwsClients.memoize(() -> aws.configure(CodeBuildClient.builder()).build()),
                 secrets, env.require(EnvNames.TENANT_SECRETS_PATH), env.get(EnvNames.TENANT_WORKFLOW, "tenant-onboarding"),
                 split(env.get(EnvNames.TENANT_ACTIVITIES, ""))).all());
         Log.configure(environment);

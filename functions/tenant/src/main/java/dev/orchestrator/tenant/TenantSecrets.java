@@ -1,5 +1,6 @@
 package dev.orchestrator.tenant;
 
+import java.util.function.Supplier;
 import software.amazon.awssdk.services.ssm.SsmClient;
 import software.amazon.awssdk.services.ssm.model.ParameterTier;
 import software.amazon.awssdk.services.ssm.model.ParameterType;
@@ -11,15 +12,20 @@ import software.amazon.awssdk.services.ssm.model.ParameterType;
  */
 public final class TenantSecrets {
 
-    private final SsmClient ssm;
+    private final Supplier<SsmClient> ssm;
 
     public TenantSecrets(SsmClient ssm) {
+        this.ssm = () -> ssm;
+    }
+
+    /** The client is asked for on the first secret stored: most events store none (cold start). */
+    public TenantSecrets(Supplier<SsmClient> ssm) {
         this.ssm = ssm;
     }
 
     public void store(BuildEnvironment.Secret secret) {
         String value = secret.value();
-        ssm.putParameter(b -> b.name(secret.parameter()).value(value).type(ParameterType.SECURE_STRING).overwrite(true)
+        ssm.get().putParameter(b -> b.name(secret.parameter()).value(value).type(ParameterType.SECURE_STRING).overwrite(true)
                 .tier(value.length() > 4096 ? ParameterTier.ADVANCED : ParameterTier.STANDARD)
                 .description("tenant build variable " + secret.name() + " (stored by the tenant router)"));
     }
