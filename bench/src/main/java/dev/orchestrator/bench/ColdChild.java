@@ -16,6 +16,9 @@ public final class ColdChild {
     }
 
     public static void main(String[] args) throws Exception {
+        if (System.getenv("BENCH_COLD_TRACE") != null) {
+            ColdTrace.install();
+        }
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try (InputStream in = new FileInputStream(args[1])) {
             RequestStreamHandler handler = (RequestStreamHandler) Class.forName(args[0]).getConstructor().newInstance();

@@ -131,6 +131,9 @@ final class ColdStart {
             pb.environment().clear();
             pb.environment().put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
             pb.environment().putAll(t.env());
+            if (System.getenv("BENCH_COLD_TRACE") != null) {
+                pb.environment().put("BENCH_COLD_TRACE", "1");
+            }
             pb.redirectError(log.toFile());
             long t0 = System.nanoTime();
             Process p = pb.start();
@@ -151,6 +154,12 @@ final class ColdStart {
                 String err = Files.readString(log);
                 throw new IllegalStateException(t.name() + " failed its cold start: " + marker + "\n"
                         + (err.length() > 3000 ? err.substring(err.length() - 3000) : err));
+            }
+            String keep = System.getenv("BENCH_COLD_LOG_DIR"); // diagnostics: keep each child's stderr
+            if (keep != null) {
+                Files.createDirectories(Path.of(keep));
+                Files.copy(log, Path.of(keep, t.name().replaceAll("[^A-Za-z0-9]+", "_") + "-" + sample + ".log"),
+                        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             }
             Files.deleteIfExists(event);
             Files.deleteIfExists(log);
