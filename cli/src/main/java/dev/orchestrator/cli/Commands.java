@@ -69,7 +69,7 @@ final class Commands {
                 throw new CliException(Exit.NOT_FOUND, "no run " + uid + " / " + workflow + " and no history of one");
             }
             if (json()) {
-                ArrayNode a = Json.MAPPER.createArrayNode();
+                ArrayNode a = Json.array();
                 entries.forEach(a::add);
                 printJson(a);
                 return Exit.OK;
@@ -143,7 +143,7 @@ final class Commands {
             found.sort(Comparator.comparingLong((JsonNode n) -> n.path("updatedAt").asLong()).reversed());
             List<JsonNode> shown = found.subList(0, Math.min(limit, found.size()));
             if (json()) {
-                ArrayNode a = Json.MAPPER.createArrayNode();
+                ArrayNode a = Json.array();
                 shown.forEach(a::add);
                 printJson(a);
                 return Exit.OK;
@@ -276,7 +276,7 @@ final class Commands {
                     .thenComparingInt(n -> stages.indexOf(n.path("orchestratorId").asText().replaceFirst("^[^|]*\\|", "")))
                     .thenComparingInt(n -> n.path("order").asInt(1000)).thenComparing(n -> n.path("pluginName").asText()));
             if (json()) {
-                ArrayNode a = Json.MAPPER.createArrayNode();
+                ArrayNode a = Json.array();
                 all.forEach(a::add);
                 printJson(a);
                 return Exit.OK;

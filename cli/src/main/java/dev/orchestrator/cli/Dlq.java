@@ -99,7 +99,7 @@ final class Dlq implements Runnable {
         @Override
         public Integer call() {
             List<Queue> all = queues(target());
-            ArrayNode a = Json.MAPPER.createArrayNode();
+            ArrayNode a = Json.array();
             Table t = new Table("QUEUE", "MESSAGES", "REDRIVES TO");
             for (Queue q : all) {
                 int n = depth(target(), q.url());
@@ -142,7 +142,7 @@ final class Dlq implements Runnable {
             }
             List<Message> shown = new ArrayList<>(seen.values()).subList(0, Math.min(max, seen.size()));
             if (json()) {
-                ArrayNode a = Json.MAPPER.createArrayNode();
+                ArrayNode a = Json.array();
                 for (Message m : shown) {
                     ObjectNode o = a.addObject();
                     o.put("messageId", m.messageId());
@@ -172,7 +172,7 @@ final class Dlq implements Runnable {
         try {
             return Json.parse(text);
         } catch (RuntimeException e) {
-            return Json.MAPPER.getNodeFactory().textNode(text);
+            return Json.nodes().textNode(text);
         }
     }
 

@@ -40,7 +40,7 @@ final class Tenants {
             });
             tenants.sort(Comparator.comparing(n -> n.path("tenantId").asText()));
             if (json()) {
-                ArrayNode a = Json.MAPPER.createArrayNode();
+                ArrayNode a = Json.array();
                 tenants.forEach(a::add);
                 printJson(a);
                 return Exit.OK;
@@ -79,7 +79,7 @@ final class Tenants {
                 throw new CliException(Exit.NOT_FOUND, "no tenant " + tenantId + " in stack " + target().stack());
             }
             if (json()) {
-                ArrayNode a = Json.MAPPER.createArrayNode();
+                ArrayNode a = Json.array();
                 items.forEach(a::add);
                 printJson(a);
                 return Exit.OK;

@@ -6,20 +6,18 @@ import dev.orchestrator.core.Json;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
-import software.amazon.lambda.powertools.metrics.MetricsFactory;
-import software.amazon.lambda.powertools.metrics.model.DimensionSet;
-import software.amazon.lambda.powertools.metrics.model.MetricUnit;
 
 /**
  * Metrics in CloudWatch embedded metric format (EMF): one JSON line per metric, dimensions
  * {@code service} and {@code workflow}, namespace {@code Orchestrator} (override with
- * {@code POWERTOOLS_METRICS_NAMESPACE}). Buffered per invocation; {@link #flush()} in a finally block.
+ * {@code POWERTOOLS_METRICS_NAMESPACE}; service from {@code POWERTOOLS_SERVICE_NAME}, else the function
+ * name). Buffered per invocation; {@link #flush()} in a finally block.
  * Names used by the orchestrator are constants here, so dashboards, alarms and code agree.
  * <p>
- * Inside Lambda (or wherever {@code AWS_EMF_ENVIRONMENT} is set, e.g. {@code Local} for stdout) the
- * lines are written by Powertools metrics. Elsewhere (tests, the local runner, tools) the same EMF
- * shape is written to stdout or to {@link #sink(Consumer)} directly: Powertools' EMF writer would look
- * for a CloudWatch agent on 127.0.0.1:25888 and keep the JVM alive.
+ * The lines are written here, to stdout (Lambda sends stdout to CloudWatch Logs, which extracts the
+ * metrics) or to {@link #sink(Consumer)}: the same EMF shape Powertools metrics writes for a single
+ * metric, without its start-up cost (its EMF library and object mapper were about a tenth of a second
+ * of a function's cold start). Powertools metrics stays on the layer for plugin code that wants it.
  */
 public final class Metrics {
 
@@ -52,8 +50,6 @@ public final class Metrics {
     private static volatile String namespace = System.getenv().getOrDefault(NAMESPACE_VARIABLE, DEFAULT_NAMESPACE);
     private static volatile String service = System.getenv().getOrDefault("POWERTOOLS_SERVICE_NAME",
             System.getenv().getOrDefault("AWS_LAMBDA_FUNCTION_NAME", "orchestrator"));
-    private static final boolean POWERTOOLS = System.getenv("AWS_EMF_ENVIRONMENT") != null
-            || System.getenv("AWS_LAMBDA_FUNCTION_NAME") != null;
 
     private Metrics() {
     }
@@ -84,20 +80,11 @@ public final class Metrics {
         try {
             Consumer<String> to = sink;
             for (Point p : points) {
-                if (to == null && POWERTOOLS) {
-                    DimensionSet dims = DimensionSet.of("service", service);
-                    if (p.workflow() != null) {
-                        dims.addDimension("workflow", p.workflow());
-                    }
-                    MetricsFactory.getMetricsInstance().flushSingleMetric(p.name(), p.value(),
-                            "Count".equals(p.unit()) ? MetricUnit.COUNT : MetricUnit.MILLISECONDS, namespace, dims);
+                String line = emf(p, System.currentTimeMillis());
+                if (to == null) {
+                    System.out.println(line);
                 } else {
-                    String line = emf(p, System.currentTimeMillis());
-                    if (to == null) {
-                        System.out.println(line);
-                    } else {
-                        to.accept(line);
-                    }
+                    to.accept(line);
                 }
             }
         } finally {

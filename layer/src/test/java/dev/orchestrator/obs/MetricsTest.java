@@ -11,11 +11,11 @@ import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The layer's surefire sets AWS_EMF_ENVIRONMENT=Local, so these lines come from Powertools metrics. */
+/** EMF lines as CloudWatch reads them: the directive, the dimension values and the metric value. */
 class MetricsTest {
 
     @Test
-    void powertoolsWritesEmfWithWorkflowDimension() {
+    void stdoutGetsEmfWithWorkflowDimension() {
         PrintStream original = System.out;
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
         System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));

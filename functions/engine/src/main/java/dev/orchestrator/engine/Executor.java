@@ -23,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.eventbridge.EventBridgeClient;
 import software.amazon.awssdk.services.eventbridge.model.PutEventsRequestEntry;
@@ -52,14 +53,15 @@ public final class Executor {
 
     private final StatusStore store;
     private final PluginRegistry registry;
-    private final SnsClient sns;
-    private final EventBridgeClient events;
+    private final Supplier<SnsClient> sns;
+    private final Supplier<EventBridgeClient> events;
     private final Timers timers;
     private final Planner planner;
     private final Settings settings;
 
-    public Executor(StatusStore store, PluginRegistry registry, SnsClient sns, EventBridgeClient events, Timers timers,
-                    Planner planner, Settings settings) {
+    /** Clients as suppliers, asked for on first use: an invocation that publishes nothing builds no SNS client. */
+    public Executor(StatusStore store, PluginRegistry registry, Supplier<SnsClient> sns, Supplier<EventBridgeClient> events,
+                    Timers timers, Planner planner, Settings settings) {
         this.store = store;
         this.registry = registry;
         this.sns = sns;
@@ -300,7 +302,7 @@ public final class Executor {
         Map<String, MessageAttributeValue> attributes = new LinkedHashMap<>();
         message.attributes().forEach((k, v) ->
                 attributes.put(k, MessageAttributeValue.builder().dataType("String").stringValue(v).build()));
-        sns.publish(b -> b.topicArn(Topics.arn(settings.topicArnPrefix(), message.activity(), message.stage()))
+        sns.get().publish(b -> b.topicArn(Topics.arn(settings.topicArnPrefix(), message.activity(), message.stage()))
                 .message(body)
                 .messageAttributes(attributes));
     }
@@ -342,7 +344,7 @@ public final class Executor {
             parent.put("workflow", run.parent().workflow());
         }
         try {
-            PutEventsResponse r = events.putEvents(b -> b.entries(PutEventsRequestEntry.builder()
+            PutEventsResponse r = events.get().putEvents(b -> b.entries(PutEventsRequestEntry.builder()
                     .eventBusName(settings.busName())
                     .source(EVENT_SOURCE)
                     .detailType(n.outcome() == State.ERROR ? FAILED : COMPLETED)
@@ -372,7 +374,7 @@ public final class Executor {
         detail.put("workflow", workflow);
         detail.put("status", State.ERROR.wire());
         detail.put("message", cause);
-        PutEventsResponse r = events.putEvents(b -> b.entries(PutEventsRequestEntry.builder()
+        PutEventsResponse r = events.get().putEvents(b -> b.entries(PutEventsRequestEntry.builder()
                 .eventBusName(settings.busName()).source(EVENT_SOURCE).detailType(FAILED).detail(Json.write(detail)).build()));
         if (r.failedEntryCount() != null && r.failedEntryCount() > 0) {
             throw new IllegalStateException("PutEvents refused the outcome of " + uid + "/" + workflow + ": " + r.entries());

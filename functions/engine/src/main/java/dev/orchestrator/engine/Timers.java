@@ -3,6 +3,7 @@ package dev.orchestrator.engine;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.orchestrator.core.Json;
+import java.util.function.Supplier;
 import software.amazon.awssdk.services.sqs.SqsClient;
 
 /**
@@ -13,10 +14,15 @@ public final class Timers {
 
     public static final int MAX_DELAY_SECONDS = 900;
 
-    private final SqsClient sqs;
+    private final Supplier<SqsClient> sqs;
     private final String queueUrl;
 
     public Timers(SqsClient sqs, String queueUrl) {
+        this(() -> sqs, queueUrl);
+    }
+
+    /** The client is asked for on the first timer armed (cold start: built only by invocations that arm one). */
+    public Timers(Supplier<SqsClient> sqs, String queueUrl) {
         this.sqs = sqs;
         this.queueUrl = queueUrl;
     }
@@ -47,7 +53,7 @@ public final class Timers {
     }
 
     public void wakeAt(String uid, String workflow, long dueAt, long now) {
-        sqs.sendMessage(b -> b.queueUrl(queueUrl)
+        sqs.get().sendMessage(b -> b.queueUrl(queueUrl)
                 .messageBody(new Wake(uid, workflow, dueAt).toJson())
                 .delaySeconds(delaySeconds(dueAt, now)));
     }

@@ -111,7 +111,7 @@ public record TenantEvent(String id, String source, String detailType, ObjectNod
             return o;
         }
         if (node.isArray()) {
-            var arr = Json.MAPPER.createArrayNode();
+            var arr = Json.array();
             node.forEach(n -> arr.add(canonical(n)));
             return arr;
         }

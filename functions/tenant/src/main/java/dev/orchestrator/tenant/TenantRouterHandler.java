@@ -47,7 +47,7 @@ public final class TenantRouterHandler implements RequestStreamHandler {
         this.acceptedSources = split(env.get(EnvNames.TENANT_EVENT_SOURCES, "")).stream().collect(Collectors.toSet());
         this.store = new TenantStore(dynamo, env.require(EnvNames.TIER_TABLE), env.require(EnvNames.TENANT_JOBS_TABLE),
                 env.require(EnvNames.PROCESSED_EVENTS_TABLE));
-        TenantEvents bus = new TenantEvents(aws.events(), env.require(EnvNames.EVENT_BUS_NAME));
+        TenantEvents bus = new TenantEvents(AwsClients.memoize(aws::events), env.require(EnvNames.EVENT_BUS_NAME));
         // Built on first use: only (de)provisioning events start builds or store secrets. A supplier, not
         // a proxy of the client interface: a proxy loads and initializes every request class of the service.
         TenantSecrets secrets = new TenantSecrets(AwsClients.memoize(() -> aws.configure(SsmClient.builder()).build()));
