@@ -131,9 +131,11 @@ final class ColdStart {
             pb.environment().clear();
             pb.environment().put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
             pb.environment().putAll(t.env());
-            if (System.getenv("BENCH_COLD_TRACE") != null) {
-                pb.environment().put("BENCH_COLD_TRACE", "1");
-            }
+            System.getenv().forEach((k, v) -> { // diagnostics switches reach the child (see ColdChild)
+                if (k.startsWith("BENCH_COLD_")) {
+                    pb.environment().put(k, v);
+                }
+            });
             pb.redirectError(log.toFile());
             long t0 = System.nanoTime();
             Process p = pb.start();

@@ -13,6 +13,7 @@ import software.amazon.awssdk.services.dynamodb.model.DeleteItemRequest;
 import software.amazon.awssdk.services.dynamodb.model.PutItemRequest;
 import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
 import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
+import software.amazon.awssdk.services.dynamodb.model.ScanRequest;
 
 /** The plugin table: who is registered on which activity stage. */
 public final class PluginRegistry {
@@ -81,6 +82,19 @@ public final class PluginRegistry {
             start = page.hasLastEvaluatedKey() && !page.lastEvaluatedKey().isEmpty() ? page.lastEvaluatedKey() : null;
         } while (start != null);
         out.sort(Comparator.comparingInt(PluginRegistration::order).thenComparing(PluginRegistration::pluginName));
+        return out;
+    }
+
+    /**
+     * Every registration of the stack, each stage's in dispatch order: one paginated consistent scan
+     * (the table holds one item per plugin subscription), instead of a query per stage.
+     */
+    public List<PluginRegistration> all() {
+        List<PluginRegistration> out = new ArrayList<>();
+        dynamo.scanPaginator(ScanRequest.builder().tableName(table).consistentRead(true).build())
+                .items().forEach(i -> out.add(fromItem(i)));
+        out.sort(Comparator.comparing((PluginRegistration r) -> r.orchestratorId()).thenComparingInt(PluginRegistration::order)
+                .thenComparing(PluginRegistration::pluginName));
         return out;
     }
 

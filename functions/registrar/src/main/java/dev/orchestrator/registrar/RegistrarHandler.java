@@ -24,6 +24,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
+import java.util.stream.Collectors;
 import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.services.lambda.LambdaClient;
 import software.amazon.awssdk.services.lambda.model.InvokeResponse;
@@ -57,12 +58,14 @@ public final class RegistrarHandler implements RequestStreamHandler {
         // Built on first use: the subscribe/unsubscribe paths never list topics, and only a new plugin is invoked.
         // Suppliers, not proxies of the client interfaces: a proxy loads and initializes every request class.
         this.sns = AwsClients.memoize(aws::sns);
-        var lambdaBuilder = aws.configure(LambdaClient.builder());
         String lambdaEndpoint = env.get(EnvNames.LAMBDA_ENDPOINT_URL, null);
-        if (lambdaEndpoint != null) {
-            lambdaBuilder.endpointOverride(URI.create(lambdaEndpoint));
-        }
-        this.lambda = AwsClients.memoize(lambdaBuilder::build);
+        this.lambda = AwsClients.memoize(() -> {
+            var lambdaBuilder = aws.configure(LambdaClient.builder());
+            if (lambdaEndpoint != null) {
+                lambdaBuilder.endpointOverride(URI.create(lambdaEndpoint));
+            }
+            return lambdaBuilder.build();
+        });
         this.topicArnPrefix = env.require(EnvNames.TOPIC_ARN_PREFIX);
         this.activities = Arrays.stream(env.get(EnvNames.ACTIVITIES, "").split(","))
                 .map(String::trim).filter(s -> !s.isEmpty()).toList();
@@ -148,13 +151,17 @@ public final class RegistrarHandler implements RequestStreamHandler {
     int[] reconcile() {
         int added = 0;
         int removed = 0;
+        // One scan for every stage's registrations (a query per topic made reconcile 2 calls per topic).
+        Map<String, List<PluginRegistration>> registered = registry.all().stream()
+                .collect(Collectors.groupingBy(r -> r.orchestratorId()));
         for (String activity : activities) {
             for (Stage stage : Stage.values()) {
                 String topicArn = Topics.arn(topicArnPrefix, activity, stage);
                 List<ReconcilePlan.TopicSubscription> actual = new ArrayList<>();
                 sns.get().listSubscriptionsByTopicPaginator(b -> b.topicArn(topicArn)).subscriptions().forEach(s ->
                         actual.add(new ReconcilePlan.TopicSubscription(s.subscriptionArn(), s.protocol(), s.endpoint())));
-                ReconcilePlan plan = ReconcilePlan.of(actual, registry.plugins(activity, stage));
+                ReconcilePlan plan = ReconcilePlan.of(actual,
+                        registered.getOrDefault(PluginRegistration.orchestratorId(activity, stage), List.of()));
                 for (ReconcilePlan.TopicSubscription s : plan.toRegister()) {
                     if (subscribe(topicArn, s.endpoint(), s.subscriptionArn())) {
                         added++;
