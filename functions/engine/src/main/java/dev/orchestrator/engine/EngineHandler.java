@@ -72,10 +72,14 @@ public final class EngineHandler implements RequestStreamHandler {
         var dynamo = aws.dynamo();
         this.store = new StatusStore(dynamo, env.require(EnvNames.STATUS_TABLE));
         this.timers = new Timers(aws.sqs(), env.require(EnvNames.TIMER_QUEUE_URL));
-        this.planner = new Planner(new Planner.Defaults(env.getInt(EnvNames.DEFAULT_REGISTER_TIMEOUT, 10),
-                env.getInt(EnvNames.DEFAULT_PLUGIN_TIMEOUT, 900), env.getInt(EnvNames.DEFAULT_START_TIMEOUT, 300)));
         List<String> filter = Arrays.stream(env.get(EnvNames.DEFAULT_FILTER_ATTRIBUTES, "").split(","))
                 .map(String::trim).filter(s -> !s.isEmpty()).toList();
+        java.util.Set<String> deployed = new java.util.LinkedHashSet<>();
+        Arrays.stream(env.get(EnvNames.ACTIVITIES, "").split(",")).map(String::trim).filter(s -> !s.isEmpty())
+                .forEach(deployed::add);
+        this.planner = new Planner(new Planner.Defaults(env.getInt(EnvNames.DEFAULT_REGISTER_TIMEOUT, 10),
+                env.getInt(EnvNames.DEFAULT_PLUGIN_TIMEOUT, 900), env.getInt(EnvNames.DEFAULT_START_TIMEOUT, 300),
+                new dev.orchestrator.request.StartRequest.Limits(deployed, filter)));
         this.executor = new Executor(store, new PluginRegistry(dynamo, env.require(EnvNames.PLUGIN_TABLE)),
                 aws.sns(), aws.events(), timers, planner,
                 new Executor.Settings(env.require(EnvNames.TOPIC_ARN_PREFIX), env.require(EnvNames.EVENT_BUS_NAME), filter));

@@ -1,4 +1,4 @@
-package dev.orchestrator.start;
+package dev.orchestrator.request;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.orchestrator.core.Names;
@@ -8,7 +8,7 @@ import java.util.List;
 /** {@code {"action":"cancel","uid","workflow","reason"}}, or the detail of a {@code Cancel Workflow} event. */
 public record CancelRequest(String uid, String workflow, String reason) {
 
-    static final int MAX_REASON = 500;
+    public static final int MAX_REASON = 500;
 
     public static CancelRequest parse(JsonNode input) {
         JsonNode body = input.has("detail-type") && input.has("detail") ? input.get("detail") : input;
