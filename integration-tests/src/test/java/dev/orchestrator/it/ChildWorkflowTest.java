@@ -130,6 +130,27 @@ class ChildWorkflowTest {
         assertThat(parent.endedAt()).as("the parent ends after its child").isGreaterThanOrEqualTo(child.endedAt());
         JsonNode childEvent = stack.awaitOutcomeEvent("acme/Provision/delegate-db", Duration.ofSeconds(20));
         assertThat(childEvent.path("detail").path("parent").path("uid").asText()).isEqualTo("acme");
+
+        // The operator's view: the child's tree under the plugin that started it.
+        List<String> tree = cliStatus("acme", "onboard").lines().toList();
+        assertThat(tree).anyMatch(l -> l.startsWith("   │  · delegate-db  Complete: child run acme/Provision/delegate-db / db-setup ended Complete")
+                        && l.endsWith(", child acme/Provision/delegate-db / db-setup"))
+                .anyMatch(l -> l.startsWith("   │      acme/Provision/delegate-db / db-setup  Complete [ok]"))
+                .anyMatch(l -> l.equals("   │      │  child of acme / onboard (Provision parallel, plugin delegate-db)"))
+                .anyMatch(l -> l.startsWith("   │      ├─ CreateDb  Complete [ok]"));
+        assertThat(cliStatus("acme", "onboard", "--no-children")).doesNotContain("child of");
+    }
+
+    static String cliStatus(String uid, String workflow, String... more) {
+        List<String> args = new java.util.ArrayList<>(List.of("--stack", "child", "--endpoint-url", stack.emulator.endpoint().toString(),
+                "--lambda-endpoint-url", stack.runtime.lambdaEndpoint(), "status", uid, workflow));
+        args.addAll(List.of(more));
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
+        int code = dev.orchestrator.cli.Orchestrator.run(args.toArray(String[]::new), stack.emulator.clientEnvironment(),
+                java.time.ZoneOffset.UTC, new java.io.PrintWriter(out), new java.io.PrintWriter(err));
+        assertThat(code).as(err.toString()).isZero();
+        return out.toString();
     }
 
     @Test
