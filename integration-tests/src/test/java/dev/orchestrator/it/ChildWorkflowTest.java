@@ -195,6 +195,25 @@ class ChildWorkflowTest {
     }
 
     @Test
+    void aChildTheEngineHasToFailStillEndsItsParentsWait() {
+        stack.start(start("soylent", "{\"child\":\"holding\",\"childActivities\":[\"Hold\"]}"));
+        String childUid = "soylent/Provision/delegate-db";
+        stack.awaitCondition(Duration.ofSeconds(30), () -> stack.run(childUid, "holding")
+                .map(c -> c.activity("Hold").async().mandatory().containsKey("hold")
+                        && c.activity("Hold").async().mandatory().get("hold").state() == State.IN_PROGRESS).orElse(false));
+        // Someone breaks the child's item by hand: the engine cannot read it and fails the run.
+        stack.dynamo.updateItem(b -> b.tableName(stack.store.table())
+                .key(Map.of("uid", software.amazon.awssdk.services.dynamodb.model.AttributeValue.fromS(childUid),
+                        "workflow", software.amazon.awssdk.services.dynamodb.model.AttributeValue.fromS("holding")))
+                .updateExpression("SET activities = :g")
+                .expressionAttributeValues(Map.of(":g", software.amazon.awssdk.services.dynamodb.model.AttributeValue.fromS("garbage"))));
+        WorkflowRun parent = stack.awaitEnd("soylent", "onboard", Duration.ofSeconds(60));
+        assertThat(parent.status()).isEqualTo(State.ERROR);
+        assertThat(parent.activity("Provision").async().mandatory().get("delegate-db").message())
+                .startsWith("child run soylent/Provision/delegate-db / holding ended Error: engine failed: ");
+    }
+
+    @Test
     void aChildRequestTheStackCannotRunFailsThePluginWithTheReason() {
         stack.start(start("hooli", "{\"child\":\"db-setup\",\"childActivities\":[\"CreateDb\",\"Nope\"]}"));
         WorkflowRun parent = stack.awaitEnd("hooli", "onboard", Duration.ofSeconds(60));

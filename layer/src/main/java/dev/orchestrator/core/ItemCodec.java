@@ -172,12 +172,7 @@ public final class ItemCodec {
         List<String> filter = item.containsKey(FILTER_ATTRIBUTES) && item.get(FILTER_ATTRIBUTES).hasL()
                 ? item.get(FILTER_ATTRIBUTES).l().stream().map(AttributeValue::s).toList() : null;
         Map<String, AttributeValue> cancel = mapOf(item, CANCEL_REQUESTED);
-        WorkflowRun.Parent parent = null;
-        Map<String, AttributeValue> p = mapOf(item, PARENT);
-        if (!p.isEmpty()) {
-            parent = new WorkflowRun.Parent(text(p, UID), text(p, WORKFLOW), text(p, ACTIVITY), Stage.fromWire(text(p, STAGE)),
-                    p.containsKey(MANDATORY) && Boolean.TRUE.equals(p.get(MANDATORY).bool()), text(p, PLUGIN));
-        }
+        WorkflowRun.Parent parent = parentFrom(item);
         return new WorkflowRun(
                 text(item, UID), text(item, WORKFLOW),
                 State.fromWire(text(item, STATUS)),
@@ -190,6 +185,16 @@ public final class ItemCodec {
                 stringOrNull(item, MESSAGE),
                 cancel.isEmpty() ? null : cancel.containsKey(REASON) && cancel.get(REASON).s() != null ? cancel.get(REASON).s() : "",
                 longOrNull(item, WAKE_AT), longOrNull(item, STARTED_AT), longOrNull(item, ENDED_AT), parent);
+    }
+
+    /** The run's parent entry, if it is a child run; read alone so even an otherwise unreadable item yields it. */
+    public static WorkflowRun.Parent parentFrom(Map<String, AttributeValue> item) {
+        Map<String, AttributeValue> p = mapOf(item, PARENT);
+        if (p.isEmpty()) {
+            return null;
+        }
+        return new WorkflowRun.Parent(text(p, UID), text(p, WORKFLOW), text(p, ACTIVITY), Stage.fromWire(text(p, STAGE)),
+                p.containsKey(MANDATORY) && Boolean.TRUE.equals(p.get(MANDATORY).bool()), text(p, PLUGIN));
     }
 
     private static ActivityStatus activityFrom(Map<String, AttributeValue> m) {

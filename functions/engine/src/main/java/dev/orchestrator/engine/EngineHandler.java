@@ -214,6 +214,7 @@ public final class EngineHandler implements RequestStreamHandler {
                 claimed = store.update(key.uid(), key.workflow(), n, now);
             }
             if (claimed) {
+                executor.reportFailureToParent(key.uid(), key.workflow(), cause);
                 executor.announceFailure(key.uid(), key.workflow(), cause);
             }
             return true;

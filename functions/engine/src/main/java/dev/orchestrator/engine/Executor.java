@@ -385,9 +385,14 @@ public final class Executor {
 
     /** The parent entry's state for a child's outcome: Complete, or Error with the child's cause. */
     static Change childOutcome(String activity, Stage stage, boolean mandatory, String plugin, WorkflowRun child, State outcome) {
+        return childOutcome(activity, stage, mandatory, plugin, child.uid(), child.workflow(), outcome, child.message());
+    }
+
+    static Change childOutcome(String activity, Stage stage, boolean mandatory, String plugin, String childUid,
+                               String childWorkflow, State outcome, String cause) {
         boolean ok = outcome == State.COMPLETE || outcome == State.OPTIONAL_TASK_ERROR;
-        String text = "child run " + child.uid() + " / " + child.workflow() + " ended " + outcome.wire()
-                + (child.message() != null ? ": " + child.message() : "");
+        String text = "child run " + childUid + " / " + childWorkflow + " ended " + outcome.wire()
+                + (cause != null ? ": " + cause : "");
         return Change.plugin(activity, stage, mandatory, plugin, ok ? State.COMPLETE : State.ERROR, cut(text, 500));
     }
 
@@ -422,9 +427,13 @@ public final class Executor {
      * then brings the parent to the engine.
      */
     private void reportToParent(WorkflowRun child, State outcome, long now) {
-        WorkflowRun.Parent p = child.parent();
+        reportToParent(child.parent(), child.uid(), child.workflow(), outcome, child.message(), now);
+    }
+
+    private void reportToParent(WorkflowRun.Parent p, String childUid, String childWorkflow, State outcome, String cause,
+                                long now) {
         List<String> entry = Paths.plugin(p.activity(), p.stage(), p.mandatory(), p.plugin());
-        Change c = childOutcome(p.activity(), p.stage(), p.mandatory(), p.plugin(), child, outcome);
+        Change c = childOutcome(p.activity(), p.stage(), p.mandatory(), p.plugin(), childUid, childWorkflow, outcome, cause);
         UpdateBuilder u = new UpdateBuilder();
         String stageStatus = u.path(Paths.child(Paths.stage(p.activity(), p.stage()), ItemCodec.STATUS));
         u.condition(stageStatus + " IN (" + u.value(AttributeValue.fromS(State.IN_PROGRESS.wire())) + ", "
@@ -438,6 +447,24 @@ public final class Executor {
         LOG.info(told ? "parent told of child's outcome" : "parent no longer waits for this child",
                 "parentUid", p.uid(), "parentWorkflow", p.workflow(), Log.ACTIVITY, p.activity(), Log.PLUGIN, p.plugin(),
                 "status", outcome.wire());
+    }
+
+    /**
+     * A child run the engine had to fail ({@code engine failed: ...}) still ends its parent's wait: the parent is
+     * read from the raw item, which may be unreadable otherwise. Nothing to do for a run without a parent.
+     */
+    public void reportFailureToParent(String uid, String workflow, String cause) {
+        Optional<Map<String, AttributeValue>> item = store.getItem(uid, workflow);
+        WorkflowRun.Parent p;
+        try {
+            p = item.map(ItemCodec::parentFrom).orElse(null);
+        } catch (RuntimeException unreadable) {
+            LOG.error("the failed run's parent cannot be read; the parent waits until it is cancelled", unreadable);
+            return;
+        }
+        if (p != null) {
+            reportToParent(p, uid, workflow, State.ERROR, cause, System.currentTimeMillis());
+        }
     }
 
     /**
