@@ -401,14 +401,8 @@ public final class Executor {
      * it is asked once. A child that already ended refuses the request, which is fine.
      */
     private Optional<WorkflowRun> cancelChild(WorkflowRun base, List<Change> pending, Step.CancelChild c, long now) {
-        UpdateBuilder ask = new UpdateBuilder();
-        String status = ask.path(List.of(ItemCodec.STATUS));
-        ask.condition(status + " IN (" + ask.value(AttributeValue.fromS(State.NOT_STARTED.wire())) + ", "
-                + ask.value(AttributeValue.fromS(State.IN_PROGRESS.wire())) + ")");
+        UpdateBuilder ask = dev.orchestrator.request.CancelRequest.write(cut(c.reason(), 500), now);
         ask.condition("attribute_not_exists(" + ask.path(List.of(ItemCodec.CANCEL_REQUESTED)) + ")");
-        ask.set(List.of(ItemCodec.CANCEL_REQUESTED), AttributeValue.fromM(Map.of(
-                ItemCodec.REASON, AttributeValue.fromS(cut(c.reason(), 500)),
-                ItemCodec.AT, AttributeValue.fromN(Long.toString(now)))));
         boolean asked = store.update(c.childUid(), c.childWorkflow(), ask, now);
         LOG.info(asked ? "child run cancel requested" : "child run already ended or cancelling", Log.ACTIVITY, c.activity(),
                 Log.STAGE, c.stage().wireName(), Log.PLUGIN, c.plugin(), "childUid", c.childUid(),
