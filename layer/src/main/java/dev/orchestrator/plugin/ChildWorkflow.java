@@ -23,7 +23,7 @@ public record ChildWorkflow(String workflow, JsonNode activities, ObjectNode met
 
     /** A child running {@code activities} one after another. */
     public static ChildWorkflow of(String workflow, List<String> activities) {
-        ArrayNode a = Json.MAPPER.createArrayNode();
+        ArrayNode a = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.arrayNode();
         activities.forEach(a::add);
         return new ChildWorkflow(workflow, a, null, null, null);
     }

@@ -53,7 +53,8 @@ public final class ChildRequest {
             full.set("metadata", parent.metadata());
         }
         if (!full.hasNonNull("filterAttributes") && parent.filterAttributes() != null) {
-            full.set("filterAttributes", Json.MAPPER.valueToTree(parent.filterAttributes()));
+            var keys = full.putArray("filterAttributes");
+            parent.filterAttributes().forEach(keys::add);
         }
         full.put("metadataOverride", true); // a resumed parent may pass newer metadata to its child
         StartRequest request = StartRequest.parse(full, limits);
