@@ -341,6 +341,23 @@ class PlannerTest {
     }
 
     @Test
+    void aChildTakesTheParentsFilterAttributesUnlessItNamesItsOwn() {
+        WorkflowRun r = oneStage(Stage.PRE, Map.of("p", waitingForChild("{\"workflow\":\"c\",\"activities\":[\"X\"]}", null, null)),
+                null, null, null);
+        WorkflowRun withKeys = new WorkflowRun(r.uid(), r.workflow(), r.status(), (com.fasterxml.jackson.databind.node.ObjectNode) Json.parse("{\"tier\":\"gold\"}"),
+                r.activityOrder(), r.activities(), null, r.version(), null, null, null, null, List.of("tier"), null, null, null, null, null, null);
+        Step.StartChild inherited = (Step.StartChild) planner.plan(withKeys, NOW);
+        assertThat(inherited.request().filterAttributes()).containsExactly("tier");
+        assertThat(inherited.request().metadata().path("tier").asText()).isEqualTo("gold");
+        WorkflowRun own = withKeys.withActivity("A", withKeys.activity("A").withStage(Stage.PRE, withKeys.activity("A").pre()
+                .withPlugins(Map.of("p", waitingForChild("{\"workflow\":\"c\",\"activities\":[\"X\"],\"filterAttributes\":[\"region\"],"
+                        + "\"metadata\":{\"region\":\"eu\"}}", null, null)), Map.of())));
+        Step.StartChild chosen = (Step.StartChild) planner.plan(own, NOW);
+        assertThat(chosen.request().filterAttributes()).containsExactly("region");
+        assertThat(chosen.request().metadata().has("tier")).as("its own metadata replaces the parent's").isFalse();
+    }
+
+    @Test
     void aChildRequestThatIsNotValidFailsThePluginNamingWhy() {
         Planner strict = new Planner(new Planner.Defaults(5, 60, 30,
                 new dev.orchestrator.request.StartRequest.Limits(java.util.Set.of("A", "X"), List.of())));
