@@ -32,10 +32,13 @@ final class Commands {
     private Commands() {
     }
 
-    @Command(name = "status", description = "A run as a tree: activities, stages, plugins, with times and causes.")
+    @Command(name = "status", description = "A run as a tree: activities (with what each waits for in a DAG), stages, "
+            + "plugins, with times and causes; child workflows drawn under the plugin that started them.")
     static final class Status extends Base {
         @Parameters(index = "0", paramLabel = "UID") String uid;
         @Parameters(index = "1", paramLabel = "WORKFLOW") String workflow;
+        @picocli.CommandLine.Option(names = "--no-children", description = "Do not read and draw child workflows.")
+        boolean noChildren;
 
         @Override
         public Integer call() {
@@ -43,7 +46,8 @@ final class Commands {
             if (json()) {
                 printJson(item);
             } else {
-                out().println(RunTree.render(item, root().zone));
+                out().println(RunTree.render(item, root().zone, noChildren
+                        ? (u, w) -> java.util.Optional.empty() : this::run));
             }
             return Exit.OK;
         }

@@ -47,6 +47,9 @@ public final class ItemCodec {
     public static final String RERUN_AT = "rerunAt";
     public static final String RERUN_PUBLISHED_AT = "rerunPublishedAt";
     public static final String PARENT = "parent";
+    public static final String CHILD = "child";
+    public static final String REQUEST = "request";
+    public static final String CANCELLED_AT = "cancelledAt";
     public static final String ACTIVITY = "activity";
     public static final String STAGE = "stage";
     public static final String PLUGIN = "plugin";
@@ -129,6 +132,25 @@ public final class ItemCodec {
         }
         putNumber(m, DISPATCHED_AT, p.dispatchedAt());
         putNumber(m, TIMEOUT, p.timeout());
+        if (p.child() != null) {
+            m.put(CHILD, child(p.child()));
+        }
+        return AttributeValue.fromM(m);
+    }
+
+    public static AttributeValue child(PluginStatus.Child c) {
+        Map<String, AttributeValue> m = new LinkedHashMap<>();
+        if (c.request() != null) {
+            m.put(REQUEST, AttributeValue.fromS(c.request()));
+        }
+        if (c.uid() != null) {
+            m.put(UID, AttributeValue.fromS(c.uid()));
+        }
+        if (c.workflow() != null) {
+            m.put(WORKFLOW, AttributeValue.fromS(c.workflow()));
+        }
+        putNumber(m, STARTED_AT, c.startedAt());
+        putNumber(m, CANCELLED_AT, c.cancelledAt());
         return AttributeValue.fromM(m);
     }
 
@@ -150,12 +172,7 @@ public final class ItemCodec {
         List<String> filter = item.containsKey(FILTER_ATTRIBUTES) && item.get(FILTER_ATTRIBUTES).hasL()
                 ? item.get(FILTER_ATTRIBUTES).l().stream().map(AttributeValue::s).toList() : null;
         Map<String, AttributeValue> cancel = mapOf(item, CANCEL_REQUESTED);
-        WorkflowRun.Parent parent = null;
-        Map<String, AttributeValue> p = mapOf(item, PARENT);
-        if (!p.isEmpty()) {
-            parent = new WorkflowRun.Parent(text(p, UID), text(p, WORKFLOW), text(p, ACTIVITY), Stage.fromWire(text(p, STAGE)),
-                    p.containsKey(MANDATORY) && Boolean.TRUE.equals(p.get(MANDATORY).bool()), text(p, PLUGIN));
-        }
+        WorkflowRun.Parent parent = parentFrom(item);
         return new WorkflowRun(
                 text(item, UID), text(item, WORKFLOW),
                 State.fromWire(text(item, STATUS)),
@@ -168,6 +185,16 @@ public final class ItemCodec {
                 stringOrNull(item, MESSAGE),
                 cancel.isEmpty() ? null : cancel.containsKey(REASON) && cancel.get(REASON).s() != null ? cancel.get(REASON).s() : "",
                 longOrNull(item, WAKE_AT), longOrNull(item, STARTED_AT), longOrNull(item, ENDED_AT), parent);
+    }
+
+    /** The run's parent entry, if it is a child run; read alone so even an otherwise unreadable item yields it. */
+    public static WorkflowRun.Parent parentFrom(Map<String, AttributeValue> item) {
+        Map<String, AttributeValue> p = mapOf(item, PARENT);
+        if (p.isEmpty()) {
+            return null;
+        }
+        return new WorkflowRun.Parent(text(p, UID), text(p, WORKFLOW), text(p, ACTIVITY), Stage.fromWire(text(p, STAGE)),
+                p.containsKey(MANDATORY) && Boolean.TRUE.equals(p.get(MANDATORY).bool()), text(p, PLUGIN));
     }
 
     private static ActivityStatus activityFrom(Map<String, AttributeValue> m) {
@@ -225,7 +252,17 @@ public final class ItemCodec {
         Integer attempt = integer(m, ATTEMPT);
         return new PluginStatus(state, order == null ? 0 : order, stringOrNull(m, MESSAGE), longOrNull(m, DISPATCHED_AT),
                 longOrNull(m, STARTED_AT), longOrNull(m, HEARTBEAT_AT), attempt == null ? 0 : attempt, integer(m, TIMEOUT),
-                longOrNull(m, RERUN_AT), longOrNull(m, RERUN_PUBLISHED_AT), longOrNull(m, ENDED_AT), invalid);
+                longOrNull(m, RERUN_AT), longOrNull(m, RERUN_PUBLISHED_AT), longOrNull(m, ENDED_AT), invalid,
+                childFrom(m.get(CHILD)));
+    }
+
+    private static PluginStatus.Child childFrom(AttributeValue v) {
+        if (v == null || !v.hasM()) {
+            return null;
+        }
+        Map<String, AttributeValue> c = v.m();
+        return new PluginStatus.Child(stringOrNull(c, REQUEST), stringOrNull(c, UID), stringOrNull(c, WORKFLOW),
+                longOrNull(c, STARTED_AT), longOrNull(c, CANCELLED_AT));
     }
 
     private static Map<String, AttributeValue> mapOf(Map<String, AttributeValue> item, String name) {

@@ -9,10 +9,28 @@ package dev.orchestrator.core;
  * Schedule / RetryError result (the engine re-publishes to the plugin then) and
  * {@code rerunPublishedAt} records that re-publish. {@code invalid} is not stored: the codec sets it
  * when the stored entry could not be understood (e.g. an unknown state), so the engine repairs it.
+ * {@code child} is set when the plugin asked for a child workflow: it ends when that run ends.
  */
 public record PluginStatus(State state, int order, String message, Long dispatchedAt,
                            Long startedAt, Long heartbeatAt, int attempt, Integer timeout,
-                           Long rerunAt, Long rerunPublishedAt, Long endedAt, String invalid) {
+                           Long rerunAt, Long rerunPublishedAt, Long endedAt, String invalid, Child child) {
+
+    /**
+     * A child workflow the plugin asked for ({@code request}: the start request as JSON, written by the
+     * plugin) and, once the engine started it, the run's key and when; {@code cancelledAt} when the engine
+     * asked the child to stop because this entry no longer waits for it.
+     */
+    public record Child(String request, String uid, String workflow, Long startedAt, Long cancelledAt) {
+        public boolean started() {
+            return startedAt != null;
+        }
+    }
+
+    public PluginStatus(State state, int order, String message, Long dispatchedAt, Long startedAt, Long heartbeatAt,
+                        int attempt, Integer timeout, Long rerunAt, Long rerunPublishedAt, Long endedAt, String invalid) {
+        this(state, order, message, dispatchedAt, startedAt, heartbeatAt, attempt, timeout, rerunAt, rerunPublishedAt,
+                endedAt, invalid, null);
+    }
 
     public PluginStatus(State state, int order, String message, Long dispatchedAt) {
         this(state, order, message, dispatchedAt, null, null, 0, null, null, null, null, null);
@@ -29,17 +47,17 @@ public record PluginStatus(State state, int order, String message, Long dispatch
 
     public PluginStatus withState(State newState, String newMessage) {
         return new PluginStatus(newState, order, newMessage, dispatchedAt, startedAt, heartbeatAt, attempt, timeout,
-                newState.isTerminal() ? null : rerunAt, rerunPublishedAt, endedAt, null);
+                newState.isTerminal() ? null : rerunAt, rerunPublishedAt, endedAt, null, child);
     }
 
     public PluginStatus withDispatchedAt(long at) {
         return new PluginStatus(state, order, message, at, startedAt, heartbeatAt, attempt, timeout, rerunAt,
-                rerunPublishedAt, endedAt, invalid);
+                rerunPublishedAt, endedAt, invalid, child);
     }
 
     public PluginStatus withRerunPublishedAt(long at) {
         return new PluginStatus(state, order, message, dispatchedAt, startedAt, heartbeatAt, attempt, timeout, rerunAt,
-                at, endedAt, invalid);
+                at, endedAt, invalid, child);
     }
 
     /** The last sign of life of a running plugin: its latest heartbeat, else its claim. */
@@ -48,6 +66,11 @@ public record PluginStatus(State state, int order, String message, Long dispatch
             return Math.max(heartbeatAt, startedAt);
         }
         return heartbeatAt != null ? heartbeatAt : startedAt;
+    }
+
+    /** Waits for a child workflow (requested or running): the child's own deadlines bound it, not this entry's. */
+    public boolean awaitingChild() {
+        return state == State.IN_PROGRESS && child != null;
     }
 
     /** Asked to run again later (Schedule / RetryError) and not yet claimed again. */

@@ -66,6 +66,13 @@ public final class StatusStore {
     }
 
     /** Applies an update asking for the item as written; empty when its condition did not hold. */
+    /** The item as stored, without interpreting it (for a run the engine could not read). */
+    public Optional<Map<String, AttributeValue>> getItem(String uid, String workflow) {
+        Map<String, AttributeValue> item = dynamo.getItem(b -> b.tableName(table).consistentRead(true)
+                .key(ItemCodec.key(uid, workflow))).item();
+        return item == null || item.isEmpty() ? Optional.empty() : Optional.of(item);
+    }
+
     public Optional<WorkflowRun> updateAndGet(String uid, String workflow, UpdateBuilder update, long now) {
         try {
             Map<String, AttributeValue> item = dynamo.updateItem(update.returnAllNew().build(table, uid, workflow, now)).attributes();

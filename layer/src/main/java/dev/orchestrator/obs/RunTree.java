@@ -41,6 +41,26 @@ public final class RunTree {
     }
 
     public static String render(JsonNode item, ZoneId zone) {
+        return render(item, zone, (uid, workflow) -> java.util.Optional.empty());
+    }
+
+    /** Finds a child run's item by its key, so its tree is drawn under the plugin that started it. */
+    public interface Children {
+        java.util.Optional<JsonNode> find(String uid, String workflow);
+    }
+
+    /** Children nested at most this deep (a chain of children is drawn, not followed for ever). */
+    static final int MAX_DEPTH = 4;
+
+    /**
+     * The tree with each child workflow's own tree under the plugin that started it. In a DAG run each
+     * activity says what it waits for ({@code after B, C}); a plain list runs in the order shown.
+     */
+    public static String render(JsonNode item, ZoneId zone, Children children) {
+        return String.join("\n", lines(item, zone, children, 0));
+    }
+
+    private static List<String> lines(JsonNode item, ZoneId zone, Children children, int depth) {
         List<String> lines = new ArrayList<>();
         String status = item.path("status").asText("Not Started");
         lines.add(item.path("uid").asText() + " / " + item.path("workflow").asText() + "  " + status + " " + mark(status)
@@ -50,6 +70,13 @@ public final class RunTree {
             lines.add("│  cancel requested" + (cancel.hasNonNull("at") ? " at " + clock(cancel.path("at").asLong(), zone) : "")
                     + ": " + cancel.path("reason").asText(""));
         }
+        JsonNode parent = item.path("parent");
+        if (parent.isObject()) {
+            lines.add("│  child of " + parent.path("uid").asText() + " / " + parent.path("workflow").asText() + " ("
+                    + parent.path("activity").asText() + " " + parent.path("stage").asText() + ", plugin "
+                    + parent.path("plugin").asText() + ")");
+        }
+        JsonNode dependsOn = item.path("dependsOn");
         List<String> order = new ArrayList<>();
         item.path("activityOrder").forEach(a -> order.add(a.asText()));
         for (Iterator<String> it = item.path("activities").fieldNames(); it.hasNext(); ) {
@@ -63,7 +90,7 @@ public final class RunTree {
             JsonNode a = item.path("activities").path(order.get(i));
             String aStatus = a.path("status").asText("Not Started");
             lines.add((lastActivity ? "└─ " : "├─ ") + order.get(i) + "  " + aStatus + " " + mark(aStatus)
-                    + message(a) + times(a, "startedAt", "endedAt", zone));
+                    + message(a) + times(a, "startedAt", "endedAt", zone) + after(dependsOn.path(order.get(i))));
             String indent = lastActivity ? "   " : "│  ";
             for (int j = 0; j < STAGES.length; j++) {
                 boolean lastStage = j == STAGES.length - 1;
@@ -85,14 +112,32 @@ public final class RunTree {
                     if (e.hasNonNull("rerunAt")) {
                         line += ", re-run at " + clock(e.path("rerunAt").asLong(), zone);
                     }
-                    if (e.path("child").isObject()) {
-                        line += ", child " + e.path("child").path("uid").asText() + " / " + e.path("child").path("workflow").asText();
+                    JsonNode child = e.path("child");
+                    if (child.hasNonNull("uid")) {
+                        line += ", child " + child.path("uid").asText() + " / " + child.path("workflow").asText();
+                    } else if (child.isObject()) {
+                        line += ", child requested";
                     }
                     lines.add(line);
+                    if (child.hasNonNull("uid") && depth < MAX_DEPTH) {
+                        var found = children.find(child.path("uid").asText(), child.path("workflow").asText());
+                        String nested = inner + "    ";
+                        found.ifPresent(c -> lines(c, zone, children, depth + 1).forEach(l -> lines.add(nested + l)));
+                    }
                 }
             }
         }
-        return String.join("\n", lines);
+        return lines;
+    }
+
+    /** "  after B, C" for an activity of a DAG run that waits for others; nothing otherwise. */
+    private static String after(JsonNode deps) {
+        if (!deps.isArray() || deps.isEmpty()) {
+            return "";
+        }
+        List<String> names = new ArrayList<>();
+        deps.forEach(d -> names.add(d.asText()));
+        return "  after " + String.join(", ", names);
     }
 
     private record Plugin(String name, boolean mandatory, JsonNode entry) {

@@ -62,7 +62,8 @@ public abstract class PluginHandler implements RequestStreamHandler {
     /**
      * The plugin's work with a result: {@link PluginResult#complete()}, {@link PluginResult#fatal},
      * {@link PluginResult#retry} (re-run with backoff until {@code PLUGIN_MAX_ATTEMPTS}),
-     * {@link PluginResult#schedule} (re-run after a delay, e.g. polling) or {@link PluginResult#waitForReport()}.
+     * {@link PluginResult#schedule} (re-run after a delay, e.g. polling), {@link PluginResult#waitForReport()}
+     * or {@link PluginResult#startChild} (ends when the child workflow ends).
      * Re-runs are published again by the engine at the time asked (a timer); no Lambda waits.
      */
     protected PluginResult process(PluginContext context) throws Exception {
@@ -99,7 +100,7 @@ public abstract class PluginHandler implements RequestStreamHandler {
     }
 
     /** What happened to one stage message; returned for logging and tests. */
-    public enum Outcome { NOT_MINE, ALREADY_DONE, NOT_CLAIMED, CLAIMED, COMPLETED, FAILED, RERUN, WAITING }
+    public enum Outcome { NOT_MINE, ALREADY_DONE, NOT_CLAIMED, CLAIMED, COMPLETED, FAILED, RERUN, WAITING, CHILD }
 
     /** The result of the shared start: the outcome, and the attempt when claimed. */
     record Start(Outcome outcome, int attempt) {
@@ -190,6 +191,12 @@ public abstract class PluginHandler implements RequestStreamHandler {
                     + (delay / 1000) + " s", now);
             LOG.info("plugin scheduled a re-run", "delaySeconds", delay / 1000);
             return Outcome.RERUN;
+        }
+        if (result instanceof PluginResult.StartChild c) {
+            boolean asked = reporter.startChild(message, info.pluginName(), mandatory, c.child().workflow(), c.child().toJson(), now);
+            LOG.info(asked ? "plugin asked for a child workflow" : "child workflow not asked: the claim is gone or a child was already asked for",
+                    "childWorkflow", c.child().workflow());
+            return Outcome.CHILD;
         }
         LOG.info("plugin waits for a later report");
         return Outcome.WAITING;

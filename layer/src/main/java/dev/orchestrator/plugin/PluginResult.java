@@ -13,6 +13,9 @@ import java.time.Duration;
  * <li>{@link RetryError}: a transient failure: retried with exponential backoff (2, 4, 8 ... s) up to
  *     {@code PLUGIN_MAX_ATTEMPTS} attempts, then {@code Error} with the last message.</li>
  * <li>{@link FatalError}: {@code Error} at once, with the message.</li>
+ * <li>{@link StartChild}: start another workflow as this plugin's child; the plugin stays
+ *     {@code In Progress} until the child run ends, then takes its outcome (Complete, or Error with
+ *     the child's cause). Cancelling the parent cancels the child.</li>
  * </ul>
  */
 public sealed interface PluginResult {
@@ -30,6 +33,9 @@ public sealed interface PluginResult {
     }
 
     record FatalError(String message) implements PluginResult {
+    }
+
+    record StartChild(ChildWorkflow child) implements PluginResult {
     }
 
     static PluginResult complete() {
@@ -50,5 +56,9 @@ public sealed interface PluginResult {
 
     static PluginResult fatal(String message) {
         return new FatalError(message);
+    }
+
+    static PluginResult startChild(ChildWorkflow child) {
+        return new StartChild(child);
     }
 }

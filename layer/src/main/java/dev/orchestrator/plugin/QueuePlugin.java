@@ -148,6 +148,8 @@ public abstract class QueuePlugin implements RequestStreamHandler {
                 reporter.heartbeat(m, info.pluginName(), mandatory, now);
                 send(m, attempt + 1, QueueBridgeRules.backoffSeconds(attempt));
             }
+        } else if (result instanceof PluginResult.StartChild c) {
+            reporter.startChild(m, info.pluginName(), mandatory, c.child().workflow(), c.child().toJson(), now);
         } else {
             reporter.heartbeat(m, info.pluginName(), mandatory, now); // Wait: In Progress until reportLater
         }

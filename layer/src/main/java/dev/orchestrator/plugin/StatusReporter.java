@@ -69,7 +69,9 @@ public final class StatusReporter {
             String state = u.path(Paths.child(plugin, ItemCodec.STATE));
             long staleBefore = now - m.effectiveTimeout(timeoutSeconds) * 1000L;
             u.condition(state + " = " + u.value(AttributeValue.fromS(State.NOT_STARTED.wire()))
-                    + " OR (" + state + " = " + u.value(AttributeValue.fromS(State.IN_PROGRESS.wire())) + " AND ("
+                    + " OR (" + state + " = " + u.value(AttributeValue.fromS(State.IN_PROGRESS.wire()))
+                    // waiting for a child workflow is not a dead attempt: the child's end decides
+                    + " AND attribute_not_exists(" + u.path(Paths.child(plugin, ItemCodec.CHILD)) + ") AND ("
                     + u.path(Paths.child(plugin, ItemCodec.HEARTBEAT_AT)) + " < "
                     + u.value(AttributeValue.fromN(Long.toString(staleBefore))) + " OR "
                     + u.path(Paths.child(plugin, ItemCodec.RERUN_AT)) + " <= "
@@ -168,6 +170,22 @@ public final class StatusReporter {
         if (message != null) {
             u.set(Paths.child(plugin, ItemCodec.MESSAGE), AttributeValue.fromS(cut(message)));
         }
+        return store.update(m.uid(), m.workflow(), u, now);
+    }
+
+    /**
+     * Asks the engine to start a child workflow for this plugin ({@code requestJson}: workflow, activities and
+     * optional metadata / timeouts, as in a start request). The plugin stays In Progress; the engine reports the
+     * child's outcome into this entry. Once per claim: a second request finds the first.
+     */
+    public boolean startChild(StageMessage m, String pluginName, boolean mandatory, String workflow, String requestJson,
+                              long now) {
+        UpdateBuilder u = running(m, pluginName, mandatory);
+        List<String> plugin = Paths.plugin(m.activity(), m.stage(), mandatory, pluginName);
+        u.condition("attribute_not_exists(" + u.path(Paths.child(plugin, ItemCodec.CHILD)) + ")");
+        u.set(Paths.child(plugin, ItemCodec.CHILD), AttributeValue.fromM(Map.of(ItemCodec.REQUEST, AttributeValue.fromS(requestJson))));
+        u.set(Paths.child(plugin, ItemCodec.HEARTBEAT_AT), AttributeValue.fromN(Long.toString(now)));
+        u.set(Paths.child(plugin, ItemCodec.MESSAGE), AttributeValue.fromS(cut("waiting for child workflow " + workflow)));
         return store.update(m.uid(), m.workflow(), u, now);
     }
 

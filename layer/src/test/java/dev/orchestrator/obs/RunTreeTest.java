@@ -33,6 +33,61 @@ class RunTreeTest {
     }
 
     @Test
+    void aDagSaysWhatEachActivityWaitsForAndAChildIsDrawnUnderItsPlugin() {
+        String parent = """
+            {"uid":"acme","workflow":"onboard","status":"In Progress",
+             "activityOrder":["Setup","Db","Dns","Go"],
+             "dependsOn":{"Setup":[],"Db":["Setup"],"Dns":["Setup"],"Go":["Db","Dns"]},
+             "activities":{
+               "Setup":{"status":"Complete","pre":{"status":"Complete"},"async":{"status":"Complete"},"post":{"status":"Complete"}},
+               "Db":{"status":"In Progress","pre":{"status":"Complete"},
+                     "async":{"status":"In Progress","mandatory":{"delegate":{"state":"In Progress","order":1,
+                              "child":{"request":"{}","uid":"acme/Db/delegate","workflow":"db-setup","startedAt":1000}}}},
+                     "post":{"status":"Not Started"}},
+               "Dns":{"status":"In Progress","pre":{"status":"Complete"},
+                     "async":{"status":"In Progress","mandatory":{"asker":{"state":"In Progress","order":1,"child":{"request":"{}"}}}},
+                     "post":{"status":"Not Started"}},
+               "Go":{"status":"Not Started"}}}
+            """;
+        String child = """
+            {"uid":"acme/Db/delegate","workflow":"db-setup","status":"In Progress",
+             "parent":{"uid":"acme","workflow":"onboard","activity":"Db","stage":"parallel","mandatory":true,"plugin":"delegate"},
+             "activityOrder":["CreateDb"],
+             "activities":{"CreateDb":{"status":"In Progress","pre":{"status":"Complete"},"async":{"status":"In Progress"},"post":{"status":"Not Started"}}}}
+            """;
+        RunTree.Children lookup = (uid, wf) -> uid.equals("acme/Db/delegate") && wf.equals("db-setup")
+                ? java.util.Optional.of(Json.parse(child)) : java.util.Optional.empty();
+        assertThat(RunTree.render(Json.parse(parent), ZoneOffset.UTC, lookup).lines().toList()).containsExactly(
+                "acme / onboard  In Progress [running]",
+                "├─ Setup  Complete [ok]",
+                "│  ├─ pre      Complete [ok]",
+                "│  ├─ parallel Complete [ok]",
+                "│  └─ post     Complete [ok]",
+                "├─ Db  In Progress [running]  after Setup",
+                "│  ├─ pre      Complete [ok]",
+                "│  ├─ parallel In Progress [running]",
+                "│  │  · delegate  In Progress, child acme/Db/delegate / db-setup",
+                "│  │      acme/Db/delegate / db-setup  In Progress [running]",
+                "│  │      │  child of acme / onboard (Db parallel, plugin delegate)",
+                "│  │      └─ CreateDb  In Progress [running]",
+                "│  │         ├─ pre      Complete [ok]",
+                "│  │         ├─ parallel In Progress [running]",
+                "│  │         └─ post     Not Started [ ]",
+                "│  └─ post     Not Started [ ]",
+                "├─ Dns  In Progress [running]  after Setup",
+                "│  ├─ pre      Complete [ok]",
+                "│  ├─ parallel In Progress [running]",
+                "│  │  · asker  In Progress, child requested",
+                "│  └─ post     Not Started [ ]",
+                "└─ Go  Not Started [ ]  after Db, Dns",
+                "   ├─ pre      Not Started [ ]",
+                "   ├─ parallel Not Started [ ]",
+                "   └─ post     Not Started [ ]");
+        assertThat(RunTree.render(Json.parse(parent), ZoneOffset.UTC)).as("without a lookup, no child tree")
+                .doesNotContain("child of");
+    }
+
+    @Test
     void readableLogAndMetricLines() {
         String log = "{\"level\":\"INFO\",\"message\":\"plugin dispatched\",\"timestamp\":\"2026-11-22T12:00:01.000Z\","
                 + "\"service\":\"local\",\"logger\":\"EngineHandler\",\"plugin\":\"audit\",\"uid\":\"u-1\",\"cold_start\":true,\"attempt\":\"2\"}";

@@ -73,10 +73,14 @@ public final class EngineHandler implements RequestStreamHandler {
         this.store = new StatusStore(dynamo, env.require(EnvNames.STATUS_TABLE));
         // SNS, SQS and EventBridge clients are built on first use: many invocations need one or none of them.
         this.timers = new Timers(AwsClients.memoize(aws::sqs), env.require(EnvNames.TIMER_QUEUE_URL));
-        this.planner = new Planner(new Planner.Defaults(env.getInt(EnvNames.DEFAULT_REGISTER_TIMEOUT, 10),
-                env.getInt(EnvNames.DEFAULT_PLUGIN_TIMEOUT, 900), env.getInt(EnvNames.DEFAULT_START_TIMEOUT, 300)));
         List<String> filter = Arrays.stream(env.get(EnvNames.DEFAULT_FILTER_ATTRIBUTES, "").split(","))
                 .map(String::trim).filter(s -> !s.isEmpty()).toList();
+        java.util.Set<String> deployed = new java.util.LinkedHashSet<>();
+        Arrays.stream(env.get(EnvNames.ACTIVITIES, "").split(",")).map(String::trim).filter(s -> !s.isEmpty())
+                .forEach(deployed::add);
+        this.planner = new Planner(new Planner.Defaults(env.getInt(EnvNames.DEFAULT_REGISTER_TIMEOUT, 10),
+                env.getInt(EnvNames.DEFAULT_PLUGIN_TIMEOUT, 900), env.getInt(EnvNames.DEFAULT_START_TIMEOUT, 300),
+                new dev.orchestrator.request.StartRequest.Limits(deployed, filter)));
         this.executor = new Executor(store, new PluginRegistry(dynamo, env.require(EnvNames.PLUGIN_TABLE)),
                 AwsClients.memoize(aws::sns), AwsClients.memoize(aws::events), timers, planner,
                 new Executor.Settings(env.require(EnvNames.TOPIC_ARN_PREFIX), env.require(EnvNames.EVENT_BUS_NAME), filter));
@@ -211,6 +215,7 @@ public final class EngineHandler implements RequestStreamHandler {
                 claimed = store.update(key.uid(), key.workflow(), n, now);
             }
             if (claimed) {
+                executor.reportFailureToParent(key.uid(), key.workflow(), cause);
                 executor.announceFailure(key.uid(), key.workflow(), cause);
             }
             return true;

@@ -1,6 +1,7 @@
 package dev.orchestrator.engine;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.orchestrator.core.ActivityStatus;
 import dev.orchestrator.core.ItemCodec;
 import dev.orchestrator.core.Json;
 import dev.orchestrator.core.Names;
@@ -18,6 +19,10 @@ import dev.orchestrator.core.WorkflowRun;
 import dev.orchestrator.obs.Log;
 import dev.orchestrator.obs.Metrics;
 import dev.orchestrator.plugin.StageMessage;
+import dev.orchestrator.request.InvalidStartException;
+import dev.orchestrator.request.Resume;
+import dev.orchestrator.request.StartRequest;
+import java.util.ArrayList;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -87,7 +92,17 @@ public final class Executor {
         if (step instanceof Step.DropRejected d) {
             return dropRejected(base, pending, d, now);
         }
+        if (step instanceof Step.StartChild c) {
+            return startChild(base, view, pending, c, now);
+        }
+        if (step instanceof Step.CancelChild c) {
+            return cancelChild(base, pending, c, now);
+        }
         if (step instanceof Step.Notify n) {
+            if (view.parent() != null && !pending.isEmpty()) {
+                // A child's end must be durable before its parent hears of it: write it, then plan the notice.
+                return flush(base, view, pending, now);
+            }
             return notifyOutcome(base, view, pending, n, now);
         }
         return flush(base, view, pending, now);
@@ -308,6 +323,147 @@ public final class Executor {
     }
 
     /**
+     * Starts the child workflow a plugin asked for (a conditional put, like a start), then records it in the
+     * plugin's entry. Asking again finds the same run (its key comes from the entry): a run still going is
+     * adopted, one that ended Complete completes the entry at once, one that ended Error is resumed (the
+     * parent was resumed). A run under that key that is not this entry's child fails the plugin.
+     */
+    private Optional<WorkflowRun> startChild(WorkflowRun base, WorkflowRun view, List<Change> pending, Step.StartChild c,
+                                             long now) {
+        StartRequest r = c.request();
+        WorkflowRun.Parent parent = new WorkflowRun.Parent(view.uid(), view.workflow(), c.activity(), c.stage(),
+                c.mandatory(), c.plugin());
+        java.util.Map<String, ActivityStatus> activities = new LinkedHashMap<>();
+        r.activities().forEach(a -> activities.put(a, ActivityStatus.notStarted()));
+        WorkflowRun fresh = new WorkflowRun(r.uid(), r.workflow(), State.NOT_STARTED, r.metadata(), r.activities(),
+                activities, r.pluginRegisterTimeout(), 1, null, r.dependsOn(), r.pluginTimeout(), r.startTimeout(),
+                r.filterAttributes(), null, null, null, null, null, parent);
+        List<Change> out = new ArrayList<>(pending);
+        String how;
+        if (store.create(fresh, now)) {
+            how = "started";
+            Metrics.count(Metrics.RUNS_STARTED, r.workflow());
+        } else {
+            WorkflowRun existing = store.get(r.uid(), r.workflow()).orElseThrow(() ->
+                    new IllegalStateException("child run " + r.uid() + " / " + r.workflow() + " vanished while starting; retrying"));
+            if (!parent.equals(existing.parent())) {
+                how = "refused";
+                out.add(Change.plugin(c.activity(), c.stage(), c.mandatory(), c.plugin(), State.ERROR, cut("child run "
+                        + r.uid() + " / " + r.workflow() + " already exists and is not this plugin's child", 500)));
+            } else if (existing.status().isPending()) {
+                how = "adopted";
+            } else if (existing.status() == State.COMPLETE || existing.status() == State.OPTIONAL_TASK_ERROR) {
+                how = "found complete";
+                out.add(childOutcome(c.activity(), c.stage(), c.mandatory(), c.plugin(), existing, existing.status()));
+            } else {
+                try {
+                    Resume.Decision d = Resume.decide(existing, r);
+                    if (!store.replace(d.run(), existing.version(), now)) {
+                        throw new IllegalStateException("child run " + r.uid() + " / " + r.workflow()
+                                + " changed while being resumed; retrying");
+                    }
+                    how = "resumed";
+                } catch (InvalidStartException refused) {
+                    how = "refused";
+                    out.add(Change.plugin(c.activity(), c.stage(), c.mandatory(), c.plugin(), State.ERROR,
+                            cut("child workflow refused: " + String.join("; ", refused.problems()), 500)));
+                }
+            }
+        }
+        UpdateBuilder u = new UpdateBuilder();
+        if (!out.isEmpty()) {
+            u.expectVersion(base.version());
+            Changes.write(u, out, now);
+        }
+        List<String> child = Paths.child(Paths.plugin(c.activity(), c.stage(), c.mandatory(), c.plugin()), ItemCodec.CHILD);
+        u.condition("attribute_not_exists(" + u.path(Paths.child(child, ItemCodec.STARTED_AT)) + ")");
+        u.set(Paths.child(child, ItemCodec.UID), AttributeValue.fromS(r.uid()));
+        u.set(Paths.child(child, ItemCodec.WORKFLOW), AttributeValue.fromS(r.workflow()));
+        u.set(Paths.child(child, ItemCodec.STARTED_AT), AttributeValue.fromN(Long.toString(now)));
+        LOG.info("child run " + how, Log.ACTIVITY, c.activity(), Log.STAGE, c.stage().wireName(), Log.PLUGIN, c.plugin(),
+                "childUid", r.uid(), "childWorkflow", r.workflow());
+        return write(base, u, now, out);
+    }
+
+    /** The parent entry's state for a child's outcome: Complete, or Error with the child's cause. */
+    static Change childOutcome(String activity, Stage stage, boolean mandatory, String plugin, WorkflowRun child, State outcome) {
+        return childOutcome(activity, stage, mandatory, plugin, child.uid(), child.workflow(), outcome, child.message());
+    }
+
+    static Change childOutcome(String activity, Stage stage, boolean mandatory, String plugin, String childUid,
+                               String childWorkflow, State outcome, String cause) {
+        boolean ok = outcome == State.COMPLETE || outcome == State.OPTIONAL_TASK_ERROR;
+        String text = "child run " + childUid + " / " + childWorkflow + " ended " + outcome.wire()
+                + (cause != null ? ": " + cause : "");
+        return Change.plugin(activity, stage, mandatory, plugin, ok ? State.COMPLETE : State.ERROR, cut(text, 500));
+    }
+
+    /**
+     * Asks a child run to stop (a cancel request, as an operator's would be), then notes it in the parent entry so
+     * it is asked once. A child that already ended refuses the request, which is fine.
+     */
+    private Optional<WorkflowRun> cancelChild(WorkflowRun base, List<Change> pending, Step.CancelChild c, long now) {
+        UpdateBuilder ask = dev.orchestrator.request.CancelRequest.write(cut(c.reason(), 500), now);
+        ask.condition("attribute_not_exists(" + ask.path(List.of(ItemCodec.CANCEL_REQUESTED)) + ")");
+        boolean asked = store.update(c.childUid(), c.childWorkflow(), ask, now);
+        LOG.info(asked ? "child run cancel requested" : "child run already ended or cancelling", Log.ACTIVITY, c.activity(),
+                Log.STAGE, c.stage().wireName(), Log.PLUGIN, c.plugin(), "childUid", c.childUid(),
+                "childWorkflow", c.childWorkflow(), "reason", c.reason());
+        UpdateBuilder u = new UpdateBuilder();
+        withPending(u, base, pending, now);
+        List<String> child = Paths.child(Paths.plugin(c.activity(), c.stage(), c.mandatory(), c.plugin()), ItemCodec.CHILD);
+        u.condition("attribute_not_exists(" + u.path(Paths.child(child, ItemCodec.CANCELLED_AT)) + ")");
+        u.set(Paths.child(child, ItemCodec.CANCELLED_AT), AttributeValue.fromN(Long.toString(now)));
+        return write(base, u, now, pending);
+    }
+
+    /**
+     * A child run's outcome into its parent's entry, once: only while that entry is In Progress, waits for a
+     * child and its stage is open (a cancelled or moved-on parent refuses it). The parent's stream record
+     * then brings the parent to the engine.
+     */
+    private void reportToParent(WorkflowRun child, State outcome, long now) {
+        reportToParent(child.parent(), child.uid(), child.workflow(), outcome, child.message(), now);
+    }
+
+    private void reportToParent(WorkflowRun.Parent p, String childUid, String childWorkflow, State outcome, String cause,
+                                long now) {
+        List<String> entry = Paths.plugin(p.activity(), p.stage(), p.mandatory(), p.plugin());
+        Change c = childOutcome(p.activity(), p.stage(), p.mandatory(), p.plugin(), childUid, childWorkflow, outcome, cause);
+        UpdateBuilder u = new UpdateBuilder();
+        String stageStatus = u.path(Paths.child(Paths.stage(p.activity(), p.stage()), ItemCodec.STATUS));
+        u.condition(stageStatus + " IN (" + u.value(AttributeValue.fromS(State.IN_PROGRESS.wire())) + ", "
+                + u.value(AttributeValue.fromS(State.MANDATORY_COMPLETED.wire())) + ")");
+        u.condition(u.path(Paths.child(entry, ItemCodec.STATE)) + " = " + u.value(AttributeValue.fromS(State.IN_PROGRESS.wire())));
+        u.condition("attribute_exists(" + u.path(Paths.child(entry, ItemCodec.CHILD)) + ")");
+        u.set(Paths.child(entry, ItemCodec.STATE), AttributeValue.fromS(c.state().wire()));
+        u.set(Paths.child(entry, ItemCodec.MESSAGE), AttributeValue.fromS(c.message()));
+        u.set(Paths.child(entry, ItemCodec.ENDED_AT), AttributeValue.fromN(Long.toString(now)));
+        boolean told = store.update(p.uid(), p.workflow(), u, now);
+        LOG.info(told ? "parent told of child's outcome" : "parent no longer waits for this child",
+                "parentUid", p.uid(), "parentWorkflow", p.workflow(), Log.ACTIVITY, p.activity(), Log.PLUGIN, p.plugin(),
+                "status", outcome.wire());
+    }
+
+    /**
+     * A child run the engine had to fail ({@code engine failed: ...}) still ends its parent's wait: the parent is
+     * read from the raw item, which may be unreadable otherwise. Nothing to do for a run without a parent.
+     */
+    public void reportFailureToParent(String uid, String workflow, String cause) {
+        Optional<Map<String, AttributeValue>> item = store.getItem(uid, workflow);
+        WorkflowRun.Parent p;
+        try {
+            p = item.map(ItemCodec::parentFrom).orElse(null);
+        } catch (RuntimeException unreadable) {
+            LOG.error("the failed run's parent cannot be read; the parent waits until it is cancelled", unreadable);
+            return;
+        }
+        if (p != null) {
+            reportToParent(p, uid, workflow, State.ERROR, cause, System.currentTimeMillis());
+        }
+    }
+
+    /**
      * Announces the outcome exactly once: {@code notifiedAt} is claimed by a conditional write first (with
      * any planned transitions), and only the invocation that won it puts the event. A retried stream batch
      * replays old images, so deciding "not yet announced" from an image alone would announce twice. If the
@@ -320,6 +476,9 @@ public final class Executor {
         withPending(claim, base, pending, now);
         claim.condition("attribute_not_exists(" + claim.path(List.of(ItemCodec.NOTIFIED_AT)) + ")");
         claim.set(List.of(ItemCodec.NOTIFIED_AT), AttributeValue.fromN(Long.toString(now)));
+        if (view.parent() != null) {
+            reportToParent(view, n.outcome(), now); // before the claim: a crash repeats it, and it is conditional
+        }
         Optional<WorkflowRun> claimed = write(base, claim, now, pending);
         if (claimed.isEmpty()) {
             return claimed;

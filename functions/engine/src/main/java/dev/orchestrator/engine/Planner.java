@@ -7,6 +7,9 @@ import dev.orchestrator.core.StageRules;
 import dev.orchestrator.core.StageStatus;
 import dev.orchestrator.core.State;
 import dev.orchestrator.core.WorkflowRun;
+import dev.orchestrator.request.ChildRequest;
+import dev.orchestrator.request.InvalidStartException;
+import dev.orchestrator.request.StartRequest;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -21,8 +24,12 @@ import java.util.Optional;
  */
 public final class Planner {
 
-    /** Stack-wide defaults; a run's own values win. */
-    public record Defaults(int registerWindowSeconds, int pluginTimeoutSeconds, int startTimeoutSeconds) {
+    /** Stack-wide defaults; a run's own values win. {@code limits} checks child workflow requests like starts. */
+    public record Defaults(int registerWindowSeconds, int pluginTimeoutSeconds, int startTimeoutSeconds,
+                           StartRequest.Limits limits) {
+        public Defaults(int registerWindowSeconds, int pluginTimeoutSeconds, int startTimeoutSeconds) {
+            this(registerWindowSeconds, pluginTimeoutSeconds, startTimeoutSeconds, StartRequest.Limits.any());
+        }
     }
 
     private final Defaults defaults;
@@ -40,6 +47,10 @@ public final class Planner {
     }
 
     public Step plan(WorkflowRun run, long now) {
+        Optional<Step> orphan = childToCancel(run);
+        if (orphan.isPresent()) {
+            return orphan.get();
+        }
         if (run.status().isTerminal()) {
             return run.notifiedAt() == null ? new Step.Notify(run.status()) : new Step.Idle("run ended");
         }
@@ -75,6 +86,37 @@ public final class Planner {
             return new Step.Transition(List.of(ending(run)));
         }
         return new Step.Idle(waiting == null ? "waiting" : waiting);
+    }
+
+    /**
+     * A running child workflow whose parent entry no longer waits for it: the parent is cancelled or ended,
+     * or the entry's activity or stage ended (e.g. a mandatory failure closed the stage). Asked before the
+     * cancel's own transitions, so the child is stopped while its entry still says which run it is.
+     */
+    static Optional<Step> childToCancel(WorkflowRun run) {
+        boolean runGone = run.cancelReason() != null || run.status().isTerminal();
+        for (String name : run.activityOrder()) {
+            ActivityStatus a = run.activity(name);
+            for (Stage stage : Stage.values()) {
+                StageStatus s = a.stage(stage);
+                boolean gone = runGone || a.status().isTerminal() || s.status().isTerminal();
+                if (!gone) {
+                    continue;
+                }
+                for (StageStatus.Entry e : s.plugins()) {
+                    PluginStatus p = e.status();
+                    if (p.awaitingChild() && p.child().started() && p.child().cancelledAt() == null) {
+                        String reason = run.cancelReason() != null
+                                ? "parent " + run.uid() + " / " + run.workflow() + " cancelled: " + run.cancelReason()
+                                : "parent " + run.uid() + " / " + run.workflow() + " no longer waits for it ("
+                                + name + " " + stage.wireName() + " ended " + (s.status().isTerminal() ? s.status() : a.status().isTerminal() ? a.status() : run.status()).wire() + ")";
+                        return Optional.of(new Step.CancelChild(name, stage, e.mandatory(), e.name(), p.child().uid(),
+                                p.child().workflow(), reason));
+                    }
+                }
+            }
+        }
+        return Optional.empty();
     }
 
     /** Why an activity can no longer run: a dependency failed or was itself not run. */
@@ -163,6 +205,10 @@ public final class Planner {
         return stage.wireName() + " stage failed";
     }
 
+    static String cut(String s, int max) {
+        return s.length() <= max ? s : s.substring(0, max);
+    }
+
     int pluginTimeout(WorkflowRun run, PluginStatus p) {
         if (run.pluginTimeout() != null) {
             return run.pluginTimeout();
@@ -191,6 +237,18 @@ public final class Planner {
         if (!stage.sequential() && s.publishedAt() == null) {
             int window = s.windowSeconds() == null ? defaults.registerWindowSeconds() : s.windowSeconds();
             return new Step.PublishParallel(activity, s.windowEndsAt() != null ? s.windowEndsAt() : now + window * 1000L);
+        }
+        for (StageStatus.Entry e : s.plugins()) {
+            PluginStatus p = e.status();
+            if (p.awaitingChild() && !p.child().started()) {
+                try {
+                    StartRequest request = ChildRequest.build(run, activity, e.name(), p.child().request(), defaults.limits());
+                    return new Step.StartChild(activity, stage, e.mandatory(), e.name(), request);
+                } catch (InvalidStartException refused) {
+                    return new Step.Transition(List.of(Change.plugin(activity, stage, e.mandatory(), e.name(), State.ERROR,
+                            cut("child workflow refused: " + String.join("; ", refused.problems()), 500))));
+                }
+            }
         }
         for (StageStatus.Entry e : s.plugins()) {
             PluginStatus p = e.status();
@@ -258,6 +316,9 @@ public final class Planner {
         }
         if (p.state() != State.IN_PROGRESS && p.state() != State.MANDATORY_COMPLETED) {
             return Optional.empty();
+        }
+        if (p.awaitingChild()) {
+            return Optional.empty(); // the child run has its own deadlines and always ends, reporting here
         }
         if (p.rerunAt() != null) {
             return p.rerunPublishedAt() != null && p.rerunPublishedAt() >= p.rerunAt()

@@ -36,6 +36,16 @@ public sealed interface Step {
     record DropRejected(String activity, Stage stage, List<StageStatus.Rejected> rejected) implements Step {
     }
 
+    /** Start (or find again) the child workflow a plugin asked for, and record it in the plugin's entry. */
+    record StartChild(String activity, Stage stage, boolean mandatory, String plugin,
+                      dev.orchestrator.request.StartRequest request) implements Step {
+    }
+
+    /** Ask a running child workflow to stop: its parent entry no longer waits for it (cancelled, or ended). */
+    record CancelChild(String activity, Stage stage, boolean mandatory, String plugin, String childUid,
+                       String childWorkflow, String reason) implements Step {
+    }
+
     /** Announce the run's outcome on the event bus (and to a parent run). */
     record Notify(State outcome) implements Step {
     }

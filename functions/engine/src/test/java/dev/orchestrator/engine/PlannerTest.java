@@ -317,4 +317,98 @@ class PlannerTest {
         assertThat(planner.plan(dispatched, NOW + 30_000)).isInstanceOf(Step.Transition.class);
         assertThat(Optional.ofNullable(planner.nextWake(dispatched, NOW).orElse(null))).contains(NOW + 30_000);
     }
+
+    // ------------------------------------------------------------------ child workflows
+
+    static PluginStatus waitingForChild(String request, Long childStartedAt, Long cancelledAt) {
+        return new PluginStatus(State.IN_PROGRESS, 1, null, null, NOW, NOW, 1, null, null, null, null, null,
+                new PluginStatus.Child(request, childStartedAt == null ? null : "u1/A/p",
+                        childStartedAt == null ? null : "child-wf", childStartedAt, cancelledAt));
+    }
+
+    @Test
+    void aRequestedChildIsStartedWithTheParentsMetadataAndAKeyFromTheEntry() {
+        WorkflowRun r = oneStage(Stage.PARALLEL, Map.of("p", waitingForChild("{\"workflow\":\"child-wf\",\"activities\":[\"X\",\"Y\"]}",
+                null, null)), NOW, NOW + 5000, null);
+        Step s = planner.plan(r, NOW);
+        assertThat(s).isInstanceOf(Step.StartChild.class);
+        Step.StartChild c = (Step.StartChild) s;
+        assertThat(List.of(c.activity(), c.stage(), c.mandatory(), c.plugin())).containsExactly("A", Stage.PARALLEL, true, "p");
+        assertThat(c.request().uid()).isEqualTo("u1/A/p");
+        assertThat(c.request().workflow()).isEqualTo("child-wf");
+        assertThat(c.request().activities()).containsExactly("X", "Y");
+        assertThat(c.request().metadata()).isEqualTo(r.metadata());
+    }
+
+    @Test
+    void aChildTakesTheParentsFilterAttributesUnlessItNamesItsOwn() {
+        WorkflowRun r = oneStage(Stage.PRE, Map.of("p", waitingForChild("{\"workflow\":\"c\",\"activities\":[\"X\"]}", null, null)),
+                null, null, null);
+        WorkflowRun withKeys = new WorkflowRun(r.uid(), r.workflow(), r.status(), (com.fasterxml.jackson.databind.node.ObjectNode) Json.parse("{\"tier\":\"gold\"}"),
+                r.activityOrder(), r.activities(), null, r.version(), null, null, null, null, List.of("tier"), null, null, null, null, null, null);
+        Step.StartChild inherited = (Step.StartChild) planner.plan(withKeys, NOW);
+        assertThat(inherited.request().filterAttributes()).containsExactly("tier");
+        assertThat(inherited.request().metadata().path("tier").asText()).isEqualTo("gold");
+        WorkflowRun own = withKeys.withActivity("A", withKeys.activity("A").withStage(Stage.PRE, withKeys.activity("A").pre()
+                .withPlugins(Map.of("p", waitingForChild("{\"workflow\":\"c\",\"activities\":[\"X\"],\"filterAttributes\":[\"region\"],"
+                        + "\"metadata\":{\"region\":\"eu\"}}", null, null)), Map.of())));
+        Step.StartChild chosen = (Step.StartChild) planner.plan(own, NOW);
+        assertThat(chosen.request().filterAttributes()).containsExactly("region");
+        assertThat(chosen.request().metadata().has("tier")).as("its own metadata replaces the parent's").isFalse();
+    }
+
+    @Test
+    void aChildRequestThatIsNotValidFailsThePluginNamingWhy() {
+        Planner strict = new Planner(new Planner.Defaults(5, 60, 30,
+                new dev.orchestrator.request.StartRequest.Limits(java.util.Set.of("A", "X"), List.of())));
+        Map<String, String> cases = new LinkedHashMap<>();
+        cases.put("not json", "child.request is not JSON");
+        cases.put("[1]", "child.request must be a JSON object with workflow and activities");
+        cases.put("{\"workflow\":\"c\",\"activities\":[\"Nope\"]}", "activities[0] 'Nope' is not deployed in this stack");
+        cases.put("{\"workflow\":\"c\"}", "activities is required");
+        cases.put("{\"workflow\":\"wf\",\"activities\":[\"X\"]}", "workflow 'wf' cannot start itself as a child");
+        cases.put("{\"workflow\":\"c\",\"activities\":[\"X\"],\"uid\":\"mine\"}", "child.request has an unknown field 'uid'");
+        cases.put("{\"workflow\":\"c\",\"activities\":[\"X\"],\"pluginTimeout\":0}", "pluginTimeout must be a whole number of seconds");
+        cases.forEach((request, why) -> {
+            WorkflowRun r = oneStage(Stage.PRE, Map.of("p", waitingForChild(request, null, null)), null, null, null);
+            Step s = strict.plan(r, NOW);
+            assertThat(s).as(request).isInstanceOf(Step.Transition.class);
+            Change c = ((Step.Transition) s).changes().get(0);
+            assertThat(c.state()).isEqualTo(State.ERROR);
+            assertThat(c.message()).as(request).startsWith("child workflow refused: ").contains(why);
+        });
+    }
+
+    @Test
+    void aPluginWaitingForAStartedChildHasNoDeadlineOfItsOwn() {
+        WorkflowRun r = oneStage(Stage.PARALLEL, Map.of("p", waitingForChild("{}", NOW, null)), NOW, NOW, null);
+        assertThat(planner.plan(r, NOW + 86_400_000L)).isInstanceOf(Step.Idle.class);
+        assertThat(planner.nextWake(r, NOW)).isEmpty();
+    }
+
+    @Test
+    void cancellingTheParentFirstCancelsItsRunningChildThenEndsTheRun() {
+        WorkflowRun r = oneStage(Stage.PARALLEL, Map.of("p", waitingForChild("{}", NOW, null)), NOW, NOW, null);
+        WorkflowRun cancelling = new WorkflowRun(r.uid(), r.workflow(), r.status(), r.metadata(), r.activityOrder(),
+                r.activities(), null, r.version(), null, null, null, null, null, null, "customer left", null, null, null, null);
+        assertThat(planner.plan(cancelling, NOW)).isEqualTo(new Step.CancelChild("A", Stage.PARALLEL, true, "p", "u1/A/p",
+                "child-wf", "parent u1 / wf cancelled: customer left"));
+        WorkflowRun asked = oneStage(Stage.PARALLEL, Map.of("p", waitingForChild("{}", NOW, NOW + 1)), NOW, NOW, null);
+        WorkflowRun askedCancelling = new WorkflowRun(asked.uid(), asked.workflow(), asked.status(), asked.metadata(),
+                asked.activityOrder(), asked.activities(), null, 3, null, null, null, null, null, null, "customer left",
+                null, null, null, null);
+        Step end = planner.plan(askedCancelling, NOW);
+        assertThat(end).isInstanceOf(Step.Transition.class);
+        assertThat(Changes.apply(askedCancelling, ((Step.Transition) end).changes()).status()).isEqualTo(State.ERROR);
+    }
+
+    @Test
+    void aChildWhoseStageEndedWithoutItIsCancelled() {
+        WorkflowRun r = oneStage(Stage.PARALLEL, Map.of("p", waitingForChild("{}", NOW, null)), NOW, NOW, null);
+        ActivityStatus a = r.activity("A");
+        WorkflowRun stageFailed = r.withActivity("A", a.withStage(Stage.PARALLEL, a.async().withStatus(State.ERROR)));
+        Step s = planner.plan(stageFailed, NOW);
+        assertThat(s).isInstanceOf(Step.CancelChild.class);
+        assertThat(((Step.CancelChild) s).reason()).isEqualTo("parent u1 / wf no longer waits for it (A parallel ended Error)");
+    }
 }

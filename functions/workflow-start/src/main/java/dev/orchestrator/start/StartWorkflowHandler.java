@@ -11,6 +11,10 @@ import dev.orchestrator.core.Json;
 import dev.orchestrator.core.State;
 import dev.orchestrator.core.StatusStore;
 import dev.orchestrator.core.WorkflowRun;
+import dev.orchestrator.request.CancelRequest;
+import dev.orchestrator.request.InvalidStartException;
+import dev.orchestrator.request.Resume;
+import dev.orchestrator.request.StartRequest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -22,11 +26,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.List;
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.orchestrator.core.ItemCodec;
 import dev.orchestrator.core.UpdateBuilder;
 import dev.orchestrator.obs.Log;
 import dev.orchestrator.obs.Metrics;
-import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 
 /**
  * Starts a run (direct invoke, or an EventBridge event whose detail is the request) or resumes an
@@ -89,13 +91,7 @@ public final class StartWorkflowHandler implements RequestStreamHandler {
         Log.put(Log.UID, request.uid());
         Log.put(Log.WORKFLOW, request.workflow());
         long now = System.currentTimeMillis();
-        UpdateBuilder u = new UpdateBuilder();
-        String status = u.path(List.of(ItemCodec.STATUS));
-        u.condition(status + " IN (" + u.value(AttributeValue.fromS(State.NOT_STARTED.wire())) + ", "
-                + u.value(AttributeValue.fromS(State.IN_PROGRESS.wire())) + ")");
-        u.set(List.of(ItemCodec.CANCEL_REQUESTED), AttributeValue.fromM(Map.of(
-                ItemCodec.REASON, AttributeValue.fromS(request.reason()),
-                ItemCodec.AT, AttributeValue.fromN(Long.toString(now)))));
+        UpdateBuilder u = CancelRequest.write(request.reason(), now);
         if (store.update(request.uid(), request.workflow(), u, now)) {
             LOG.info("run cancel requested", "reason", request.reason());
             ObjectNode o = Json.object();

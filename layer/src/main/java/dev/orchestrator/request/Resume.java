@@ -1,4 +1,4 @@
-package dev.orchestrator.start;
+package dev.orchestrator.request;
 
 import dev.orchestrator.core.ActivityStatus;
 import dev.orchestrator.core.AttributeJson;

@@ -1,4 +1,4 @@
-package dev.orchestrator.start;
+package dev.orchestrator.request;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -31,9 +31,9 @@ public record StartRequest(String uid,
                            List<String> filterAttributes,
                            boolean metadataOverride) {
 
-    static final int MAX_REGISTER_TIMEOUT = 86_400;
+    public static final int MAX_REGISTER_TIMEOUT = 86_400;
     /** Longest execution or start timeout a run may ask for: 7 days. */
-    static final int MAX_TIMEOUT = 7 * 86_400;
+    public static final int MAX_TIMEOUT = 7 * 86_400;
 
     public StartRequest {
         activities = List.copyOf(activities);

@@ -1,4 +1,4 @@
-package dev.orchestrator.start;
+package dev.orchestrator.request;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

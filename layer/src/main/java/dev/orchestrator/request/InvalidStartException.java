@@ -1,4 +1,4 @@
-package dev.orchestrator.start;
+package dev.orchestrator.request;
 
 import java.util.List;
 

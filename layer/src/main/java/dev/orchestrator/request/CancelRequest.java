@@ -1,14 +1,15 @@
-package dev.orchestrator.start;
+package dev.orchestrator.request;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.orchestrator.core.Names;
 import java.util.ArrayList;
 import java.util.List;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 
 /** {@code {"action":"cancel","uid","workflow","reason"}}, or the detail of a {@code Cancel Workflow} event. */
 public record CancelRequest(String uid, String workflow, String reason) {
 
-    static final int MAX_REASON = 500;
+    public static final int MAX_REASON = 500;
 
     public static CancelRequest parse(JsonNode input) {
         JsonNode body = input.has("detail-type") && input.has("detail") ? input.get("detail") : input;
@@ -23,6 +24,21 @@ public record CancelRequest(String uid, String workflow, String reason) {
             throw new InvalidStartException(errors);
         }
         return new CancelRequest(uid, workflow, reason.isBlank() ? "no reason given" : reason);
+    }
+
+    /**
+     * The one write that asks for a cancel, shared by operators (StartWorkflow) and the engine (a parent
+     * cancelling its child): {@code cancelRequested} = {reason, at}, only while the run is going.
+     */
+    public static dev.orchestrator.core.UpdateBuilder write(String reason, long now) {
+        var u = new dev.orchestrator.core.UpdateBuilder();
+        String status = u.path(List.of(dev.orchestrator.core.ItemCodec.STATUS));
+        u.condition(status + " IN (" + u.value(AttributeValue.fromS(dev.orchestrator.core.State.NOT_STARTED.wire())) + ", "
+                + u.value(AttributeValue.fromS(dev.orchestrator.core.State.IN_PROGRESS.wire())) + ")");
+        u.set(List.of(dev.orchestrator.core.ItemCodec.CANCEL_REQUESTED), AttributeValue.fromM(java.util.Map.of(
+                dev.orchestrator.core.ItemCodec.REASON, AttributeValue.fromS(reason),
+                dev.orchestrator.core.ItemCodec.AT, AttributeValue.fromN(Long.toString(now)))));
+        return u;
     }
 
     private static String text(JsonNode body, String field, int max, List<String> errors) {

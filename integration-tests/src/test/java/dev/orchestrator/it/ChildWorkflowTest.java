@@ -1,0 +1,231 @@
+package dev.orchestrator.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.orchestrator.core.PluginStatus;
+import dev.orchestrator.core.Stage;
+import dev.orchestrator.core.State;
+import dev.orchestrator.core.WorkflowRun;
+import dev.orchestrator.plugin.ChildWorkflow;
+import dev.orchestrator.plugin.PluginContext;
+import dev.orchestrator.plugin.PluginHandler;
+import dev.orchestrator.plugin.PluginInfo;
+import dev.orchestrator.plugin.PluginResult;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Child workflows on the emulator: a parent's plugin starts another workflow and ends when it ends,
+ * taking its outcome; cancelling the parent cancels the child; a refused child request fails the plugin
+ * with the reason; a resumed parent resumes its failed child.
+ */
+class ChildWorkflowTest {
+
+    static OrchestratorFixture stack;
+    static final AtomicInteger dbRuns = new AtomicInteger();
+
+    @BeforeAll
+    static void deploy() {
+        stack = OrchestratorFixture.deploy("child", List.of("Provision", "CreateDb", "Migrate", "Hold"));
+        stack.register("Provision", Stage.PARALLEL, new Delegator(stack.pluginEnv()));
+        stack.register("CreateDb", Stage.PARALLEL, new ChildWork(stack.pluginEnv(), "create-db"));
+        stack.register("Migrate", Stage.PRE, new ChildWork(stack.pluginEnv(), "migrate"));
+        stack.register("Hold", Stage.PARALLEL, new Holder(stack.pluginEnv()));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (stack != null) {
+            stack.close();
+        }
+    }
+
+    /** The parent's plugin: starts the child workflow named in metadata.child (activities from metadata.childActivities). */
+    static final class Delegator extends PluginHandler {
+        Delegator(Map<String, String> env) {
+            super(env);
+        }
+
+        @Override
+        public PluginInfo info() {
+            return PluginInfo.builder("delegate-db").mandatory(true).build();
+        }
+
+        @Override
+        protected PluginResult process(PluginContext ctx) {
+            JsonNode m = ctx.metadata();
+            return PluginResult.startChild(ChildWorkflow.of(m.path("child").asText("db-setup"), m.path("childActivities")));
+        }
+    }
+
+    /** A child's plugin: fails while metadata.fail is true (the child inherits the parent's metadata). */
+    static final class ChildWork extends PluginHandler {
+        final String name;
+
+        ChildWork(Map<String, String> env, String name) {
+            super(env);
+            this.name = name;
+        }
+
+        @Override
+        public PluginInfo info() {
+            return PluginInfo.builder(name).mandatory(true).build();
+        }
+
+        @Override
+        protected PluginResult process(PluginContext ctx) {
+            dbRuns.incrementAndGet();
+            return ctx.metadata().path("fail").asBoolean(false)
+                    ? PluginResult.fatal(name + " found no capacity") : PluginResult.complete();
+        }
+    }
+
+    /** A child's plugin that waits for a report that never comes: its run only ends by cancellation. */
+    static final class Holder extends PluginHandler {
+        Holder(Map<String, String> env) {
+            super(env);
+        }
+
+        @Override
+        public PluginInfo info() {
+            return PluginInfo.builder("hold").mandatory(true).build();
+        }
+
+        @Override
+        protected PluginResult process(PluginContext ctx) {
+            return PluginResult.waitForReport();
+        }
+    }
+
+    static String start(String uid, String metadata) {
+        return "{\"uid\":\"" + uid + "\",\"workflow\":\"onboard\",\"activities\":[\"Provision\"],"
+                + "\"pluginRegisterTimeout\":1,\"metadata\":" + metadata + "}";
+    }
+
+    static final String DB_CHILD = "{\"child\":\"db-setup\",\"childActivities\":[\"CreateDb\",\"Migrate\"]";
+
+    @Test
+    void aParentEndsWhenItsChildEndsAndTakesItsOutcome() {
+        stack.start(start("acme", DB_CHILD + ",\"fail\":false}"));
+        WorkflowRun parent = stack.awaitEnd("acme", "onboard", Duration.ofSeconds(60));
+        assertThat(parent.status()).isEqualTo(State.COMPLETE);
+        PluginStatus entry = parent.activity("Provision").async().mandatory().get("delegate-db");
+        assertThat(entry.state()).isEqualTo(State.COMPLETE);
+        assertThat(entry.child().uid()).isEqualTo("acme/Provision/delegate-db");
+        assertThat(entry.child().workflow()).isEqualTo("db-setup");
+        assertThat(entry.message()).isEqualTo("child run acme/Provision/delegate-db / db-setup ended Complete");
+
+        WorkflowRun child = stack.run("acme/Provision/delegate-db", "db-setup").orElseThrow();
+        assertThat(child.status()).isEqualTo(State.COMPLETE);
+        assertThat(child.parent().uid()).isEqualTo("acme");
+        assertThat(child.parent().plugin()).isEqualTo("delegate-db");
+        assertThat(child.activityOrder()).containsExactly("CreateDb", "Migrate");
+        assertThat(child.metadata().path("child").asText()).as("the child inherits the parent's metadata").isEqualTo("db-setup");
+        assertThat(parent.endedAt()).as("the parent ends after its child").isGreaterThanOrEqualTo(child.endedAt());
+        JsonNode childEvent = stack.awaitOutcomeEvent("acme/Provision/delegate-db", Duration.ofSeconds(20));
+        assertThat(childEvent.path("detail").path("parent").path("uid").asText()).isEqualTo("acme");
+
+        // The operator's view: the child's tree under the plugin that started it.
+        List<String> tree = cliStatus("acme", "onboard").lines().toList();
+        assertThat(tree).anyMatch(l -> l.startsWith("   │  · delegate-db  Complete: child run acme/Provision/delegate-db / db-setup ended Complete")
+                        && l.endsWith(", child acme/Provision/delegate-db / db-setup"))
+                .anyMatch(l -> l.startsWith("   │      acme/Provision/delegate-db / db-setup  Complete [ok]"))
+                .anyMatch(l -> l.equals("   │      │  child of acme / onboard (Provision parallel, plugin delegate-db)"))
+                .anyMatch(l -> l.startsWith("   │      ├─ CreateDb  Complete [ok]"));
+        assertThat(cliStatus("acme", "onboard", "--no-children")).doesNotContain("child of");
+    }
+
+    static String cliStatus(String uid, String workflow, String... more) {
+        List<String> args = new java.util.ArrayList<>(List.of("--stack", "child", "--endpoint-url", stack.emulator.endpoint().toString(),
+                "--lambda-endpoint-url", stack.runtime.lambdaEndpoint(), "status", uid, workflow));
+        args.addAll(List.of(more));
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
+        int code = dev.orchestrator.cli.Orchestrator.run(args.toArray(String[]::new), stack.emulator.clientEnvironment(),
+                java.time.ZoneOffset.UTC, new java.io.PrintWriter(out), new java.io.PrintWriter(err));
+        assertThat(code).as(err.toString()).isZero();
+        return out.toString();
+    }
+
+    @Test
+    void aFailedChildFailsTheParentWithTheChildsCauseAndAResumedParentResumesTheChild() {
+        stack.start(start("globex", DB_CHILD + ",\"fail\":true}"));
+        WorkflowRun parent = stack.awaitEnd("globex", "onboard", Duration.ofSeconds(60));
+        assertThat(parent.status()).isEqualTo(State.ERROR);
+        PluginStatus entry = parent.activity("Provision").async().mandatory().get("delegate-db");
+        assertThat(entry.state()).isEqualTo(State.ERROR);
+        assertThat(entry.message()).startsWith("child run globex/Provision/delegate-db / db-setup ended Error: activity CreateDb failed")
+                .contains("create-db found no capacity");
+        assertThat(stack.awaitOutcomeEvent("globex", Duration.ofSeconds(20)).path("detail").path("message").asText())
+                .startsWith("activity Provision failed: parallel plugin delegate-db: child run globex/Provision/delegate-db");
+        WorkflowRun child = stack.run("globex/Provision/delegate-db", "db-setup").orElseThrow();
+        assertThat(child.status()).isEqualTo(State.ERROR);
+
+        // The fault is fixed; resuming the parent runs its plugin again, which finds its child and resumes it.
+        stack.start(start("globex", DB_CHILD + ",\"fail\":false}").replace("}}", "},\"metadataOverride\":true}"));
+        WorkflowRun resumed = stack.awaitEnd("globex", "onboard", Duration.ofSeconds(60));
+        assertThat(resumed.status()).isEqualTo(State.COMPLETE);
+        WorkflowRun childAgain = stack.run("globex/Provision/delegate-db", "db-setup").orElseThrow();
+        assertThat(childAgain.status()).isEqualTo(State.COMPLETE);
+        assertThat(childAgain.metadata().path("fail").asBoolean(true)).as("the resumed child got the new metadata").isFalse();
+    }
+
+    @Test
+    void cancellingTheParentCancelsItsRunningChild() {
+        stack.start(start("initech", "{\"child\":\"holding\",\"childActivities\":[\"Hold\"]}"));
+        stack.awaitCondition(Duration.ofSeconds(30), () -> stack.run("initech/Provision/delegate-db", "holding")
+                .map(c -> c.activity("Hold").async().mandatory().containsKey("hold")
+                        && c.activity("Hold").async().mandatory().get("hold").state() == State.IN_PROGRESS).orElse(false));
+        stack.cancel("initech", "onboard", "customer left");
+        WorkflowRun parent = stack.awaitEnd("initech", "onboard", Duration.ofSeconds(30));
+        assertThat(parent.status()).isEqualTo(State.ERROR);
+        assertThat(parent.message()).isEqualTo("cancelled: customer left");
+        WorkflowRun child = stack.awaitEnd("initech/Provision/delegate-db", "holding", Duration.ofSeconds(30));
+        assertThat(child.status()).isEqualTo(State.ERROR);
+        assertThat(child.message()).isEqualTo("cancelled: parent initech / onboard cancelled: customer left");
+        JsonNode childEvent = stack.awaitOutcomeEvent("initech/Provision/delegate-db", Duration.ofSeconds(20));
+        assertThat(childEvent.path("detail").path("cancelled").asBoolean()).isTrue();
+        assertThat(parent.activity("Provision").async().mandatory().get("delegate-db").state()).isEqualTo(State.DO_NOT_RUN);
+    }
+
+    @Test
+    void aChildTheEngineHasToFailStillEndsItsParentsWait() {
+        stack.start(start("soylent", "{\"child\":\"holding\",\"childActivities\":[\"Hold\"]}"));
+        String childUid = "soylent/Provision/delegate-db";
+        stack.awaitCondition(Duration.ofSeconds(30), () -> stack.run(childUid, "holding")
+                .map(c -> c.activity("Hold").async().mandatory().containsKey("hold")
+                        && c.activity("Hold").async().mandatory().get("hold").state() == State.IN_PROGRESS).orElse(false));
+        // Someone breaks the child's item by hand: the engine cannot read it and fails the run.
+        stack.dynamo.updateItem(b -> b.tableName(stack.store.table())
+                .key(Map.of("uid", software.amazon.awssdk.services.dynamodb.model.AttributeValue.fromS(childUid),
+                        "workflow", software.amazon.awssdk.services.dynamodb.model.AttributeValue.fromS("holding")))
+                .updateExpression("SET activities = :g")
+                .expressionAttributeValues(Map.of(":g", software.amazon.awssdk.services.dynamodb.model.AttributeValue.fromS("garbage"))));
+        WorkflowRun parent = stack.awaitEnd("soylent", "onboard", Duration.ofSeconds(60));
+        assertThat(parent.status()).isEqualTo(State.ERROR);
+        assertThat(parent.activity("Provision").async().mandatory().get("delegate-db").message())
+                .startsWith("child run soylent/Provision/delegate-db / holding ended Error: engine failed: ");
+    }
+
+    @Test
+    void aChildRequestTheStackCannotRunFailsThePluginWithTheReason() {
+        stack.start(start("hooli", "{\"child\":\"db-setup\",\"childActivities\":[\"CreateDb\",\"Nope\"]}"));
+        WorkflowRun parent = stack.awaitEnd("hooli", "onboard", Duration.ofSeconds(60));
+        assertThat(parent.status()).isEqualTo(State.ERROR);
+        assertThat(parent.activity("Provision").async().mandatory().get("delegate-db").message())
+                .startsWith("child workflow refused: activities[1] 'Nope' is not deployed in this stack")
+                .doesNotContain("\n");
+        assertThat(stack.run("hooli/Provision/delegate-db", "db-setup")).as("nothing started").isEmpty();
+
+        stack.start(start("umbrella", "{\"child\":\"onboard\",\"childActivities\":[\"CreateDb\"]}"));
+        WorkflowRun self = stack.awaitEnd("umbrella", "onboard", Duration.ofSeconds(60));
+        assertThat(self.activity("Provision").async().mandatory().get("delegate-db").message())
+                .contains("workflow 'onboard' cannot start itself as a child");
+    }
+}
