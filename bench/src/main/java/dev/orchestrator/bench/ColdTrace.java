@@ -41,6 +41,11 @@ final class ColdTrace implements ExecutionInterceptor {
     }
 
     @Override
+    public void onExecutionFailure(Context.FailedExecution context, ExecutionAttributes attributes) {
+        mark("  failed " + op(attributes) + ": " + context.exception().getMessage());
+    }
+
+    @Override
     public void afterExecution(Context.AfterExecution context, ExecutionAttributes attributes) {
         mark("  done " + op(attributes));
     }
