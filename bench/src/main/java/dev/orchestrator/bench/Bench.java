@@ -145,7 +145,10 @@ public final class Bench {
                     "dev.orchestrator.engine.EngineHandler", ColdStart.lambdaEnv(s.function("EngineFunction"), client, jvmOptions), i -> {
                         String uid = "cold-engine-" + i;
                         s.startRun(uid, "cold", all, 600);
-                        return streamInsert(uid, "cold");
+                        // The record the stream delivers for that put: its new image is the whole item.
+                        var key = dev.orchestrator.core.ItemCodec.key(uid, "cold");
+                        var item = s.dynamo.getItem(b -> b.tableName(s.statusTable).key(key).consistentRead(true)).item();
+                        return dev.orchestrator.testkit.LambdaEvents.streamInsert(key, item, "1" + System.nanoTime());
                     }));
             targets.add(new ColdStart.Target("StartWorkflowFunction", ColdStart.moduleClasspath(root, "functions/workflow-start"),
                     "dev.orchestrator.start.StartWorkflowHandler", ColdStart.lambdaEnv(s.function("StartWorkflowFunction"), client, jvmOptions),
@@ -185,7 +188,7 @@ public final class Bench {
             out.println();
             out.println("Baseline: one DynamoDB client built by AwsClients and one GetItem (bench HelloDynamo), same JVM options as the"
                     + " function compared. Classpath per function: its classes, its dependencies and the layer's. Events: engine, a new run's"
-                    + " stream INSERT (it dispatches the first stage); start, a new run; tenant router, a tenant's Workflow Completed;"
+                    + " stream INSERT with the created item as its new image, as the stream delivers it (it dispatches the first stage); start, a new run; tenant router, a tenant's Workflow Completed;"
                     + " registrar, reconcile; plugin, an open parallel stage's SNS message.");
         }
     }

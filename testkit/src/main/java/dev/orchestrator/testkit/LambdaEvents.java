@@ -103,9 +103,19 @@ public final class LambdaEvents {
 
     /** A one-record MODIFY stream event carrying an item as its new image (for replaying a record in tests). */
     public static String streamModify(Map<String, AttributeValue> keys, Map<String, AttributeValue> item, String sequence) {
+        return streamRecord("MODIFY", keys, item, sequence);
+    }
+
+    /** A one-record INSERT stream event: what the table's stream delivers when an item is created. */
+    public static String streamInsert(Map<String, AttributeValue> keys, Map<String, AttributeValue> item, String sequence) {
+        return streamRecord("INSERT", keys, item, sequence);
+    }
+
+    private static String streamRecord(String name, Map<String, AttributeValue> keys, Map<String, AttributeValue> item,
+                                       String sequence) {
         ObjectNode event = SamStack.JSON.createObjectNode();
         ObjectNode r = event.putArray("Records").addObject();
-        r.put("eventName", "MODIFY");
+        r.put("eventName", name);
         r.put("eventSource", "aws:dynamodb");
         ObjectNode d = r.putObject("dynamodb");
         d.set("Keys", image(keys));
