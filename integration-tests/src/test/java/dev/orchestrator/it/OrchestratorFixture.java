@@ -16,6 +16,7 @@ import dev.orchestrator.testkit.LocalLambdaRuntime;
 import dev.orchestrator.testkit.SamStack;
 import java.nio.file.Path;
 import java.time.Duration;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -271,6 +272,19 @@ final class OrchestratorFixture implements AutoCloseable {
         String queueUrl = url.startsWith("http") ? url
                 : sqs.getQueueUrl(b -> b.queueName(url.substring(url.lastIndexOf(':') + 1))).queueUrl();
         return drainUrl(queueUrl, timeout);
+    }
+
+    /** A tenant's rows in the stack's tenant jobs table (its state row and its build jobs). */
+    List<Map<String, AttributeValue>> tenantJobs(String tenant) {
+        return dynamo.query(b -> b.tableName(stack.export(stack.name() + "-tenant-jobs-name"))
+                .keyConditionExpression("tenantId = :t").expressionAttributeValues(Map.of(":t", AttributeValue.fromS(tenant)))
+                .consistentRead(true)).items();
+    }
+
+    /** The tenant's provisioning build job, once the router has recorded it. */
+    Map<String, AttributeValue> awaitProvisioningJob(String tenant) {
+        awaitCondition(Duration.ofSeconds(30), () -> tenantJobs(tenant).stream().anyMatch(j -> j.get("jobId").s().startsWith("PROVISIONING#")));
+        return tenantJobs(tenant).stream().filter(j -> j.get("jobId").s().startsWith("PROVISIONING#")).findFirst().orElseThrow();
     }
 
     Optional<WorkflowRun> run(String uid, String workflow) {

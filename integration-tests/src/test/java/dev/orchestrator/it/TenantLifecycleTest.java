@@ -91,14 +91,11 @@ class TenantLifecycleTest {
     }
 
     static List<Map<String, AttributeValue>> jobs(String tenant) {
-        return stack.dynamo.query(b -> b.tableName(stack.stack.export("tenants-tenant-jobs-name"))
-                .keyConditionExpression("tenantId = :t").expressionAttributeValues(Map.of(":t", s(tenant)))
-                .consistentRead(true)).items();
+        return stack.tenantJobs(tenant);
     }
 
     static Map<String, AttributeValue> awaitBuildJob(String tenant) {
-        stack.awaitCondition(Duration.ofSeconds(30), () -> jobs(tenant).stream().anyMatch(j -> j.get("jobId").s().startsWith("PROVISIONING#")));
-        return jobs(tenant).stream().filter(j -> j.get("jobId").s().startsWith("PROVISIONING#")).findFirst().orElseThrow();
+        return stack.awaitProvisioningJob(tenant);
     }
 
     static int builds(String project) {

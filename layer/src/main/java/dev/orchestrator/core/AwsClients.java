@@ -1,8 +1,5 @@
 package dev.orchestrator.core;
 
-import java.lang.reflect.InvocationHandler;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
 import java.net.URI;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -101,34 +98,6 @@ public final class AwsClients {
             builder.endpointOverride(URI.create(endpoint));
         }
         return builder;
-    }
-
-    /**
-     * A client of interface {@code type} that is built on its first call.
-     *
-     * @deprecated do not use for SDK clients: creating the proxy loads and initializes the request and
-     *     response class of every operation of the service (about 2,400 classes for SSM, 1,300 for
-     *     Lambda), far more than building the client would. Hold a {@link #memoize(Supplier)} instead.
-     */
-    @Deprecated
-    public static <T> T lazy(Class<T> type, Supplier<T> factory) {
-        Supplier<T> once = memoize(factory);
-        InvocationHandler h = (proxy, method, args) -> {
-            if (method.getDeclaringClass() == Object.class) {
-                return switch (method.getName()) {
-                    case "toString" -> "lazy " + type.getSimpleName();
-                    case "hashCode" -> System.identityHashCode(proxy);
-                    case "equals" -> proxy == args[0];
-                    default -> throw new UnsupportedOperationException(method.getName());
-                };
-            }
-            try {
-                return method.invoke(once.get(), args);
-            } catch (InvocationTargetException e) {
-                throw e.getCause();
-            }
-        };
-        return type.cast(Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type}, h));
     }
 
     /**

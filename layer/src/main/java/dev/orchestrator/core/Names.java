@@ -50,6 +50,11 @@ public final class Names {
                 && !name.startsWith("AWS.") && !name.startsWith("Amazon.");
     }
 
+    /** A message cut to at most {@code max} characters (status messages have size limits). */
+    public static String cut(String s, int max) {
+        return s.length() <= max ? s : s.substring(0, max);
+    }
+
     /** A name shortened for messages (a 65,000-character name must not flood a status message). */
     public static String shorten(String name) {
         return name.length() <= 40 ? name : name.substring(0, 40) + "...(" + name.length() + " chars)";

@@ -201,7 +201,7 @@ public final class StatusReporter {
     }
 
     public static String cut(String message) {
-        return message.length() <= MAX_MESSAGE ? message : message.substring(0, MAX_MESSAGE);
+        return dev.orchestrator.core.Names.cut(message, MAX_MESSAGE);
     }
 
     static boolean isSequential(Stage stage) {

@@ -44,6 +44,25 @@ public record StartRequest(String uid,
         public static Limits any() {
             return new Limits(Set.of(), List.of());
         }
+
+        /** The stack's limits from a function's environment ({@code ACTIVITIES}, {@code DEFAULT_FILTER_ATTRIBUTES}). */
+        public static Limits fromEnv(dev.orchestrator.core.Env env) {
+            return new Limits(new LinkedHashSet<>(list(env, dev.orchestrator.core.EnvNames.ACTIVITIES)),
+                    list(env, dev.orchestrator.core.EnvNames.DEFAULT_FILTER_ATTRIBUTES));
+        }
+
+        private static List<String> list(dev.orchestrator.core.Env env, String name) {
+            return java.util.Arrays.stream(env.get(name, "").split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+        }
+    }
+
+    /** The run this request creates: every activity Not Started, {@code parent} set for a child run. */
+    public dev.orchestrator.core.WorkflowRun newRun(dev.orchestrator.core.WorkflowRun.Parent parent) {
+        Map<String, dev.orchestrator.core.ActivityStatus> status = new LinkedHashMap<>();
+        activities.forEach(a -> status.put(a, dev.orchestrator.core.ActivityStatus.notStarted()));
+        return new dev.orchestrator.core.WorkflowRun(uid, workflow, dev.orchestrator.core.State.NOT_STARTED, metadata,
+                activities, status, pluginRegisterTimeout, 1, null, dependsOn, pluginTimeout, startTimeout,
+                filterAttributes, null, null, null, null, null, parent);
     }
 
     public static StartRequest parse(JsonNode input, Set<String> deployed) {

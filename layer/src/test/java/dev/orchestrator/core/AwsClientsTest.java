@@ -1,33 +1,25 @@
 package dev.orchestrator.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 
-@SuppressWarnings("deprecation")
 class AwsClientsTest {
 
     @Test
-    void aLazyClientIsBuiltOnItsFirstCallAndOnlyOnce() {
+    void aMemoizedClientIsBuiltOnItsFirstUseAndOnlyOnce() {
         AtomicInteger built = new AtomicInteger();
-        CharSequence lazy = AwsClients.lazy(CharSequence.class, () -> {
+        java.util.function.Supplier<CharSequence> client = AwsClients.memoize(() -> {
             built.incrementAndGet();
             return "abc";
         });
         assertThat(built).hasValue(0);
-        assertThat(lazy.length()).isEqualTo(3);
-        assertThat(lazy.charAt(1)).isEqualTo('b');
+        assertThat(client.get().length()).isEqualTo(3);
+        assertThat(client.get().charAt(1)).isEqualTo('b');
         assertThat(built).hasValue(1);
-    }
-
-    @Test
-    void aLazyClientRethrowsWhatTheRealOneThrows() {
-        CharSequence lazy = AwsClients.lazy(CharSequence.class, () -> "abc");
-        assertThatThrownBy(() -> lazy.charAt(7)).isInstanceOf(IndexOutOfBoundsException.class);
     }
 
     @Test

@@ -23,7 +23,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -73,17 +72,13 @@ public final class EngineHandler implements RequestStreamHandler {
         this.store = new StatusStore(dynamo, env.require(EnvNames.STATUS_TABLE));
         // SNS, SQS and EventBridge clients are built on first use: many invocations need one or none of them.
         this.timers = new Timers(AwsClients.memoize(aws::sqs), env.require(EnvNames.TIMER_QUEUE_URL));
-        List<String> filter = Arrays.stream(env.get(EnvNames.DEFAULT_FILTER_ATTRIBUTES, "").split(","))
-                .map(String::trim).filter(s -> !s.isEmpty()).toList();
-        java.util.Set<String> deployed = new java.util.LinkedHashSet<>();
-        Arrays.stream(env.get(EnvNames.ACTIVITIES, "").split(",")).map(String::trim).filter(s -> !s.isEmpty())
-                .forEach(deployed::add);
+        var limits = dev.orchestrator.request.StartRequest.Limits.fromEnv(env);
         this.planner = new Planner(new Planner.Defaults(env.getInt(EnvNames.DEFAULT_REGISTER_TIMEOUT, 10),
-                env.getInt(EnvNames.DEFAULT_PLUGIN_TIMEOUT, 900), env.getInt(EnvNames.DEFAULT_START_TIMEOUT, 300),
-                new dev.orchestrator.request.StartRequest.Limits(deployed, filter)));
+                env.getInt(EnvNames.DEFAULT_PLUGIN_TIMEOUT, 900), env.getInt(EnvNames.DEFAULT_START_TIMEOUT, 300), limits));
         this.executor = new Executor(store, new PluginRegistry(dynamo, env.require(EnvNames.PLUGIN_TABLE)),
                 AwsClients.memoize(aws::sns), AwsClients.memoize(aws::events), timers, planner,
-                new Executor.Settings(env.require(EnvNames.TOPIC_ARN_PREFIX), env.require(EnvNames.EVENT_BUS_NAME), filter));
+                new Executor.Settings(env.require(EnvNames.TOPIC_ARN_PREFIX), env.require(EnvNames.EVENT_BUS_NAME),
+                        limits.defaultFilterAttributes()));
     }
 
     @Override
@@ -202,7 +197,7 @@ public final class EngineHandler implements RequestStreamHandler {
                     + u.value(AttributeValue.fromS(State.DO_NOT_RUN.wire())) + "))");
             u.condition("attribute_not_exists(" + u.path(List.of(ItemCodec.NOTIFIED_AT)) + ")");
             u.set(List.of(ItemCodec.STATUS), AttributeValue.fromS(State.ERROR.wire()));
-            u.set(List.of(ItemCodec.MESSAGE), AttributeValue.fromS(Executor.cut(cause, 1000)));
+            u.set(List.of(ItemCodec.MESSAGE), AttributeValue.fromS(dev.orchestrator.core.Names.cut(cause, 1000)));
             u.set(List.of(ItemCodec.ENDED_AT), AttributeValue.fromN(Long.toString(now)));
             u.set(List.of(ItemCodec.NOTIFIED_AT), AttributeValue.fromN(Long.toString(now)));
             boolean claimed = store.update(key.uid(), key.workflow(), u, now);
@@ -211,7 +206,7 @@ public final class EngineHandler implements RequestStreamHandler {
                 UpdateBuilder n = new UpdateBuilder();
                 n.condition("attribute_not_exists(" + n.path(List.of(ItemCodec.NOTIFIED_AT)) + ")");
                 n.set(List.of(ItemCodec.NOTIFIED_AT), AttributeValue.fromN(Long.toString(now)));
-                n.set(List.of("notifyError"), AttributeValue.fromS(Executor.cut(cause, 1000)));
+                n.set(List.of("notifyError"), AttributeValue.fromS(dev.orchestrator.core.Names.cut(cause, 1000)));
                 claimed = store.update(key.uid(), key.workflow(), n, now);
             }
             if (claimed) {

@@ -1,7 +1,6 @@
 package dev.orchestrator.engine;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.orchestrator.core.ActivityStatus;
 import dev.orchestrator.core.ItemCodec;
 import dev.orchestrator.core.Json;
 import dev.orchestrator.core.Names;
@@ -286,7 +285,7 @@ public final class Executor {
             note.append(note.length() == 0 ? "" : "; ").append("refused ").append(r.reason());
             LOG.warn("plugin entry refused", Log.ACTIVITY, d.activity(), Log.STAGE, d.stage().wireName(), "cause", r.reason());
         }
-        u.set(Paths.child(Paths.stage(d.activity(), d.stage()), ItemCodec.MESSAGE), AttributeValue.fromS(cut(note.toString(), 500)));
+        u.set(Paths.child(Paths.stage(d.activity(), d.stage()), ItemCodec.MESSAGE), AttributeValue.fromS(Names.cut(note.toString(), 500)));
         return write(base, u, now, pending);
     }
 
@@ -333,11 +332,7 @@ public final class Executor {
         StartRequest r = c.request();
         WorkflowRun.Parent parent = new WorkflowRun.Parent(view.uid(), view.workflow(), c.activity(), c.stage(),
                 c.mandatory(), c.plugin());
-        java.util.Map<String, ActivityStatus> activities = new LinkedHashMap<>();
-        r.activities().forEach(a -> activities.put(a, ActivityStatus.notStarted()));
-        WorkflowRun fresh = new WorkflowRun(r.uid(), r.workflow(), State.NOT_STARTED, r.metadata(), r.activities(),
-                activities, r.pluginRegisterTimeout(), 1, null, r.dependsOn(), r.pluginTimeout(), r.startTimeout(),
-                r.filterAttributes(), null, null, null, null, null, parent);
+        WorkflowRun fresh = r.newRun(parent);
         List<Change> out = new ArrayList<>(pending);
         String how;
         if (store.create(fresh, now)) {
@@ -348,7 +343,7 @@ public final class Executor {
                     new IllegalStateException("child run " + r.uid() + " / " + r.workflow() + " vanished while starting; retrying"));
             if (!parent.equals(existing.parent())) {
                 how = "refused";
-                out.add(Change.plugin(c.activity(), c.stage(), c.mandatory(), c.plugin(), State.ERROR, cut("child run "
+                out.add(Change.plugin(c.activity(), c.stage(), c.mandatory(), c.plugin(), State.ERROR, Names.cut("child run "
                         + r.uid() + " / " + r.workflow() + " already exists and is not this plugin's child", 500)));
             } else if (existing.status().isPending()) {
                 how = "adopted";
@@ -366,7 +361,7 @@ public final class Executor {
                 } catch (InvalidStartException refused) {
                     how = "refused";
                     out.add(Change.plugin(c.activity(), c.stage(), c.mandatory(), c.plugin(), State.ERROR,
-                            cut("child workflow refused: " + String.join("; ", refused.problems()), 500)));
+                            Names.cut("child workflow refused: " + String.join("; ", refused.problems()), 500)));
                 }
             }
         }
@@ -395,7 +390,7 @@ public final class Executor {
         boolean ok = outcome == State.COMPLETE || outcome == State.OPTIONAL_TASK_ERROR;
         String text = "child run " + childUid + " / " + childWorkflow + " ended " + outcome.wire()
                 + (cause != null ? ": " + cause : "");
-        return Change.plugin(activity, stage, mandatory, plugin, ok ? State.COMPLETE : State.ERROR, cut(text, 500));
+        return Change.plugin(activity, stage, mandatory, plugin, ok ? State.COMPLETE : State.ERROR, Names.cut(text, 500));
     }
 
     /**
@@ -403,7 +398,7 @@ public final class Executor {
      * it is asked once. A child that already ended refuses the request, which is fine.
      */
     private Optional<WorkflowRun> cancelChild(WorkflowRun base, List<Change> pending, Step.CancelChild c, long now) {
-        UpdateBuilder ask = dev.orchestrator.request.CancelRequest.write(cut(c.reason(), 500), now);
+        UpdateBuilder ask = dev.orchestrator.request.CancelRequest.write(Names.cut(c.reason(), 500), now);
         ask.condition("attribute_not_exists(" + ask.path(List.of(ItemCodec.CANCEL_REQUESTED)) + ")");
         boolean asked = store.update(c.childUid(), c.childWorkflow(), ask, now);
         LOG.info(asked ? "child run cancel requested" : "child run already ended or cancelling", Log.ACTIVITY, c.activity(),
@@ -540,9 +535,5 @@ public final class Executor {
         }
         Metrics.count(Metrics.RUNS_FAILED, workflow);
         LOG.info("outcome announced", "status", State.ERROR.wire(), "cause", cause);
-    }
-
-    static String cut(String s, int max) {
-        return s.length() <= max ? s : s.substring(0, max);
     }
 }

@@ -205,10 +205,6 @@ public final class Planner {
         return stage.wireName() + " stage failed";
     }
 
-    static String cut(String s, int max) {
-        return s.length() <= max ? s : s.substring(0, max);
-    }
-
     int pluginTimeout(WorkflowRun run, PluginStatus p) {
         if (run.pluginTimeout() != null) {
             return run.pluginTimeout();
@@ -246,7 +242,7 @@ public final class Planner {
                     return new Step.StartChild(activity, stage, e.mandatory(), e.name(), request);
                 } catch (InvalidStartException refused) {
                     return new Step.Transition(List.of(Change.plugin(activity, stage, e.mandatory(), e.name(), State.ERROR,
-                            cut("child workflow refused: " + String.join("; ", refused.problems()), 500))));
+                            dev.orchestrator.core.Names.cut("child workflow refused: " + String.join("; ", refused.problems()), 500))));
                 }
             }
         }

@@ -3,12 +3,10 @@ package dev.orchestrator.start;
 import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.orchestrator.core.ActivityStatus;
 import dev.orchestrator.core.AwsClients;
 import dev.orchestrator.core.Env;
 import dev.orchestrator.core.EnvNames;
 import dev.orchestrator.core.Json;
-import dev.orchestrator.core.State;
 import dev.orchestrator.core.StatusStore;
 import dev.orchestrator.core.WorkflowRun;
 import dev.orchestrator.request.CancelRequest;
@@ -19,11 +17,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
-import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.Map;
-import java.util.Set;
 import java.util.List;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.orchestrator.core.UpdateBuilder;
@@ -44,8 +38,7 @@ public final class StartWorkflowHandler implements RequestStreamHandler {
     public static final String CANCEL_DETAIL_TYPE = "Cancel Workflow";
 
     private final StatusStore store;
-    private final Set<String> deployedActivities;
-    private final List<String> defaultFilterAttributes;
+    private final StartRequest.Limits limits;
 
     public StartWorkflowHandler() {
         this(System.getenv());
@@ -54,11 +47,7 @@ public final class StartWorkflowHandler implements RequestStreamHandler {
     public StartWorkflowHandler(Map<String, String> environment) {
         Env env = new Env(environment);
         this.store = new StatusStore(new AwsClients(env).dynamo(), env.require(EnvNames.STATUS_TABLE));
-        this.deployedActivities = new LinkedHashSet<>();
-        Arrays.stream(env.get(EnvNames.ACTIVITIES, "").split(","))
-                .map(String::trim).filter(s -> !s.isEmpty()).forEach(deployedActivities::add);
-        this.defaultFilterAttributes = Arrays.stream(env.get(EnvNames.DEFAULT_FILTER_ATTRIBUTES, "").split(","))
-                .map(String::trim).filter(s -> !s.isEmpty()).toList();
+        this.limits = StartRequest.Limits.fromEnv(env);
         Log.configure(environment);
     }
 
@@ -67,7 +56,7 @@ public final class StartWorkflowHandler implements RequestStreamHandler {
         try {
             JsonNode event = Json.parse(input);
             ObjectNode result = isCancel(event) ? cancel(CancelRequest.parse(event))
-                    : start(StartRequest.parse(event, new StartRequest.Limits(deployedActivities, defaultFilterAttributes)));
+                    : start(StartRequest.parse(event, limits));
             output.write(Json.write(result).getBytes(StandardCharsets.UTF_8));
         } catch (IllegalArgumentException e) {
             LOG.warn("request refused", "cause", e.getMessage());
@@ -111,12 +100,7 @@ public final class StartWorkflowHandler implements RequestStreamHandler {
         Log.put(Log.UID, request.uid());
         Log.put(Log.WORKFLOW, request.workflow());
         long now = System.currentTimeMillis();
-        Map<String, ActivityStatus> activities = new LinkedHashMap<>();
-        request.activities().forEach(a -> activities.put(a, ActivityStatus.notStarted()));
-        WorkflowRun fresh = new WorkflowRun(request.uid(), request.workflow(), State.NOT_STARTED, request.metadata(),
-                request.activities(), activities, request.pluginRegisterTimeout(), 1, null, request.dependsOn(),
-                request.pluginTimeout(), request.startTimeout(), request.filterAttributes(), null, null, null, null,
-                null, null);
+        WorkflowRun fresh = request.newRun(null);
         if (store.create(fresh, now)) {
             LOG.info("run created", "activities", String.join(",", request.activities()));
             Metrics.count(Metrics.RUNS_STARTED, request.workflow());
