@@ -45,14 +45,17 @@ public record StartRequest(String uid,
             return new Limits(Set.of(), List.of());
         }
 
-        /** The stack's limits from a function's environment ({@code ACTIVITIES}, {@code DEFAULT_FILTER_ATTRIBUTES}). */
-        public static Limits fromEnv(dev.orchestrator.core.Env env) {
-            return new Limits(new LinkedHashSet<>(list(env, dev.orchestrator.core.EnvNames.ACTIVITIES)),
-                    list(env, dev.orchestrator.core.EnvNames.DEFAULT_FILTER_ATTRIBUTES));
+        /**
+         * The stack's limits from the comma-separated values of {@code ACTIVITIES} and
+         * {@code DEFAULT_FILTER_ATTRIBUTES} (each function reads its own variables, so the template contract
+         * test sees which ones it uses).
+         */
+        public static Limits parse(String activities, String defaultFilterAttributes) {
+            return new Limits(new LinkedHashSet<>(list(activities)), list(defaultFilterAttributes));
         }
 
-        private static List<String> list(dev.orchestrator.core.Env env, String name) {
-            return java.util.Arrays.stream(env.get(name, "").split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+        private static List<String> list(String csv) {
+            return java.util.Arrays.stream(csv.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
         }
     }
 

@@ -72,7 +72,8 @@ public final class EngineHandler implements RequestStreamHandler {
         this.store = new StatusStore(dynamo, env.require(EnvNames.STATUS_TABLE));
         // SNS, SQS and EventBridge clients are built on first use: many invocations need one or none of them.
         this.timers = new Timers(AwsClients.memoize(aws::sqs), env.require(EnvNames.TIMER_QUEUE_URL));
-        var limits = dev.orchestrator.request.StartRequest.Limits.fromEnv(env);
+        var limits = dev.orchestrator.request.StartRequest.Limits.parse(env.get(EnvNames.ACTIVITIES, ""),
+                env.get(EnvNames.DEFAULT_FILTER_ATTRIBUTES, ""));
         this.planner = new Planner(new Planner.Defaults(env.getInt(EnvNames.DEFAULT_REGISTER_TIMEOUT, 10),
                 env.getInt(EnvNames.DEFAULT_PLUGIN_TIMEOUT, 900), env.getInt(EnvNames.DEFAULT_START_TIMEOUT, 300), limits));
         this.executor = new Executor(store, new PluginRegistry(dynamo, env.require(EnvNames.PLUGIN_TABLE)),

@@ -47,7 +47,8 @@ public final class StartWorkflowHandler implements RequestStreamHandler {
     public StartWorkflowHandler(Map<String, String> environment) {
         Env env = new Env(environment);
         this.store = new StatusStore(new AwsClients(env).dynamo(), env.require(EnvNames.STATUS_TABLE));
-        this.limits = StartRequest.Limits.fromEnv(env);
+        this.limits = StartRequest.Limits.parse(env.get(EnvNames.ACTIVITIES, ""),
+                env.get(EnvNames.DEFAULT_FILTER_ATTRIBUTES, ""));
         Log.configure(environment);
     }
 
