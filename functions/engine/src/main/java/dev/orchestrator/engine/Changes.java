@@ -61,7 +61,9 @@ public final class Changes {
                 u.set(c.messagePath(), AttributeValue.fromS(c.message()));
             }
             List<String> entry = c.entryPath();
-            if (c.state() == State.IN_PROGRESS && c.level() != Change.Level.PLUGIN) {
+            // A stage ended without a write of its own (nothing to run, see Planner.skipEmpty) still says when it ran.
+            boolean stageWithoutStart = c.level() == Change.Level.STAGE && c.state().isDoneOk();
+            if ((c.state() == State.IN_PROGRESS && c.level() != Change.Level.PLUGIN) || stageWithoutStart) {
                 u.setIfNotExists(Paths.child(entry, ItemCodec.STARTED_AT), at);
             }
             if (c.state().isTerminal()) {

@@ -11,6 +11,7 @@ import dev.orchestrator.core.Env;
 import dev.orchestrator.core.EnvNames;
 import dev.orchestrator.core.ItemCodec;
 import dev.orchestrator.core.Json;
+import dev.orchestrator.core.PluginRegistration;
 import dev.orchestrator.core.PluginRegistry;
 import dev.orchestrator.core.State;
 import dev.orchestrator.core.StatusStore;
@@ -247,7 +248,22 @@ public final class EngineHandler implements RequestStreamHandler {
             if (idle && pending.isEmpty() && planner.timerToArm(view, now).isEmpty()) {
                 return;
             }
-            Optional<WorkflowRun> written = executor.execute(base, view, pending, step, now);
+            Optional<WorkflowRun> written;
+            if (step instanceof Step.EnterStage e) {
+                List<PluginRegistration> registered = executor.registered(e);
+                Optional<Change> skip = Planner.skipEmpty(e.activity(), e.stage(), view.activity(e.activity()).stage(e.stage()),
+                        registered);
+                if (skip.isPresent()) {
+                    LOG.info("stage has no plugins to run: it ends Complete with the next write", Log.ACTIVITY, e.activity(),
+                            Log.STAGE, e.stage().wireName(), "registered", registered.size());
+                    pending.add(skip.get());
+                    view = Changes.apply(view, skip.get());
+                    continue;
+                }
+                written = executor.enterStage(base, view, pending, e, registered, now);
+            } else {
+                written = executor.execute(base, view, pending, step, now);
+            }
             pending = new ArrayList<>();
             if (written.isEmpty()) {
                 // A lost condition means news arrived: read the latest item and plan again.

@@ -77,7 +77,7 @@ public final class Executor {
 
     public Optional<WorkflowRun> execute(WorkflowRun base, WorkflowRun view, List<Change> pending, Step step, long now) {
         if (step instanceof Step.EnterStage e) {
-            return enterStage(base, view, pending, e, now);
+            return enterStage(base, view, pending, e, registered(e), now);
         }
         if (step instanceof Step.Dispatch d) {
             return dispatch(base, view, pending, d, now);
@@ -186,10 +186,15 @@ public final class Executor {
         }
     }
 
-    private Optional<WorkflowRun> enterStage(WorkflowRun base, WorkflowRun view, List<Change> pending, Step.EnterStage e,
-                                             long now) {
+    /** The plugins registered on the stage a step enters, in dispatch order (a consistent read of the plugin table). */
+    public List<PluginRegistration> registered(Step.EnterStage e) {
+        return registry.plugins(e.activity(), e.stage());
+    }
+
+    /** Starts a stage: its status and window, and an entry for each plugin {@link Planner#toList} lists. */
+    public Optional<WorkflowRun> enterStage(WorkflowRun base, WorkflowRun view, List<Change> pending, Step.EnterStage e,
+                                            List<PluginRegistration> registered, long now) {
         StageStatus current = view.activity(e.activity()).stage(e.stage());
-        List<PluginRegistration> registered = registry.plugins(e.activity(), e.stage());
         int window = windowSeconds(view, registered);
         UpdateBuilder u = new UpdateBuilder();
         u.expectVersion(base.version());
@@ -201,21 +206,15 @@ public final class Executor {
         if (!e.stage().sequential()) {
             u.set(Paths.child(stage, ItemCodec.WINDOW_ENDS_AT), AttributeValue.fromN(Long.toString(now + window * 1000L)));
         }
-        int listed = 0;
-        for (PluginRegistration r : registered) {
-            // Parallel stages list only mandatory plugins up front; optional ones join by claiming.
-            boolean list = e.stage().sequential() || r.mandatory();
-            boolean known = current.mandatory().containsKey(r.pluginName()) || current.optional().containsKey(r.pluginName());
-            if (list && !known && Names.validPluginName(r.pluginName())) {
-                u.set(Paths.plugin(e.activity(), e.stage(), r.mandatory(), r.pluginName()),
-                        ItemCodec.plugin(PluginStatus.listed(r.order(), r.timeout())));
-                listed++;
-            }
+        List<PluginRegistration> listed = Planner.toList(e.stage(), current, registered);
+        for (PluginRegistration r : listed) {
+            u.set(Paths.plugin(e.activity(), e.stage(), r.mandatory(), r.pluginName()),
+                    ItemCodec.plugin(PluginStatus.listed(r.order(), r.timeout())));
         }
         Optional<WorkflowRun> out = write(base, u, now, pending);
         if (out.isPresent()) {
             LOG.info("stage entered", Log.ACTIVITY, e.activity(), Log.STAGE, e.stage().wireName(),
-                    "registered", registered.size(), "listed", listed, "windowSeconds", window);
+                    "registered", registered.size(), "listed", listed.size(), "windowSeconds", window);
         }
         return out;
     }

@@ -1,6 +1,8 @@
 package dev.orchestrator.engine;
 
 import dev.orchestrator.core.ActivityStatus;
+import dev.orchestrator.core.Names;
+import dev.orchestrator.core.PluginRegistration;
 import dev.orchestrator.core.PluginStatus;
 import dev.orchestrator.core.Stage;
 import dev.orchestrator.core.StageRules;
@@ -192,6 +194,37 @@ public final class Planner {
         }
         return new Step.Transition(List.of(Change.activity(name, StageRules.doneState(
                 Arrays.stream(Stage.values()).map(st -> a.stage(st).status()).toList()))));
+    }
+
+    /**
+     * The registrations a stage lists when it starts: all of them for a sequential stage (dispatched in
+     * order), the mandatory ones for the parallel stage (optional plugins join by claiming). An entry the
+     * stage already has, or a name the item cannot carry, is not listed again.
+     */
+    public static List<PluginRegistration> toList(Stage stage, StageStatus current, List<PluginRegistration> registered) {
+        List<PluginRegistration> out = new ArrayList<>();
+        for (PluginRegistration r : registered) {
+            boolean list = stage.sequential() || r.mandatory();
+            boolean known = current.mandatory().containsKey(r.pluginName()) || current.optional().containsKey(r.pluginName());
+            if (list && !known && Names.validPluginName(r.pluginName())) {
+                out.add(r);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * A sequential stage that would list nothing has nothing to dispatch or wait for: it ends {@code Complete}
+     * in memory and is written with the next step, so an activity without pre or post plugins costs no write
+     * (and no stream record) for them. The parallel stage is always entered and published: optional plugins
+     * that are subscribed join it by claiming, registered or not.
+     */
+    public static Optional<Change> skipEmpty(String activity, Stage stage, StageStatus current,
+                                             List<PluginRegistration> registered) {
+        if (!stage.sequential() || !current.plugins().isEmpty() || !toList(stage, current, registered).isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(Change.stage(activity, stage, State.COMPLETE));
     }
 
     /** The first failed mandatory plugin of a failed stage, for the activity's and run's message. */

@@ -411,4 +411,63 @@ class PlannerTest {
         assertThat(s).isInstanceOf(Step.CancelChild.class);
         assertThat(((Step.CancelChild) s).reason()).isEqualTo("parent u1 / wf no longer waits for it (A parallel ended Error)");
     }
+
+    static dev.orchestrator.core.PluginRegistration reg(Stage stage, String name, boolean mandatory, int order) {
+        return new dev.orchestrator.core.PluginRegistration("A", stage, "arn:" + name, "fn-" + name, name, mandatory, order,
+                false, true, null, null, null);
+    }
+
+    @Test
+    void aStageListsEveryPluginWhenSequentialAndOnlyMandatoryOnesWhenParallel() {
+        var registered = List.of(reg(Stage.PRE, "m", true, 1), reg(Stage.PRE, "o", false, 2), reg(Stage.PRE, "bad|name", true, 3));
+        assertThat(Planner.toList(Stage.PRE, StageStatus.notStarted(), registered))
+                .extracting(dev.orchestrator.core.PluginRegistration::pluginName).containsExactly("m", "o");
+        assertThat(Planner.toList(Stage.PARALLEL, StageStatus.notStarted(), registered))
+                .extracting(dev.orchestrator.core.PluginRegistration::pluginName).containsExactly("m");
+        StageStatus knowsM = new StageStatus(State.NOT_STARTED, Map.of("m", PluginStatus.notStarted(1)), Map.of(), null, null, null);
+        assertThat(Planner.toList(Stage.POST, knowsM, registered))
+                .extracting(dev.orchestrator.core.PluginRegistration::pluginName).containsExactly("o");
+    }
+
+    @Test
+    void aSequentialStageWithNothingToRunEndsInMemoryButTheParallelStageIsAlwaysEntered() {
+        assertThat(Planner.skipEmpty("A", Stage.PRE, StageStatus.notStarted(), List.of()))
+                .contains(Change.stage("A", Stage.PRE, State.COMPLETE));
+        assertThat(Planner.skipEmpty("A", Stage.POST, StageStatus.notStarted(), List.of(reg(Stage.POST, "bad name", true, 1))))
+                .as("a registration the item cannot carry is not run").contains(Change.stage("A", Stage.POST, State.COMPLETE));
+        assertThat(Planner.skipEmpty("A", Stage.PRE, StageStatus.notStarted(), List.of(reg(Stage.PRE, "o", false, 1))))
+                .as("an optional pre plugin is dispatched like any other").isEmpty();
+        assertThat(Planner.skipEmpty("A", Stage.PARALLEL, StageStatus.notStarted(), List.of()))
+                .as("optional plugins may still claim the parallel stage").isEmpty();
+        StageStatus hasEntry = new StageStatus(State.NOT_STARTED, Map.of("m", PluginStatus.notStarted(1)), Map.of(), null, null, null);
+        assertThat(Planner.skipEmpty("A", Stage.POST, hasEntry, List.of())).as("an entry already there is run").isEmpty();
+    }
+
+    @Test
+    void anActivityWithOnlyParallelPluginsGoesFromStartToPublishWithoutAWriteInBetween() {
+        // What the engine's drive loop does with the planner's steps: skipped stages stay in memory until a step writes.
+        WorkflowRun view = run(List.of("A", "B"), null);
+        List<Change> pending = new ArrayList<>();
+        List<Step> writes = new ArrayList<>();
+        for (int i = 0; i < 20 && writes.isEmpty(); i++) {
+            Step s = planner.plan(view, NOW);
+            if (s instanceof Step.Transition t) {
+                pending.addAll(t.changes());
+                view = Changes.apply(view, t.changes());
+            } else if (s instanceof Step.EnterStage e) {
+                Optional<Change> skip = Planner.skipEmpty(e.activity(), e.stage(), view.activity(e.activity()).stage(e.stage()), List.of());
+                if (skip.isPresent()) {
+                    pending.add(skip.get());
+                    view = Changes.apply(view, skip.get());
+                } else {
+                    writes.add(s);
+                }
+            } else {
+                writes.add(s);
+            }
+        }
+        assertThat(writes).containsExactly(new Step.EnterStage("A", Stage.PARALLEL));
+        assertThat(pending).containsExactly(Change.workflow(State.IN_PROGRESS), Change.activity("A", State.IN_PROGRESS),
+                Change.stage("A", Stage.PRE, State.COMPLETE));
+    }
 }
