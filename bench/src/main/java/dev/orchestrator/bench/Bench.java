@@ -142,7 +142,7 @@ public final class Bench {
             List<String> all = WorkflowCalls.ACTIVITIES;
             List<ColdStart.Target> targets = new ArrayList<>();
             targets.add(new ColdStart.Target("EngineFunction", ColdStart.moduleClasspath(root, "functions/engine"),
-                    "dev.orchestrator.engine.EngineHandler", ColdStart.lambdaEnv(s.function("EngineFunction"), client, jvmOptions), i -> {
+                    "dev.orchestrator.engine.EngineHandler", ColdStart.lambdaEnv(s.function("EngineFunction"), client, jvmOptions), s.memoryMb("EngineFunction"), i -> {
                         String uid = "cold-engine-" + i;
                         s.startRun(uid, "cold", all, 600);
                         // The record the stream delivers for that put: its new image is the whole item.
@@ -152,19 +152,20 @@ public final class Bench {
                     }));
             targets.add(new ColdStart.Target("StartWorkflowFunction", ColdStart.moduleClasspath(root, "functions/workflow-start"),
                     "dev.orchestrator.start.StartWorkflowHandler", ColdStart.lambdaEnv(s.function("StartWorkflowFunction"), client, jvmOptions),
-                    i -> s.startJson("cold-start-" + i, "cold", all, 600)));
+                    s.memoryMb("StartWorkflowFunction"), i -> s.startJson("cold-start-" + i, "cold", all, 600)));
             targets.add(new ColdStart.Target("TenantRouterFunction", ColdStart.moduleClasspath(root, "functions/tenant"),
                     "dev.orchestrator.tenant.TenantRouterHandler", ColdStart.lambdaEnv(s.function("TenantRouterFunction"), client, jvmOptions),
-                    i -> "{\"version\":\"0\",\"id\":\"cold-" + i + "-" + System.nanoTime() + "\",\"detail-type\":\"Workflow Completed\","
+                    s.memoryMb("TenantRouterFunction"), i -> "{\"version\":\"0\",\"id\":\"cold-" + i + "-" + System.nanoTime() + "\",\"detail-type\":\"Workflow Completed\","
                             + "\"source\":\"orchestrator\",\"account\":\"123456789012\",\"time\":\"2026-11-22T10:00:00Z\",\"region\":\"us-east-1\","
                             + "\"resources\":[],\"detail\":{\"uid\":\"tenant-" + i + "\",\"workflow\":\"tenant-onboarding\",\"status\":\"Complete\","
                             + "\"metadata\":{\"tenantId\":\"tenant-" + i + "-" + System.nanoTime() + "\",\"tier\":\"premium\"}}}"));
             targets.add(new ColdStart.Target("RegistrarFunction", ColdStart.moduleClasspath(root, "functions/registrar"),
                     "dev.orchestrator.registrar.RegistrarHandler", ColdStart.lambdaEnv(s.function("RegistrarFunction"), client, jvmOptions),
-                    i -> "{\"action\":\"reconcile\"}"));
+                    s.memoryMb("RegistrarFunction"), i -> "{\"action\":\"reconcile\"}"));
             targets.add(new ColdStart.Target("example plugin (welcome-email)", ColdStart.moduleClasspath(root, "plugins-examples/welcome-email"),
                     "dev.orchestrator.examples.WelcomeEmailPlugin",
-                    ColdStart.lambdaEnv(plugin.functions().values().iterator().next(), client, jvmOptions), i -> {
+                    ColdStart.lambdaEnv(plugin.functions().values().iterator().next(), client, jvmOptions),
+                    BenchStack.memoryMb(s.emulator, plugin.functions().values().iterator().next()), i -> {
                         String uid = "cold-plugin-" + i;
                         s.startRun(uid, "cold", List.of("BenchA"), 600);
                         s.runtime.invoke("EngineFunction", streamInsert(uid, "cold")); // opens BenchA's parallel stage
@@ -175,19 +176,22 @@ public final class Bench {
             baseEnv.put("AWS_LAMBDA_FUNCTION_NAME", "hello");
             baseEnv.put("JAVA_TOOL_OPTIONS", "");
             ColdStart.Target baseline = new ColdStart.Target("hello-world baseline", ColdStart.moduleClasspath(root, "layer"),
-                    HelloDynamo.class.getName(), baseEnv, i -> "cold-hello-" + i);
+                    HelloDynamo.class.getName(), baseEnv, 0, i -> "cold-hello-" + i);
             List<ColdStart.Result> results = ColdStart.measure(targets, baseline, root.resolve("bench/target/classes"), samples);
             out.println();
             out.printf("## Cold start: fresh JVM to handler return, %d JVMs each%s%n%n", samples,
                     jvmOptions ? ", with each template's JAVA_TOOL_OPTIONS" : ", WITHOUT JAVA_TOOL_OPTIONS (--no-jvm-options)");
-            out.println("| function | JAVA_TOOL_OPTIONS | min ms | median ms | ratio to baseline (min) | ratio (median) |");
-            out.println("|---|---|---:|---:|---:|---:|");
+            out.println("| function | memory | JAVA_TOOL_OPTIONS | min ms | median ms | median - baseline's ms | ratio to baseline (min) | ratio (median) |");
+            out.println("|---|---:|---|---:|---:|---:|---:|---:|");
             for (ColdStart.Result c : results) {
-                out.printf("| %s | %s | %d | %d | %.2fx | %.2fx |%n", c.name(), c.jvmOptions(), c.min(), c.median(), c.ratioMin(), c.ratioMedian());
+                out.printf("| %s | %d MB | %s | %d | %d | %d | %.2fx | %.2fx |%n", c.name(), c.memoryMb(), c.jvmOptions(), c.min(), c.median(),
+                        c.overBaselineMedian(), c.ratioMin(), c.ratioMedian());
             }
             out.println();
-            out.println("Baseline: one DynamoDB client built by AwsClients and one GetItem (bench HelloDynamo), same JVM options as the"
-                    + " function compared. Classpath per function: its classes, its dependencies and the layer's. Events: engine, a new run's"
+            out.println("Baseline: one DynamoDB client built by AwsClients and one GetItem (bench HelloDynamo), same JVM options and memory"
+                    + " size as the function compared. Every JVM is launched as Lambda's Java runtime launches it: "
+                    + String.join(" ", ColdStart.lambdaLaunchFlags(1024)) + " at 1024 MB (heap, metaspace and code cache scale with"
+                    + " memory), then JAVA_TOOL_OPTIONS. Classpath per function: its classes, its dependencies and the layer's. Events: engine, a new run's"
                     + " stream INSERT with the created item as its new image, as the stream delivers it (it dispatches the first stage); start, a new run; tenant router, a tenant's Workflow Completed;"
                     + " registrar, reconcile; plugin, an open parallel stage's SNS message.");
         }

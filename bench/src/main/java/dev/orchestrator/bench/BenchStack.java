@@ -129,6 +129,20 @@ final class BenchStack implements AutoCloseable {
         return stack.functions().get(logicalId);
     }
 
+    /** The function's memory size as deployed (the template's MemorySize, Globals included). */
+    int memoryMb(String logicalId) {
+        return memoryMb(emulator, function(logicalId));
+    }
+
+    static int memoryMb(Emulator emulator, FunctionSpec f) {
+        Integer mb = emulator.client(software.amazon.awssdk.services.lambda.LambdaClient.builder())
+                .getFunctionConfiguration(b -> b.functionName(f.functionName())).memorySize();
+        if (mb == null) {
+            throw new IllegalStateException(f.logicalId() + " has no memory size in its deployed configuration");
+        }
+        return mb;
+    }
+
     /** Approximate stored size of an item (attribute names plus values), as DynamoDB sizes it for capacity. */
     static int size(Map<String, AttributeValue> item) {
         int n = 0;

@@ -25,11 +25,35 @@ import java.util.function.IntFunction;
  */
 final class ColdStart {
 
-    /** A function to cold-start: where its classes are, its environment, and an event per sample. */
-    record Target(String name, List<Path> classpath, String handler, Map<String, String> env, IntFunction<String> event) {
+    /** A function to cold-start: where its classes are, its environment, its memory size (MB), and an event per sample. */
+    record Target(String name, List<Path> classpath, String handler, Map<String, String> env, int memoryMb,
+                  IntFunction<String> event) {
+
+        String jvmOptions() {
+            return env.getOrDefault("JAVA_TOOL_OPTIONS", "");
+        }
+
+        /** Functions with the same options and memory share a baseline: like is compared with like. */
+        String launchKey() {
+            return jvmOptions() + "|" + memoryMb;
+        }
     }
 
-    record Result(String name, String jvmOptions, long min, long median, double ratioMin, double ratioMedian) {
+    record Result(String name, String jvmOptions, int memoryMb, long min, long median, long overBaselineMedian,
+                  double ratioMin, double ratioMedian) {
+    }
+
+    /**
+     * A JVM as Lambda's Java runtime starts one: the flags its launch line puts before the handler's class (the
+     * serial collector; heap, metaspace and code cache capped at about 85 %, 10 % and 5 % of the function's memory),
+     * and the function's memory as all the memory the JVM sees ({@code MaxRAM}: in its sandbox the JVM sizes its
+     * initial heap from that, not from this machine's RAM). JAVA_TOOL_OPTIONS come on top, as on Lambda. Without
+     * this the JVM picks its collector and heap from the build machine, and a cold start collects differently.
+     */
+    static List<String> lambdaLaunchFlags(int memoryMb) {
+        long kb = memoryMb * 1024L;
+        return List.of("-XX:MaxRAM=" + memoryMb + "m", "-XX:MaxHeapSize=" + kb * 85 / 100 + "k",
+                "-XX:MaxMetaspaceSize=" + kb / 10 + "k", "-XX:ReservedCodeCacheSize=" + kb / 20 + "k", "-XX:+UseSerialGC");
     }
 
     private ColdStart() {
@@ -72,19 +96,19 @@ final class ColdStart {
         String only = System.getenv("BENCH_COLD_ONLY");
         List<Target> targets = only == null ? allTargets
                 : allTargets.stream().filter(t -> java.util.regex.Pattern.compile(only).matcher(t.name()).find()).toList();
-        // One baseline per distinct JVM options, so each function is compared with like.
+        // One baseline per distinct JVM options and memory size, so each function is compared with like.
         Map<String, Target> baselines = new LinkedHashMap<>();
         for (Target t : targets) {
-            String opts = t.env().getOrDefault("JAVA_TOOL_OPTIONS", "");
-            baselines.computeIfAbsent(opts, o -> {
+            baselines.computeIfAbsent(t.launchKey(), k -> {
                 Map<String, String> env = new LinkedHashMap<>(baselineTemplate.env());
+                String o = t.jvmOptions();
                 if (o.isEmpty()) {
                     env.remove("JAVA_TOOL_OPTIONS");
                 } else {
                     env.put("JAVA_TOOL_OPTIONS", o);
                 }
-                return new Target("hello-world baseline" + (o.isEmpty() ? "" : " (" + o + ")"), baselineTemplate.classpath(),
-                        baselineTemplate.handler(), env, baselineTemplate.event());
+                return new Target("hello-world baseline (" + t.memoryMb() + " MB" + (o.isEmpty() ? "" : ", " + o) + ")",
+                        baselineTemplate.classpath(), baselineTemplate.handler(), env, t.memoryMb(), baselineTemplate.event());
             });
         }
         List<Target> all = new ArrayList<>(baselines.values());
@@ -99,12 +123,11 @@ final class ColdStart {
         }
         List<Result> out = new ArrayList<>();
         for (Target t : all) {
-            String opts = t.env().getOrDefault("JAVA_TOOL_OPTIONS", "");
-            Target base = baselines.get(opts);
+            Target base = baselines.get(t.launchKey());
             List<Long> mine = sorted(times.get(t.name()));
             List<Long> theirs = sorted(times.get(base.name()));
-            out.add(new Result(t.name(), opts.isEmpty() ? "(none)" : opts, mine.get(0), median(mine),
-                    mine.get(0) / (double) theirs.get(0), median(mine) / (double) median(theirs)));
+            out.add(new Result(t.name(), t.jvmOptions().isEmpty() ? "(none)" : t.jvmOptions(), t.memoryMb(), mine.get(0), median(mine),
+                    median(mine) - median(theirs), mine.get(0) / (double) theirs.get(0), median(mine) / (double) median(theirs)));
         }
         return out;
     }
@@ -120,6 +143,7 @@ final class ColdStart {
             t.classpath().forEach(p -> cp.add(p.toString()));
             List<String> cmd = new ArrayList<>();
             cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+            cmd.addAll(lambdaLaunchFlags(t.memoryMb()));
             // Diagnostics only (e.g. -Xlog:class+load:file=...): extra JVM arguments for every sample.
             String extra = System.getenv().getOrDefault("BENCH_COLD_JAVA_ARGS", "").trim();
             if (!extra.isEmpty()) {
