@@ -105,7 +105,7 @@ final class BenchStack implements AutoCloseable {
                 + runtime.failedDeliveries());
     }
 
-    /** Role of a client owner / function: engine, start, tenant, registrar, plugins. */
+    /** Role of a client owner / function: engine, start, tenant, registrar, history, plugins. */
     String role(String functionName) {
         for (FunctionSpec f : stack.functions().values()) {
             if (f.functionName().equals(functionName)) {
@@ -121,6 +121,7 @@ final class BenchStack implements AutoCloseable {
             case "StartWorkflowFunction" -> "start";
             case "TenantRouterFunction" -> "tenant";
             case "RegistrarFunction" -> "registrar";
+            case "HistoryFunction" -> "history";
             default -> logicalId.startsWith("subscriber-") ? PLUGINS : logicalId;
         };
     }

@@ -62,7 +62,9 @@ final class FanOut {
             Map<String, Long> plugins = new TreeMap<>();
             counter.calls().forEach((c, k) -> {
                 String role = s.role(c.function());
-                if (!role.equals("tenant")) { // the tenant router hears the outcome after the run ended
+                // Not on the run's path: the tenant router hears the outcome after the run ended, and the history
+                // function copies transitions beside the run.
+                if (!role.equals("tenant") && !role.equals("history")) {
                     (role.equals(BenchStack.PLUGINS) ? plugins : orchestrator).merge(c.api(), k, Long::sum);
                 }
             });
