@@ -62,8 +62,8 @@ public final class Changes {
             }
             List<String> entry = c.entryPath();
             // A stage ended without a write of its own (nothing to run, see Planner.skipEmpty) still says when it ran.
-            boolean stageWithoutStart = c.level() == Change.Level.STAGE && c.state().isDoneOk();
-            if ((c.state() == State.IN_PROGRESS && c.level() != Change.Level.PLUGIN) || stageWithoutStart) {
+            boolean stageDone = c.level() == Change.Level.STAGE && c.state().isDoneOk();
+            if ((c.state() == State.IN_PROGRESS && c.level() != Change.Level.PLUGIN) || stageDone) {
                 u.setIfNotExists(Paths.child(entry, ItemCodec.STARTED_AT), at);
             }
             if (c.state().isTerminal()) {

@@ -75,9 +75,13 @@ public final class Executor {
         this.settings = settings;
     }
 
+    /**
+     * Carries out any step but {@link Step.EnterStage}: the engine reads that stage's registrations first and
+     * either ends it in memory ({@link Planner#skipEmpty}) or calls {@link #enterStage}, so there is one path.
+     */
     public Optional<WorkflowRun> execute(WorkflowRun base, WorkflowRun view, List<Change> pending, Step step, long now) {
-        if (step instanceof Step.EnterStage e) {
-            return enterStage(base, view, pending, e, registered(e), now);
+        if (step instanceof Step.EnterStage) {
+            throw new IllegalArgumentException("EnterStage is decided by the engine's drive loop (registered, skipEmpty, enterStage)");
         }
         if (step instanceof Step.Dispatch d) {
             return dispatch(base, view, pending, d, now);
