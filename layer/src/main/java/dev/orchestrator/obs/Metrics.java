@@ -31,6 +31,7 @@ public final class Metrics {
     public static final String ENGINE_CONFLICTS = "EngineConflicts";
     public static final String TENANT_BUILDS_STARTED = "TenantBuildsStarted";
     public static final String TENANT_BUILDS_FAILED = "TenantBuildsFailed";
+    public static final String TENANT_EVENTS_DUPLICATE = "TenantEventsDuplicate";
     public static final String MESSAGES_DEAD_LETTERED = "MessagesDeadLettered";
     /** Registrar: plugins registered, removed, and plugins that failed to answer initialize. */
     public static final String PLUGINS_REGISTERED = "PluginsRegistered";

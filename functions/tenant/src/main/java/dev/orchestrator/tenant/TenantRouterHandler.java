@@ -33,6 +33,7 @@ public final class TenantRouterHandler implements RequestStreamHandler {
     private static final Log LOG = Log.of(TenantRouterHandler.class);
 
     private final Set<String> acceptedSources;
+    private final SbtAws sbt;
     private final TenantStore store;
     private final Map<String, TenantEventHandler> handlers = new LinkedHashMap<>();
 
@@ -45,6 +46,10 @@ public final class TenantRouterHandler implements RequestStreamHandler {
         AwsClients aws = new AwsClients(env);
         var dynamo = aws.dynamo();
         this.acceptedSources = split(env.get(EnvNames.TENANT_EVENT_SOURCES, "")).stream().collect(Collectors.toSet());
+        this.sbt = new SbtAws(env.get(EnvNames.SBT_AWS_DETAIL_TYPE_PREFIX, SbtAws.DEFAULT_PREFIX),
+                SbtAws.csv(env.get(EnvNames.SBT_AWS_EVENT_SOURCES, SbtAws.DEFAULT_CONTROL_PLANE_SOURCE)),
+                env.get(EnvNames.SBT_AWS_APPLICATION_SOURCE, SbtAws.DEFAULT_APPLICATION_SOURCE),
+                SbtAws.csv(env.get(EnvNames.SBT_AWS_REGISTRATION_VARIABLES, SbtAws.DEFAULT_REGISTRATION_VARIABLES)));
         this.store = new TenantStore(dynamo, env.require(EnvNames.TIER_TABLE), env.require(EnvNames.TENANT_JOBS_TABLE),
                 env.require(EnvNames.PROCESSED_EVENTS_TABLE));
         TenantEvents bus = new TenantEvents(AwsClients.memoize(aws::events), env.require(EnvNames.EVENT_BUS_NAME));
@@ -53,11 +58,14 @@ public final class TenantRouterHandler implements RequestStreamHandler {
         TenantSecrets secrets = new TenantSecrets(AwsClients.memoize(() -> aws.configure(SsmClient.builder()).build()));
         handlers.putAll(new DefaultHandlers(store, bus, AwsClients.memoize(() -> aws.configure(CodeBuildClient.builder()).build()),
                 secrets, env.require(EnvNames.TENANT_SECRETS_PATH), env.get(EnvNames.TENANT_WORKFLOW, "tenant-onboarding"),
-                split(env.get(EnvNames.TENANT_ACTIVITIES, ""))).all());
+                split(env.get(EnvNames.TENANT_ACTIVITIES, "")), sbt).all());
         Log.configure(environment);
     }
 
-    /** Replaces the handler of one route (a detail-type, or build-outcome / workflow-outcome). */
+    /**
+     * Replaces the handler of one route (a detail-type, build-outcome / workflow-outcome, or an sbt-aws
+     * request's {@link SbtAws.Request#route()}, e.g. {@code sbt_aws_activateRequest}).
+     */
     public TenantRouterHandler with(String route, TenantEventHandler handler) {
         handlers.put(route, handler);
         return this;
@@ -78,9 +86,9 @@ public final class TenantRouterHandler implements RequestStreamHandler {
         TenantEvent event;
         String route;
         try {
-            event = TenantEvent.parse(raw);
+            event = TenantEvent.parse(raw, t -> sbt.request(t).isPresent());
             Log.put(Log.TENANT_ID, event.tenantIdHint());
-            route = TenantRoutes.route(event, acceptedSources);
+            route = TenantRoutes.route(event, acceptedSources, sbt);
         } catch (InvalidTenantEventException e) {
             refused(e, raw);
             throw e;
@@ -104,6 +112,7 @@ public final class TenantRouterHandler implements RequestStreamHandler {
         }
         if (!claimed) {
             LOG.info("duplicate event ignored: handled already", "route", route, "source", event.source(), "eventKey", key);
+            Metrics.count(Metrics.TENANT_EVENTS_DUPLICATE, null);
             return "{\"duplicate\":true}";
         }
         LOG.info("event routed", "route", route, "source", event.source(), "eventKey", key);
