@@ -199,7 +199,7 @@ class TenantLifecycleTest {
     }
 
     static String keyOf(String detailType, String detail) {
-        return dev.orchestrator.tenant.TenantEvent.parse(dev.orchestrator.core.Json.parse("{\"source\":\"" + SOURCE
+        return dev.orchestrator.tenant.TenantEvent.parse(dev.orchestrator.core.Json.parse("{\"id\":\"any\",\"source\":\"" + SOURCE
                 + "\",\"detail-type\":\"" + detailType + "\",\"detail\":" + detail + "}")).idempotencyKey();
     }
 
