@@ -61,7 +61,7 @@ class EngineCallBudgetTest {
 
         stack.start(WorkflowRunTest.startJson("budget-1", "budget", ACTIVITIES, 2, "{\"tier\":\"basic\"}"));
         WorkflowRun run = stack.awaitEnd("budget-1", "budget", Duration.ofSeconds(90));
-        stack.awaitOutcomeEvent("budget-1", Duration.ofSeconds(20));
+        stack.awaitOutcomeEvent("budget-1", Duration.ofSeconds(120));
         awaitQuiet(engine);
 
         long apiCalls = calls.totalOf(engine);

@@ -193,7 +193,7 @@ class TenantSbtAwsTest {
         stack.putEvent(CONTROL_PLANE, "sbt_aws_onboardingRequest", Json.write(request));
         LOGS.await(stack, l -> l.path("message").asText().equals("duplicate event ignored: handled already")
                 && l.path("route").asText().equals("sbt_aws_onboardingRequest") && l.path("tenantId").asText().equals(tenant), Duration.ofSeconds(30));
-        assertThat(METRICS).anyMatch(m -> m.contains("\"TenantEventsDuplicate\""));
+        assertThat(METRICS).anyMatch(m -> m.contains("\"TenantDuplicateEvents\""));
         assertThat(builds(PROVISION)).isEqualTo(before);
         assertThat(jobs(tenant, "PROVISIONING#")).hasSize(1);
 

@@ -31,7 +31,8 @@ public final class Metrics {
     public static final String ENGINE_CONFLICTS = "EngineConflicts";
     public static final String TENANT_BUILDS_STARTED = "TenantBuildsStarted";
     public static final String TENANT_BUILDS_FAILED = "TenantBuildsFailed";
-    public static final String TENANT_EVENTS_DUPLICATE = "TenantEventsDuplicate";
+    /** A tenant event handled already, or by another invocation at the same time: harmless, not a failure. */
+    public static final String TENANT_DUPLICATE_EVENTS = "TenantDuplicateEvents";
     public static final String MESSAGES_DEAD_LETTERED = "MessagesDeadLettered";
     /** Registrar: plugins registered, removed, and plugins that failed to answer initialize. */
     public static final String PLUGINS_REGISTERED = "PluginsRegistered";

@@ -149,7 +149,10 @@ public final class EngineHandler implements RequestStreamHandler {
             LOG.debug(touched ? "timer woke run" : "timer for an ended or unknown run dropped",
                     Log.UID, wake.uid(), Log.WORKFLOW, wake.workflow());
         } catch (IllegalArgumentException e) {
-            LOG.error("timer message refused; it goes to the dead-letter queue after its retries", e, "messageId", messageId);
+            // Never dropped: reported as a batch item failure, the queue's redrive policy moves it to
+            // EngineDeadLetterQueue after maxReceiveCount receives.
+            LOG.error("timer message refused; it goes to the dead-letter queue after its retries", e, "messageId", messageId,
+                    "reason", e.getMessage(), "receiveCount", record.path("attributes").path("ApproximateReceiveCount").asText(null));
             failures.addObject().put("itemIdentifier", messageId);
         } catch (RuntimeException e) {
             LOG.error("timer could not wake its run; it will be received again", e, "messageId", messageId);

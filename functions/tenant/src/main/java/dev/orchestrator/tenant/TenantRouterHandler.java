@@ -103,16 +103,13 @@ public final class TenantRouterHandler implements RequestStreamHandler {
         long now = System.currentTimeMillis();
         // The claim lives as long as this invocation can: a timeout or crash does not block the event.
         long lease = context == null ? DEFAULT_LEASE_MILLIS : context.getRemainingTimeInMillis();
-        boolean claimed;
-        try {
-            claimed = store.claim(key, now, lease);
-        } catch (IllegalStateException inFlight) {
-            LOG.info("event in flight in another invocation; failing so it is retried later", "route", route, "eventKey", key);
-            throw inFlight;
+        TenantStore.Claim claim = store.tryClaim(key, now, lease);
+        if (claim == TenantStore.Claim.IN_FLIGHT) {
+            claim = awaitOtherInvocation(key, route, context);
         }
-        if (!claimed) {
+        if (claim == TenantStore.Claim.DONE) {
             LOG.info("duplicate event ignored: handled already", "route", route, "source", event.source(), "eventKey", key);
-            Metrics.count(Metrics.TENANT_EVENTS_DUPLICATE, null);
+            Metrics.count(Metrics.TENANT_DUPLICATE_EVENTS, null);
             return "{\"duplicate\":true}";
         }
         LOG.info("event routed", "route", route, "source", event.source(), "eventKey", key);
@@ -129,6 +126,46 @@ public final class TenantRouterHandler implements RequestStreamHandler {
         }
         store.done(key, System.currentTimeMillis());
         return "{\"handled\":true}";
+    }
+
+    /** Time kept back from waiting on another invocation, to handle the event ourselves if it died. */
+    static final long HANDLING_RESERVE_MILLIS = 10_000;
+
+    /**
+     * A copy of an event another invocation is handling right now (producers and EventBridge deliver
+     * at least once; three copies at once are common). It is a duplicate, not a failure: wait until
+     * the other invocation marks it done (then count it as a duplicate) or its claim expires because
+     * it died (then claim and handle it here). Only when neither happens within this invocation's own
+     * time does it fail, so Lambda's retry comes back after the claim has expired.
+     */
+    private TenantStore.Claim awaitOtherInvocation(String key, String route, Context context) {
+        LOG.info("duplicate event: another invocation is handling it; waiting for it to finish or its claim to expire",
+                "route", route, "eventKey", key);
+        long pause = 100;
+        while (true) {
+            long remaining = context == null ? DEFAULT_LEASE_MILLIS : context.getRemainingTimeInMillis();
+            if (remaining - pause < HANDLING_RESERVE_MILLIS) {
+                LOG.warn("event still held by another invocation; failing so Lambda retries it after the claim expires",
+                        "route", route, "eventKey", key);
+                throw new TenantStore.InFlightException(key);
+            }
+            try {
+                Thread.sleep(pause);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new TenantStore.InFlightException(key);
+            }
+            pause = Math.min(2_000, pause * 2);
+            TenantStore.Claim claim = store.tryClaim(key, System.currentTimeMillis(),
+                    context == null ? DEFAULT_LEASE_MILLIS : context.getRemainingTimeInMillis());
+            if (claim == TenantStore.Claim.CLAIMED) {
+                LOG.warn("the other invocation's claim expired before it finished; handling the event here",
+                        "route", route, "eventKey", key);
+            }
+            if (claim != TenantStore.Claim.IN_FLIGHT) {
+                return claim;
+            }
+        }
     }
 
     /** One line per refused message: what was wrong, never the event (it may carry secrets). */
