@@ -27,7 +27,8 @@ import org.junit.jupiter.api.Test;
  * invocation: function_request_id, function_name, function_version and cold_start, on the lines
  * that also carry the run's keys. One run (a plain plugin and a queue plugin), one tenant event and
  * one reconcile produce the lines; each test reads those of one function. LogLevel=DEBUG so the
- * history function, which logs transitions at DEBUG only, writes lines too.
+ * history function, which logs transitions at DEBUG only, writes lines too. The stack is deployed
+ * with non-default operations knobs (Tracing=PassThrough), and the functions say so.
  */
 class LambdaContextLogTest {
 
@@ -55,7 +56,9 @@ class LambdaContextLogTest {
     @BeforeAll
     static void runEveryFunction() {
         LOGS.install();
-        stack = OrchestratorFixture.deploy("ctxlog", List.of("Ctx"), Map.of("LogLevel", "DEBUG"));
+        // Non-default operations knobs: tracing off, a higher failed-runs threshold (checked below).
+        stack = OrchestratorFixture.deploy("ctxlog", List.of("Ctx"), Map.of("LogLevel", "DEBUG",
+                "Tracing", "PassThrough", "FailedRunsAlarmThreshold", "3"));
         stack.register("Ctx", Stage.PARALLEL, new TestPlugin(stack.pluginEnv(),
                 PluginInfo.builder("ctx-plain").mandatory(true).build(), new CopyOnWriteArrayList<>()));
         String[] queue = stack.queueWithDlq("q-ctx", 3, false);
@@ -169,5 +172,16 @@ class LambdaContextLogTest {
         assertLambdaContext(worker, "QueuePlugin worker");
         assertThat(bridge).anyMatch(l -> UID.equals(l.path("uid").asText()) && "ctx-queued".equals(l.path("plugin").asText()));
         assertThat(worker).anyMatch(l -> UID.equals(l.path("uid").asText()) && "ctx-queued".equals(l.path("plugin").asText()));
+    }
+
+    @Test
+    void theTracingKnobReachesEveryFunction() {
+        try (var lambda = stack.emulator.client(software.amazon.awssdk.services.lambda.LambdaClient.builder())) {
+            for (String f : List.of("EngineFunction", "StartWorkflowFunction", "TenantRouterFunction", "RegistrarFunction",
+                    "HistoryFunction")) {
+                var config = lambda.getFunctionConfiguration(b -> b.functionName(stack.runtime.function(f).functionName()));
+                assertThat(config.tracingConfig().modeAsString()).as(f).isEqualTo("PassThrough");
+            }
+        }
     }
 }
