@@ -76,6 +76,7 @@ public abstract class PluginHandler implements RequestStreamHandler {
     @Override
     public void handleRequest(InputStream input, OutputStream output, Context context) throws IOException {
         Log.configure(environment);
+        Log.init(context);
         try {
             JsonNode event = Json.parse(input);
             if (isInitialize(event)) {

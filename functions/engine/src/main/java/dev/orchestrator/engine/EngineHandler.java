@@ -85,6 +85,7 @@ public final class EngineHandler implements RequestStreamHandler {
 
     @Override
     public void handleRequest(InputStream input, OutputStream output, Context context) throws IOException {
+        Log.init(context);
         ObjectNode response = Json.object();
         ArrayNode failures = response.putArray("batchItemFailures");
         try {
@@ -174,7 +175,7 @@ public final class EngineHandler implements RequestStreamHandler {
             }
             return failRun(key, e);
         } finally {
-            Log.clear();
+            Log.clearKeys(); // the next run of the batch keeps the invocation's Lambda fields
         }
     }
 

@@ -73,6 +73,7 @@ public final class TenantRouterHandler implements RequestStreamHandler {
 
     @Override
     public void handleRequest(InputStream input, OutputStream output, Context context) throws IOException {
+        Log.init(context);
         try {
             String answer = handle(Json.parse(input), context);
             output.write(answer.getBytes(StandardCharsets.UTF_8));
