@@ -129,7 +129,7 @@ class ConsoleTest {
         ChromeOptions options = new ChromeOptions();
         options.setBinary(binary.toFile());
         options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                "--window-size=1440,1000", "--force-device-scale-factor=1", "--lang=en-US");
+                "--window-size=1440,1180", "--force-device-scale-factor=1", "--lang=en-US");
         ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(driver.toFile())
                 .usingAnyFreePort().withTimeout(Duration.ofSeconds(60)).build();
         WebDriver d = new ChromeDriver(service, options);
@@ -177,6 +177,11 @@ class ConsoleTest {
                 + "{\"name\":\"Release\",\"dependsOn\":[\"Deploy\",\"Verify\"]}],"
                 + "\"metadata\":" + metadataJson + ",\"pluginRegisterTimeout\":1}");
         stack.awaitCondition(PATIENCE, () -> stack.run(uid, workflow).isPresent());
+    }
+
+    /** The run ids listed on the runs page in view, in order. */
+    static List<String> uids() {
+        return browser.findElements(By.cssSelector("#runs-table .run-row a.uid")).stream().map(WebElement::getText).toList();
     }
 
     static String runStatus() {
@@ -309,11 +314,68 @@ class ConsoleTest {
             String answer = new String(raw.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
             assertThat(answer).startsWith("HTTP/1.1 403").doesNotContain("slow-1");
         }
-        assertThat(WARNINGS.toString()).isEmpty(); // loopback: no warning
+        assertThat(WARNINGS.toString()).doesNotContain("warning"); // loopback: no warning
+        // Every action left a log line with the run's keys and what the CLI said.
+        assertThat(WARNINGS.toString()).contains("console action=cancel uid=hold-1 workflow=release-train exit=0");
     }
 
     @Test
     @Order(6)
+    void theKnobsAFixedPortAndANonLoopbackBindThatWarns() throws Exception {
+        int port;
+        try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = probe.getLocalPort();
+        }
+        try (ConsoleServer fixed = Console.open("web", stack.emulator.endpoint().toString(), stack.runtime.lambdaEndpoint(),
+                stack.emulator.clientEnvironment(), "127.0.0.1", port, new PrintWriter(new StringWriter()))) {
+            assertThat(fixed.url()).startsWith("http://127.0.0.1:" + port + "/runs?token=");
+            HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/runs"))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).isEqualTo(403);
+        }
+        // 192.0.2.1 (TEST-NET-1) is no address of this machine: the warning comes first, then the refusal, and nothing listens.
+        StringWriter warned = new StringWriter();
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> Console.open("web", stack.emulator.endpoint().toString(),
+                stack.runtime.lambdaEndpoint(), stack.emulator.clientEnvironment(), "192.0.2.1", 0, new PrintWriter(warned, true))))
+                .hasMessageContaining("cannot listen on 192.0.2.1:0");
+        assertThat(warned.toString()).contains("warning: --bind 192.0.2.1 is not loopback");
+    }
+
+    static CliTest.Result cli(String... args) {
+        List<String> all = new java.util.ArrayList<>(List.of("--stack", "web", "--endpoint-url", stack.emulator.endpoint().toString(),
+                "--lambda-endpoint-url", stack.runtime.lambdaEndpoint()));
+        all.addAll(List.of(args));
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = dev.orchestrator.cli.Orchestrator.run(all.toArray(String[]::new), stack.emulator.clientEnvironment(),
+                java.time.ZoneOffset.UTC, new PrintWriter(out), new PrintWriter(err));
+        return new CliTest.Result(code, out.toString(), err.toString());
+    }
+
+    @Test
+    @Order(7)
+    void theCliSkipsOnePluginOfARunningRunAndSaysWhyWhenItCannot() {
+        startRun("stuck-2", "release-train", "{}");
+        stack.awaitCondition(PATIENCE, () -> stack.run("stuck-2", "release-train").map(r -> r.activity("Verify").stage(Stage.PARALLEL)
+                .mandatory().containsKey("smoke-tests") && "In Progress".equals(r.activity("Verify").stage(Stage.PARALLEL)
+                .mandatory().get("smoke-tests").state().wire())).orElse(false));
+        CliTest.Result unknown = cli("plugin", "skip", "stuck-2", "release-train", "Verify", "parallel", "nope", "--reason", "x");
+        assertThat(unknown.code()).isEqualTo(dev.orchestrator.cli.Exit.NOT_FOUND);
+        assertThat(unknown.err()).contains("no plugin 'nope' in Verify parallel").contains("plugins there: smoke-tests");
+
+        CliTest.Result skip = cli("plugin", "skip", "stuck-2", "release-train", "Verify", "parallel", "smoke-tests", "--reason",
+                "covered by the canary");
+        assertThat(skip.code()).as(skip.err()).isEqualTo(dev.orchestrator.cli.Exit.OK);
+        assertThat(skip.out()).contains("Verify parallel smoke-tests -> Do Not Run (skipped by operator: covered by the canary)");
+        assertThat(stack.awaitEnd("stuck-2", "release-train", PATIENCE).status()).isEqualTo(State.COMPLETE);
+
+        CliTest.Result again = cli("plugin", "fail", "stuck-2", "release-train", "Verify", "parallel", "smoke-tests", "--reason", "x");
+        assertThat(again.code()).isEqualTo(dev.orchestrator.cli.Exit.NO_CHANGE);
+        assertThat(again.out()).contains("plugin smoke-tests is Do Not Run");
+    }
+
+    @Test
+    @Order(8)
     void pluginsQueuesAndTenantsPagesAndTheScreenshots() throws Exception {
         open("/plugins");
         waitFor(ExpectedConditions.textToBePresentInElementLocated(By.tagName("main"), "deploy-us"));
@@ -339,6 +401,26 @@ class ConsoleTest {
         waitFor(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#runs-table .run-row")));
         assertThat(browser.findElement(By.id("runs-table")).getText()).contains("shot-42").contains("fail-7").contains("slow-1");
         Files.write(shots.resolve("console-runs.png"), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
+
+        // Paging: two runs a page, following "Next page", lists every run once, newest first, as one big page does.
+        List<String> all = uids();
+        open("/runs?size=2");
+        List<String> paged = new java.util.ArrayList<>();
+        while (true) {
+            waitFor(ExpectedConditions.presenceOfElementLocated(By.id("runs-table")));
+            List<String> onPage = uids();
+            assertThat(onPage.size()).isLessThanOrEqualTo(2);
+            paged.addAll(onPage);
+            List<WebElement> next = browser.findElements(By.id("next-page"));
+            if (next.isEmpty()) {
+                break;
+            }
+            String before = browser.getCurrentUrl();
+            next.get(0).click();
+            waitFor(d -> !d.getCurrentUrl().equals(before));
+        }
+        assertThat(all).hasSizeGreaterThanOrEqualTo(7);
+        assertThat(paged).isEqualTo(all);
 
         // Filters: by state.
         open("/runs?state=Complete");
