@@ -422,6 +422,15 @@ class ConsoleTest {
         assertThat(all).hasSizeGreaterThanOrEqualTo(7);
         assertThat(paged).isEqualTo(all);
 
+        // A DLQ peek, and resuming a run that ended in Error (it fails again: its compiler still fails).
+        open("/dlq?name=EngineDeadLetterQueue");
+        waitFor(ExpectedConditions.textToBePresentInElementLocated(By.tagName("main"), "EngineDeadLetterQueue: 0 message(s) peeked"));
+        open(runPath("fail-7", "release-train"));
+        waitFor(d -> runStatus().equals("Error"));
+        confirm(browser.findElement(By.cssSelector("#live [data-confirm='/action/resume']")), null);
+        assertThat(browser.findElement(By.cssSelector(".flash")).getText()).contains("fail-7 / release-train: resumed");
+        assertThat(stack.awaitEnd("fail-7", "release-train", PATIENCE).status()).isEqualTo(State.ERROR);
+
         // Filters: by state.
         open("/runs?state=Complete");
         waitFor(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#runs-table .run-row")));
