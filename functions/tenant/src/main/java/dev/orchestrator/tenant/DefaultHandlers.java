@@ -248,17 +248,7 @@ public final class DefaultHandlers {
         } else {
             activities.addAll(defaultActivities);
         }
-        ObjectNode start = Json.object();
-        start.put("uid", tenantId);
-        start.put("workflow", workflow);
-        ArrayNode acts = start.putArray("activities");
-        activities.forEach(acts::add);
-        ObjectNode metadata = start.putObject("metadata");
-        metadata.put("tenantId", tenantId);
-        metadata.put("tier", tierName);
-        if (tier.containsKey("pluginRegisterTimeout")) {
-            start.put("pluginRegisterTimeout", tier.get("pluginRegisterTimeout").asInt());
-        }
+        ObjectNode start = startRequest(tenantId, workflow, activities, tenantId, tierName, tier);
         // The deployment record is written before the run can end: only runs recorded here may change tenant state.
         Map<String, AttributeValue> record = new LinkedHashMap<>();
         record.put("workflow", AttributeValue.fromS(workflow));
@@ -367,18 +357,8 @@ public final class DefaultHandlers {
         }
         String workflow = tier.containsKey(verb + "Workflow") ? tier.get(verb + "Workflow").asText() : "tenant-" + verb;
         String uid = tenantId + "." + verb + "." + e.id();
-        ObjectNode start = Json.object();
-        start.put("uid", uid);
-        start.put("workflow", workflow);
-        ArrayNode acts = start.putArray("activities");
-        activities.forEach(acts::add);
-        ObjectNode metadata = start.putObject("metadata");
-        metadata.put("tenantId", tenantId);
-        metadata.put("tier", tierName);
-        metadata.put(SbtAws.REGISTRATION_ID, registration);
-        if (tier.containsKey("pluginRegisterTimeout")) {
-            start.put("pluginRegisterTimeout", tier.get("pluginRegisterTimeout").asInt());
-        }
+        ObjectNode start = startRequest(uid, workflow, activities, tenantId, tierName, tier);
+        ((ObjectNode) start.get("metadata")).put(SbtAws.REGISTRATION_ID, registration);
         Map<String, AttributeValue> record = new LinkedHashMap<>();
         record.put("kind", AttributeValue.fromS(request.name()));
         record.put("uid", AttributeValue.fromS(uid));
@@ -531,5 +511,22 @@ public final class DefaultHandlers {
     private static String attr(Map<String, AttributeValue> item, String name) {
         AttributeValue v = item.get(name);
         return v == null ? null : v.s();
+    }
+
+    /** A tenant workflow's start request: the tier's activities, the tenant and tier as metadata, the tier's window. */
+    private static ObjectNode startRequest(String uid, String workflow, List<String> activities, String tenantId,
+                                           String tierName, Map<String, JsonNode> tier) {
+        ObjectNode start = Json.object();
+        start.put("uid", uid);
+        start.put("workflow", workflow);
+        ArrayNode acts = start.putArray("activities");
+        activities.forEach(acts::add);
+        ObjectNode metadata = start.putObject("metadata");
+        metadata.put("tenantId", tenantId);
+        metadata.put("tier", tierName);
+        if (tier.containsKey("pluginRegisterTimeout")) {
+            start.put("pluginRegisterTimeout", tier.get("pluginRegisterTimeout").asInt());
+        }
+        return start;
     }
 }
