@@ -53,6 +53,14 @@ public final class ItemCodec {
     public static final String ACTIVITY = "activity";
     public static final String STAGE = "stage";
     public static final String PLUGIN = "plugin";
+    /** Header: the version under which an entered stage's roster (its listed plugins) was written. */
+    public static final String ROSTER = "roster";
+    /** Roster items: the listed plugins of one chunk. Joiner items: the joined plugin's group. */
+    public static final String ENTRIES = "entries";
+    public static final String NAME = "name";
+    /** Execution items: the run they belong to, spelled out (the key holds it too) for readers and history. */
+    public static final String RUN_UID = "runUid";
+    public static final String RUN_WORKFLOW = "runWorkflow";
 
     private ItemCodec() {
     }
@@ -109,17 +117,11 @@ public final class ItemCodec {
     public static AttributeValue stage(StageStatus s) {
         Map<String, AttributeValue> m = new LinkedHashMap<>();
         m.put(STATUS, AttributeValue.fromS(s.status().wire()));
-        m.put(MANDATORY, plugins(s.mandatory()));
-        m.put(OPTIONAL, plugins(s.optional()));
+        // Engine v3: plugin entries are execution items of their own, never part of the header.
+        putNumber(m, ROSTER, s.rosterVersion());
         putNumber(m, WINDOW_SECONDS, s.windowSeconds());
         putNumber(m, PUBLISHED_AT, s.publishedAt());
         putNumber(m, WINDOW_ENDS_AT, s.windowEndsAt());
-        return AttributeValue.fromM(m);
-    }
-
-    private static AttributeValue plugins(Map<String, PluginStatus> plugins) {
-        Map<String, AttributeValue> m = new LinkedHashMap<>();
-        plugins.forEach((name, p) -> m.put(name, plugin(p)));
         return AttributeValue.fromM(m);
     }
 
@@ -215,7 +217,8 @@ public final class ItemCodec {
                 m.containsKey(STATUS) ? State.fromWire(text(m, STATUS)) : State.NOT_STARTED,
                 pluginsFrom(m.get(MANDATORY), true, rejected), pluginsFrom(m.get(OPTIONAL), false, rejected),
                 integer(m, WINDOW_SECONDS), longOrNull(m, PUBLISHED_AT), longOrNull(m, WINDOW_ENDS_AT),
-                longOrNull(m, STARTED_AT), longOrNull(m, ENDED_AT), stringOrNull(m, MESSAGE), rejected);
+                longOrNull(m, STARTED_AT), longOrNull(m, ENDED_AT), stringOrNull(m, MESSAGE), rejected,
+                longOrNull(m, ROSTER));
     }
 
     /** Plugin entries; names the orchestrator cannot carry (too long, odd characters) are set aside, not fatal. */

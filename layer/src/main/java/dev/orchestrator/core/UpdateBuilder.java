@@ -22,6 +22,16 @@ public final class UpdateBuilder {
     private final List<String> conditions = new ArrayList<>();
     private software.amazon.awssdk.services.dynamodb.model.ReturnValue returnValues;
     private boolean bumpVersion = true;
+    private boolean mayCreate = false;
+
+    /**
+     * Lets the update create the item: a plugin's claim creates its own execution item, and the engine
+     * creates one it dispatches or fails before the plugin claimed. Its conditions still decide.
+     */
+    public UpdateBuilder mayCreate() {
+        mayCreate = true;
+        return this;
+    }
 
     /**
      * Leaves {@code version} alone: for writes that change nothing a decision depends on (a timer's touch,
@@ -122,8 +132,12 @@ public final class UpdateBuilder {
         }
         // The item must exist: an update never creates a half-formed run.
         List<String> all = new ArrayList<>(conditions);
-        all.add("attribute_exists(" + path(List.of(ItemCodec.UID)) + ")");
-        b.conditionExpression(String.join(" AND ", all));
+        if (!mayCreate) {
+            all.add("attribute_exists(" + path(List.of(ItemCodec.UID)) + ")");
+        }
+        if (!all.isEmpty()) {
+            b.conditionExpression(String.join(" AND ", all));
+        }
         return b.expressionAttributeNames(names).build();
     }
 

@@ -62,8 +62,20 @@ public final class HistoryHandler implements RequestStreamHandler {
 
     private void record(JsonNode record) {
         JsonNode ddb = record.path("dynamodb");
+        String keyUid = ddb.path("Keys").path("uid").path("S").asText("");
+        if (dev.orchestrator.core.Keys.kind(keyUid) == dev.orchestrator.core.Keys.Kind.ROSTER) {
+            return; // the engine's roster of a stage: not a transition
+        }
         JsonNode oldImage = image(ddb.path("OldImage"));
         JsonNode newImage = image(ddb.path("NewImage"));
+        if (dev.orchestrator.core.Keys.kind(keyUid) == dev.orchestrator.core.Keys.Kind.EXECUTION) {
+            // A plugin's own item: seen as its entry in the run, so one diff serves headers and executions alike.
+            var e = dev.orchestrator.core.Keys.execution(keyUid, ddb.path("Keys").path("workflow").path("S").asText(""));
+            boolean mandatory = (newImage != null ? newImage : oldImage != null ? oldImage : dev.orchestrator.core.Json.object())
+                    .path("mandatory").asBoolean(false);
+            oldImage = asEntry(e, oldImage, mandatory);
+            newImage = asEntry(e, newImage, mandatory);
+        }
         JsonNode any = newImage != null ? newImage : oldImage;
         if (any == null) {
             return; // KEYS_ONLY or unknown record: nothing to compare
@@ -115,6 +127,23 @@ public final class HistoryHandler implements RequestStreamHandler {
         if (value != null) {
             item.put(key, AttributeValue.fromS(value));
         }
+    }
+
+    /** An execution item's image as the run-shaped image HistoryDiff reads (activities.A.stage.group.plugin). */
+    static JsonNode asEntry(dev.orchestrator.core.Keys.Execution e, JsonNode image, boolean mandatory) {
+        var run = dev.orchestrator.core.Json.object();
+        run.put("uid", e.uid());
+        run.put("workflow", e.workflow());
+        // Never "missing": a plugin item's creation is the entry's first state, not a run being created.
+        var group = run.putObject("activities").putObject(e.activity()).putObject(e.stage().itemKey())
+                .putObject(mandatory ? "mandatory" : "optional");
+        if (image != null) {
+            if (image.has("updatedAt")) {
+                run.set("updatedAt", image.get("updatedAt"));
+            }
+            group.set(e.plugin(), image);
+        }
+        return run;
     }
 
     private static JsonNode image(JsonNode typed) {
