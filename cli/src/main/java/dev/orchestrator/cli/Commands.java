@@ -222,13 +222,30 @@ final class Commands {
             ObjectNode request = Json.object();
             request.put("uid", uid);
             request.put("workflow", workflow);
-            request.set("activities", run.path("activityOrder"));
+            request.set("activities", activities(run));
             request.set("metadata", run.path("metadata").isMissingNode() ? Json.object() : run.path("metadata"));
             if (run.has("pluginRegisterTimeout")) {
                 request.set("pluginRegisterTimeout", run.get("pluginRegisterTimeout"));
             }
             return startOutcome(this, invoke(target().export("start-workflow"), request));
         }
+    }
+
+    /** The run's activities as its start request named them: objects with dependsOn for a DAG run, else names. */
+    static JsonNode activities(JsonNode run) {
+        JsonNode dependsOn = run.path("dependsOn");
+        if (!dependsOn.isObject() || dependsOn.isEmpty()) {
+            return run.path("activityOrder");
+        }
+        ArrayNode out = Json.array();
+        for (JsonNode name : run.path("activityOrder")) {
+            ObjectNode a = out.addObject().put("name", name.asText());
+            JsonNode deps = dependsOn.path(name.asText());
+            if (deps.isArray() && !deps.isEmpty()) {
+                a.set("dependsOn", deps);
+            }
+        }
+        return out;
     }
 
     @Command(name = "cancel", description = "Cancel a running run: it ends Error with 'cancelled: REASON' and one Workflow Failed event.")

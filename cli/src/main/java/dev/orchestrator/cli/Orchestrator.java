@@ -17,8 +17,8 @@ import picocli.CommandLine.ScopeType;
         description = "Operate an orchestrator stack: runs, history, plugins, dead-letter queues, tenants.",
         footer = {"", Exit.HELP},
         subcommands = {Commands.Status.class, Commands.History.class, Commands.Runs.class, Commands.Start.class,
-                Commands.Resume.class, Commands.Cancel.class, Commands.Plugins.class, Dlq.class,
-                Tenants.All.class, Tenants.One.class})
+                Commands.Resume.class, Commands.Cancel.class, Commands.Plugins.class, PluginCmd.class, Dlq.class,
+                Tenants.All.class, Tenants.One.class, Console.class})
 public final class Orchestrator {
 
     @Option(names = "--stack", scope = ScopeType.INHERIT, paramLabel = "NAME",
@@ -62,9 +62,15 @@ public final class Orchestrator {
 
     /** Runs one command line; returns its exit code (see {@link Exit}). */
     public static int run(String[] args, Map<String, String> env, ZoneId zone, PrintWriter out, PrintWriter err) {
+        return run(args, env, zone, null, out, err);
+    }
+
+    /** Like {@link #run(String[], Map, ZoneId, PrintWriter, PrintWriter)}, on an existing stack connection (the console's). */
+    static int run(String[] args, Map<String, String> env, ZoneId zone, Target shared, PrintWriter out, PrintWriter err) {
         Orchestrator root = new Orchestrator();
         root.env = env;
         root.zone = zone;
+        root.target = shared;
         CommandLine cli = new CommandLine(root);
         cli.setOut(out);
         cli.setErr(err);

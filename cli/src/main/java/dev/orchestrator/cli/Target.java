@@ -55,7 +55,7 @@ final class Target {
     }
 
     /** The value of export {@code <Stack>-<suffix>}. */
-    String export(String suffix) {
+    synchronized String export(String suffix) {
         String name = stack() + "-" + suffix;
         if (exports == null) {
             Map<String, String> all = new HashMap<>();
@@ -94,7 +94,7 @@ final class Target {
     }
 
     @SuppressWarnings("unchecked")
-    private <T> T client(Class<T> type, Supplier<T> make) {
+    private synchronized <T> T client(Class<T> type, Supplier<T> make) {
         return (T) clients.computeIfAbsent(type, t -> make.get());
     }
 

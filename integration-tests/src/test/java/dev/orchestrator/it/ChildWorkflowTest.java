@@ -113,7 +113,7 @@ class ChildWorkflowTest {
     @Test
     void aParentEndsWhenItsChildEndsAndTakesItsOutcome() {
         stack.start(start("acme", DB_CHILD + ",\"fail\":false}"));
-        WorkflowRun parent = stack.awaitEnd("acme", "onboard", Duration.ofSeconds(60));
+        WorkflowRun parent = stack.awaitEnd("acme", "onboard", Duration.ofSeconds(120));
         assertThat(parent.status()).isEqualTo(State.COMPLETE);
         PluginStatus entry = parent.activity("Provision").async().mandatory().get("delegate-db");
         assertThat(entry.state()).isEqualTo(State.COMPLETE);
@@ -128,7 +128,7 @@ class ChildWorkflowTest {
         assertThat(child.activityOrder()).containsExactly("CreateDb", "Migrate");
         assertThat(child.metadata().path("child").asText()).as("the child inherits the parent's metadata").isEqualTo("db-setup");
         assertThat(parent.endedAt()).as("the parent ends after its child").isGreaterThanOrEqualTo(child.endedAt());
-        JsonNode childEvent = stack.awaitOutcomeEvent("acme/Provision/delegate-db", Duration.ofSeconds(20));
+        JsonNode childEvent = stack.awaitOutcomeEvent("acme/Provision/delegate-db", Duration.ofSeconds(120));
         assertThat(childEvent.path("detail").path("parent").path("uid").asText()).isEqualTo("acme");
 
         // The operator's view: the child's tree under the plugin that started it.
@@ -156,20 +156,20 @@ class ChildWorkflowTest {
     @Test
     void aFailedChildFailsTheParentWithTheChildsCauseAndAResumedParentResumesTheChild() {
         stack.start(start("globex", DB_CHILD + ",\"fail\":true}"));
-        WorkflowRun parent = stack.awaitEnd("globex", "onboard", Duration.ofSeconds(60));
+        WorkflowRun parent = stack.awaitEnd("globex", "onboard", Duration.ofSeconds(120));
         assertThat(parent.status()).isEqualTo(State.ERROR);
         PluginStatus entry = parent.activity("Provision").async().mandatory().get("delegate-db");
         assertThat(entry.state()).isEqualTo(State.ERROR);
         assertThat(entry.message()).startsWith("child run globex/Provision/delegate-db / db-setup ended Error: activity CreateDb failed")
                 .contains("create-db found no capacity");
-        assertThat(stack.awaitOutcomeEvent("globex", Duration.ofSeconds(20)).path("detail").path("message").asText())
+        assertThat(stack.awaitOutcomeEvent("globex", Duration.ofSeconds(120)).path("detail").path("message").asText())
                 .startsWith("activity Provision failed: parallel plugin delegate-db: child run globex/Provision/delegate-db");
         WorkflowRun child = stack.run("globex/Provision/delegate-db", "db-setup").orElseThrow();
         assertThat(child.status()).isEqualTo(State.ERROR);
 
         // The fault is fixed; resuming the parent runs its plugin again, which finds its child and resumes it.
         stack.start(start("globex", DB_CHILD + ",\"fail\":false}").replace("}}", "},\"metadataOverride\":true}"));
-        WorkflowRun resumed = stack.awaitEnd("globex", "onboard", Duration.ofSeconds(60));
+        WorkflowRun resumed = stack.awaitEnd("globex", "onboard", Duration.ofSeconds(120));
         assertThat(resumed.status()).isEqualTo(State.COMPLETE);
         WorkflowRun childAgain = stack.run("globex/Provision/delegate-db", "db-setup").orElseThrow();
         assertThat(childAgain.status()).isEqualTo(State.COMPLETE);
@@ -179,17 +179,17 @@ class ChildWorkflowTest {
     @Test
     void cancellingTheParentCancelsItsRunningChild() {
         stack.start(start("initech", "{\"child\":\"holding\",\"childActivities\":[\"Hold\"]}"));
-        stack.awaitCondition(Duration.ofSeconds(30), () -> stack.run("initech/Provision/delegate-db", "holding")
+        stack.awaitCondition(Duration.ofSeconds(120), () -> stack.run("initech/Provision/delegate-db", "holding")
                 .map(c -> c.activity("Hold").async().mandatory().containsKey("hold")
                         && c.activity("Hold").async().mandatory().get("hold").state() == State.IN_PROGRESS).orElse(false));
         stack.cancel("initech", "onboard", "customer left");
-        WorkflowRun parent = stack.awaitEnd("initech", "onboard", Duration.ofSeconds(30));
+        WorkflowRun parent = stack.awaitEnd("initech", "onboard", Duration.ofSeconds(120));
         assertThat(parent.status()).isEqualTo(State.ERROR);
         assertThat(parent.message()).isEqualTo("cancelled: customer left");
-        WorkflowRun child = stack.awaitEnd("initech/Provision/delegate-db", "holding", Duration.ofSeconds(30));
+        WorkflowRun child = stack.awaitEnd("initech/Provision/delegate-db", "holding", Duration.ofSeconds(120));
         assertThat(child.status()).isEqualTo(State.ERROR);
         assertThat(child.message()).isEqualTo("cancelled: parent initech / onboard cancelled: customer left");
-        JsonNode childEvent = stack.awaitOutcomeEvent("initech/Provision/delegate-db", Duration.ofSeconds(20));
+        JsonNode childEvent = stack.awaitOutcomeEvent("initech/Provision/delegate-db", Duration.ofSeconds(120));
         assertThat(childEvent.path("detail").path("cancelled").asBoolean()).isTrue();
         assertThat(parent.activity("Provision").async().mandatory().get("delegate-db").state()).isEqualTo(State.DO_NOT_RUN);
     }
@@ -198,7 +198,7 @@ class ChildWorkflowTest {
     void aChildTheEngineHasToFailStillEndsItsParentsWait() {
         stack.start(start("soylent", "{\"child\":\"holding\",\"childActivities\":[\"Hold\"]}"));
         String childUid = "soylent/Provision/delegate-db";
-        stack.awaitCondition(Duration.ofSeconds(30), () -> stack.run(childUid, "holding")
+        stack.awaitCondition(Duration.ofSeconds(120), () -> stack.run(childUid, "holding")
                 .map(c -> c.activity("Hold").async().mandatory().containsKey("hold")
                         && c.activity("Hold").async().mandatory().get("hold").state() == State.IN_PROGRESS).orElse(false));
         // Someone breaks the child's item by hand: the engine cannot read it and fails the run.
@@ -207,7 +207,7 @@ class ChildWorkflowTest {
                         "workflow", software.amazon.awssdk.services.dynamodb.model.AttributeValue.fromS("holding")))
                 .updateExpression("SET activities = :g")
                 .expressionAttributeValues(Map.of(":g", software.amazon.awssdk.services.dynamodb.model.AttributeValue.fromS("garbage"))));
-        WorkflowRun parent = stack.awaitEnd("soylent", "onboard", Duration.ofSeconds(60));
+        WorkflowRun parent = stack.awaitEnd("soylent", "onboard", Duration.ofSeconds(120));
         assertThat(parent.status()).isEqualTo(State.ERROR);
         assertThat(parent.activity("Provision").async().mandatory().get("delegate-db").message())
                 .startsWith("child run soylent/Provision/delegate-db / holding ended Error: engine failed: ");
@@ -216,7 +216,7 @@ class ChildWorkflowTest {
     @Test
     void aChildRequestTheStackCannotRunFailsThePluginWithTheReason() {
         stack.start(start("hooli", "{\"child\":\"db-setup\",\"childActivities\":[\"CreateDb\",\"Nope\"]}"));
-        WorkflowRun parent = stack.awaitEnd("hooli", "onboard", Duration.ofSeconds(60));
+        WorkflowRun parent = stack.awaitEnd("hooli", "onboard", Duration.ofSeconds(120));
         assertThat(parent.status()).isEqualTo(State.ERROR);
         assertThat(parent.activity("Provision").async().mandatory().get("delegate-db").message())
                 .startsWith("child workflow refused: activities[1] 'Nope' is not deployed in this stack")
@@ -224,7 +224,7 @@ class ChildWorkflowTest {
         assertThat(stack.run("hooli/Provision/delegate-db", "db-setup")).as("nothing started").isEmpty();
 
         stack.start(start("umbrella", "{\"child\":\"onboard\",\"childActivities\":[\"CreateDb\"]}"));
-        WorkflowRun self = stack.awaitEnd("umbrella", "onboard", Duration.ofSeconds(60));
+        WorkflowRun self = stack.awaitEnd("umbrella", "onboard", Duration.ofSeconds(120));
         assertThat(self.activity("Provision").async().mandatory().get("delegate-db").message())
                 .contains("workflow 'onboard' cannot start itself as a child");
     }

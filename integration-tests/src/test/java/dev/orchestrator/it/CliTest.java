@@ -121,7 +121,7 @@ class CliTest {
         Result start = cli("start", request("ok-1").toString());
         assertThat(start.code()).as(start.err()).isEqualTo(Exit.OK);
         assertThat(start.out()).isEqualTo("ok-1 / ops-flow: started (status Not Started)\n");
-        assertThat(stack.awaitEnd("ok-1", "ops-flow", Duration.ofSeconds(60)).status()).isEqualTo(State.COMPLETE);
+        assertThat(stack.awaitEnd("ok-1", "ops-flow", Duration.ofSeconds(120)).status()).isEqualTo(State.COMPLETE);
 
         Result status = cli("status", "ok-1", "ops-flow");
         assertThat(status.code()).isEqualTo(Exit.OK);
@@ -138,7 +138,7 @@ class CliTest {
         assertThat(again.out()).contains("already complete, nothing changed");
 
         // History: fed by the stream, so it may trail the status by a moment.
-        stack.awaitCondition(Duration.ofSeconds(30), () -> cli("history", "ok-1", "ops-flow").out().contains("In Progress -> Complete"));
+        stack.awaitCondition(Duration.ofSeconds(120), () -> cli("history", "ok-1", "ops-flow").out().contains("In Progress -> Complete"));
         Result history = cli("history", "ok-1", "ops-flow");
         assertThat(history.code()).isEqualTo(Exit.OK);
         assertThat(history.lines().get(0)).matches("TIME\\s+WHERE\\s+CHANGE\\s+CAUSE");
@@ -182,7 +182,7 @@ class CliTest {
     @Test
     void aFailedRunIsFoundByStateExplainedByHistoryAndResumed() throws Exception {
         assertThat(cli("start", request("fail-1").toString()).code()).isEqualTo(Exit.OK);
-        assertThat(stack.awaitEnd("fail-1", "ops-flow", Duration.ofSeconds(60)).status()).isEqualTo(State.ERROR);
+        assertThat(stack.awaitEnd("fail-1", "ops-flow", Duration.ofSeconds(120)).status()).isEqualTo(State.ERROR);
 
         Result runs = cli("runs", "--state", "Error");
         assertThat(runs.code()).isEqualTo(Exit.OK);
@@ -190,7 +190,7 @@ class CliTest {
         Result status = cli("status", "fail-1", "ops-flow");
         assertThat(status.out()).contains("· gate  Error: gate closed for fail-1");
 
-        stack.awaitCondition(Duration.ofSeconds(30), () -> cli("history", "fail-1", "ops-flow").out().contains("gate closed"));
+        stack.awaitCondition(Duration.ofSeconds(120), () -> cli("history", "fail-1", "ops-flow").out().contains("gate closed"));
         Result history = cli("history", "fail-1", "ops-flow");
         assertThat(history.out()).containsPattern("Setup/pre/gate\\s+In Progress -> Error\\s+gate closed for fail-1")
                 .containsPattern("\\s+run\\s+In Progress -> Error");
@@ -198,7 +198,7 @@ class CliTest {
         Result resume = cli("resume", "fail-1", "ops-flow");
         assertThat(resume.code()).as(resume.err()).isEqualTo(Exit.OK);
         assertThat(resume.out()).startsWith("fail-1 / ops-flow: resumed");
-        stack.awaitCondition(Duration.ofSeconds(30), () -> cli("history", "fail-1", "ops-flow").out()
+        stack.awaitCondition(Duration.ofSeconds(120), () -> cli("history", "fail-1", "ops-flow").out()
                 .lines().filter(l -> l.matches(".*\\s+run\\s+Error -> .*")).count() == 1);
 
         assertThat(cli("status", "nope", "ops-flow").code()).isEqualTo(Exit.NOT_FOUND);
@@ -213,12 +213,12 @@ class CliTest {
     @Test
     void cancelEndsARunningRunWithItsReason() throws Exception {
         assertThat(cli("start", request("slow-1").toString()).code()).isEqualTo(Exit.OK);
-        stack.awaitCondition(Duration.ofSeconds(30), () -> stack.run("slow-1", "ops-flow")
+        stack.awaitCondition(Duration.ofSeconds(120), () -> stack.run("slow-1", "ops-flow")
                 .map(r -> r.status() == State.IN_PROGRESS).orElse(false));
         Result cancel = cli("cancel", "slow-1", "ops-flow", "--reason", "operator test");
         assertThat(cancel.code()).as(cancel.err()).isEqualTo(Exit.OK);
         assertThat(cancel.out()).isEqualTo("slow-1 / ops-flow: cancel requested (operator test)\n");
-        stack.awaitCondition(Duration.ofSeconds(60), () -> cli("status", "slow-1", "ops-flow").out()
+        stack.awaitCondition(Duration.ofSeconds(120), () -> cli("status", "slow-1", "ops-flow").out()
                 .startsWith("slow-1 / ops-flow  Error [FAILED]: cancelled: operator test"));
 
         Result again = cli("cancel", "slow-1", "ops-flow", "--reason", "twice");
@@ -241,7 +241,7 @@ class CliTest {
 
         // A start naming an activity the stack lacks fails for good and is dead-lettered by its rule.
         stack.putEvent("ops.test", "Start Workflow", "{\"uid\":\"dlq-bad\",\"workflow\":\"ops-flow\",\"activities\":[\"Nope\"],\"metadata\":{}}");
-        stack.awaitCondition(Duration.ofSeconds(60), () -> cli("dlq", "list").out().matches("(?s).*StartDeadLetterQueue\\s+1\\s.*"));
+        stack.awaitCondition(Duration.ofSeconds(120), () -> cli("dlq", "list").out().matches("(?s).*StartDeadLetterQueue\\s+1\\s.*"));
         Result show = cli("dlq", "show", "start");
         assertThat(show.code()).isEqualTo(Exit.OK);
         assertThat(show.lines().get(0)).isEqualTo("StartDeadLetterQueue: 1 message(s); redrive sends them to function:StartWorkflowFunction");

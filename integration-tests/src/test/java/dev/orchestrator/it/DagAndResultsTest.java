@@ -54,7 +54,7 @@ class DagAndResultsTest {
                     PluginInfo.builder(a.toLowerCase() + "-work").mandatory(true).build(), journal).working(2_000)));
         }
         stack.start(start("diamond-1", DIAMOND));
-        WorkflowRun run = stack.awaitEnd("diamond-1", "dag", Duration.ofSeconds(60));
+        WorkflowRun run = stack.awaitEnd("diamond-1", "dag", Duration.ofSeconds(120));
         assertThat(run.status()).isEqualTo(State.COMPLETE);
         StageStatus a = run.activity("DagA").async();
         StageStatus b = run.activity("DagB").async();
@@ -67,14 +67,14 @@ class DagAndResultsTest {
 
         plugins.get("DagB").failing(true);
         stack.start(start("diamond-2", DIAMOND));
-        WorkflowRun failed = stack.awaitEnd("diamond-2", "dag", Duration.ofSeconds(60));
+        WorkflowRun failed = stack.awaitEnd("diamond-2", "dag", Duration.ofSeconds(120));
         assertThat(failed.status()).isEqualTo(State.ERROR);
         assertThat(failed.activity("DagB").status()).isEqualTo(State.ERROR);
         assertThat(failed.activity("DagC").status()).as("the other branch completes").isEqualTo(State.COMPLETE);
         assertThat(failed.activity("DagD").status()).isEqualTo(State.DO_NOT_RUN);
         assertThat(failed.activity("DagD").message()).isEqualTo("not run: depends on DagB, which ended Error");
         assertThat(plugins.get("DagD").runs.get()).as("D ran only in the first run").isEqualTo(1);
-        assertThat(stack.awaitOutcomeEvent("diamond-2", Duration.ofSeconds(20)).path("detail").path("message").asText())
+        assertThat(stack.awaitOutcomeEvent("diamond-2", Duration.ofSeconds(120)).path("detail").path("message").asText())
                 .startsWith("activity DagB failed: parallel plugin dagb-work: dagb-work failed on purpose");
     }
 
@@ -133,7 +133,7 @@ class DagAndResultsTest {
     void anSnsPluginThatSchedulesTwiceIsPublishedAgainByTheEngineAndThenCompletes() {
         Results poller = stack.register("Sched", Stage.PARALLEL, new Results(stack.pluginEnv(), "poller", "schedule", "schedule", "complete"));
         stack.start("{\"uid\":\"sched-1\",\"workflow\":\"dag\",\"activities\":[\"Sched\"],\"pluginRegisterTimeout\":1}");
-        WorkflowRun run = stack.awaitEnd("sched-1", "dag", Duration.ofSeconds(60));
+        WorkflowRun run = stack.awaitEnd("sched-1", "dag", Duration.ofSeconds(120));
         assertThat(run.status()).isEqualTo(State.COMPLETE);
         assertThat(poller.attempts).containsExactly(1, 2, 3);
         assertThat(poller.times.get(1) - poller.times.get(0)).as("re-run after the 1 s asked for").isGreaterThanOrEqualTo(1_000);
@@ -146,7 +146,7 @@ class DagAndResultsTest {
         env.put("PLUGIN_MAX_ATTEMPTS", "3"); // not the default 4
         Results flaky = stack.register("Retry", Stage.PARALLEL, new Results(env, "flaky", "retry"));
         stack.start("{\"uid\":\"retry-1\",\"workflow\":\"dag\",\"activities\":[\"Retry\"],\"pluginRegisterTimeout\":1}");
-        WorkflowRun run = stack.awaitEnd("retry-1", "dag", Duration.ofSeconds(60));
+        WorkflowRun run = stack.awaitEnd("retry-1", "dag", Duration.ofSeconds(120));
         assertThat(run.status()).isEqualTo(State.ERROR);
         assertThat(flaky.attempts).containsExactly(1, 2, 3);
         assertThat(flaky.times.get(1) - flaky.times.get(0)).as("backoff 2 s").isGreaterThanOrEqualTo(2_000);

@@ -163,13 +163,20 @@ class DeploymentConventionsTest {
         assertThat(((Map<String, Object>) table.get("StreamSpecification")).get("StreamViewType")).isEqualTo("NEW_AND_OLD_IMAGES");
     }
 
+    /**
+     * Every SAM command that reads the template (build, deploy, deploy --guided, sync, validate,
+     * local invoke) must expand Fn::ForEach: language_extensions sits in each environment's global
+     * section, which SAM CLI applies to every command that has the option. .ci/run runs the commands.
+     */
     @Test
-    void plainSamBuildExpandsLanguageExtensions() throws IOException {
+    void everySamCommandExpandsLanguageExtensions() throws IOException {
         String samconfig = Files.readString(ROOT.resolve("samconfig.toml"));
         for (String env : List.of("default", "dev", "prod")) {
-            String section = samconfig.substring(samconfig.indexOf("[" + env + ".build.parameters]"));
+            String section = samconfig.substring(samconfig.indexOf("[" + env + ".global.parameters]"));
             section = section.substring(0, section.indexOf("\n[", 1) < 0 ? section.length() : section.indexOf("\n[", 1));
-            assertThat(section).as("%s build parameters", env).contains("language_extensions = true");
+            assertThat(section).as("%s global parameters", env).contains("language_extensions = true");
         }
+        assertThat(samconfig.lines().filter(l -> l.startsWith("language_extensions = false")))
+                .as("no command of any environment turns it off").isEmpty();
     }
 }

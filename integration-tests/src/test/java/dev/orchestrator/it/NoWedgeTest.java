@@ -30,9 +30,11 @@ import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
 class NoWedgeTest {
 
     static OrchestratorFixture stack;
+    static final TenantTestSupport.LogCapture LOGS = new TenantTestSupport.LogCapture();
 
     @BeforeAll
     static void deploy() {
+        LOGS.install();
         stack = OrchestratorFixture.deploy("wedge", List.of("Meta", "Foreign", "Names", "Timer", "Corrupt", "Filter"));
         stack.register("Meta", Stage.PARALLEL, plugin("meta-ok"));
         stack.register("Timer", Stage.PARALLEL, plugin("timer-ok"));
@@ -41,6 +43,7 @@ class NoWedgeTest {
 
     @AfterAll
     static void stop() {
+        LOGS.uninstall();
         if (stack != null) {
             stack.close();
         }
@@ -92,7 +95,7 @@ class NoWedgeTest {
     @Test
     void metadataNotSentAsAttributesMayBeEmptyOrOddlyNamedAndTheRunCompletes() {
         stack.start(start("m-ok", "Meta", "{\"note\":\"\",\"bad key!\":\"v\"}", ""));
-        assertThat(endsOnce("m-ok", Duration.ofSeconds(30)).status()).isEqualTo(State.COMPLETE);
+        assertThat(endsOnce("m-ok", Duration.ofSeconds(120)).status()).isEqualTo(State.COMPLETE);
     }
 
     @Test
@@ -121,13 +124,13 @@ class NoWedgeTest {
         stack.register("Foreign", Stage.PARALLEL, foreign);
         String request = start("f-1", "Foreign", "{}", "");
         stack.start(request);
-        WorkflowRun failed = endsOnce("f-1", Duration.ofSeconds(30));
+        WorkflowRun failed = endsOnce("f-1", Duration.ofSeconds(120));
         assertThat(failed.status()).isEqualTo(State.ERROR);
         assertThat(failed.activity("Foreign").async().mandatory().get("foreign-writer").message())
                 .startsWith("plugin wrote an unknown state 'Done'");
         stack.clearOutcomes("f-1");
         assertThat(stack.start(request).path("outcome").asText()).isEqualTo("resumed");
-        assertThat(endsOnce("f-1", Duration.ofSeconds(30)).status()).isEqualTo(State.COMPLETE);
+        assertThat(endsOnce("f-1", Duration.ofSeconds(120)).status()).isEqualTo(State.COMPLETE);
     }
 
     @Test
@@ -151,7 +154,7 @@ class NoWedgeTest {
         };
         stack.register("Names", Stage.PARALLEL, writer);
         stack.start(start("n-1", "Names", "{}", ""));
-        WorkflowRun run = endsOnce("n-1", Duration.ofSeconds(30));
+        WorkflowRun run = endsOnce("n-1", Duration.ofSeconds(120));
         assertThat(run.status()).isEqualTo(State.COMPLETE);
         assertThat(run.activity("Names").async().optional()).isEmpty();
         assertThat(run.activity("Names").async().message()).contains("refused plugin name 'pppp").contains("(65000 chars)");
@@ -171,7 +174,7 @@ class NoWedgeTest {
     @Test
     void aGarbageTimerMessageIsDeadLetteredAndTheOtherWakeUpsInItsBatchStillWork() {
         stack.start(start("t-1", "Timer", "{}", ",\"pluginTimeout\":3"));
-        stack.awaitCondition(Duration.ofSeconds(20), () -> stack.run("t-1", "wedge").map(r -> r.activity("Timer").async()
+        stack.awaitCondition(Duration.ofSeconds(120), () -> stack.run("t-1", "wedge").map(r -> r.activity("Timer").async()
                 .publishedAt() != null).orElse(false));
         SqsClient sqs = stack.emulator.client(SqsClient.builder());
         String timers = stack.queueUrl("EngineTimerQueue");
@@ -179,9 +182,53 @@ class NoWedgeTest {
         sqs.sendMessageBatch(b -> b.queueUrl(timers).entries(
                 SendMessageBatchRequestEntry.builder().id("garbage").messageBody("not json at all").build(),
                 SendMessageBatchRequestEntry.builder().id("wake").messageBody("{\"uid\":\"t-1\",\"workflow\":\"wedge\",\"dueAt\":" + now + "}").build()));
-        assertThat(endsOnce("t-1", Duration.ofSeconds(30)).status()).isEqualTo(State.COMPLETE);
-        List<JsonNode> dead = stack.drainRaw("EngineDeadLetterQueue", Duration.ofSeconds(30));
+        assertThat(endsOnce("t-1", Duration.ofSeconds(120)).status()).isEqualTo(State.COMPLETE);
+        List<JsonNode> dead = stack.drainRaw("EngineDeadLetterQueue", Duration.ofSeconds(120));
         assertThat(dead).anyMatch(m -> m.asText().equals("not json at all"));
+    }
+
+    @Test
+    void aTimerMessageWithWrongFieldTypesIsLoggedWithTheFieldAndDeadLetteredNotDropped() {
+        // Valid JSON, every field present, none usable: read leniently it would wake run "x"/"" at 0.
+        String[] malformed = {
+            "{\"uid\":\"x\",\"workflow\":[],\"dueAt\":\"x\"}",
+            "{\"uid\":\"x\",\"workflow\":\"wedge\",\"dueAt\":\"soon\"}",
+            "{\"uid\":\"\",\"workflow\":\"wedge\",\"dueAt\":1}",
+            "[1,2,3]"
+        };
+        SqsClient sqs = stack.emulator.client(SqsClient.builder());
+        String timers = stack.queueUrl("EngineTimerQueue");
+        for (String body : malformed) {
+            sqs.sendMessage(b -> b.queueUrl(timers).messageBody(body));
+        }
+        List<String> dead = new java.util.ArrayList<>();
+        stack.awaitCondition(Duration.ofSeconds(120), () -> {
+            stack.drainRaw("EngineDeadLetterQueue", Duration.ofSeconds(1)).forEach(m -> dead.add(m.asText()));
+            return dead.containsAll(List.of(malformed));
+        });
+        java.util.function.Function<String, String> reasonFor = body -> LOGS.lines.stream()
+                .filter(l -> l.path("message").asText().equals("timer message refused; it goes to the dead-letter queue after its retries")
+                        && l.path("reason").asText().endsWith(body))
+                .map(l -> l.path("reason").asText()).findFirst().orElse("(no log line)");
+        assertThat(reasonFor.apply(malformed[0])).startsWith("timer message's workflow must be a non-empty string, got []");
+        assertThat(reasonFor.apply(malformed[1])).startsWith("timer message's dueAt must be a whole number of epoch milliseconds, got \"soon\"");
+        assertThat(reasonFor.apply(malformed[2])).startsWith("timer message's uid must be a non-empty string, got \"\"");
+        assertThat(reasonFor.apply(malformed[3])).startsWith("timer message must be a JSON object");
+    }
+
+    @Test
+    void aStageMessageForARunThatDoesNotExistIsLoggedWithTheReason() {
+        // As the engine would address it, but no such run was ever started: the claim's condition fails.
+        var message = new dev.orchestrator.plugin.StageMessage("ghost-1", "wedge", "Meta", Stage.PARALLEL, null,
+                dev.orchestrator.core.Json.object(), System.currentTimeMillis() + 60_000, Map.of(), Map.of());
+        stack.emulator.client(software.amazon.awssdk.services.sns.SnsClient.builder()).publish(b -> b
+                .topicArn(stack.topicArn("Meta", Stage.PARALLEL)).message(dev.orchestrator.core.Json.write(message.toJson())));
+        JsonNode line = LOGS.await(stack, TenantTestSupport.LogCapture.message("stage message ignored: no such run", "uid", "ghost-1"),
+                Duration.ofSeconds(120));
+        assertThat(line.path("plugin").asText()).isEqualTo("meta-ok");
+        assertThat(line.path("reason").asText()).isEqualTo("no run ghost-1 / wedge in the status table");
+        assertThat(line.path("level").asText()).isEqualTo("WARN");
+        assertThat(stack.run("ghost-1", "wedge")).isEmpty();
     }
 
     @Test
@@ -193,8 +240,8 @@ class NoWedgeTest {
                 "status", AttributeValue.fromS("In Progress"), "activities", AttributeValue.fromS("garbage"),
                 "activityOrder", AttributeValue.fromL(List.of(AttributeValue.fromS("Corrupt"))),
                 "version", AttributeValue.fromN("1"))));
-        assertThat(endsOnce("c-ok", Duration.ofSeconds(30)).status()).isEqualTo(State.COMPLETE);
-        WorkflowRun bad = stack.awaitEnd("c-bad", "wedge", Duration.ofSeconds(30));
+        assertThat(endsOnce("c-ok", Duration.ofSeconds(120)).status()).isEqualTo(State.COMPLETE);
+        WorkflowRun bad = stack.awaitEnd("c-bad", "wedge", Duration.ofSeconds(120));
         assertThat(bad.status()).isEqualTo(State.ERROR);
         assertThat(bad.message()).startsWith("engine failed: ");
         assertThat(stack.outcomeEvents("c-bad", Duration.ofSeconds(3))).hasSize(1);
@@ -222,7 +269,7 @@ class NoWedgeTest {
         meta.append("\"tier\":\"premium\"}");
         // An optional plugin joins within the window; 5 s so a slow delivery on a busy machine still joins.
         stack.start(start("fl-1", "Filter", meta.toString(), "").replace("\"pluginRegisterTimeout\":1", "\"pluginRegisterTimeout\":5"));
-        WorkflowRun run = endsOnce("fl-1", Duration.ofSeconds(30));
+        WorkflowRun run = endsOnce("fl-1", Duration.ofSeconds(120));
         assertThat(seen).containsExactly("fl-1");
         assertThat(run.activity("Filter").async().optional().get("premium-only").state()).isEqualTo(State.COMPLETE);
     }

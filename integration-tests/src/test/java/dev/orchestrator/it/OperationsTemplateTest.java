@@ -2,6 +2,8 @@ package dev.orchestrator.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.orchestrator.core.Json;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -187,8 +189,13 @@ class OperationsTemplateTest {
     void alarmsNotifyTheTopicOnlyWhenOneIsGiven() {
         Map<String, Object> conditions = (Map<String, Object>) TEMPLATE.get("Conditions");
         assertThat(conditions).containsKey("HasAlarmTopic");
-        List<Map<String, Object>> all = new ArrayList<>(alarms("Errors"));
-        all.addAll(alarms("ApproximateNumberOfMessagesVisible"));
+        List<Map<String, Object>> all = new ArrayList<>();
+        resources().forEach((id, r) -> {
+            if ("AWS::CloudWatch::Alarm".equals(r.get("Type"))) {
+                all.add((Map<String, Object>) r.get("Properties"));
+            }
+        });
+        assertThat(all).hasSizeGreaterThanOrEqualTo(15);
         for (Map<String, Object> a : all) {
             Map<String, Object> actions = (Map<String, Object>) a.get("AlarmActions");
             List<Object> ifArgs = (List<Object>) actions.get("Fn::If");
@@ -207,6 +214,151 @@ class OperationsTemplateTest {
             ((Map<String, Object>) m).values().forEach(v -> collectRefs(v, out));
         } else if (node instanceof List<?> l) {
             l.forEach(v -> collectRefs(v, out));
+        }
+    }
+
+    /** The orchestrator's own metrics (EMF, dev.orchestrator.obs.Metrics) alarm on the stack total (service only). */
+    @Test
+    @SuppressWarnings("unchecked")
+    void runHealthAlarmsReadTheStackTotalWithThresholdsFromParameters() {
+        Map<String, Object> parameters = (Map<String, Object>) TEMPLATE.get("Parameters");
+        Map<String, String> expected = Map.of(
+                "FailedRunsAlarm", dev.orchestrator.obs.Metrics.RUNS_FAILED,
+                "PluginTimeoutsAlarm", dev.orchestrator.obs.Metrics.PLUGIN_TIMEOUTS);
+        expected.forEach((id, metric) -> {
+            Map<String, Object> p = (Map<String, Object>) resources().get(id).get("Properties");
+            assertThat(p.get("Namespace")).as(id).isEqualTo(Map.of("Ref", "MetricsNamespace"));
+            assertThat(p.get("MetricName")).as(id).isEqualTo(metric);
+            assertThat(p.get("Dimensions")).as(id + ": the service-only dimension set Metrics writes")
+                    .isEqualTo(List.of(Map.of("Name", "service", "Value", Map.of("Ref", "AWS::StackName"))));
+        });
+        Map<String, String> thresholds = Map.of(
+                "FailedRunsAlarm", "FailedRunsAlarmThreshold",
+                "PluginTimeoutsAlarm", "PluginTimeoutsAlarmThreshold",
+                "EngineIteratorAgeAlarm", "EngineIteratorAgeAlarmMillis",
+                "ThrottlesAlarm", "ThrottlesAlarmThreshold");
+        thresholds.forEach((id, parameter) -> {
+            Map<String, Object> p = (Map<String, Object>) resources().get(id).get("Properties");
+            assertThat(p.get("Threshold")).as(id + " threshold is a parameter").isEqualTo(Map.of("Ref", parameter));
+            assertThat((Map<String, Object>) parameters.get(parameter)).as(parameter + " has a default").containsKey("Default");
+        });
+        Map<String, Object> age = (Map<String, Object>) resources().get("EngineIteratorAgeAlarm").get("Properties");
+        assertThat(age.get("MetricName")).isEqualTo("IteratorAge");
+        assertThat(dimension(age, "FunctionName")).isEqualTo("EngineFunction");
+        Set<String> throttled = new TreeSet<>();
+        collectRefs(resources().get("ThrottlesAlarm"), throttled);
+        assertThat(throttled).as("ThrottlesAlarm sums every function's Throttles").containsAll(functions());
+        assertThat(String.valueOf(resources().get("ThrottlesAlarm"))).contains("Throttles");
+    }
+
+    static Set<String> functions() {
+        Set<String> functions = new TreeSet<>();
+        resources().forEach((id, r) -> {
+            if ("AWS::Serverless::Function".equals(r.get("Type"))) {
+                functions.add(id);
+            }
+        });
+        return functions;
+    }
+
+    /** The dashboard's widgets, parsed from its DashboardBody (Fn::Sub variables kept as their names). */
+    @SuppressWarnings("unchecked")
+    static JsonNode dashboard() {
+        Map<String, Object> p = (Map<String, Object>) resources().get("OperationsDashboard").get("Properties");
+        assertThat(type("OperationsDashboard")).isEqualTo("AWS::CloudWatch::Dashboard");
+        String body = String.valueOf(((Map<String, Object>) p.get("DashboardBody")).get("Fn::Sub"));
+        return Json.parse(body);
+    }
+
+    /** Every metric the dashboard draws, as "namespace metric dimensionValue...". */
+    static List<String> dashboardMetrics() {
+        List<String> out = new ArrayList<>();
+        for (JsonNode w : dashboard().path("widgets")) {
+            for (JsonNode m : w.path("properties").path("metrics")) {
+                StringBuilder b = new StringBuilder();
+                for (JsonNode part : m) {
+                    if (part.isTextual()) {
+                        b.append(part.asText()).append(' ');
+                    }
+                }
+                out.add(b.toString().trim());
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void theDashboardShowsRunsStagesPluginsQueuesIteratorAgeAndThrottles() {
+        List<String> metrics = dashboardMetrics();
+        String ns = "${MetricsNamespace} ";
+        for (String m : List.of(dev.orchestrator.obs.Metrics.RUNS_STARTED, dev.orchestrator.obs.Metrics.RUNS_COMPLETED,
+                dev.orchestrator.obs.Metrics.RUNS_FAILED, dev.orchestrator.obs.Metrics.STAGE_DURATION,
+                dev.orchestrator.obs.Metrics.PLUGIN_ERRORS, dev.orchestrator.obs.Metrics.PLUGIN_TIMEOUTS)) {
+            assertThat(metrics).as("dashboard draws %s for the stack", m).contains(ns + m + " service ${AWS::StackName}");
+        }
+        for (String q : deadLetterQueues()) {
+            assertThat(metrics).as("dashboard draws the depth of %s", q)
+                    .contains("AWS/SQS ApproximateNumberOfMessagesVisible QueueName ${" + q + ".QueueName}");
+        }
+        assertThat(metrics).contains("AWS/Lambda IteratorAge FunctionName ${EngineFunction}");
+        for (String f : functions()) {
+            assertThat(metrics).as("dashboard draws the throttles of %s", f).contains("AWS/Lambda Throttles FunctionName ${" + f + "}");
+        }
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void everyFunctionIsTracedByDefaultWithAKnob() {
+        Map<String, Object> globals = (Map<String, Object>) ((Map<String, Object>) TEMPLATE.get("Globals")).get("Function");
+        assertThat(globals.get("Tracing")).isEqualTo(Map.of("Ref", "Tracing"));
+        Map<String, Object> knob = (Map<String, Object>) ((Map<String, Object>) TEMPLATE.get("Parameters")).get("Tracing");
+        assertThat(knob.get("Default")).isEqualTo("Active");
+        assertThat((List<Object>) knob.get("AllowedValues")).containsExactly("Active", "PassThrough");
+        for (String f : functions()) {
+            Map<String, Object> props = (Map<String, Object>) resources().get(f).get("Properties");
+            assertThat(props).as("%s does not override the Tracing global", f).doesNotContainKey("Tracing");
+        }
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void theReconcileScheduleDeadLettersIntoTheRegistrarQueue() {
+        Map<String, Object> registrar = (Map<String, Object>) resources().get("RegistrarFunction").get("Properties");
+        Map<String, Object> reconcile = (Map<String, Object>) ((Map<String, Object>) registrar.get("Events")).get("Reconcile");
+        Map<String, Object> props = (Map<String, Object>) reconcile.get("Properties");
+        assertThat(referenced(((Map<String, Object>) props.get("DeadLetterConfig")).get("Arn"))).isEqualTo("RegistrarDeadLetterQueue");
+        assertThat(String.valueOf(resources().get("RuleDeadLetterQueuePolicy"))).contains("RegistrarFunctionReconcile");
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void examplePluginsKeepTheirLogsForARetentionAndTheirTablesRecoverable() throws java.io.IOException {
+        List<Path> templates;
+        try (var dirs = java.nio.file.Files.list(ROOT.resolve("plugins-examples"))) {
+            templates = dirs.map(d -> d.resolve("template.yaml")).filter(java.nio.file.Files::exists).sorted().toList();
+        }
+        assertThat(templates).isNotEmpty();
+        for (Path t : templates) {
+            Map<String, Object> resources = (Map<String, Object>) CfnYaml.load(t).get("Resources");
+            Set<String> groups = new TreeSet<>();
+            resources.forEach((id, r) -> {
+                Map<String, Object> res = (Map<String, Object>) r;
+                Map<String, Object> p = (Map<String, Object>) res.get("Properties");
+                if ("AWS::Logs::LogGroup".equals(res.get("Type"))) {
+                    assertThat(p.get("RetentionInDays")).as(t + " " + id).isEqualTo(Map.of("Ref", "LogRetentionDays"));
+                    groups.add(String.valueOf(((Map<String, Object>) p.get("LogGroupName")).get("Fn::Sub")));
+                }
+                if ("AWS::DynamoDB::Table".equals(res.get("Type"))) {
+                    assertThat(p.get("PointInTimeRecoverySpecification")).as(t + " " + id + " has point-in-time recovery")
+                            .isEqualTo(Map.of("PointInTimeRecoveryEnabled", true));
+                }
+            });
+            resources.forEach((id, r) -> {
+                if ("AWS::Serverless::Function".equals(((Map<String, Object>) r).get("Type"))) {
+                    assertThat(groups).as(t + ": a log group /aws/lambda/${" + id + "} with the retention parameter")
+                            .contains("/aws/lambda/${" + id + "}");
+                }
+            });
         }
     }
 }

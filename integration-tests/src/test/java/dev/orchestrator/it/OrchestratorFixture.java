@@ -283,7 +283,7 @@ final class OrchestratorFixture implements AutoCloseable {
 
     /** The tenant's provisioning build job, once the router has recorded it. */
     Map<String, AttributeValue> awaitProvisioningJob(String tenant) {
-        awaitCondition(Duration.ofSeconds(30), () -> tenantJobs(tenant).stream().anyMatch(j -> j.get("jobId").s().startsWith("PROVISIONING#")));
+        awaitCondition(Duration.ofSeconds(120), () -> tenantJobs(tenant).stream().anyMatch(j -> j.get("jobId").s().startsWith("PROVISIONING#")));
         return tenantJobs(tenant).stream().filter(j -> j.get("jobId").s().startsWith("PROVISIONING#")).findFirst().orElseThrow();
     }
 
@@ -296,12 +296,27 @@ final class OrchestratorFixture implements AutoCloseable {
         return run(uid, workflow).orElseThrow();
     }
 
-    /** Every outcome event of a run seen so far, after waiting {@code quiet} for late duplicates. */
+    /** How long a test waits for something the stack will do: generous, so a busy machine is slow, not red. */
+    static final Duration CEILING = Duration.ofSeconds(120);
+
+    /**
+     * Every outcome event of a run: waits (up to {@link #CEILING}) for the first one, then {@code quiet}
+     * longer for late duplicates. On a busy machine the first event can take far longer than the quiet
+     * window; a duplicate it misses only makes the check weaker, never red.
+     */
     List<JsonNode> outcomeEvents(String uid, Duration quiet) {
+        long ceiling = System.nanoTime() + CEILING.toNanos();
+        while (ownOutcomes(uid).isEmpty() && System.nanoTime() < ceiling) {
+            pollOutcomes();
+        }
         long deadline = System.nanoTime() + quiet.toNanos();
         while (System.nanoTime() < deadline) {
             pollOutcomes();
         }
+        return ownOutcomes(uid);
+    }
+
+    private List<JsonNode> ownOutcomes(String uid) {
         return outcomes.stream().filter(e -> e.path("detail").path("uid").asText().equals(uid)).toList();
     }
 

@@ -76,7 +76,7 @@ class PluginCostTest {
         CountedPlugin plugin = new CountedPlugin(stack.pluginEnv(), counted);
         // A run whose parallel stage is open (In Progress or Mandatory Completed; a long window keeps it open).
         stack.start(WorkflowRunTest.startJson("cost-1", "cost", List.of("Cost"), 600, "{}"));
-        stack.awaitCondition(java.time.Duration.ofSeconds(20), () -> stack.run("cost-1", "cost").orElseThrow()
+        stack.awaitCondition(java.time.Duration.ofSeconds(120), () -> stack.run("cost-1", "cost").orElseThrow()
                 .activity("Cost").async().status().isPending() && stack.run("cost-1", "cost").orElseThrow()
                 .activity("Cost").async().status() != State.NOT_STARTED);
 

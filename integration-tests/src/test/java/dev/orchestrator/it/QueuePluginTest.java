@@ -109,7 +109,7 @@ class QueuePluginTest {
     void scheduleRunsAgainAfterItsDelay() {
         Scripted p = plugin("Poll", "poller", false, n -> n == 1 ? PluginResult.schedule(Duration.ofSeconds(2)) : PluginResult.complete());
         start("poll-1", "Poll", "{}");
-        WorkflowRun run = stack.awaitEnd("poll-1", "q", Duration.ofSeconds(40));
+        WorkflowRun run = stack.awaitEnd("poll-1", "q", Duration.ofSeconds(120));
         assertThat(run.status()).isEqualTo(State.COMPLETE);
         assertThat(p.calls).hasSize(2);
         assertThat(p.calls.get(1) - p.calls.get(0)).as("second run after the 2 s delay").isGreaterThanOrEqualTo(2000);
@@ -119,7 +119,7 @@ class QueuePluginTest {
     void retryErrorRetriesWithBackoffThenErrors() {
         Scripted p = plugin("Retry", "flaky-api", false, n -> PluginResult.retry("throttled by the DNS API"));
         start("retry-1", "Retry", "{}");
-        WorkflowRun run = stack.awaitEnd("retry-1", "q", Duration.ofSeconds(60));
+        WorkflowRun run = stack.awaitEnd("retry-1", "q", Duration.ofSeconds(120));
         assertThat(run.status()).isEqualTo(State.ERROR);
         assertThat(p.calls).hasSize(3);
         assertThat(p.calls.get(1) - p.calls.get(0)).as("first backoff 2 s").isGreaterThanOrEqualTo(2000);
@@ -131,7 +131,7 @@ class QueuePluginTest {
     void fatalErrorErrorsAtOnce() {
         Scripted p = plugin("Fatal", "strict", false, n -> PluginResult.fatal("domain 'a b' is invalid"));
         start("fatal-1", "Fatal", "{}");
-        WorkflowRun run = stack.awaitEnd("fatal-1", "q", Duration.ofSeconds(30));
+        WorkflowRun run = stack.awaitEnd("fatal-1", "q", Duration.ofSeconds(120));
         assertThat(run.status()).isEqualTo(State.ERROR);
         assertThat(p.calls).hasSize(1);
         assertThat(status("fatal-1", "Fatal", "strict").message()).isEqualTo("domain 'a b' is invalid");
@@ -141,7 +141,7 @@ class QueuePluginTest {
     void waitCompletesWhenReportedLater() {
         Scripted p = plugin("Wait", "external-job", false, n -> PluginResult.waitForReport());
         start("wait-1", "Wait", "{}");
-        stack.awaitCondition(Duration.ofSeconds(20), () -> !p.calls.isEmpty());
+        stack.awaitCondition(Duration.ofSeconds(120), () -> !p.calls.isEmpty());
         try {
             Thread.sleep(2500); // past the 1 s window: only the pending plugin holds the stage open
         } catch (InterruptedException e) {
@@ -150,7 +150,7 @@ class QueuePluginTest {
         assertThat(status("wait-1", "Wait", "external-job").state()).isEqualTo(State.IN_PROGRESS);
         assertThat(stack.run("wait-1", "q").orElseThrow().status().isPending()).isTrue();
         p.reportLater(p.last, State.COMPLETE, null); // e.g. the external job's callback
-        assertThat(stack.awaitEnd("wait-1", "q", Duration.ofSeconds(20)).status()).isEqualTo(State.COMPLETE);
+        assertThat(stack.awaitEnd("wait-1", "q", Duration.ofSeconds(120)).status()).isEqualTo(State.COMPLETE);
         assertThat(p.calls).hasSize(1);
     }
 
@@ -160,12 +160,12 @@ class QueuePluginTest {
             throw new IllegalStateException("cannot parse the tenant's zone file");
         });
         start("poison-1", "Poison", "{}");
-        WorkflowRun run = stack.awaitEnd("poison-1", "q", Duration.ofSeconds(60));
+        WorkflowRun run = stack.awaitEnd("poison-1", "q", Duration.ofSeconds(120));
         assertThat(run.status()).isEqualTo(State.ERROR);
         assertThat(p.calls).hasSize(3);
         assertThat(status("poison-1", "Poison", "poisoned").message())
                 .isEqualTo("failed 3 times, sent to the dead-letter queue: cannot parse the tenant's zone file");
-        List<JsonNode> dead = stack.drainUrl(deadLetters.get("poisoned"), Duration.ofSeconds(20));
+        List<JsonNode> dead = stack.drainUrl(deadLetters.get("poisoned"), Duration.ofSeconds(120));
         assertThat(dead).hasSize(1);
         assertThat(dead.get(0).path("uid").asText()).isEqualTo("poison-1");
     }
@@ -178,7 +178,7 @@ class QueuePluginTest {
             start(uid, "Fifo", "{\"tenantId\":\"acme\"}");
         }
         for (String uid : uids) {
-            assertThat(stack.awaitEnd(uid, "q", Duration.ofSeconds(40)).status()).isEqualTo(State.COMPLETE);
+            assertThat(stack.awaitEnd(uid, "q", Duration.ofSeconds(120)).status()).isEqualTo(State.COMPLETE);
         }
         assertThat(p.order).containsExactlyInAnyOrderElementsOf(uids);
         // All four share the group "acme": the worker saw them in the order the bridge enqueued them.

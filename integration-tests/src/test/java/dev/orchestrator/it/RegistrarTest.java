@@ -72,7 +72,7 @@ class RegistrarTest {
         sns.unsubscribe(b -> b.subscriptionArn(w.subscriptionArn()));
         stack.putEventOn("default", "aws.sns", "AWS API Call via CloudTrail", cloudTrail("aws.sns", "Unsubscribe",
                 "{\"subscriptionArn\":\"" + w.subscriptionArn() + "\"}", "null"));
-        stack.awaitCondition(Duration.ofSeconds(20), () -> registration("Handover", Stage.PARALLEL, "welcome-email").isEmpty());
+        stack.awaitCondition(Duration.ofSeconds(120), () -> registration("Handover", Stage.PARALLEL, "welcome-email").isEmpty());
 
         // Subscribe: a new subscription, and CloudTrail's event registers it from the plugin's initialize answer.
         String topic = stack.topicArn("Handover", Stage.PARALLEL);
@@ -80,7 +80,7 @@ class RegistrarTest {
         stack.putEventOn("default", "aws.sns", "AWS API Call via CloudTrail", cloudTrail("aws.sns", "Subscribe",
                 "{\"topicArn\":\"" + topic + "\",\"protocol\":\"lambda\",\"endpoint\":\"" + fn.functionArn() + "\"}",
                 "{\"subscriptionArn\":\"" + sub + "\"}"));
-        stack.awaitCondition(Duration.ofSeconds(20), () -> registration("Handover", Stage.PARALLEL, "welcome-email")
+        stack.awaitCondition(Duration.ofSeconds(120), () -> registration("Handover", Stage.PARALLEL, "welcome-email")
                 .map(r -> r.subscriptionArn().equals(sub)).orElse(false));
 
         // UpdateFunctionCode: the registration is refreshed from initialize (a stale order is corrected).
@@ -90,7 +90,7 @@ class RegistrarTest {
                 current.idempotent(), current.description(), current.fifoKey(), current.pluginRegisterTimeout()));
         stack.putEventOn("default", "aws.lambda", "AWS API Call via CloudTrail", cloudTrail("aws.lambda",
                 "UpdateFunctionCode20150331v2", "{\"functionName\":\"" + fn.functionArn() + "\"}", "null"));
-        stack.awaitCondition(Duration.ofSeconds(20), () -> registration("Handover", Stage.PARALLEL, "welcome-email")
+        stack.awaitCondition(Duration.ofSeconds(120), () -> registration("Handover", Stage.PARALLEL, "welcome-email")
                 .map(r -> r.order() == 10).orElse(false));
     }
 }

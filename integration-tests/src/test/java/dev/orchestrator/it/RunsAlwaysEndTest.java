@@ -159,7 +159,7 @@ class RunsAlwaysEndTest {
         TestPlugin late = stack.register("Late", Stage.PARALLEL, new TestPlugin(stack.pluginEnv(), info("late-starter", true),
                 new CopyOnWriteArrayList<>()).startingAfter(3_000));
         stack.start(start("late-1", "Late", ",\"startTimeout\":20"));
-        WorkflowRun run = ends("mandatory plugin starts 3 s after a 1 s window", "late-1", Duration.ofSeconds(40));
+        WorkflowRun run = ends("mandatory plugin starts 3 s after a 1 s window", "late-1", Duration.ofSeconds(120));
         assertThat(run.status()).isEqualTo(State.COMPLETE);
         assertThat(late.runs.get()).isEqualTo(1);
     }
@@ -169,14 +169,14 @@ class RunsAlwaysEndTest {
         // Timeout 2 s. "beating" works 6 s (3x) with heartbeats; "silent" works 6 s without.
         Scripted beating = stack.register("Beat", Stage.PARALLEL, new Scripted(info("beating", true), "beat:6000"));
         stack.start(start("beat-1", "Beat", ",\"pluginTimeout\":2"));
-        WorkflowRun ok = ends("heartbeating plugin runs 3x its timeout", "beat-1", Duration.ofSeconds(40));
+        WorkflowRun ok = ends("heartbeating plugin runs 3x its timeout", "beat-1", Duration.ofSeconds(120));
         assertThat(ok.status()).isEqualTo(State.COMPLETE);
         assertThat(beating.completed.get()).isEqualTo(1);
 
         Scripted silent = stack.register("Beat", Stage.PARALLEL, new Scripted(info("silent", false), "sleep:6000"));
         beating.attempts.clear();
         stack.start(start("beat-2", "Beat", ",\"pluginTimeout\":2"));
-        WorkflowRun timedOut = ends("plugin stops heartbeating", "beat-2", Duration.ofSeconds(40));
+        WorkflowRun timedOut = ends("plugin stops heartbeating", "beat-2", Duration.ofSeconds(120));
         assertThat(timedOut.activity("Beat").async().optional().get("silent").state()).isEqualTo(State.ERROR);
         assertThat(timedOut.activity("Beat").async().optional().get("silent").message()).startsWith("timed out after 2 s");
         assertThat(timedOut.status()).as("an optional plugin's timeout never fails the run").isEqualTo(State.OPTIONAL_TASK_ERROR);
@@ -189,14 +189,14 @@ class RunsAlwaysEndTest {
         Scripted dying = stack.register("Die", Stage.PARALLEL, new Scripted(info("die-dying", true), "hang"));
         String request = start("die-1", "Die", ",\"pluginTimeout\":2");
         stack.start(request);
-        WorkflowRun failed = ends("mandatory SNS plugin dies after claim", "die-1", Duration.ofSeconds(40));
+        WorkflowRun failed = ends("mandatory SNS plugin dies after claim", "die-1", Duration.ofSeconds(120));
         assertThat(failed.status()).isEqualTo(State.ERROR);
         assertThat(failed.activity("Die").async().mandatory().get("die-dying").message()).isEqualTo("timed out after 2 s without a heartbeat");
         assertThat(failed.message()).contains("die-dying: timed out after 2 s");
 
         stack.clearOutcomes("die-1");
         assertThat(stack.start(request).path("outcome").asText()).isEqualTo("resumed");
-        WorkflowRun resumed = ends("resume after timeout", "die-1", Duration.ofSeconds(40));
+        WorkflowRun resumed = ends("resume after timeout", "die-1", Duration.ofSeconds(120));
         assertThat(resumed.status()).isEqualTo(State.COMPLETE);
         assertThat(solid.calls.get()).as("completed plugin not run again").isEqualTo(1);
         assertThat(dying.calls.get()).isEqualTo(2);
@@ -208,7 +208,7 @@ class RunsAlwaysEndTest {
         stack.register("DieOpt", Stage.PARALLEL, new Scripted(info("opt-dies", false), "hang"));
         // An optional plugin joins within the registration window: 5 s, so a slow delivery still joins.
         stack.start(start("dieopt-1", "DieOpt", 5, ",\"pluginTimeout\":2"));
-        WorkflowRun run = ends("optional SNS plugin dies after claim", "dieopt-1", Duration.ofSeconds(40));
+        WorkflowRun run = ends("optional SNS plugin dies after claim", "dieopt-1", Duration.ofSeconds(120));
         assertThat(run.status()).isEqualTo(State.OPTIONAL_TASK_ERROR);
         assertThat(run.activity("DieOpt").async().optional().get("opt-dies").message()).startsWith("timed out after 2 s");
     }
@@ -237,7 +237,7 @@ class RunsAlwaysEndTest {
         env.put("PLUGIN_QUEUE_URL", queue[0]); // nobody consumes this queue: the work is lost after the claim
         stack.register("DieQ", Stage.PARALLEL, new LostForward(env));
         stack.start(start("dieq-1", "DieQ", ",\"pluginTimeout\":2"));
-        WorkflowRun run = ends("queue plugin dies after claim (report write lost)", "dieq-1", Duration.ofSeconds(40));
+        WorkflowRun run = ends("queue plugin dies after claim (report write lost)", "dieq-1", Duration.ofSeconds(120));
         assertThat(run.status()).isEqualTo(State.ERROR);
         assertThat(run.activity("DieQ").async().mandatory().get("queue-lost").message()).startsWith("timed out after 2 s");
     }
@@ -247,7 +247,7 @@ class RunsAlwaysEndTest {
         // The first attempt dies with an Error; the library gives the claim back; Lambda's async retry claims again.
         Scripted crash = stack.register("Crash", Stage.PARALLEL, new Scripted(info("crashy", true), "crash"));
         stack.start(start("crash-1", "Crash", ""));
-        WorkflowRun run = ends("plugin crashes, claim released, retried", "crash-1", Duration.ofSeconds(40));
+        WorkflowRun run = ends("plugin crashes, claim released, retried", "crash-1", Duration.ofSeconds(120));
         assertThat(run.status()).isEqualTo(State.COMPLETE);
         assertThat(crash.attempts).containsExactly(1, 2);
         assertThat(run.activity("Crash").async().mandatory().get("crashy").attempt()).isEqualTo(2);
@@ -272,7 +272,7 @@ class RunsAlwaysEndTest {
             TestPlugin p = stack.register("Eng", Stage.PARALLEL, new TestPlugin(stack.pluginEnv(), info("eng-plugin", true),
                     new CopyOnWriteArrayList<>()));
             stack.start(start("eng-1", "Eng", ""));
-            WorkflowRun run = ends("engine throws between side effect and record", "eng-1", Duration.ofSeconds(40));
+            WorkflowRun run = ends("engine throws between side effect and record", "eng-1", Duration.ofSeconds(120));
             assertThat(injected.get()).isEqualTo(1);
             assertThat(run.status()).isEqualTo(State.COMPLETE);
             assertThat(p.runs.get()).as("the repeated publish is absorbed by the claim").isEqualTo(1);
@@ -296,13 +296,13 @@ class RunsAlwaysEndTest {
             sqs.sendMessage(b -> b.queueUrl(timerQueue).messageBody(body));
         }
         // The same stream record twice: the engine is invoked again with an image it already handled.
-        stack.awaitCondition(Duration.ofSeconds(20), () -> stack.run("tmr-1", "faults").map(r -> r.activity("Tmr").async()
+        stack.awaitCondition(Duration.ofSeconds(120), () -> stack.run("tmr-1", "faults").map(r -> r.activity("Tmr").async()
                 .publishedAt() != null).orElse(false));
         String record = stack.streamEventFor("tmr-1", "faults");
         stack.runtime.invoke("EngineFunction", record);
         stack.runtime.invoke("EngineFunction", record);
         SCENARIOS.add("timer delivered twice and early");
-        WorkflowRun run = ends("stream record delivered twice", "tmr-1", Duration.ofSeconds(40));
+        WorkflowRun run = ends("stream record delivered twice", "tmr-1", Duration.ofSeconds(120));
         ENDED.add("timer delivered twice and early");
         assertThat(run.status()).isEqualTo(State.COMPLETE);
         assertThat(p.runs.get()).isEqualTo(1);
@@ -319,7 +319,7 @@ class RunsAlwaysEndTest {
         }
         List<String> outcomes = starts.stream().map(f -> f.join().path("outcome").asText()).sorted().toList();
         assertThat(outcomes).containsExactly("alreadyRunning", "alreadyRunning", "created");
-        WorkflowRun run = ends("duplicate start x3", "dup-1", Duration.ofSeconds(40));
+        WorkflowRun run = ends("duplicate start x3", "dup-1", Duration.ofSeconds(120));
         assertThat(run.status()).isEqualTo(State.COMPLETE);
         assertThat(p.runs.get()).isEqualTo(1);
     }
@@ -336,10 +336,10 @@ class RunsAlwaysEndTest {
             String uid = "cancel-" + stage.wireName();
             String request = start(uid, activity, "");
             stack.start(request);
-            stack.awaitCondition(Duration.ofSeconds(20), () -> slow.calls.get() == 1);
+            stack.awaitCondition(Duration.ofSeconds(120), () -> slow.calls.get() == 1);
             JsonNode answer = stack.cancel(uid, "faults", "customer withdrew");
             assertThat(answer.path("outcome").asText()).isEqualTo("cancelling");
-            WorkflowRun cancelled = ends("cancel during " + stage.wireName(), uid, Duration.ofSeconds(30));
+            WorkflowRun cancelled = ends("cancel during " + stage.wireName(), uid, Duration.ofSeconds(120));
             assertThat(cancelled.status()).isEqualTo(State.ERROR);
             assertThat(cancelled.message()).isEqualTo("cancelled: customer withdrew");
             assertThat(cancelled.activity(activity).stage(stage).mandatory().get(activity.toLowerCase() + "-slow").state())
@@ -356,7 +356,7 @@ class RunsAlwaysEndTest {
         // Resume one cancelled run: the waiting plugin is asked again and this time completes.
         stack.clearOutcomes("cancel-parallel");
         assertThat(stack.start(start("cancel-parallel", "CanPar", "")).path("outcome").asText()).isEqualTo("resumed");
-        WorkflowRun resumed = ends("resume after cancel", "cancel-parallel", Duration.ofSeconds(30));
+        WorkflowRun resumed = ends("resume after cancel", "cancel-parallel", Duration.ofSeconds(120));
         assertThat(resumed.status()).isEqualTo(State.COMPLETE);
     }
 }

@@ -161,15 +161,15 @@ class TenantArcSaasTest {
     static void assertDeploys(String tenantId, String key) {
         String buildId = awaitBuildJob(tenantId).get("buildId").s();
         buildSucceeded(buildId, "https://" + key + ".example.com/api");
-        JsonNode success = tenantEvents.await(event("TENANT_PROVISIONING_SUCCESS", tenantId), Duration.ofSeconds(30));
+        JsonNode success = tenantEvents.await(event("TENANT_PROVISIONING_SUCCESS", tenantId), Duration.ofSeconds(120));
         assertThat(Json.parse(success.path("detail").path("tenant").asText()).path("key").asText()).isEqualTo(key);
         assertThat(success.path("detail").path("API_ENDPOINT").asText()).isEqualTo("https://" + key + ".example.com/api");
         assertThat(success.path("detail").has("secret")).as("secrets never travel in events").isFalse();
         assertThat(success.path("detail").path("redacted").toString()).contains("secret");
-        JsonNode deployed = tenantEvents.await(event("TENANT_DEPLOYMENT_SUCCESS", tenantId), Duration.ofSeconds(60));
+        JsonNode deployed = tenantEvents.await(event("TENANT_DEPLOYMENT_SUCCESS", tenantId), Duration.ofSeconds(120));
         assertThat(deployed.path("detail").path("API_ENDPOINT").asText()).isEqualTo("https://" + key + ".example.com/api");
         assertThat(deployed.path("detail").path("tenant").asText()).contains("\"key\":\"" + key + "\"");
-        stack.awaitCondition(Duration.ofSeconds(10), () -> tenantState(tenantId).equals("DEPLOYED"));
+        stack.awaitCondition(Duration.ofSeconds(120), () -> tenantState(tenantId).equals("DEPLOYED"));
         assertThat(stack.run(tenantId, "tenant-onboarding").orElseThrow().metadata().get("tenantId").asText()).isEqualTo(tenantId);
     }
 
@@ -233,11 +233,11 @@ class TenantArcSaasTest {
         flat.put("context", "{}");
         flat.put("API_ENDPOINT", "https://owndeploy.example.com/api");
         stack.putEvent("saas.tenant.provisioning.success.handler", "TENANT_DEPLOYMENT", Json.write(flat));
-        JsonNode deployed = tenantEvents.await(event("TENANT_DEPLOYMENT_SUCCESS", "t-own-deploy"), Duration.ofSeconds(60));
+        JsonNode deployed = tenantEvents.await(event("TENANT_DEPLOYMENT_SUCCESS", "t-own-deploy"), Duration.ofSeconds(120));
         assertThat(deployed.path("detail").path("tier").asText()).isEqualTo("PREMIUM");
         assertThat(deployed.path("detail").path("API_ENDPOINT").asText()).isEqualTo("https://owndeploy.example.com/api");
         assertThat(deployed.path("detail").has("secret")).isFalse();
-        stack.awaitCondition(Duration.ofSeconds(10), () -> tenantState("t-own-deploy").equals("DEPLOYED"));
+        stack.awaitCondition(Duration.ofSeconds(120), () -> tenantState("t-own-deploy").equals("DEPLOYED"));
         assertThat(LOGS.raw).noneMatch(l -> l.contains("s5-own"));
     }
 
@@ -261,7 +261,7 @@ class TenantArcSaasTest {
         ObjectNode badData = Json.object().put("type", "TENANT_PROVISIONING").put("data", "not an object");
         stack.putEvent("CONTROL-PLANE", "ARC-SAAS event", Json.write(badData));
 
-        List<JsonNode> dead = TenantTestSupport.deadLetters(stack, 3, Duration.ofSeconds(60));
+        List<JsonNode> dead = TenantTestSupport.deadLetters(stack, 3, Duration.ofSeconds(120));
         assertThat(dead).hasSize(3);
         assertThat(dead).anyMatch(e -> e.path("detail").path("data").path("tenant").path("id").asText().equals("t-bad-tier"));
         assertThat(dead).anyMatch(e -> e.path("detail").path("tenant").path("id").asText().equals("t-bad-jenkins"));

@@ -2,9 +2,11 @@ package dev.orchestrator.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.orchestrator.core.Json;
 import dev.orchestrator.tenant.BuildEnvironment;
 import dev.orchestrator.tenant.ProvisioningRequest;
+import dev.orchestrator.tenant.SbtAws;
 import dev.orchestrator.tenant.TenantEvent;
 import dev.orchestrator.tenant.TenantRoutes;
 import java.nio.file.Files;
@@ -61,4 +63,32 @@ class TenantSampleEventsTest {
         assertThat(deployment.tenantIdHint()).isNull(); // tenant is a JSON string there: the handler reads it
     }
 
+    @Test
+    void sbtAwsSamplesRouteToTheirRequestsAndTheAnswersHaveItsShape() throws Exception {
+        SbtAws sbt = SbtAws.defaults();
+        for (SbtAws.Request r : SbtAws.Request.values()) {
+            String file = "sbt-aws-" + r.eventName.replace("Request", "") + "-request.json";
+            TenantEvent e = TenantEvent.parse(Json.parse(Files.readString(Path.of("../events", file))), t -> sbt.request(t).isPresent());
+            assertThat(TenantRoutes.route(e, SOURCES, sbt)).as(file).isEqualTo(r.route());
+            assertThat(SbtAws.registrationId(e.detail())).as(file).isEqualTo("9b2c4e0f-3a1d-4c5e-8f6a-7b8c9d0e1f2a");
+        }
+        SbtAws.BuildRequest onboarding = SbtAws.buildRequest(sample("sbt-aws-onboarding-request.json").detail(), null);
+        assertThat(onboarding.request().tier()).isEqualTo("premium");
+        assertThat(onboarding.skipped()).isEmpty();
+        JsonNode success = Json.parse(Files.readString(Path.of("../events", "sbt-aws-provision-success.json")));
+        assertThat(success.path("detail-type").asText()).isEqualTo(sbt.answerType(SbtAws.Request.ONBOARDING, true));
+        assertThat(success.path("source").asText()).isEqualTo(sbt.applicationSource());
+        JsonNode output = SbtAws.answer("x", sbt.successOutput(Map.of()));
+        assertThat(fieldNames(success.path("detail"))).isEqualTo(fieldNames(output));
+        assertThat(fieldNames(success.path("detail").path("jobOutput"))).isEqualTo(fieldNames(output.path("jobOutput")));
+        JsonNode failure = Json.parse(Files.readString(Path.of("../events", "sbt-aws-provision-failure.json")));
+        assertThat(failure.path("detail-type").asText()).isEqualTo(sbt.answerType(SbtAws.Request.ONBOARDING, false));
+        assertThat(failure.path("detail").path("jobOutput").path("tenantStatus").asText()).isEqualTo(SbtAws.Request.ONBOARDING.failureStatus);
+    }
+
+    static List<String> fieldNames(JsonNode n) {
+        List<String> out = new java.util.ArrayList<>();
+        n.fieldNames().forEachRemaining(out::add);
+        return out;
+    }
 }

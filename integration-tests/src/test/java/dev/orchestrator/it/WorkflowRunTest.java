@@ -78,7 +78,7 @@ class WorkflowRunTest {
         JsonNode started = stack.start(startJson("order-1", "fulfilment", activities, 5, "{\"customer\":\"acme\"}"));
         assertThat(started.path("outcome").asText()).isEqualTo("created");
 
-        WorkflowRun run = stack.awaitEnd("order-1", "fulfilment", Duration.ofSeconds(60));
+        WorkflowRun run = stack.awaitEnd("order-1", "fulfilment", Duration.ofSeconds(120));
         assertThat(run.status()).isEqualTo(State.OPTIONAL_TASK_ERROR);
         for (String a : activities) {
             ActivityStatus act = run.activity(a);
@@ -108,7 +108,7 @@ class WorkflowRunTest {
         assertThat(order.indexOf("Ingest-post")).isLessThan(order.indexOf("Enrich-pre-first"));
         assertThat(order.indexOf("Enrich-post")).isLessThan(order.indexOf("Deliver-pre-first"));
 
-        JsonNode event = stack.awaitOutcomeEvent("order-1", Duration.ofSeconds(20));
+        JsonNode event = stack.awaitOutcomeEvent("order-1", Duration.ofSeconds(120));
         assertThat(event.path("detail-type").asText()).isEqualTo("Workflow Completed");
         assertThat(event.path("source").asText()).isEqualTo("orchestrator");
         assertThat(event.path("detail").path("status").asText()).isEqualTo("Optional Task Error");
@@ -127,7 +127,7 @@ class WorkflowRunTest {
         String start = startJson("order-2", "checkout", List.of("Charge", "Ship"), 1, "{\"amount\":12}");
 
         stack.start(start);
-        WorkflowRun failed = stack.awaitEnd("order-2", "checkout", Duration.ofSeconds(40));
+        WorkflowRun failed = stack.awaitEnd("order-2", "checkout", Duration.ofSeconds(120));
         assertThat(failed.status()).isEqualTo(State.ERROR);
         assertThat(failed.activity("Charge").status()).isEqualTo(State.ERROR);
         assertThat(failed.activity("Charge").async().status()).isEqualTo(State.ERROR);
@@ -137,7 +137,7 @@ class WorkflowRunTest {
         assertThat(failed.activity("Ship").status()).isEqualTo(State.DO_NOT_RUN);
         assertThat(failed.activity("Ship").message()).isEqualTo("not run: depends on Charge, which ended Error");
         assertThat(failed.message()).startsWith("activity Charge failed: parallel plugin charge-flaky: charge-flaky failed on purpose");
-        assertThat(stack.awaitOutcomeEvent("order-2", Duration.ofSeconds(20)).path("detail-type").asText()).isEqualTo("Workflow Failed");
+        assertThat(stack.awaitOutcomeEvent("order-2", Duration.ofSeconds(120)).path("detail-type").asText()).isEqualTo("Workflow Failed");
         assertThat(post.runs.get()).as("post never dispatched after a mandatory failure").isZero();
         assertThat(ship.runs.get()).as("later activity never dispatched").isZero();
         assertThat(List.of(pre.runs.get(), solid.runs.get(), flaky.runs.get())).containsExactly(1, 1, 1);
@@ -145,7 +145,7 @@ class WorkflowRunTest {
         flaky.failing(false);
         JsonNode resumed = stack.start(start);
         assertThat(resumed.path("outcome").asText()).isEqualTo("resumed");
-        WorkflowRun done = stack.awaitEnd("order-2", "checkout", Duration.ofSeconds(40));
+        WorkflowRun done = stack.awaitEnd("order-2", "checkout", Duration.ofSeconds(120));
         assertThat(done.status()).isEqualTo(State.COMPLETE);
         assertThat(done.activity("Charge").async().mandatory().get("charge-flaky").state()).isEqualTo(State.COMPLETE);
         assertThat(pre.runs.get()).as("completed pre plugin not run again").isEqualTo(1);
@@ -166,7 +166,7 @@ class WorkflowRunTest {
         TestPlugin post = stack.registerTwice("Dup", Stage.POST, new TestPlugin(stack.pluginEnv(), info("dup-post", true, 1), journal));
 
         stack.start(startJson("order-3", "dup", List.of("Dup"), 2, "{}"));
-        WorkflowRun run = stack.awaitEnd("order-3", "dup", Duration.ofSeconds(40));
+        WorkflowRun run = stack.awaitEnd("order-3", "dup", Duration.ofSeconds(120));
         assertThat(run.status()).isEqualTo(State.COMPLETE);
         assertThat(run.activity("Dup").async().optional().get("dup-opt").state()).isEqualTo(State.COMPLETE);
         assertThat(List.of(pre.runs.get(), par.runs.get(), opt.runs.get(), post.runs.get())).containsExactly(1, 1, 1, 1);
@@ -188,7 +188,7 @@ class WorkflowRunTest {
 
         long t0 = System.currentTimeMillis();
         stack.start(startJson("order-4", "window", List.of("Window"), 3, "{}"));
-        WorkflowRun run = stack.awaitEnd("order-4", "window", Duration.ofSeconds(40));
+        WorkflowRun run = stack.awaitEnd("order-4", "window", Duration.ofSeconds(120));
         assertThat(run.status()).isEqualTo(State.COMPLETE);
         assertThat(run.activity("Window").async().optional()).containsOnlyKeys("win-early");
         assertThat(run.activity("Window").async().optional().get("win-early").state()).isEqualTo(State.COMPLETE);
@@ -196,7 +196,7 @@ class WorkflowRunTest {
         assertThat(postStarted).as("post runs only after the in-window plugin finished").isGreaterThanOrEqualTo(early.lastFinishedAt);
         assertThat(early.lastFinishedAt - t0).as("the in-window plugin finished after the window closed").isGreaterThan(3_000);
 
-        stack.awaitCondition(Duration.ofSeconds(20), () -> !late.outcomes.isEmpty());
+        stack.awaitCondition(Duration.ofSeconds(120), () -> !late.outcomes.isEmpty());
         assertThat(late.outcomes).containsExactly(Outcome.NOT_CLAIMED);
         assertThat(late.runs.get()).isZero();
         assertThat(late.lastAttemptAt).as("the late plugin came after the run had moved on").isGreaterThan(postStarted);
@@ -206,7 +206,7 @@ class WorkflowRunTest {
     @Test
     void aStartWorkflowEventOnTheBusStartsARunAndAMalformedOneLandsInTheDeadLetterQueue() {
         stack.putEvent("my.app", "Start Workflow", startJson("order-6", "via-bus", List.of("Meta"), 1, "{\"via\":\"bus\"}"));
-        WorkflowRun run = stack.awaitEnd("order-6", "via-bus", Duration.ofSeconds(30));
+        WorkflowRun run = stack.awaitEnd("order-6", "via-bus", Duration.ofSeconds(120));
         assertThat(run.status()).isEqualTo(State.COMPLETE);
         assertThat(run.metadata().get("via").asText()).isEqualTo("bus");
 
@@ -214,7 +214,7 @@ class WorkflowRunTest {
         stack.putEvent("my.app", "Start Workflow", "{\"workflow\":\"no-uid\",\"activities\":[\"Meta\"]}");
         // EventBridge delivered it; the function failed, Lambda retried twice (AsyncRetryAttempts'
         // default) and sent a destination record holding the event and the error.
-        List<JsonNode> dead = stack.drain("StartDeadLetterQueue", Duration.ofSeconds(30));
+        List<JsonNode> dead = stack.drain("StartDeadLetterQueue", Duration.ofSeconds(120));
         assertThat(dead).hasSize(1);
         assertThat(dead.get(0).path("requestContext").path("condition").asText()).isEqualTo("RetriesExhausted");
         assertThat(dead.get(0).path("requestContext").path("approximateInvokeCount").asInt()).isEqualTo(3);

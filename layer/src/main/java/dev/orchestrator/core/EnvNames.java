@@ -47,6 +47,15 @@ public final class EnvNames {
     /** Comma-separated activities of the tenant workflow when its tier names none. */
     public static final String TENANT_ACTIVITIES = "TENANT_ACTIVITIES";
 
+    /** Comma-separated event sources accepted for sbt-aws's control-plane requests (sbt.control.plane). */
+    public static final String SBT_AWS_EVENT_SOURCES = "SBT_AWS_EVENT_SOURCES";
+    /** Prefix of sbt-aws's detail-types (sbt_aws_): the router serves &lt;prefix&gt;onboardingRequest and its siblings. */
+    public static final String SBT_AWS_DETAIL_TYPE_PREFIX = "SBT_AWS_DETAIL_TYPE_PREFIX";
+    /** Source of the answers the router puts for sbt-aws's control plane (sbt.application.plane). */
+    public static final String SBT_AWS_APPLICATION_SOURCE = "SBT_AWS_APPLICATION_SOURCE";
+    /** Comma-separated exported build variables answered under jobOutput.tenantRegistrationData (others: tenantData). */
+    public static final String SBT_AWS_REGISTRATION_VARIABLES = "SBT_AWS_REGISTRATION_VARIABLES";
+
     /** Parameter Store path under which the tenant router stores secret build variables (SecureString, one per tenant and name). */
     public static final String TENANT_SECRETS_PATH = "TENANT_SECRETS_PATH";
     /** Run history table (pk run = uid#workflow, sk at = time#sequence): every transition of every run. */

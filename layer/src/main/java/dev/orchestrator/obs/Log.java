@@ -4,8 +4,11 @@ import com.amazonaws.services.lambda.runtime.Context;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -16,7 +19,6 @@ import org.apache.logging.log4j.core.appender.AbstractAppender;
 import org.apache.logging.log4j.core.config.Configuration;
 import org.apache.logging.log4j.core.config.LoggerConfig;
 import org.apache.logging.log4j.core.config.Property;
-import software.amazon.lambda.powertools.logging.PowertoolsLogging;
 
 /**
  * Structured decision log: one JSON line per decision, carrying the correlation keys of the run or
@@ -24,10 +26,11 @@ import software.amazon.lambda.powertools.logging.PowertoolsLogging;
  * {@code tenantId}). Every function and the plugin library log through this one facade, so the
  * format is decided in one place.
  * <pre>
- * Log.init(context);                        // optional: Lambda fields (function_name, cold_start, request id)
+ * Log.init(context);                        // Lambda fields: function_request_id, function_name, cold_start, ...
  * Log.put(Log.UID, run.uid());              // correlation keys for what follows on this thread
  * LOG.info("plugin dispatched", "plugin", p);  // event name, then key/value pairs
- * Log.clear();                              // at the end of the invocation
+ * Log.clearKeys();                          // one run done, the next one of this invocation follows
+ * Log.clear();                              // at the end of the invocation (the Lambda fields go too)
  * </pre>
  * Lines are written by log4j2 in Powertools for AWS Lambda's JSON layout ({@code LambdaJsonLayout}):
  * correlation keys and the call's key/value pairs travel in log4j's {@link ThreadContext}, which the
@@ -48,6 +51,20 @@ public final class Log {
     public static final String LEVEL_VARIABLE = "POWERTOOLS_LOG_LEVEL";
 
     public enum Level { DEBUG, INFO, WARN, ERROR }
+
+    /** The Lambda fields {@link #init} sets, named as Powertools' layout names them. */
+    static final String FUNCTION_NAME = "function_name";
+    static final String FUNCTION_VERSION = "function_version";
+    static final String FUNCTION_ARN = "function_arn";
+    static final String FUNCTION_MEMORY_SIZE = "function_memory_size";
+    static final String FUNCTION_REQUEST_ID = "function_request_id";
+    static final String COLD_START = "cold_start";
+    static final String XRAY_TRACE_ID = "xray_trace_id";
+    private static final List<String> LAMBDA_FIELDS = List.of(FUNCTION_NAME, FUNCTION_VERSION, FUNCTION_ARN,
+            FUNCTION_MEMORY_SIZE, FUNCTION_REQUEST_ID, COLD_START, XRAY_TRACE_ID);
+
+    /** Functions that have had their first invocation in this JVM (one on Lambda; many in-process). */
+    private static final Set<String> WARM = ConcurrentHashMap.newKeySet();
 
     private static final ThreadLocal<Map<String, String>> KEYS = ThreadLocal.withInitial(LinkedHashMap::new);
     private static volatile Level threshold = parse(System.getenv(LEVEL_VARIABLE));
@@ -73,10 +90,19 @@ public final class Log {
         }
     }
 
-    /** Drops every correlation key of this thread (end of an invocation or of one run's work). */
+    /** Drops every correlation key and the Lambda fields of this thread (end of an invocation). */
     public static void clear() {
         KEYS.get().clear();
         ThreadContext.clearMap();
+    }
+
+    /**
+     * Drops the correlation keys of this thread (one run's work done) and keeps the Lambda fields of
+     * the invocation, for the next run of the same batch.
+     */
+    public static void clearKeys() {
+        KEYS.get().keySet().forEach(ThreadContext::remove);
+        KEYS.get().clear();
     }
 
     /** The correlation keys now set on this thread. */
@@ -85,12 +111,48 @@ public final class Log {
     }
 
     /**
-     * Adds the Lambda fields Powertools knows (function name, version, request id, cold start) to
-     * every later line of this invocation. A null context (tests, tools) is ignored.
+     * Adds the invocation's Lambda fields to every later line on this thread, under the names of
+     * Powertools' layout: {@code function_request_id}, {@code function_name}, {@code function_version},
+     * {@code function_arn}, {@code function_memory_size}, {@code cold_start} (the first invocation of
+     * this function in this JVM) and, when Lambda traces the invocation, {@code xray_trace_id}.
+     * Set straight into log4j's ThreadContext (no Powertools call, which would start log4j's
+     * configuration on every cold start even when nothing is logged). A null context (a direct call
+     * from a tool or a test) only drops the fields of an earlier invocation.
      */
     public static void init(Context context) {
-        if (context != null) {
-            PowertoolsLogging.initializeLogging(context);
+        LAMBDA_FIELDS.forEach(ThreadContext::remove);
+        if (context == null) {
+            return;
+        }
+        String name = context.getFunctionName();
+        putIfPresent(FUNCTION_NAME, name);
+        putIfPresent(FUNCTION_VERSION, context.getFunctionVersion());
+        putIfPresent(FUNCTION_ARN, context.getInvokedFunctionArn());
+        putIfPresent(FUNCTION_REQUEST_ID, context.getAwsRequestId());
+        if (context.getMemoryLimitInMB() > 0) {
+            ThreadContext.put(FUNCTION_MEMORY_SIZE, Integer.toString(context.getMemoryLimitInMB()));
+        }
+        ThreadContext.put(COLD_START, Boolean.toString(WARM.add(name == null ? "" : name)));
+        putIfPresent(XRAY_TRACE_ID, traceRoot(System.getProperty("com.amazonaws.xray.traceHeader",
+                System.getenv("_X_AMZN_TRACE_ID"))));
+    }
+
+    /** The Root of an X-Ray trace header ({@code Root=1-...;Parent=...;Sampled=1}), or null. */
+    static String traceRoot(String header) {
+        if (header == null) {
+            return null;
+        }
+        for (String part : header.split(";")) {
+            if (part.startsWith("Root=")) {
+                return part.substring("Root=".length());
+            }
+        }
+        return null;
+    }
+
+    private static void putIfPresent(String key, String value) {
+        if (value != null && !value.isEmpty()) {
+            ThreadContext.put(key, value);
         }
     }
 

@@ -8,8 +8,8 @@ import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * Metrics in CloudWatch embedded metric format (EMF): one JSON line per metric, dimensions
- * {@code service} and {@code workflow}, namespace {@code Orchestrator} (override with
+ * Metrics in CloudWatch embedded metric format (EMF): one JSON line per metric, under two dimension
+ * sets, {@code service}+{@code workflow} and {@code service} alone (the stack total its alarms use), namespace {@code Orchestrator} (override with
  * {@code POWERTOOLS_METRICS_NAMESPACE}; service from {@code POWERTOOLS_SERVICE_NAME}, else the function
  * name). Buffered per invocation; {@link #flush()} in a finally block.
  * Names used by the orchestrator are constants here, so dashboards, alarms and code agree.
@@ -17,7 +17,7 @@ import java.util.function.Consumer;
  * The lines are written here, to stdout (Lambda sends stdout to CloudWatch Logs, which extracts the
  * metrics) or to {@link #sink(Consumer)}: the same EMF shape Powertools metrics writes for a single
  * metric, without its start-up cost (its EMF library and object mapper were about a tenth of a second
- * of a function's cold start). Powertools metrics stays on the layer for plugin code that wants it.
+ * of a function's cold start).
  */
 public final class Metrics {
 
@@ -31,6 +31,8 @@ public final class Metrics {
     public static final String ENGINE_CONFLICTS = "EngineConflicts";
     public static final String TENANT_BUILDS_STARTED = "TenantBuildsStarted";
     public static final String TENANT_BUILDS_FAILED = "TenantBuildsFailed";
+    /** A tenant event handled already, or by another invocation at the same time: harmless, not a failure. */
+    public static final String TENANT_DUPLICATE_EVENTS = "TenantDuplicateEvents";
     public static final String MESSAGES_DEAD_LETTERED = "MessagesDeadLettered";
     /** Registrar: plugins registered, removed, and plugins that failed to answer initialize. */
     public static final String PLUGINS_REGISTERED = "PluginsRegistered";
@@ -98,13 +100,14 @@ public final class Metrics {
         aws.put("Timestamp", now);
         ObjectNode directive = aws.putArray("CloudWatchMetrics").addObject();
         directive.put("Namespace", namespace);
-        ArrayNode dims = directive.putArray("Dimensions").addArray();
-        dims.add("service");
+        ArrayNode sets = directive.putArray("Dimensions");
         o.put("service", service);
         if (p.workflow() != null) {
-            dims.add("workflow");
+            // Per workflow, and per service alone: the stack's alarms and dashboard read the total.
+            sets.addArray().add("service").add("workflow");
             o.put("workflow", p.workflow());
         }
+        sets.addArray().add("service");
         directive.putArray("Metrics").addObject().put("Name", p.name()).put("Unit", p.unit());
         o.put(p.name(), p.value());
         return Json.write(o);

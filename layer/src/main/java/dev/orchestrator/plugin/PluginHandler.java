@@ -30,6 +30,7 @@ public abstract class PluginHandler implements RequestStreamHandler {
     private static final Log LOG = Log.of(PluginHandler.class);
 
     private final StatusReporter reporter;
+    private final StatusStore store;
     private final Map<String, String> environment;
     private final int maxAttempts;
 
@@ -43,7 +44,8 @@ public abstract class PluginHandler implements RequestStreamHandler {
 
     /** With a DynamoDB client of the caller's (e.g. one carrying an SDK interceptor). */
     protected PluginHandler(Map<String, String> environment, DynamoDbClient dynamo) {
-        this.reporter = new StatusReporter(new StatusStore(dynamo, new Env(environment).require(EnvNames.STATUS_TABLE)));
+        this.store = new StatusStore(dynamo, new Env(environment).require(EnvNames.STATUS_TABLE));
+        this.reporter = new StatusReporter(store);
         this.environment = Map.copyOf(environment);
         this.maxAttempts = new Env(environment).getInt(EnvNames.PLUGIN_MAX_ATTEMPTS, 4);
     }
@@ -74,6 +76,7 @@ public abstract class PluginHandler implements RequestStreamHandler {
     @Override
     public void handleRequest(InputStream input, OutputStream output, Context context) throws IOException {
         Log.configure(environment);
+        Log.init(context);
         try {
             JsonNode event = Json.parse(input);
             if (isInitialize(event)) {
@@ -126,6 +129,24 @@ public abstract class PluginHandler implements RequestStreamHandler {
                 .orElse(new Start(Outcome.NOT_CLAIMED, 0));
     }
 
+    /**
+     * A refused claim is never silent: one read of the run says why. A message for a run that does not
+     * exist (a stale, forged or mistyped message) is a warning; the usual refusals (a duplicate delivery,
+     * a stage no longer open, a closed window, a run that has ended) are an info line.
+     */
+    static void notClaimed(StatusStore store, StageMessage message) {
+        var item = store.getItem(message.uid(), message.workflow());
+        if (item.isEmpty()) {
+            LOG.warn("stage message ignored: no such run", "outcome", Outcome.NOT_CLAIMED.name(),
+                    "reason", "no run " + message.uid() + " / " + message.workflow() + " in the status table");
+            return;
+        }
+        var status = item.get().get(dev.orchestrator.core.ItemCodec.STATUS);
+        LOG.info("stage message not claimed", "outcome", Outcome.NOT_CLAIMED.name(), "runStatus", status == null ? null : status.s(),
+                "reason", "the claim's condition failed: already claimed or done (a duplicate delivery), the stage is not open, "
+                        + "its window closed, or the run ended");
+    }
+
     public Outcome handle(StageMessage message) {
         PluginInfo info = info();
         Log.put(Log.UID, message.uid());
@@ -134,6 +155,10 @@ public abstract class PluginHandler implements RequestStreamHandler {
         Log.put(Log.STAGE, message.stage().wireName());
         Log.put(Log.PLUGIN, info.pluginName());
         Start start = claim(reporter, info, message);
+        if (start.outcome() == Outcome.NOT_CLAIMED) {
+            notClaimed(store, message);
+            return start.outcome();
+        }
         if (start.outcome() != Outcome.CLAIMED) {
             LOG.debug("stage message skipped", "outcome", start.outcome().name());
             return start.outcome();

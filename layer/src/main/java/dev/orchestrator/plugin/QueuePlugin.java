@@ -13,6 +13,7 @@ import dev.orchestrator.core.PluginStatus;
 import dev.orchestrator.core.State;
 import dev.orchestrator.core.StatusStore;
 import dev.orchestrator.core.WorkflowRun;
+import dev.orchestrator.obs.Log;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -33,6 +34,8 @@ import software.amazon.awssdk.services.sqs.model.MessageAttributeValue;
 public abstract class QueuePlugin implements RequestStreamHandler {
 
     static final String ATTEMPT = "attempt";
+
+    private static final Log LOG = Log.of(QueuePlugin.class);
 
     private final StatusStore store;
     private final StatusReporter reporter;
@@ -63,33 +66,51 @@ public abstract class QueuePlugin implements RequestStreamHandler {
 
     @Override
     public void handleRequest(InputStream input, OutputStream output, Context context) throws IOException {
-        JsonNode event = Json.parse(input);
-        if (PluginHandler.isInitialize(event)) {
-            output.write(Json.write(info().toJson()).getBytes(StandardCharsets.UTF_8));
-            return;
-        }
-        JsonNode records = event.path("Records");
-        if (!records.isArray() || records.isEmpty()) {
-            throw new IllegalArgumentException("expected an SNS or SQS event, or {\"action\":\"initialize\"}");
-        }
-        ObjectNode response = Json.object();
-        ArrayNode failures = response.putArray("batchItemFailures");
-        for (JsonNode record : records) {
-            if (record.has("Sns")) {
-                bridge(StageMessage.fromJson(Json.parse(record.path("Sns").path("Message").asText())));
-            } else if (!work(record)) {
-                failures.addObject().put("itemIdentifier", record.path("messageId").asText());
+        Log.init(context);
+        try {
+            JsonNode event = Json.parse(input);
+            if (PluginHandler.isInitialize(event)) {
+                output.write(Json.write(info().toJson()).getBytes(StandardCharsets.UTF_8));
+                return;
             }
+            JsonNode records = event.path("Records");
+            if (!records.isArray() || records.isEmpty()) {
+                throw new IllegalArgumentException("expected an SNS or SQS event, or {\"action\":\"initialize\"}");
+            }
+            ObjectNode response = Json.object();
+            ArrayNode failures = response.putArray("batchItemFailures");
+            for (JsonNode record : records) {
+                if (record.has("Sns")) {
+                    bridge(StageMessage.fromJson(Json.parse(record.path("Sns").path("Message").asText())));
+                } else if (!work(record)) {
+                    failures.addObject().put("itemIdentifier", record.path("messageId").asText());
+                }
+                Log.clearKeys();
+            }
+            output.write(Json.write(response).getBytes(StandardCharsets.UTF_8));
+        } finally {
+            Log.clear();
         }
-        output.write(Json.write(response).getBytes(StandardCharsets.UTF_8));
+    }
+
+    private void correlate(StageMessage m) {
+        Log.put(Log.UID, m.uid());
+        Log.put(Log.WORKFLOW, m.workflow());
+        Log.put(Log.ACTIVITY, m.activity());
+        Log.put(Log.STAGE, m.stage().wireName());
+        Log.put(Log.PLUGIN, info().pluginName());
     }
 
     /** Bridge: claim, then forward to the queue. */
     public boolean bridge(StageMessage m) {
-        if (PluginHandler.claim(reporter, info(), m).outcome() != PluginHandler.Outcome.CLAIMED) {
+        correlate(m);
+        PluginHandler.Start start = PluginHandler.claim(reporter, info(), m);
+        if (start.outcome() != PluginHandler.Outcome.CLAIMED) {
+            LOG.debug("stage message skipped", "outcome", start.outcome().name());
             return false;
         }
         send(m, 1, 0);
+        LOG.info("plugin claimed; work queued", "attempt", start.attempt());
         return true;
     }
 
@@ -115,6 +136,8 @@ public abstract class QueuePlugin implements RequestStreamHandler {
         StageMessage m = StageMessage.fromJson(Json.parse(record.path("body").asText()));
         int attempt = record.path("messageAttributes").path(ATTEMPT).path("stringValue").asInt(1);
         int receives = record.path("attributes").path("ApproximateReceiveCount").asInt(1);
+        correlate(m);
+        LOG.info("queued work received", "attempt", attempt, "receives", receives);
         PluginInfo info = info();
         boolean mandatory = info.isMandatory(m.activity());
         // A queued message may be stale (redelivered, delayed): the store says whether work is left.
@@ -127,6 +150,7 @@ public abstract class QueuePlugin implements RequestStreamHandler {
                     () -> reporter.heartbeat(m, info.pluginName(), mandatory, System.currentTimeMillis())));
         } catch (Exception e) {
             String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            LOG.warn("queued work failed; the message is received again", "receives", receives, "cause", why);
             if (receives >= maxReceiveCount) {
                 reportLater(m, State.ERROR, "failed " + receives + " times, sent to the dead-letter queue: " + why);
             }

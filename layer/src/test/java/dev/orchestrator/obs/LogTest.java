@@ -60,4 +60,71 @@ class LogTest {
         Log.of(LogTest.class).debug("now shown");
         assertThat(lines).hasSize(2);
     }
+
+    /** The context of an invocation of {@code name}, as Lambda's Java runtime hands it over. */
+    static com.amazonaws.services.lambda.runtime.Context context(String name, String requestId) {
+        return (com.amazonaws.services.lambda.runtime.Context) java.lang.reflect.Proxy.newProxyInstance(
+                LogTest.class.getClassLoader(), new Class<?>[] {com.amazonaws.services.lambda.runtime.Context.class},
+                (proxy, method, args) -> switch (method.getName()) {
+                    case "getFunctionName" -> name;
+                    case "getFunctionVersion" -> "7";
+                    case "getAwsRequestId" -> requestId;
+                    case "getInvokedFunctionArn" -> "arn:aws:lambda:eu-west-1:123456789012:function:" + name;
+                    case "getMemoryLimitInMB" -> 512;
+                    case "getRemainingTimeInMillis" -> 1000;
+                    default -> null;
+                });
+    }
+
+    @Test
+    void lambdaContextOnEveryLineUntilTheInvocationEnds() {
+        Log.sink(lines::add);
+        String name = "fn-" + java.util.UUID.randomUUID();
+        Log.init(context(name, "req-1"));
+        Log.put(Log.UID, "u-1");
+        Log.of(LogTest.class).info("first run");
+        Log.clearKeys();
+        Log.of(LogTest.class).info("second run");
+        Log.clear();
+        Log.init(context(name, "req-2"));
+        Log.of(LogTest.class).info("warm invocation");
+        Log.clear();
+        Log.of(LogTest.class).info("outside any invocation");
+
+        assertThat(lines).hasSize(4);
+        JsonNode first = Json.parse(lines.get(0));
+        assertThat(first.path("function_request_id").asText()).isEqualTo("req-1");
+        assertThat(first.path("function_name").asText()).isEqualTo(name);
+        assertThat(first.path("function_version").asText()).isEqualTo("7");
+        assertThat(first.path("function_arn").asText()).endsWith(":function:" + name);
+        assertThat(first.path("function_memory_size").asInt()).isEqualTo(512);
+        assertThat(first.path("cold_start").isBoolean()).isTrue();
+        assertThat(first.path("cold_start").asBoolean()).as("first invocation of this function in the JVM").isTrue();
+        assertThat(first.path("uid").asText()).isEqualTo("u-1");
+        JsonNode second = Json.parse(lines.get(1));
+        assertThat(second.has("uid")).as("clearKeys drops the run's keys").isFalse();
+        assertThat(second.path("function_request_id").asText()).as("and keeps the invocation's").isEqualTo("req-1");
+        JsonNode warm = Json.parse(lines.get(2));
+        assertThat(warm.path("function_request_id").asText()).isEqualTo("req-2");
+        assertThat(warm.path("cold_start").asBoolean(true)).isFalse();
+        JsonNode outside = Json.parse(lines.get(3));
+        assertThat(outside.path("function_request_id").isTextual()).as("clear drops the Lambda fields too (null)").isFalse();
+    }
+
+    @Test
+    void xrayTraceRootFromTheTraceHeader() {
+        assertThat(Log.traceRoot("Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"))
+                .isEqualTo("1-5759e988-bd862e3fe1be46a994272793");
+        assertThat(Log.traceRoot(null)).isNull();
+        assertThat(Log.traceRoot("Parent=1")).isNull();
+        Log.sink(lines::add);
+        System.setProperty("com.amazonaws.xray.traceHeader", "Root=1-abc-def;Sampled=1");
+        try {
+            Log.init(context("fn-traced", "req-t"));
+            Log.of(LogTest.class).info("traced");
+        } finally {
+            System.clearProperty("com.amazonaws.xray.traceHeader");
+        }
+        assertThat(Json.parse(lines.get(0)).path("xray_trace_id").asText()).isEqualTo("1-abc-def");
+    }
 }

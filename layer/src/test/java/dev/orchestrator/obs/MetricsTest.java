@@ -32,7 +32,9 @@ class MetricsTest {
         JsonNode started = emf.stream().filter(n -> n.has(Metrics.RUNS_STARTED)).findFirst().orElseThrow();
         JsonNode directive = started.path("_aws").path("CloudWatchMetrics").get(0);
         assertThat(directive.path("Namespace").asText()).isEqualTo("Orchestrator");
-        assertThat(directive.path("Dimensions").toString()).contains("workflow").contains("service");
+        assertThat(directive.path("Dimensions").toString())
+                .as("per workflow, and the service total the stack's alarms read")
+                .isEqualTo("[[\"service\",\"workflow\"],[\"service\"]]");
         assertThat(started.path("workflow").asText()).isEqualTo("fulfilment");
         assertThat(started.path(Metrics.RUNS_STARTED).asDouble()).isEqualTo(1.0);
         JsonNode duration = emf.stream().filter(n -> n.has(Metrics.STAGE_DURATION)).findFirst().orElseThrow();

@@ -2,6 +2,8 @@ package dev.orchestrator.local;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.orchestrator.cli.Console;
+import dev.orchestrator.cli.ConsoleServer;
 import dev.orchestrator.core.Json;
 import dev.orchestrator.core.State;
 import dev.orchestrator.core.StatusStore;
@@ -37,6 +39,7 @@ import software.amazon.awssdk.services.eventbridge.model.PutEventsResponse;
  *   conformance TEMPLATE [--function ID] [--activity A]   check a plugin against docs/protocol.md
  *   --no-logs       hide the functions' decision log (shown readably by default)
  *   --metrics       also show the functions' metrics (EMF lines, readably)
+ *   --no-console    up: do not start the web console (started by default; its URL is printed)
  * </pre>
  * Options: see {@link LocalSettings#USAGE}.
  */
@@ -53,6 +56,7 @@ public final class LocalRunner {
         List<String> words = new java.util.ArrayList<>(Arrays.asList(args));
         boolean logs = !words.remove("--no-logs");
         boolean metrics = words.remove("--metrics");
+        boolean console = !words.remove("--no-console");
         String command = words.isEmpty() ? "demo" : words.get(0);
         List<String> rest = words.subList(Math.min(1, words.size()), words.size());
         Path root = Path.of(System.getProperty("orchestrator.root", ".")).toAbsolutePath().normalize();
@@ -64,7 +68,7 @@ public final class LocalRunner {
         try {
             code = switch (command) {
                 case "demo" -> demo(root, progress);
-                case "up" -> up(root, LocalSettings.parse(rest, cwd), progress, System.in);
+                case "up" -> up(root, LocalSettings.parse(rest, cwd), progress, System.in, console);
                 case "run" -> run(root, LocalSettings.parse(rest, cwd), progress);
                 case "conformance" -> Conformance.main(root, rest, cwd, progress);
                 default -> {
@@ -127,7 +131,13 @@ public final class LocalRunner {
     }
 
     static int up(Path root, LocalSettings settings, Progress progress, InputStream input) throws IOException {
-        try (LocalStack stack = deploy(root, settings, progress)) {
+        return up(root, settings, progress, input, false);
+    }
+
+    /** @param console also start the web console on the stack and print its URL (off with --no-console) */
+    static int up(Path root, LocalSettings settings, Progress progress, InputStream input, boolean console) throws IOException {
+        try (LocalStack stack = deploy(root, settings, progress);
+             ConsoleServer web = console ? startConsole(stack) : null) {
             if (!settings.ownProject()) {
                 new TenantDemo(stack, progress).seed();
             }
@@ -137,6 +147,9 @@ public final class LocalRunner {
             progress.raw("Stack '" + LocalStack.STACK + "' is up at " + stack.emulator.endpoint()
                     + ". Commands: send FILE | tree UID WORKFLOW | quit");
             progress.raw("Operate it from another terminal: " + cliCommand(stack) + " runs");
+            if (web != null) {
+                progress.raw("Web console (runs, graphs, actions): " + web.url());
+            }
             StatusStore store = new StatusStore(stack.emulator.client(DynamoDbClient.builder()), stack.export("status-name"));
             Path cwd = Path.of(System.getProperty("orchestrator.cwd", root.toString()));
             BufferedReader in = new BufferedReader(new InputStreamReader(input, StandardCharsets.UTF_8));
@@ -158,6 +171,14 @@ public final class LocalRunner {
             }
             return 0;
         }
+    }
+
+    /** The web console on the local stack: loopback, a free port, the emulator's credentials (as the CLI line below). */
+    static ConsoleServer startConsole(LocalStack stack) {
+        java.util.Map<String, String> env = new java.util.HashMap<>(System.getenv());
+        env.putAll(stack.emulator.clientEnvironment());
+        return Console.open(LocalStack.STACK, stack.emulator.endpoint().toString(), stack.runtime.lambdaEndpoint(), env,
+                "127.0.0.1", 0, new java.io.PrintWriter(System.err, true));
     }
 
     /** The orchestrator CLI pointed at this local stack (emulator credentials, loopback Lambda Invoke). */

@@ -67,8 +67,31 @@ public final class Emulator implements BeforeAllCallback, AfterAllCallback, Auto
             throw missing(e.getMessage());
         }
         endpoint = URI.create("http://127.0.0.1:" + port);
+        writePidFile();
         awaitUp(Duration.ofSeconds(30));
         return this;
+    }
+
+    /**
+     * With {@code -Dorchestrator.emulator.pidfile=PATH} (as {@code scripts/local} passes), the emulator's
+     * pid goes there, so a start after a crash can stop a leftover emulator. The emulator also exits by
+     * itself when this JVM dies (a watchdog in {@code moto_serialized.py}); the file is the second line
+     * of defence, e.g. for an emulator started by an older version.
+     */
+    private void writePidFile() {
+        String pidFile = System.getProperty("orchestrator.emulator.pidfile");
+        if (pidFile == null || pidFile.isBlank()) {
+            return;
+        }
+        try {
+            Path path = Path.of(pidFile);
+            if (path.getParent() != null) {
+                Files.createDirectories(path.getParent());
+            }
+            Files.writeString(path, moto.pid() + "\n");
+        } catch (IOException e) {
+            System.err.println("could not write the emulator's pid file " + pidFile + ": " + e);
+        }
     }
 
     private static IllegalStateException missing(String why) {

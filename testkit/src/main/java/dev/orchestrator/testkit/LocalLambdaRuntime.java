@@ -7,6 +7,7 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.lang.reflect.InvocationTargetException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -289,10 +290,16 @@ public final class LocalLambdaRuntime implements AutoCloseable {
         while (!stopped.get()) {
             List<Message> messages = receive(queueUrl, 10);
             for (Message m : messages) {
+                // Lambda accepted the event: SNS is done with it, whatever the function does. Its retries
+                // may now span hours (deliverAsync), far past the delivery message's visibility, so the
+                // message goes at once; the event lives on in the async path until delivered or sent to
+                // the function's failure destination.
+                if (!quietly(function, "deleting a delivered SNS message",
+                        () -> sqs.deleteMessage(b -> b.queueUrl(queueUrl).receiptHandle(m.receiptHandle())))) {
+                    continue; // it comes back after its visibility timeout and is accepted then
+                }
+                String event = LambdaEvents.sns(parse(m.body()), subscriptionArn).toString();
                 invocations.submit(() -> {
-                    // Lambda accepted the event: SNS is done with it, whatever the function does (the
-                    // delivery message goes once the async path ended, well within its visibility).
-                    String event = LambdaEvents.sns(parse(m.body()), subscriptionArn).toString();
                     if (twice) {
                         Future<?> second = invocations.submit(() -> deliverAsync(function, event));
                         deliverAsync(function, event);
@@ -300,10 +307,69 @@ public final class LocalLambdaRuntime implements AutoCloseable {
                     } else {
                         deliverAsync(function, event);
                     }
-                    sqs.deleteMessage(b -> b.queueUrl(queueUrl).receiptHandle(m.receiptHandle()));
                 });
             }
         }
+    }
+
+    /** Runs an emulator call whose failure must not stop a poller; false (and a log line) when it failed. */
+    private boolean quietly(String function, String what, Runnable call) {
+        try {
+            call.run();
+            return true;
+        } catch (RuntimeException e) {
+            if (!stopped.get()) {
+                log(function, what + " failed, will be retried: " + e);
+                Emulator.sleep(200);
+            }
+            return false;
+        }
+    }
+
+    private volatile RetrySchedule overloadRetry = RetrySchedule.ASYNC_SYSTEM;
+    private volatile RetrySchedule sqsRetry = RetrySchedule.SQS_VISIBILITY;
+
+    /**
+     * Replaces the schedule for events that could not run because the emulator or this machine was
+     * overloaded (default {@link RetrySchedule#ASYNC_SYSTEM}; its horizon is replaced by each
+     * function's MaximumEventAgeInSeconds when that is shorter). For tests that need it in seconds.
+     */
+    public LocalLambdaRuntime overloadRetry(RetrySchedule schedule) {
+        this.overloadRetry = schedule;
+        return this;
+    }
+
+    /** Replaces the spacing of a failed SQS message's receives (default {@link RetrySchedule#SQS_VISIBILITY}). */
+    public LocalLambdaRuntime sqsRetry(RetrySchedule schedule) {
+        this.sqsRetry = schedule;
+        return this;
+    }
+
+    /**
+     * Whether a failure means the function could not do its work because the emulator or this machine
+     * was overloaded, not because of the event: the emulator did not answer (a connection or timeout
+     * error under the SDK) or answered that it was throttling or failing (429, 5xx). AWS retries such
+     * events (throttles, service errors) for hours; a function error proper gets the function's
+     * MaximumRetryAttempts.
+     */
+    static boolean overloaded(Throwable e) {
+        java.util.Set<Throwable> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        for (Throwable t = e; t != null && seen.add(t); t = t.getCause()) {
+            if (t instanceof software.amazon.awssdk.awscore.exception.AwsServiceException s) {
+                return s.isThrottlingException() || s.statusCode() == 429 || s.statusCode() >= 500;
+            }
+            if (t instanceof software.amazon.awssdk.core.exception.ApiCallTimeoutException
+                    || t instanceof software.amazon.awssdk.core.exception.ApiCallAttemptTimeoutException
+                    || t instanceof java.net.ConnectException || t instanceof java.net.SocketTimeoutException
+                    || t instanceof java.net.http.HttpTimeoutException) {
+                return true;
+            }
+            if (t instanceof software.amazon.awssdk.core.exception.SdkClientException
+                    && t.getCause() instanceof java.io.IOException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -312,32 +378,62 @@ public final class LocalLambdaRuntime implements AutoCloseable {
      * (AWS waits about 1 and 2 minutes; here 1 and 2 seconds), then the event goes to the function's
      * on-failure destination as a destination record and to its dead-letter queue, or is discarded
      * (recorded in {@link #failedDeliveries()}). The event source never sees the error.
+     * A failure that says the emulator or this machine was overloaded ({@link #overloaded}) is not the
+     * event's fault: like a throttled event on AWS it is retried with backoff ({@link #overloadRetry})
+     * for up to the function's MaximumEventAgeInSeconds, then goes the same way, so load alone never
+     * loses an event.
      */
     void deliverAsync(String function, String event) {
         Deployed d = functions.get(function);
         FunctionSpec.Async config = d.spec().async();
+        RetrySchedule overload = overloadRetry;
+        Duration eventAge = Duration.ofSeconds(config.maximumEventAgeInSeconds());
+        if (eventAge.compareTo(overload.horizon()) < 0) {
+            overload = overload.withHorizon(eventAge);
+        }
         long acceptedAt = System.currentTimeMillis();
         RuntimeException last = null;
         int invocations = 0;
+        int functionErrors = 0;
+        int overloads = 0;
         String condition = "RetriesExhausted";
-        for (int attempt = 0; attempt <= config.maximumRetryAttempts() && !stopped.get(); attempt++) {
-            if (attempt > 0) {
-                Emulator.sleep(1000L * attempt);
-                if (System.currentTimeMillis() - acceptedAt > config.maximumEventAgeInSeconds() * 1000L) {
-                    condition = "EventAgeExceeded";
-                    break;
-                }
-            }
+        while (!stopped.get()) {
             try {
                 invocations++;
                 String response = call(d, event);
                 if (config.onSuccessArn() != null) {
                     sendRecord(config.onSuccessArn(), record(d.spec(), event, "Success", invocations, null, response));
                 }
+                if (overloads + functionErrors > 0) {
+                    log(function, "async invocation " + invocations + " succeeded after " + (invocations - 1) + " failed one(s)");
+                }
                 return;
             } catch (RuntimeException e) {
                 last = e;
+                long elapsed = System.currentTimeMillis() - acceptedAt;
+                if (overloaded(e)) {
+                    // Not the event's fault: retried like a throttled event, over the event's maximum age.
+                    overloads++;
+                    java.util.OptionalLong wait = overload.next(overloads, elapsed);
+                    if (wait.isEmpty()) {
+                        condition = "EventAgeExceeded";
+                        break;
+                    }
+                    log(function, "async invocation " + invocations + " could not run (emulator or machine overloaded: " + e
+                            + "); retry in " + wait.getAsLong() + " ms");
+                    Emulator.sleep(wait.getAsLong());
+                    continue;
+                }
+                functionErrors++;
                 log(function, "async invocation " + invocations + " failed: " + e);
+                if (functionErrors > config.maximumRetryAttempts()) {
+                    break;
+                }
+                Emulator.sleep(1000L * functionErrors);
+                if (System.currentTimeMillis() - acceptedAt > config.maximumEventAgeInSeconds() * 1000L) {
+                    condition = "EventAgeExceeded";
+                    break;
+                }
             }
         }
         if (last == null) {
@@ -446,13 +542,39 @@ public final class LocalLambdaRuntime implements AutoCloseable {
             }
             for (Message m : messages) {
                 if (failedIds.contains(m.messageId())) {
-                    // Back on the queue soon (the queue's own timeout may be minutes; tests need seconds).
-                    sqs.changeMessageVisibility(b -> b.queueUrl(queueUrl).receiptHandle(m.receiptHandle()).visibilityTimeout(1));
+                    // Back on the queue after a backoff by its receive count (AWS: the queue's visibility
+                    // timeout); the queue's redrive policy moves it to its DLQ after maxReceiveCount.
+                    int visibility = failedVisibilitySeconds(queueUrl, m);
+                    quietly(function, "returning a failed message to its queue", () -> sqs.changeMessageVisibility(b -> b
+                            .queueUrl(queueUrl).receiptHandle(m.receiptHandle()).visibilityTimeout(visibility)));
                 } else {
-                    sqs.deleteMessage(b -> b.queueUrl(queueUrl).receiptHandle(m.receiptHandle()));
+                    quietly(function, "deleting a handled message", () -> sqs.deleteMessage(b -> b.queueUrl(queueUrl)
+                            .receiptHandle(m.receiptHandle())));
                 }
             }
         }
+    }
+
+    private final Map<String, Integer> visibilityTimeouts = new ConcurrentHashMap<>();
+
+    /** Seconds a failed message stays invisible: the SQS schedule by its receive count, at most the queue's timeout. */
+    private int failedVisibilitySeconds(String queueUrl, Message m) {
+        int queueTimeout = visibilityTimeouts.computeIfAbsent(queueUrl, u -> {
+            try {
+                return Integer.parseInt(sqs.getQueueAttributes(b -> b.queueUrl(u).attributeNames(QueueAttributeName.VISIBILITY_TIMEOUT))
+                        .attributes().getOrDefault(QueueAttributeName.VISIBILITY_TIMEOUT, "30"));
+            } catch (RuntimeException e) {
+                return 30;
+            }
+        });
+        int received;
+        try {
+            received = Integer.parseInt(m.attributes().getOrDefault(MessageSystemAttributeName.APPROXIMATE_RECEIVE_COUNT, "1"));
+        } catch (NumberFormatException e) {
+            received = 1;
+        }
+        RetrySchedule schedule = sqsRetry.withCap(Duration.ofSeconds(Math.max(1, queueTimeout)));
+        return (int) Math.max(1, Math.min(43_200, (schedule.delayMillis(Math.max(1, received)) + 999) / 1000));
     }
 
     private void pollStream(String function, String table, int batchSize, int batchingWindowSeconds) {
@@ -462,38 +584,51 @@ public final class LocalLambdaRuntime implements AutoCloseable {
         }
         Map<String, String> iterators = new LinkedHashMap<>();
         while (!stopped.get()) {
-            for (Shard shard : streams.describeStream(b -> b.streamArn(streamArn)).streamDescription().shards()) {
-                iterators.computeIfAbsent(shard.shardId(), id -> streams.getShardIterator(b -> b.streamArn(streamArn)
-                        .shardId(id).shardIteratorType(ShardIteratorType.TRIM_HORIZON)).shardIterator());
-            }
-            boolean any = false;
-            for (Map.Entry<String, String> it : iterators.entrySet()) {
-                if (it.getValue() == null) {
-                    continue;
+            try {
+                pollStreamOnce(function, streamArn, iterators, batchSize, batchingWindowSeconds);
+            } catch (RuntimeException e) {
+                // The emulator did not answer (a busy machine): the iterators stay where they were.
+                if (!stopped.get()) {
+                    log(function, "stream poll failed, will be retried: " + e);
+                    Emulator.sleep(500);
                 }
-                GetRecordsResponse r = streams.getRecords(b -> b.shardIterator(it.getValue()).limit(batchSize));
-                List<software.amazon.awssdk.services.dynamodb.model.Record> batch = new java.util.ArrayList<>(r.records());
-                String next = r.nextShardIterator();
-                if (!batch.isEmpty() && batchingWindowSeconds > 0) {
-                    // MaximumBatchingWindowInSeconds: Lambda gathers records for up to the window (or a full batch).
-                    long until = System.currentTimeMillis() + batchingWindowSeconds * 1000L;
-                    while (batch.size() < batchSize && next != null && System.currentTimeMillis() < until && !stopped.get()) {
-                        Emulator.sleep(50);
-                        String from = next;
-                        GetRecordsResponse more = streams.getRecords(b -> b.shardIterator(from).limit(batchSize - batch.size()));
-                        batch.addAll(more.records());
-                        next = more.nextShardIterator();
-                    }
-                }
-                if (!batch.isEmpty()) {
-                    any = true;
-                    deliverStreamBatch(function, batch, streamArn);
-                }
-                it.setValue(next);
             }
-            if (!any) {
-                Emulator.sleep(50);
+        }
+    }
+
+    private void pollStreamOnce(String function, String streamArn, Map<String, String> iterators, int batchSize,
+                                int batchingWindowSeconds) {
+        for (Shard shard : streams.describeStream(b -> b.streamArn(streamArn)).streamDescription().shards()) {
+            iterators.computeIfAbsent(shard.shardId(), id -> streams.getShardIterator(b -> b.streamArn(streamArn)
+                    .shardId(id).shardIteratorType(ShardIteratorType.TRIM_HORIZON)).shardIterator());
+        }
+        boolean any = false;
+        for (Map.Entry<String, String> it : iterators.entrySet()) {
+            if (it.getValue() == null) {
+                continue;
             }
+            GetRecordsResponse r = streams.getRecords(b -> b.shardIterator(it.getValue()).limit(batchSize));
+            List<software.amazon.awssdk.services.dynamodb.model.Record> batch = new java.util.ArrayList<>(r.records());
+            String next = r.nextShardIterator();
+            if (!batch.isEmpty() && batchingWindowSeconds > 0) {
+                // MaximumBatchingWindowInSeconds: Lambda gathers records for up to the window (or a full batch).
+                long until = System.currentTimeMillis() + batchingWindowSeconds * 1000L;
+                while (batch.size() < batchSize && next != null && System.currentTimeMillis() < until && !stopped.get()) {
+                    Emulator.sleep(50);
+                    String from = next;
+                    GetRecordsResponse more = streams.getRecords(b -> b.shardIterator(from).limit(batchSize - batch.size()));
+                    batch.addAll(more.records());
+                    next = more.nextShardIterator();
+                }
+            }
+            if (!batch.isEmpty()) {
+                any = true;
+                deliverStreamBatch(function, batch, streamArn);
+            }
+            it.setValue(next);
+        }
+        if (!any) {
+            Emulator.sleep(50);
         }
     }
 
@@ -504,12 +639,23 @@ public final class LocalLambdaRuntime implements AutoCloseable {
     private void deliverStreamBatch(String function, List<software.amazon.awssdk.services.dynamodb.model.Record> records,
                                     String streamArn) {
         List<software.amazon.awssdk.services.dynamodb.model.Record> batch = records;
+        int overloads = 0;
+        long firstTry = System.currentTimeMillis();
         for (int attempt = 1; !stopped.get() && !batch.isEmpty(); attempt++) {
             String event = LambdaEvents.dynamodb(batch, streamArn).toString();
             String out;
             try {
                 out = call(functions.get(function), event);
             } catch (RuntimeException e) {
+                java.util.OptionalLong wait = overloaded(e)
+                        ? overloadRetry.next(++overloads, System.currentTimeMillis() - firstTry) : java.util.OptionalLong.empty();
+                if (wait.isPresent()) {
+                    // The emulator or machine was too busy: not one of the source's retry attempts.
+                    attempt--;
+                    log(function, "batch could not run (emulator or machine overloaded: " + e + "); retry in " + wait.getAsLong() + " ms");
+                    Emulator.sleep(wait.getAsLong());
+                    continue;
+                }
                 if (attempt >= 10) {
                     fail(function, event, e);
                     return;
@@ -552,7 +698,10 @@ public final class LocalLambdaRuntime implements AutoCloseable {
     private void pollRule(String function, String ruleArn, String queueUrl, String dlqUrl, int retries) {
         while (!stopped.get()) {
             for (Message m : receive(queueUrl, 10)) {
-                sqs.deleteMessage(b -> b.queueUrl(queueUrl).receiptHandle(m.receiptHandle()));
+                if (!quietly(function, "deleting a delivered rule event",
+                        () -> sqs.deleteMessage(b -> b.queueUrl(queueUrl).receiptHandle(m.receiptHandle())))) {
+                    continue; // delivered when it is received again
+                }
                 invocations.submit(() -> {
                     for (int attempt = 0; attempt <= retries && !stopped.get(); attempt++) {
                         if (functions.containsKey(function)) {

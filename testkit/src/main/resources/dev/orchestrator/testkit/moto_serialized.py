@@ -10,12 +10,17 @@ moto's CodeBuild answers with ISO-8601 timestamp strings where AWS's JSON protoc
 seconds; the AWS SDK for Java refuses to read those responses, so they are rewritten on the way out.
 moto's CloudFormation has no physical id for AWS::Lambda::LayerVersion, so a Ref of one (the layer
 ARN the orchestrator stores in Parameter Store) resolved to an object the SSM API could not return.
+
+The emulator dies with the process that started it: a watchdog thread polls the parent's pid and
+exits when the parent is gone (a JVM killed with SIGKILL runs no shutdown hook, and a moto left
+running would hold the local stack's state for the next start to trip over).
 Usage: moto_serialized.py HOST PORT
 """
 import json
 import os
 import sys
 import threading
+import time
 from datetime import datetime
 
 from moto.awslambda.models import LayerVersion
@@ -77,4 +82,15 @@ def app(environ, start_response):
     return inner(environ, start_response)
 
 
+def exit_with_parent(parent, interval=1.0):
+    """Exits this process once its parent has died (it is then re-parented, so getppid() changes)."""
+    while True:
+        time.sleep(interval)
+        if os.getppid() != parent:
+            sys.stderr.write("moto_serialized: parent process %d is gone; stopping\n" % parent)
+            sys.stderr.flush()
+            os._exit(0)
+
+
+threading.Thread(target=exit_with_parent, args=(os.getppid(),), name="parent-watchdog", daemon=True).start()
 run_simple(host, port, app, threaded=True)

@@ -82,6 +82,7 @@ public final class EngineHandler implements RequestStreamHandler {
 
     @Override
     public void handleRequest(InputStream input, OutputStream output, Context context) throws IOException {
+        Log.init(context);
         ObjectNode response = Json.object();
         ArrayNode failures = response.putArray("batchItemFailures");
         try {
@@ -192,7 +193,10 @@ public final class EngineHandler implements RequestStreamHandler {
             LOG.debug(touched ? "timer woke run" : "timer for an ended or unknown run dropped",
                     Log.UID, wake.uid(), Log.WORKFLOW, wake.workflow());
         } catch (IllegalArgumentException e) {
-            LOG.error("timer message refused; it goes to the dead-letter queue after its retries", e, "messageId", messageId);
+            // Never dropped: reported as a batch item failure, the queue's redrive policy moves it to
+            // EngineDeadLetterQueue after maxReceiveCount receives.
+            LOG.error("timer message refused; it goes to the dead-letter queue after its retries", e, "messageId", messageId,
+                    "reason", e.getMessage(), "receiveCount", record.path("attributes").path("ApproximateReceiveCount").asText(null));
             failures.addObject().put("itemIdentifier", messageId);
         } catch (RuntimeException e) {
             LOG.error("timer could not wake its run; it will be received again", e, "messageId", messageId);
@@ -214,7 +218,7 @@ public final class EngineHandler implements RequestStreamHandler {
             }
             return failRun(key, e);
         } finally {
-            Log.clear();
+            Log.clearKeys(); // the next run of the batch keeps the invocation's Lambda fields
         }
     }
 

@@ -30,11 +30,42 @@ public final class Timers {
     /** A timer message: which run to wake, and when (epoch ms). */
     public record Wake(String uid, String workflow, long dueAt) {
 
+        /**
+         * Reads a timer message strictly: {@code uid} and {@code workflow} non-empty strings, {@code dueAt}
+         * a whole number of epoch milliseconds. Anything else is refused with the field named, never read
+         * leniently (a lenient read turns {@code "dueAt":"x"} into 0 and {@code "workflow":[]} into "",
+         * and the message vanishes as a wake-up of no run).
+         */
         public static Wake fromJson(JsonNode body) {
-            if (!body.hasNonNull("uid") || !body.hasNonNull("workflow") || !body.hasNonNull("dueAt")) {
-                throw new IllegalArgumentException("timer message needs uid, workflow and dueAt: " + Json.write(body));
+            if (body == null || !body.isObject()) {
+                throw new IllegalArgumentException("timer message must be a JSON object with uid, workflow and dueAt, got: "
+                        + (body == null ? "nothing" : Json.write(body)));
             }
-            return new Wake(body.get("uid").asText(), body.get("workflow").asText(), body.get("dueAt").asLong());
+            return new Wake(text(body, "uid"), text(body, "workflow"), epochMillis(body));
+        }
+
+        private static String text(JsonNode body, String field) {
+            JsonNode v = body.get(field);
+            if (v == null || v.isNull()) {
+                throw new IllegalArgumentException("timer message has no " + field + ": " + Json.write(body));
+            }
+            if (!v.isTextual() || v.asText().isBlank()) {
+                throw new IllegalArgumentException("timer message's " + field + " must be a non-empty string, got "
+                        + Json.write(v) + ": " + Json.write(body));
+            }
+            return v.asText();
+        }
+
+        private static long epochMillis(JsonNode body) {
+            JsonNode v = body.get("dueAt");
+            if (v == null || v.isNull()) {
+                throw new IllegalArgumentException("timer message has no dueAt: " + Json.write(body));
+            }
+            if (!v.isIntegralNumber() || !v.canConvertToLong() || v.asLong() < 0) {
+                throw new IllegalArgumentException("timer message's dueAt must be a whole number of epoch milliseconds, got "
+                        + Json.write(v) + ": " + Json.write(body));
+            }
+            return v.asLong();
         }
 
         public String toJson() {

@@ -22,7 +22,8 @@ public final class BuildEnvironment {
 
     /** Tier item attributes that configure the orchestrator rather than the build. */
     public static final Set<String> RESERVED = Set.of("tier", "jobName", "deprovisioningJobName", "workflow",
-            "activities", "pluginRegisterTimeout");
+            "activities", "pluginRegisterTimeout", "activateWorkflow", "activateActivities", "deactivateWorkflow",
+            "deactivateActivities");
     /** Last word of a secret's name (ACCESS_TOKEN is one; ACCESS_TOKEN_EXPIRATION is a number of seconds). */
     static final Set<String> SECRET_WORDS = Set.of("SECRET", "SECRETS", "PASSWORD", "PASSWORDS", "PASSWD", "PWD", "TOKEN",
             "TOKENS", "CREDENTIAL", "CREDENTIALS", "PASSPHRASE");

@@ -6,8 +6,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Reads a CodeBuild "Build State Change" detail: which build, did it end, why it failed, what it exported. Pure. */
-public record BuildOutcome(String buildId, String projectName, String status, String cause, Map<String, String> exported) {
+/**
+ * Reads a CodeBuild "Build State Change" detail: which build, did it end, why it failed (and its first
+ * failed phase), what it exported. Pure.
+ */
+public record BuildOutcome(String buildId, String projectName, String status, String cause, Map<String, String> exported,
+                           String failedPhase) {
 
     public BuildOutcome {
         exported = Map.copyOf(exported);
@@ -20,9 +24,13 @@ public record BuildOutcome(String buildId, String projectName, String status, St
             throw new InvalidTenantEventException("CodeBuild state change lacks detail.build-id or detail.build-status");
         }
         List<String> reasons = new ArrayList<>();
+        String failedPhase = null;
         for (JsonNode phase : detail.path("additional-information").path("phases")) {
             String ps = phase.path("phase-status").asText("");
             if (!ps.isEmpty() && !ps.equals("SUCCEEDED")) {
+                if (failedPhase == null) {
+                    failedPhase = phase.path("phase-type").asText(null);
+                }
                 StringBuilder r = new StringBuilder(phase.path("phase-type").asText("?")).append(" ").append(ps);
                 List<String> ctx = new ArrayList<>();
                 phase.path("phase-context").forEach(c -> {
@@ -44,7 +52,7 @@ public record BuildOutcome(String buildId, String projectName, String status, St
                 exported.put(v.get("name").asText(), v.path("value").asText(""));
             }
         }
-        return new BuildOutcome(buildId, detail.path("project-name").asText(null), status, cause, exported);
+        return new BuildOutcome(buildId, detail.path("project-name").asText(null), status, cause, exported, failedPhase);
     }
 
     /** Events carry the build ARN ({@code arn:...:build/project:uuid}); StartBuild returns {@code project:uuid}. */

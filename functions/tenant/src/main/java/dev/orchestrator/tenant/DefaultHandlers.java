@@ -29,6 +29,11 @@ public final class DefaultHandlers {
     static final String PROVISIONING = "PROVISIONING";
     static final String DEPROVISIONING = "DEPROVISIONING";
     static final String DEPLOYMENT_JOB = "DEPLOYMENT";
+    /** Jobs-table id prefix of an activation / deactivation run the router started: {@code LIFECYCLE#<uid>}. */
+    static final String LIFECYCLE_JOB = "LIFECYCLE#";
+    /** Build, deployment and tenant records: the sbt-aws registration a request came with (answers go back to it). */
+    static final String SBT_REGISTRATION = "sbtRegistrationId";
+    static final String SBT_EVENT_KEY = "sbtEventKey";
     /** Detail fields that are ours; anything else flat in a detail is a build output. */
     static final Set<String> OWN_FIELDS = Set.of("tenantId", "tier", "buildId", "cause", "status", "workflow", "tenant",
             "redacted", "eventId", "message", "uid", "metadata");
@@ -41,15 +46,22 @@ public final class DefaultHandlers {
     private final String secretsPath;
     private final String defaultWorkflow;
     private final List<String> defaultActivities;
+    private final SbtAws sbt;
 
     public DefaultHandlers(TenantStore store, TenantEvents bus, CodeBuildClient codeBuild, TenantSecrets secrets, String secretsPath,
                            String defaultWorkflow, List<String> defaultActivities) {
-        this(store, bus, () -> codeBuild, secrets, secretsPath, defaultWorkflow, defaultActivities);
+        this(store, bus, () -> codeBuild, secrets, secretsPath, defaultWorkflow, defaultActivities, SbtAws.defaults());
+    }
+
+    public DefaultHandlers(TenantStore store, TenantEvents bus, Supplier<CodeBuildClient> codeBuild, TenantSecrets secrets,
+                           String secretsPath, String defaultWorkflow, List<String> defaultActivities) {
+        this(store, bus, codeBuild, secrets, secretsPath, defaultWorkflow, defaultActivities, SbtAws.defaults());
     }
 
     /** The CodeBuild client is asked for on the first build started: most events start none (cold start). */
     public DefaultHandlers(TenantStore store, TenantEvents bus, Supplier<CodeBuildClient> codeBuild, TenantSecrets secrets,
-                           String secretsPath, String defaultWorkflow, List<String> defaultActivities) {
+                           String secretsPath, String defaultWorkflow, List<String> defaultActivities, SbtAws sbt) {
+        this.sbt = sbt;
         this.store = store;
         this.bus = bus;
         this.codeBuild = codeBuild;
@@ -72,11 +84,37 @@ public final class DefaultHandlers {
         h.put(TenantRoutes.WORKFLOW_OUTCOME, this::workflowEnded);
         h.put(TenantEventTypes.DEPLOYMENT_SUCCESS, e -> recordState(e, "DEPLOYED"));
         h.put(TenantEventTypes.DEPLOYMENT_FAILURE, e -> failed(e, "DEPLOYMENT_FAILED"));
+        h.put(SbtAws.Request.ONBOARDING.route(), e -> sbtBuild(e, PROVISIONING));
+        h.put(SbtAws.Request.OFFBOARDING.route(), e -> sbtBuild(e, DEPROVISIONING));
+        h.put(SbtAws.Request.ACTIVATE.route(), e -> sbtLifecycle(e, SbtAws.Request.ACTIVATE));
+        h.put(SbtAws.Request.DEACTIVATE.route(), e -> sbtLifecycle(e, SbtAws.Request.DEACTIVATE));
         return h;
     }
 
     void startBuild(TenantEvent e, String kind) {
-        ProvisioningRequest req = ProvisioningRequest.parse(e.detail());
+        startBuild(e, kind, ProvisioningRequest.parse(e.detail()), null);
+    }
+
+    /** sbt-aws's onboarding / offboarding request: the same build, answered to its control plane. */
+    void sbtBuild(TenantEvent e, String kind) {
+        JsonNode tier = e.detail().get("tier");
+        String fallbackTier = null;
+        if (tier == null || tier.isNull()) {
+            // An offboarding detail is the tenant's item, which may lack the tier: the one its provisioning recorded.
+            String tenantId = e.detail().path("tenantId").asText(null);
+            fallbackTier = tenantId == null || tenantId.isBlank() ? null
+                    : store.job(tenantId, TenantStore.TENANT_JOB).map(j -> attr(j, "tier")).orElse(null);
+        }
+        SbtAws.BuildRequest sbtRequest = SbtAws.buildRequest(e.detail(), fallbackTier);
+        Log.put(Log.TENANT_ID, sbtRequest.request().tenantId());
+        if (!sbtRequest.skipped().isEmpty()) {
+            LOG.warn("detail fields not given to the build: not valid environment variable names", "fields",
+                    String.join(",", sbtRequest.skipped()));
+        }
+        startBuild(e, kind, sbtRequest.request(), sbtRequest.registrationId());
+    }
+
+    private void startBuild(TenantEvent e, String kind, ProvisioningRequest req, String sbtRegistrationId) {
         Log.put(Log.TENANT_ID, req.tenantId());
         Map<String, JsonNode> tier = store.tier(req.tier())
                 .orElseThrow(() -> new InvalidTenantEventException("unknown tier '" + req.tier() + "': no item in the tier table"));
@@ -105,13 +143,23 @@ public final class DefaultHandlers {
         if (req.tenant() != null) {
             record.put("tenant", AttributeValue.fromS(Json.write(req.tenant())));
         }
+        if (sbtRegistrationId != null) {
+            record.put(SBT_REGISTRATION, AttributeValue.fromS(sbtRegistrationId));
+        }
         // What the build was given, for audit; secrets appear as their parameter names only.
         record.put("environment", AttributeValue.fromL(env.stream().map(v -> AttributeValue.fromM(Map.of(
                 "name", AttributeValue.fromS(v.name()), "type", AttributeValue.fromS(v.type()),
                 "value", AttributeValue.fromS(v.value())))).toList()));
         store.putJob(req.tenantId(), kind + "#" + buildId, record);
-        store.updateJob(req.tenantId(), TenantStore.TENANT_JOB, Map.of("status", AttributeValue.fromS(kind),
+        Map<String, AttributeValue> state = new LinkedHashMap<>(Map.of("status", AttributeValue.fromS(kind),
                 "cause", AttributeValue.fromNul(true), "tier", AttributeValue.fromS(req.tier())));
+        if (kind.equals(PROVISIONING) || sbtRegistrationId != null) {
+            // Which registration the tenant's deployment answers to (none for our own and arc-saas's events).
+            state.put(SBT_REGISTRATION, sbtRegistrationId == null ? AttributeValue.fromNul(true) : AttributeValue.fromS(sbtRegistrationId));
+            // The request's key: forgotten when its onboarding workflow fails, so the request re-sent is a retry.
+            state.put(SBT_EVENT_KEY, sbtRegistrationId == null ? AttributeValue.fromNul(true) : AttributeValue.fromS(e.idempotencyKey()));
+        }
+        store.updateJob(req.tenantId(), TenantStore.TENANT_JOB, state);
         LOG.info("build started", "kind", kind, "tier", req.tier(), "project", job.asText(), "buildId", buildId,
                 "secrets", plan.secrets().size());
         Metrics.count(Metrics.TENANT_BUILDS_STARTED, null);
@@ -161,6 +209,16 @@ public final class DefaultHandlers {
         } else {
             LOG.info("build succeeded", "kind", kind, "buildId", outcome.buildId(), "outputs", outputs.size());
         }
+        String registration = attr(job.get(), SBT_REGISTRATION);
+        if (registration != null) {
+            SbtAws.Request request = provisioning ? SbtAws.Request.ONBOARDING : SbtAws.Request.OFFBOARDING;
+            if (!outcome.succeeded()) {
+                answerSbt(request, registration, false, SbtAws.failureOutput(request, SbtAws.buildFailure(outcome)));
+            } else if (!provisioning) {
+                answerSbt(request, registration, true, sbt.successOutput(outputs));
+            }
+            // A provisioning build that succeeded is answered when the tenant's onboarding workflow ends.
+        }
         bus.put(outcome.succeeded()
                 ? (provisioning ? TenantEventTypes.PROVISIONING_SUCCESS : TenantEventTypes.DEPROVISIONING_SUCCESS)
                 : (provisioning ? TenantEventTypes.PROVISIONING_FAILURE : TenantEventTypes.DEPROVISIONING_FAILURE), detail);
@@ -190,17 +248,7 @@ public final class DefaultHandlers {
         } else {
             activities.addAll(defaultActivities);
         }
-        ObjectNode start = Json.object();
-        start.put("uid", tenantId);
-        start.put("workflow", workflow);
-        ArrayNode acts = start.putArray("activities");
-        activities.forEach(acts::add);
-        ObjectNode metadata = start.putObject("metadata");
-        metadata.put("tenantId", tenantId);
-        metadata.put("tier", tierName);
-        if (tier.containsKey("pluginRegisterTimeout")) {
-            start.put("pluginRegisterTimeout", tier.get("pluginRegisterTimeout").asInt());
-        }
+        ObjectNode start = startRequest(tenantId, workflow, activities, tenantId, tierName, tier);
         // The deployment record is written before the run can end: only runs recorded here may change tenant state.
         Map<String, AttributeValue> record = new LinkedHashMap<>();
         record.put("workflow", AttributeValue.fromS(workflow));
@@ -214,6 +262,13 @@ public final class DefaultHandlers {
         Map<String, AttributeValue> outs = new LinkedHashMap<>();
         flatOutputs(e.detail()).forEach((k, v) -> outs.put(k, AttributeValue.fromS(v)));
         record.put("outputs", AttributeValue.fromM(outs));
+        store.job(tenantId, TenantStore.TENANT_JOB).ifPresent(j -> {
+            for (String f : List.of(SBT_REGISTRATION, SBT_EVENT_KEY)) {
+                if (attr(j, f) != null) {
+                    record.put(f, AttributeValue.fromS(attr(j, f)));
+                }
+            }
+        });
         store.putJob(tenantId, DEPLOYMENT_JOB, record);
         bus.put("Start Workflow", start);
         store.tenantState(tenantId, "DEPLOYING", null);
@@ -227,6 +282,9 @@ public final class DefaultHandlers {
         // Only the run this router started for the tenant's deployment speaks for the tenant; a run
         // that merely carries tenantId in its metadata changes nothing.
         if (deployment.isEmpty() || !uid.equals(attr(deployment.get(), "uid")) || !String.valueOf(workflow).equals(attr(deployment.get(), "workflow"))) {
+            if (lifecycleEnded(e, uid, workflow)) {
+                return;
+            }
             LOG.info("workflow outcome ignored: not a tenant deployment run", Log.UID, uid, Log.WORKFLOW, workflow);
             return;
         }
@@ -251,7 +309,104 @@ public final class DefaultHandlers {
         }
         addArcSaasFields(detail, attr(deployment.get(), "tenant"), outputs, List.of());
         bus.put(ok ? TenantEventTypes.DEPLOYMENT_SUCCESS : TenantEventTypes.DEPLOYMENT_FAILURE, detail);
+        String registration = attr(deployment.get(), SBT_REGISTRATION);
+        if (registration != null) {
+            if (!ok && attr(deployment.get(), SBT_EVENT_KEY) != null) {
+                store.release(attr(deployment.get(), SBT_EVENT_KEY)); // the request re-sent is a retry
+            }
+            // For sbt-aws, provisioning is the build and the onboarding workflow: it succeeded when both did.
+            answerSbt(SbtAws.Request.ONBOARDING, registration, ok, ok ? sbt.successOutput(outputs)
+                    : SbtAws.failureOutput(SbtAws.Request.ONBOARDING, SbtAws.workflowFailure(workflow, status, e.detail().path("message").asText(null))));
+        }
         LOG.info("tenant workflow ended", Log.WORKFLOW, workflow, "status", status);
+    }
+
+    /**
+     * sbt-aws's activate / deactivate request: runs the tier's activation (deactivation) workflow, so
+     * plugins can extend it, and answers when it ends. Workflow and activities come from the tier item
+     * ({@code activateWorkflow}, {@code activateActivities}, {@code deactivateWorkflow},
+     * {@code deactivateActivities}); with no activities there is nothing to run and the answer is a
+     * success at once. Each request runs its own run ({@code uid} = tenant id + request + event id), so
+     * a tenant can be activated again after a deactivation.
+     */
+    void sbtLifecycle(TenantEvent e, SbtAws.Request request) {
+        String tenantId = tenantId(e);
+        Log.put(Log.TENANT_ID, tenantId);
+        Optional<Map<String, AttributeValue>> tenantRecord = store.job(tenantId, TenantStore.TENANT_JOB);
+        String registration = e.detail().path(SbtAws.REGISTRATION_ID).asText(null);
+        if (registration == null || registration.isBlank()) {
+            registration = tenantRecord.map(j -> attr(j, SBT_REGISTRATION)).orElseThrow(() -> new InvalidTenantEventException(
+                    "detail." + SbtAws.REGISTRATION_ID + " is required (no sbt-aws registration recorded for tenant '" + tenantId + "')"));
+        }
+        String tierName = e.detail().path("tier").isTextual() ? e.detail().get("tier").asText()
+                : tenantRecord.map(j -> attr(j, "tier")).orElse(null);
+        Map<String, JsonNode> tier = tierName == null ? Map.of() : store.tier(tierName)
+                .orElseThrow(() -> new InvalidTenantEventException("unknown tier '" + tierName + "': no item in the tier table"));
+        String verb = request == SbtAws.Request.ACTIVATE ? "activate" : "deactivate";
+        List<String> activities = new ArrayList<>();
+        JsonNode configured = tier.get(verb + "Activities");
+        if (configured != null && configured.isArray()) {
+            configured.forEach(a -> activities.add(a.asText()));
+        }
+        String state = request == SbtAws.Request.ACTIVATE ? "ACTIVE" : "INACTIVE";
+        if (activities.isEmpty()) {
+            LOG.info("no " + verb + " steps configured for the tier; answered at once", "tier", tierName);
+            store.tenantState(tenantId, state, null);
+            answerSbt(request, registration, true, sbt.successOutput(Map.of()));
+            return;
+        }
+        String workflow = tier.containsKey(verb + "Workflow") ? tier.get(verb + "Workflow").asText() : "tenant-" + verb;
+        String uid = tenantId + "." + verb + "." + e.id();
+        ObjectNode start = startRequest(uid, workflow, activities, tenantId, tierName, tier);
+        ((ObjectNode) start.get("metadata")).put(SbtAws.REGISTRATION_ID, registration);
+        Map<String, AttributeValue> record = new LinkedHashMap<>();
+        record.put("kind", AttributeValue.fromS(request.name()));
+        record.put("uid", AttributeValue.fromS(uid));
+        record.put("workflow", AttributeValue.fromS(workflow));
+        record.put("status", AttributeValue.fromS("IN_PROGRESS"));
+        record.put(SBT_REGISTRATION, AttributeValue.fromS(registration));
+        record.put("eventKey", AttributeValue.fromS(e.idempotencyKey()));
+        store.putJob(tenantId, LIFECYCLE_JOB + uid, record);
+        bus.put("Start Workflow", start);
+        store.tenantState(tenantId, request == SbtAws.Request.ACTIVATE ? "ACTIVATING" : "DEACTIVATING", null);
+        LOG.info("tenant " + verb + " workflow started", Log.UID, uid, Log.WORKFLOW, workflow, "tier", tierName);
+    }
+
+    /** The end of an activation / deactivation run the router started (recorded under the tenant); false for any other run. */
+    private boolean lifecycleEnded(TenantEvent e, String uid, String workflow) {
+        String tenantId = e.detail().path("metadata").path("tenantId").asText(null);
+        if (uid == null || tenantId == null || tenantId.isBlank()) {
+            return false;
+        }
+        Optional<Map<String, AttributeValue>> job = store.job(tenantId, LIFECYCLE_JOB + uid);
+        if (job.isEmpty() || !String.valueOf(workflow).equals(attr(job.get(), "workflow"))) {
+            return false;
+        }
+        Log.put(Log.TENANT_ID, tenantId);
+        SbtAws.Request request = SbtAws.Request.valueOf(attr(job.get(), "kind"));
+        boolean ok = TenantEventTypes.WORKFLOW_COMPLETED.equals(e.detailType());
+        String status = e.detail().path("status").asText();
+        store.updateJob(tenantId, LIFECYCLE_JOB + uid, Map.of("status", AttributeValue.fromS(status)));
+        String done = request == SbtAws.Request.ACTIVATE ? "ACTIVE" : "INACTIVE";
+        SbtAws.Failure failure = ok ? null : SbtAws.workflowFailure(workflow, status, e.detail().path("message").asText(null));
+        store.tenantState(tenantId, ok ? done : request.name() + "_FAILED", ok ? null : failure.cause());
+        if (!ok && attr(job.get(), "eventKey") != null) {
+            store.release(attr(job.get(), "eventKey")); // the request re-sent is a retry
+        }
+        answerSbt(request, attr(job.get(), SBT_REGISTRATION), ok, ok ? sbt.successOutput(Map.of()) : SbtAws.failureOutput(request, failure));
+        LOG.info("tenant " + request.answer + " workflow ended", Log.UID, uid, Log.WORKFLOW, workflow, "status", status);
+        return true;
+    }
+
+    /** Puts sbt-aws's answer ({@code <prefix><answer>Success|Failure}) with the application plane's source. */
+    private void answerSbt(SbtAws.Request request, String registration, boolean success, ObjectNode jobOutput) {
+        String type = sbt.answerType(request, success);
+        bus.put(sbt.applicationSource(), type, SbtAws.answer(registration, jobOutput));
+        if (success) {
+            LOG.info("sbt-aws answered", "detailType", type, SbtAws.REGISTRATION_ID, registration);
+        } else {
+            LOG.warn("sbt-aws answered", "detailType", type, SbtAws.REGISTRATION_ID, registration, "cause", jobOutput.path("cause").asText());
+        }
     }
 
     void recordState(TenantEvent e, String state) {
@@ -356,5 +511,22 @@ public final class DefaultHandlers {
     private static String attr(Map<String, AttributeValue> item, String name) {
         AttributeValue v = item.get(name);
         return v == null ? null : v.s();
+    }
+
+    /** A tenant workflow's start request: the tier's activities, the tenant and tier as metadata, the tier's window. */
+    private static ObjectNode startRequest(String uid, String workflow, List<String> activities, String tenantId,
+                                           String tierName, Map<String, JsonNode> tier) {
+        ObjectNode start = Json.object();
+        start.put("uid", uid);
+        start.put("workflow", workflow);
+        ArrayNode acts = start.putArray("activities");
+        activities.forEach(acts::add);
+        ObjectNode metadata = start.putObject("metadata");
+        metadata.put("tenantId", tenantId);
+        metadata.put("tier", tierName);
+        if (tier.containsKey("pluginRegisterTimeout")) {
+            start.put("pluginRegisterTimeout", tier.get("pluginRegisterTimeout").asInt());
+        }
+        return start;
     }
 }

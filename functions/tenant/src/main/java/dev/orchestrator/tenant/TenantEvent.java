@@ -19,6 +19,14 @@ import java.util.TreeMap;
 public record TenantEvent(String id, String source, String detailType, ObjectNode detail) {
 
     public static TenantEvent parse(JsonNode event) {
+        return parse(event, t -> false);
+    }
+
+    /**
+     * Like {@link #parse(JsonNode)}, with more detail-types that name an event by themselves (sbt-aws's
+     * requests under the deployed prefix): their detail is taken as it is, never unwrapped.
+     */
+    public static TenantEvent parse(JsonNode event, java.util.function.Predicate<String> alsoKnown) {
         if (event == null || !event.isObject()) {
             throw new InvalidTenantEventException("the event must be a JSON object");
         }
@@ -36,6 +44,9 @@ public record TenantEvent(String id, String source, String detailType, ObjectNod
             throw new InvalidTenantEventException("detail must be a JSON object");
         }
         String given = dt == null || dt.isNull() ? null : dt.asText();
+        if (given != null && alsoKnown.test(given)) {
+            return new TenantEvent(event.get("id").asText(), event.get("source").asText(), given, (ObjectNode) detail);
+        }
         return resolve(event.get("id").asText(), event.get("source").asText(), given, (ObjectNode) detail);
     }
 

@@ -33,6 +33,7 @@ public final class TenantRouterHandler implements RequestStreamHandler {
     private static final Log LOG = Log.of(TenantRouterHandler.class);
 
     private final Set<String> acceptedSources;
+    private final SbtAws sbt;
     private final TenantStore store;
     private final Map<String, TenantEventHandler> handlers = new LinkedHashMap<>();
 
@@ -45,6 +46,10 @@ public final class TenantRouterHandler implements RequestStreamHandler {
         AwsClients aws = new AwsClients(env);
         var dynamo = aws.dynamo();
         this.acceptedSources = split(env.get(EnvNames.TENANT_EVENT_SOURCES, "")).stream().collect(Collectors.toSet());
+        this.sbt = new SbtAws(env.get(EnvNames.SBT_AWS_DETAIL_TYPE_PREFIX, SbtAws.DEFAULT_PREFIX),
+                SbtAws.csv(env.get(EnvNames.SBT_AWS_EVENT_SOURCES, SbtAws.DEFAULT_CONTROL_PLANE_SOURCE)),
+                env.get(EnvNames.SBT_AWS_APPLICATION_SOURCE, SbtAws.DEFAULT_APPLICATION_SOURCE),
+                SbtAws.csv(env.get(EnvNames.SBT_AWS_REGISTRATION_VARIABLES, SbtAws.DEFAULT_REGISTRATION_VARIABLES)));
         this.store = new TenantStore(dynamo, env.require(EnvNames.TIER_TABLE), env.require(EnvNames.TENANT_JOBS_TABLE),
                 env.require(EnvNames.PROCESSED_EVENTS_TABLE));
         TenantEvents bus = new TenantEvents(AwsClients.memoize(aws::events), env.require(EnvNames.EVENT_BUS_NAME));
@@ -53,11 +58,14 @@ public final class TenantRouterHandler implements RequestStreamHandler {
         TenantSecrets secrets = new TenantSecrets(AwsClients.memoize(() -> aws.configure(SsmClient.builder()).build()));
         handlers.putAll(new DefaultHandlers(store, bus, AwsClients.memoize(() -> aws.configure(CodeBuildClient.builder()).build()),
                 secrets, env.require(EnvNames.TENANT_SECRETS_PATH), env.get(EnvNames.TENANT_WORKFLOW, "tenant-onboarding"),
-                split(env.get(EnvNames.TENANT_ACTIVITIES, ""))).all());
+                split(env.get(EnvNames.TENANT_ACTIVITIES, "")), sbt).all());
         Log.configure(environment);
     }
 
-    /** Replaces the handler of one route (a detail-type, or build-outcome / workflow-outcome). */
+    /**
+     * Replaces the handler of one route (a detail-type, build-outcome / workflow-outcome, or an sbt-aws
+     * request's {@link SbtAws.Request#route()}, e.g. {@code sbt_aws_activateRequest}).
+     */
     public TenantRouterHandler with(String route, TenantEventHandler handler) {
         handlers.put(route, handler);
         return this;
@@ -65,6 +73,7 @@ public final class TenantRouterHandler implements RequestStreamHandler {
 
     @Override
     public void handleRequest(InputStream input, OutputStream output, Context context) throws IOException {
+        Log.init(context);
         try {
             String answer = handle(Json.parse(input), context);
             output.write(answer.getBytes(StandardCharsets.UTF_8));
@@ -78,9 +87,9 @@ public final class TenantRouterHandler implements RequestStreamHandler {
         TenantEvent event;
         String route;
         try {
-            event = TenantEvent.parse(raw);
+            event = TenantEvent.parse(raw, t -> sbt.request(t).isPresent());
             Log.put(Log.TENANT_ID, event.tenantIdHint());
-            route = TenantRoutes.route(event, acceptedSources);
+            route = TenantRoutes.route(event, acceptedSources, sbt);
         } catch (InvalidTenantEventException e) {
             refused(e, raw);
             throw e;
@@ -95,15 +104,13 @@ public final class TenantRouterHandler implements RequestStreamHandler {
         long now = System.currentTimeMillis();
         // The claim lives as long as this invocation can: a timeout or crash does not block the event.
         long lease = context == null ? DEFAULT_LEASE_MILLIS : context.getRemainingTimeInMillis();
-        boolean claimed;
-        try {
-            claimed = store.claim(key, now, lease);
-        } catch (IllegalStateException inFlight) {
-            LOG.info("event in flight in another invocation; failing so it is retried later", "route", route, "eventKey", key);
-            throw inFlight;
+        TenantStore.Claim claim = store.tryClaim(key, now, lease);
+        if (claim == TenantStore.Claim.IN_FLIGHT) {
+            claim = awaitOtherInvocation(key, route, context);
         }
-        if (!claimed) {
+        if (claim == TenantStore.Claim.DONE) {
             LOG.info("duplicate event ignored: handled already", "route", route, "source", event.source(), "eventKey", key);
+            Metrics.count(Metrics.TENANT_DUPLICATE_EVENTS, null);
             return "{\"duplicate\":true}";
         }
         LOG.info("event routed", "route", route, "source", event.source(), "eventKey", key);
@@ -120,6 +127,46 @@ public final class TenantRouterHandler implements RequestStreamHandler {
         }
         store.done(key, System.currentTimeMillis());
         return "{\"handled\":true}";
+    }
+
+    /** Time kept back from waiting on another invocation, to handle the event ourselves if it died. */
+    static final long HANDLING_RESERVE_MILLIS = 10_000;
+
+    /**
+     * A copy of an event another invocation is handling right now (producers and EventBridge deliver
+     * at least once; three copies at once are common). It is a duplicate, not a failure: wait until
+     * the other invocation marks it done (then count it as a duplicate) or its claim expires because
+     * it died (then claim and handle it here). Only when neither happens within this invocation's own
+     * time does it fail, so Lambda's retry comes back after the claim has expired.
+     */
+    private TenantStore.Claim awaitOtherInvocation(String key, String route, Context context) {
+        LOG.info("duplicate event: another invocation is handling it; waiting for it to finish or its claim to expire",
+                "route", route, "eventKey", key);
+        long pause = 100;
+        while (true) {
+            long remaining = context == null ? DEFAULT_LEASE_MILLIS : context.getRemainingTimeInMillis();
+            if (remaining - pause < HANDLING_RESERVE_MILLIS) {
+                LOG.warn("event still held by another invocation; failing so Lambda retries it after the claim expires",
+                        "route", route, "eventKey", key);
+                throw new TenantStore.InFlightException(key);
+            }
+            try {
+                Thread.sleep(pause);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new TenantStore.InFlightException(key);
+            }
+            pause = Math.min(2_000, pause * 2);
+            TenantStore.Claim claim = store.tryClaim(key, System.currentTimeMillis(),
+                    context == null ? DEFAULT_LEASE_MILLIS : context.getRemainingTimeInMillis());
+            if (claim == TenantStore.Claim.CLAIMED) {
+                LOG.warn("the other invocation's claim expired before it finished; handling the event here",
+                        "route", route, "eventKey", key);
+            }
+            if (claim != TenantStore.Claim.IN_FLIGHT) {
+                return claim;
+            }
+        }
     }
 
     /** One line per refused message: what was wrong, never the event (it may carry secrets). */

@@ -14,6 +14,21 @@ public final class TenantRoutes {
     }
 
     public static String route(TenantEvent e, Set<String> acceptedSources) {
+        return route(e, acceptedSources, null);
+    }
+
+    /**
+     * With sbt-aws's requests: a detail-type naming one under the deployed prefix routes to that
+     * request's route ({@link SbtAws.Request#route()}), from the sources accepted for sbt-aws only.
+     */
+    public static String route(TenantEvent e, Set<String> acceptedSources, SbtAws sbt) {
+        if (sbt != null) {
+            var request = sbt.request(e.detailType());
+            if (request.isPresent()) {
+                requireSource(e, sbt.sources());
+                return request.get().route();
+            }
+        }
         if (TenantEventTypes.BUILD_STATE_CHANGE.equals(e.detailType())) {
             requireSource(e, Set.of(TenantEventTypes.CODEBUILD_SOURCE));
             return BUILD_OUTCOME;

@@ -48,6 +48,28 @@ public final class TenantStore {
         return Optional.of(out);
     }
 
+    /** What a claim found: the key is ours now, handled already, or held by another live invocation. */
+    public enum Claim { CLAIMED, DONE, IN_FLIGHT }
+
+    /**
+     * Claims an event key for one invocation, as {@link #claim} does, but says when another invocation
+     * holds a live claim instead of throwing (the caller decides whether to wait for it).
+     */
+    public Claim tryClaim(String eventKey, long nowMillis, long leaseMillis) {
+        try {
+            return claim(eventKey, nowMillis, leaseMillis) ? Claim.CLAIMED : Claim.DONE;
+        } catch (InFlightException e) {
+            return Claim.IN_FLIGHT;
+        }
+    }
+
+    /** Another invocation holds a live claim on the key. */
+    public static final class InFlightException extends IllegalStateException {
+        InFlightException(String eventKey) {
+            super("event " + eventKey + " is being handled by another invocation; retry later");
+        }
+    }
+
     /**
      * Claims an event key for one invocation; false when it was handled already. The claim lives only
      * as long as the invocation can ({@code leaseMillis}, the function's remaining time): after a
@@ -74,7 +96,7 @@ public final class TenantStore {
             if (existing != null && "done".equals(existing.getOrDefault("status", AttributeValue.fromS("")).s())) {
                 return false;
             }
-            throw new IllegalStateException("event " + eventKey + " is being handled by another invocation; retry later");
+            throw new InFlightException(eventKey);
         }
     }
 

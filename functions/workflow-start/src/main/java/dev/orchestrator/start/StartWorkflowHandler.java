@@ -54,6 +54,7 @@ public final class StartWorkflowHandler implements RequestStreamHandler {
 
     @Override
     public void handleRequest(InputStream input, OutputStream output, Context context) throws IOException {
+        Log.init(context);
         try {
             JsonNode event = Json.parse(input);
             ObjectNode result = isCancel(event) ? cancel(CancelRequest.parse(event))

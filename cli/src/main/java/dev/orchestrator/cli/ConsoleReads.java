@@ -1,0 +1,219 @@
+package dev.orchestrator.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.orchestrator.core.AttributeJson;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
+import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
+
+/**
+ * Every read of runs the console makes, in one place, done exactly as the CLI's {@code status},
+ * {@code history} and {@code runs} commands do: a run is its status item as JSON ({@link AttributeJson},
+ * strongly consistent), its history is the history table's query, and lists of runs are StatusIndex
+ * queries (never a scan). When the storage under the CLI changes, this class is the one to re-point;
+ * the pages only read the JSON shapes these methods return.
+ */
+final class ConsoleReads {
+
+    /** How many index items one runs page may read at most, per state (a page stays quick on a huge table). */
+    static final int READ_BUDGET = 2_000;
+    /** The same with a metadata filter, which reads each candidate's item. */
+    static final int READ_BUDGET_METADATA = 200;
+
+    private final Target target;
+
+    ConsoleReads(Target target) {
+        this.target = target;
+    }
+
+    /** The run's status item as JSON (as {@code orchestrator status --json} prints it). */
+    Optional<JsonNode> run(String uid, String workflow) {
+        String table = target.export("status-name");
+        Map<String, AttributeValue> item = Target.aws(() -> target.dynamo().getItem(b -> b.tableName(table).consistentRead(true)
+                .key(Map.of("uid", AttributeValue.fromS(uid), "workflow", AttributeValue.fromS(workflow)))).item());
+        return item == null || item.isEmpty() ? Optional.empty() : Optional.of(AttributeJson.toJson(item));
+    }
+
+    /** The run's recorded transitions, oldest first (as {@code orchestrator history --json} prints them). */
+    List<JsonNode> history(String uid, String workflow) {
+        String table = target.export("history-name");
+        List<JsonNode> entries = new ArrayList<>();
+        Target.aws(() -> {
+            target.dynamo().queryPaginator(b -> b.tableName(table).keyConditionExpression("#r = :r")
+                    .expressionAttributeNames(Map.of("#r", "run"))
+                    .expressionAttributeValues(Map.of(":r", AttributeValue.fromS(uid + "#" + workflow)))
+                    .consistentRead(true)).items().forEach(i -> entries.add(AttributeJson.toJson(i)));
+            return null;
+        });
+        return entries;
+    }
+
+    /** What the runs page asks for. Null fields do not filter. */
+    record Filter(List<String> states, String workflow, Long fromMillis, Long toMillis, String metaKey, String metaValue,
+                  Integer silentMinutes) {
+        /** Only runs whose last write is older than this (epoch ms), or null. */
+        Long silentBefore(long now) {
+            return silentMinutes == null ? null : now - silentMinutes * 60_000L;
+        }
+    }
+
+    /** One page of runs, newest first, and the token of the next page (null: no more). */
+    record Page(List<JsonNode> runs, String next) {
+    }
+
+    /** Where a page starts: runs updated before {@code updatedAt}, or at it with a key after {@code key}. */
+    record Cursor(long updatedAt, String key) {
+        String encode() {
+            return Base64.getUrlEncoder().withoutPadding().encodeToString((updatedAt + "\n" + key).getBytes(StandardCharsets.UTF_8));
+        }
+
+        static Cursor decode(String token) {
+            try {
+                String text = new String(Base64.getUrlDecoder().decode(token), StandardCharsets.UTF_8);
+                int nl = text.indexOf('\n');
+                return new Cursor(Long.parseLong(text.substring(0, nl)), text.substring(nl + 1));
+            } catch (RuntimeException e) {
+                throw new CliException(Exit.USAGE, "page token '" + token + "' is not one this console made");
+            }
+        }
+
+        boolean admits(JsonNode run) {
+            long u = run.path("updatedAt").asLong();
+            return u < updatedAt || (u == updatedAt && ConsoleReads.key(run).compareTo(key) > 0);
+        }
+    }
+
+    static String key(JsonNode run) {
+        return run.path("uid").asText() + "\u0000" + run.path("workflow").asText();
+    }
+
+    static final Comparator<JsonNode> NEWEST_FIRST = Comparator.comparingLong((JsonNode n) -> n.path("updatedAt").asLong())
+            .reversed().thenComparing(ConsoleReads::key);
+
+    /**
+     * Runs matching the filter, newest first, {@code size} at most, from {@code token} on. Each state is one
+     * StatusIndex query ({@code status} = state, {@code updatedAt} descending, bounded by the time range and
+     * the cursor); the states' streams are merged. A page reads at most {@link #READ_BUDGET} index items per
+     * state: when a filter rejects more than that, the page is short and its token goes on from where the
+     * reading stopped, so paging works through any number of runs. The metadata attribute is not in the
+     * index: it is checked on each candidate's item.
+     */
+    Page runs(Filter filter, String token, int size) {
+        Cursor cursor = token == null || token.isBlank() ? null : Cursor.decode(token);
+        long now = System.currentTimeMillis();
+        long upper = Math.min(filter.toMillis() == null ? Long.MAX_VALUE : filter.toMillis(),
+                filter.silentBefore(now) == null ? Long.MAX_VALUE : filter.silentBefore(now));
+        if (cursor != null) {
+            upper = Math.min(upper, cursor.updatedAt());
+        }
+        long lower = filter.fromMillis() == null ? 0 : filter.fromMillis();
+        String table = target.export("status-name");
+        List<JsonNode> found = new ArrayList<>();
+        long floor = Long.MIN_VALUE; // below this, some state was not read to the end: not shown on this page
+        for (String state : filter.states()) {
+            List<JsonNode> mine = new ArrayList<>();
+            Map<String, AttributeValue> start = null;
+            int read = 0;
+            long lastRead = Long.MIN_VALUE;
+            boolean exhausted = false;
+            while (true) {
+                Map<String, String> names = new HashMap<>(Map.of("#s", "status", "#u", "updatedAt"));
+                Map<String, AttributeValue> values = new HashMap<>(Map.of(":s", AttributeValue.fromS(state),
+                        ":lo", AttributeValue.fromN(Long.toString(lower)), ":hi", AttributeValue.fromN(Long.toString(upper))));
+                QueryRequest.Builder q = QueryRequest.builder().tableName(table).indexName("StatusIndex")
+                        .keyConditionExpression("#s = :s AND #u BETWEEN :lo AND :hi").scanIndexForward(false)
+                        .limit(Math.min(500, Math.max(50, size * 2))).exclusiveStartKey(start);
+                if (filter.workflow() != null) {
+                    q.filterExpression("#w = :w");
+                    names.put("#w", "workflow");
+                    values.put(":w", AttributeValue.fromS(filter.workflow()));
+                }
+                QueryRequest request = q.expressionAttributeNames(names).expressionAttributeValues(values).build();
+                QueryResponse r = Target.aws(() -> target.dynamo().query(request));
+                read += r.scannedCount() == null ? r.count() : r.scannedCount();
+                for (Map<String, AttributeValue> i : r.items()) {
+                    JsonNode run = AttributeJson.toJson(i);
+                    lastRead = run.path("updatedAt").asLong();
+                    if ((cursor == null || cursor.admits(run)) && metadataMatches(run, filter)) {
+                        mine.add(run);
+                    }
+                }
+                start = r.lastEvaluatedKey() == null || r.lastEvaluatedKey().isEmpty() ? null : r.lastEvaluatedKey();
+                if (start == null) {
+                    exhausted = true;
+                    break;
+                }
+                if (mine.size() > size || read >= (filter.metaKey() == null ? READ_BUDGET : READ_BUDGET_METADATA)) {
+                    if (start.containsKey("updatedAt")) {
+                        lastRead = Long.parseLong(start.get("updatedAt").n());
+                    }
+                    break;
+                }
+            }
+            if (!exhausted) {
+                floor = Math.max(floor, lastRead);
+            }
+            found.addAll(mine);
+        }
+        found.sort(NEWEST_FIRST);
+        long f = floor;
+        List<JsonNode> shown = new ArrayList<>();
+        for (JsonNode run : found) {
+            if (run.path("updatedAt").asLong() <= f || shown.size() == size) {
+                break;
+            }
+            shown.add(run);
+        }
+        String next = null;
+        if (shown.size() == size) {
+            JsonNode last = shown.get(shown.size() - 1);
+            next = new Cursor(last.path("updatedAt").asLong(), key(last)).encode();
+        } else if (floor != Long.MIN_VALUE) {
+            next = new Cursor(floor, "").encode(); // everything at or below the floor is still to be read
+        }
+        return new Page(shown, next);
+    }
+
+    /** The metadata attribute is not projected into StatusIndex: read it from the run's item. */
+    private boolean metadataMatches(JsonNode indexed, ConsoleReads.Filter filter) {
+        if (filter.metaKey() == null) {
+            return true;
+        }
+        JsonNode item = run(indexed.path("uid").asText(), indexed.path("workflow").asText()).orElse(null);
+        if (item == null) {
+            return false;
+        }
+        JsonNode value = item.path("metadata").path(filter.metaKey());
+        if (value.isMissingNode() || value.isNull()) {
+            return false;
+        }
+        return filter.metaValue() == null || filter.metaValue().isEmpty() || filter.metaValue().equals(value.asText());
+    }
+
+    /** Child runs named by the run's plugin entries ({@code child.uid} / {@code child.workflow}), in run order. */
+    static Map<String, JsonNode> children(JsonNode run) {
+        Map<String, JsonNode> out = new LinkedHashMap<>();
+        run.path("activities").fields().forEachRemaining(a -> {
+            for (String stage : new String[] {"pre", "async", "post"}) {
+                for (String group : new String[] {"mandatory", "optional"}) {
+                    a.getValue().path(stage).path(group).fields().forEachRemaining(p -> {
+                        JsonNode child = p.getValue().path("child");
+                        if (child.hasNonNull("uid")) {
+                            out.put(a.getKey() + " / " + p.getKey(), child);
+                        }
+                    });
+                }
+            }
+        });
+        return out;
+    }
+}

@@ -1,0 +1,122 @@
+package dev.orchestrator.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
+
+/**
+ * The operator's repair of one plugin execution of a running run: fail it ({@code Error}) or skip it
+ * ({@code Do Not Run}), written the way the engine writes a plugin's end (docs/protocol.md, "Report"):
+ * one conditional UpdateItem on the entry {@code activities.<A>.<pre|async|post>.<mandatory|optional>.<plugin>},
+ * only while the stage is open and the entry is still {@code In Progress} or {@code Not Started}, with
+ * {@code ADD version 1} and {@code SET updatedAt}, so the engine sees the change on the stream and decides
+ * what follows (a failed mandatory plugin fails the run, a skipped one lets the stage go on). The one
+ * place that knows where a plugin entry lives: re-point it when the storage changes.
+ */
+final class PluginRepair {
+
+    enum Action {
+        FAIL("Error", "failed by operator: "), SKIP("Do Not Run", "skipped by operator: ");
+
+        final String state;
+        final String prefix;
+
+        Action(String state, String prefix) {
+            this.state = state;
+            this.prefix = prefix;
+        }
+    }
+
+    /** What the repair did: {@code changed} false means the entry had already moved on (its state is {@code state}). */
+    record Result(boolean changed, String group, String state, String message) {
+    }
+
+    static final int MESSAGE_LIMIT = 180;
+
+    private final Target target;
+    private final ConsoleReads reads;
+
+    PluginRepair(Target target) {
+        this.target = target;
+        this.reads = new ConsoleReads(target);
+    }
+
+    /** "parallel" is what people call the async stage. */
+    static String stageKey(String stage) {
+        String s = stage == null ? "" : stage.trim().toLowerCase(java.util.Locale.ROOT);
+        return switch (s) {
+            case "pre", "post", "async" -> s;
+            case "parallel" -> "async";
+            default -> throw new CliException(Exit.USAGE, "stage '" + stage + "' is not one of pre, parallel (async), post");
+        };
+    }
+
+    Result apply(Action action, String uid, String workflow, String activity, String stage, String plugin, String reason) {
+        if (reason == null || reason.isBlank()) {
+            throw new CliException(Exit.USAGE, "a reason is required (it becomes the plugin's message)");
+        }
+        String stg = stageKey(stage);
+        JsonNode run = reads.run(uid, workflow).orElseThrow(() -> new CliException(Exit.NOT_FOUND,
+                "no run " + uid + " / " + workflow + " in stack " + target.stack()));
+        JsonNode a = run.path("activities").path(activity);
+        if (a.isMissingNode()) {
+            List<String> names = new ArrayList<>();
+            run.path("activities").fieldNames().forEachRemaining(names::add);
+            throw new CliException(Exit.NOT_FOUND, "run " + uid + " / " + workflow + " has no activity '" + activity
+                    + "'; activities: " + String.join(", ", names));
+        }
+        String group = null;
+        for (String g : new String[] {"mandatory", "optional"}) {
+            if (a.path(stg).path(g).has(plugin)) {
+                group = g;
+            }
+        }
+        if (group == null) {
+            List<String> names = new ArrayList<>();
+            for (String g : new String[] {"mandatory", "optional"}) {
+                a.path(stg).path(g).fieldNames().forEachRemaining(names::add);
+            }
+            throw new CliException(Exit.NOT_FOUND, "no plugin '" + plugin + "' in " + activity + " " + stage + " of " + uid + " / "
+                    + workflow + "; plugins there: " + (names.isEmpty() ? "none" : String.join(", ", names)));
+        }
+        String message = action.prefix + reason.trim();
+        if (message.length() > MESSAGE_LIMIT) {
+            message = message.substring(0, MESSAGE_LIMIT - 1) + "…";
+        }
+        String now = Long.toString(System.currentTimeMillis());
+        String entry = "#a.#act.#stg.#grp.#p";
+        Map<String, String> names = Map.of("#a", "activities", "#act", activity, "#stg", stg, "#grp", group, "#p", plugin,
+                "#state", "state", "#status", "status", "#msg", "message", "#ea", "endedAt", "#u", "updatedAt");
+        Map<String, AttributeValue> values = new java.util.HashMap<>(Map.of(":st", AttributeValue.fromS(action.state),
+                ":msg", AttributeValue.fromS(message), ":now", AttributeValue.fromN(now), ":ip", AttributeValue.fromS("In Progress"),
+                ":mc", AttributeValue.fromS("Mandatory Completed"), ":ns", AttributeValue.fromS("Not Started"),
+                ":one", AttributeValue.fromN("1")));
+        String tableName = target.export("status-name");
+        String g = group;
+        try {
+            Target.aws(() -> target.dynamo().updateItem(b -> b.tableName(tableName)
+                    .key(Map.of("uid", AttributeValue.fromS(uid), "workflow", AttributeValue.fromS(workflow)))
+                    .updateExpression("SET " + entry + ".#state = :st, " + entry + ".#msg = :msg, " + entry + ".#ea = :now, #u = :now"
+                            + " ADD #v :one")
+                    .conditionExpression("attribute_exists(uid) AND #a.#act.#stg.#status IN (:ip, :mc) AND "
+                            + entry + ".#state IN (:ip, :ns)")
+                    .expressionAttributeNames(withVersion(names)).expressionAttributeValues(values)));
+            return new Result(true, g, action.state, message);
+        } catch (ConditionalCheckFailedException e) {
+            JsonNode now2 = reads.run(uid, workflow).map(r -> r.path("activities").path(activity).path(stg)).orElse(null);
+            String state = now2 == null ? "gone" : now2.path(g).path(plugin).path("state").asText("Not Started");
+            String stageState = now2 == null ? "gone" : now2.path("status").asText("Not Started");
+            return new Result(false, g, state, "plugin " + plugin + " is " + state + " (stage " + stageState
+                    + "): only an In Progress or Not Started plugin of an open stage can be changed");
+        }
+    }
+
+    private static Map<String, String> withVersion(Map<String, String> names) {
+        Map<String, String> all = new java.util.HashMap<>(names);
+        all.put("#v", "version");
+        return all;
+    }
+}
