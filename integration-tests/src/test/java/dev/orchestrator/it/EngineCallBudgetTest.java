@@ -24,8 +24,9 @@ import org.junit.jupiter.api.Test;
  * run's end) and its sends (one SNS publish and one timer per stage, one outcome event). How many
  * stream batches carry the plugins' writes is not: it depends on how far apart the plugins write
  * against the 1 s batching window, so a busy machine gets more, smaller batches. The budget therefore
- * bounds the decisions absolutely and the reads per batch (one query per invocation, plus one per
- * lost conditional write), and prints the invocations, which {@code scripts/bench} reports.
+ * bounds what is fixed by the workflow (writes, sends, and reads: the engine reads the run from the
+ * stream's images and queries the registry once per stage it considers) and prints the invocations,
+ * which {@code scripts/bench} reports.
  */
 class EngineCallBudgetTest {
 
@@ -34,6 +35,8 @@ class EngineCallBudgetTest {
     /** SNS publishes, timer sends and the outcome event: 3 + 3 + 1 for 3 stages. */
     static final int SENDS = 7;
     static final int LOST_CONDITIONAL_WRITES = 2;
+    /** Registry lookups: one per stage the workflow has (3 activities x pre, parallel, post). */
+    static final int READS = 9;
 
     static final List<String> ACTIVITIES = List.of("BudgetA", "BudgetB", "BudgetC");
 
@@ -93,8 +96,8 @@ class EngineCallBudgetTest {
         assertThat(writes - lost).as("engine writes that won; measured: " + measured).isLessThanOrEqualTo(DECIDED_WRITES);
         assertThat(sends).as("engine publishes, timer sends and outcome events; measured: " + measured)
                 .isLessThanOrEqualTo(SENDS);
-        assertThat(reads).as("at most one read per engine invocation and per lost write; measured: " + measured)
-                .isLessThanOrEqualTo(invocations + lost);
+        assertThat(reads).as("one registry lookup per stage, the run itself read from the stream; measured: " + measured)
+                .isLessThanOrEqualTo(READS);
     }
 
     /** Waits until the engine has made no call for 3 s: trailing stream records are part of the cost. */
