@@ -102,6 +102,8 @@ public final class ItemCodec {
         }
         item.put(VERSION, AttributeValue.fromN(Long.toString(run.version())));
         item.put(UPDATED_AT, AttributeValue.fromN(Long.toString(now)));
+        item.put(RunIndex.PARTITION, AttributeValue.fromS(RunIndex.partition(run.status().wire(), run.uid())));
+        item.put(RunIndex.SORT, AttributeValue.fromN(Long.toString(now)));
         return item;
     }
 
@@ -122,6 +124,45 @@ public final class ItemCodec {
         putNumber(m, WINDOW_SECONDS, s.windowSeconds());
         putNumber(m, PUBLISHED_AT, s.publishedAt());
         putNumber(m, WINDOW_ENDS_AT, s.windowEndsAt());
+        return AttributeValue.fromM(m);
+    }
+
+    /**
+     * The activities as readers see them (the layout before engine v3: each stage with its {@code mandatory}
+     * and {@code optional} entries, each entry with its times and attempt), from a run whose entries were
+     * filled from its roster and execution items.
+     */
+    public static AttributeValue readerActivities(WorkflowRun run) {
+        Map<String, AttributeValue> out = new LinkedHashMap<>();
+        run.activities().forEach((name, a) -> {
+            Map<String, AttributeValue> m = new LinkedHashMap<>();
+            m.put(STATUS, AttributeValue.fromS(a.status().wire()));
+            for (Stage st : Stage.values()) {
+                StageStatus s = a.stage(st);
+                Map<String, AttributeValue> sm = new LinkedHashMap<>(stage(s).m());
+                sm.remove(ROSTER);
+                sm.put(MANDATORY, readerPlugins(s.mandatory()));
+                sm.put(OPTIONAL, readerPlugins(s.optional()));
+                m.put(st.itemKey(), AttributeValue.fromM(sm));
+            }
+            out.put(name, AttributeValue.fromM(m));
+        });
+        return AttributeValue.fromM(out);
+    }
+
+    private static AttributeValue readerPlugins(Map<String, PluginStatus> plugins) {
+        Map<String, AttributeValue> m = new LinkedHashMap<>();
+        plugins.forEach((name, p) -> {
+            Map<String, AttributeValue> e = new LinkedHashMap<>(plugin(p).m());
+            putNumber(e, STARTED_AT, p.startedAt());
+            putNumber(e, HEARTBEAT_AT, p.heartbeatAt());
+            putNumber(e, ENDED_AT, p.endedAt());
+            putNumber(e, RERUN_AT, p.rerunAt());
+            if (p.attempt() > 0) {
+                e.put(ATTEMPT, AttributeValue.fromN(Integer.toString(p.attempt())));
+            }
+            m.put(name, AttributeValue.fromM(e));
+        });
         return AttributeValue.fromM(m);
     }
 

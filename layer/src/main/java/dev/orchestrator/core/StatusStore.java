@@ -92,6 +92,22 @@ public final class StatusStore {
         return header(uid, workflow).map(run -> roster.fill(run, s -> !s.status().isDoneOk() && s.status() != State.DO_NOT_RUN));
     }
 
+    /**
+     * The run as one item in the shape readers knew before engine v3 ({@code activities.<A>.<stage>.<group>.<plugin>}
+     * entries included), for the CLI's {@code status --json} and the console: the header as stored, with its
+     * activities filled from the roster and the execution items. Every reader of a whole run goes through here.
+     */
+    public Optional<Map<String, AttributeValue>> runItem(String uid, String workflow) {
+        Optional<Map<String, AttributeValue>> raw = getItem(uid, workflow);
+        if (raw.isEmpty()) {
+            return raw;
+        }
+        WorkflowRun run = roster.fill(ItemCodec.fromItem(raw.get()), s -> true);
+        Map<String, AttributeValue> item = new java.util.LinkedHashMap<>(raw.get());
+        item.put(ItemCodec.ACTIVITIES, ItemCodec.readerActivities(run));
+        return Optional.of(item);
+    }
+
     /** The header alone (no plugin entries). */
     public Optional<WorkflowRun> header(String uid, String workflow) {
         Map<String, AttributeValue> item = dynamo.getItem(GetItemRequest.builder()

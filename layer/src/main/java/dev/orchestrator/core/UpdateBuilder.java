@@ -23,6 +23,7 @@ public final class UpdateBuilder {
     private software.amazon.awssdk.services.dynamodb.model.ReturnValue returnValues;
     private boolean bumpVersion = true;
     private boolean mayCreate = false;
+    private String runStatus;
 
     /**
      * Lets the update create the item: a plugin's claim creates its own execution item, and the engine
@@ -74,6 +75,9 @@ public final class UpdateBuilder {
 
     public UpdateBuilder set(List<String> path, AttributeValue v) {
         sets.add(path(path) + " = " + value(v));
+        if (path.size() == 1 && ItemCodec.STATUS.equals(path.get(0)) && v.s() != null) {
+            runStatus = v.s(); // a run's own status: its index keys follow (RunIndex)
+        }
         return this;
     }
 
@@ -116,7 +120,12 @@ public final class UpdateBuilder {
 
     public UpdateItemRequest build(String table, String uid, String workflow, long now) {
         // Placeholders only when used: DynamoDB refuses unused expression attribute names.
-        String expr = "SET " + String.join(", ", withStamp(now))
+        List<String> all0 = withStamp(now);
+        if (runStatus != null) {
+            all0.add(path(List.of(RunIndex.PARTITION)) + " = " + value(AttributeValue.fromS(RunIndex.partition(runStatus, uid))));
+            all0.add(path(List.of(RunIndex.SORT)) + " = " + value(AttributeValue.fromN(Long.toString(now))));
+        }
+        String expr = "SET " + String.join(", ", all0)
                 + (bumpVersion ? " ADD " + path(List.of(ItemCodec.VERSION)) + " " + value(AttributeValue.fromN("1")) : "");
         if (!removes.isEmpty()) {
             expr += " REMOVE " + String.join(", ", removes);
