@@ -60,15 +60,7 @@ final class Commands {
 
         @Override
         public Integer call() {
-            String table = target().export("history-name");
-            List<JsonNode> entries = new ArrayList<>();
-            Target.aws(() -> {
-                target().dynamo().queryPaginator(b -> b.tableName(table).keyConditionExpression("#r = :r")
-                        .expressionAttributeNames(Map.of("#r", "run"))
-                        .expressionAttributeValues(Map.of(":r", AttributeValue.fromS(uid + "#" + workflow)))
-                        .consistentRead(true)).items().forEach(i -> entries.add(AttributeJson.toJson(i)));
-                return null;
-            });
+            List<JsonNode> entries = new ConsoleReads(target()).history(uid, workflow);
             if (entries.isEmpty() && run(uid, workflow).isEmpty()) {
                 throw new CliException(Exit.NOT_FOUND, "no run " + uid + " / " + workflow + " and no history of one");
             }

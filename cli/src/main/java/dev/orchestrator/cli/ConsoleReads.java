@@ -51,10 +51,32 @@ final class ConsoleReads {
             target.dynamo().queryPaginator(b -> b.tableName(table).keyConditionExpression("#r = :r")
                     .expressionAttributeNames(Map.of("#r", "run"))
                     .expressionAttributeValues(Map.of(":r", AttributeValue.fromS(uid + "#" + workflow)))
-                    .consistentRead(true)).items().forEach(i -> entries.add(AttributeJson.toJson(i)));
+                    .consistentRead(true)).items().forEach(i -> entries.addAll(transitions(AttributeJson.toJson(i))));
             return null;
         });
         return entries;
+    }
+
+    /**
+     * A history item holds every transition of one write ({@code transitions}); readers see one entry per
+     * transition, each with the item's time, uid and workflow, as {@code orchestrator history --json} prints them.
+     */
+    static List<JsonNode> transitions(JsonNode item) {
+        if (!item.has("transitions")) {
+            return List.of(item); // an item written before history grouped a write's transitions
+        }
+        List<JsonNode> out = new ArrayList<>();
+        for (JsonNode t : item.path("transitions")) {
+            com.fasterxml.jackson.databind.node.ObjectNode e = dev.orchestrator.core.Json.object();
+            for (String k : new String[] {"run", "at", "time", "uid", "workflow"}) {
+                if (item.has(k)) {
+                    e.set(k, item.get(k));
+                }
+            }
+            e.setAll((com.fasterxml.jackson.databind.node.ObjectNode) t);
+            out.add(e);
+        }
+        return out;
     }
 
     /** What the runs page asks for. Null fields do not filter. */

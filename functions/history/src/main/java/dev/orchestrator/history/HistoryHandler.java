@@ -22,7 +22,9 @@ import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 
 /**
  * Keeps every transition of every run: reads the status table's stream (old and new image), lets
- * {@link HistoryDiff} say what changed, and appends one item per transition to the history table.
+ * {@link HistoryDiff} say what changed, and appends one item per write that changed something, holding
+ * all of that write's transitions (an engine step's, or one plugin write's), so history costs what the
+ * writes cost, not one item per transition. A batch's items go out in BatchWriteItem requests of 25.
  * Keys are derived from the stream record (its sequence number), so a redelivered batch rewrites the
  * same items instead of adding duplicates.
  */
@@ -50,9 +52,14 @@ public final class HistoryHandler implements RequestStreamHandler {
     public void handleRequest(InputStream input, OutputStream output, Context context) throws IOException {
         Log.init(context);
         try {
+            List<Map<String, AttributeValue>> items = new java.util.ArrayList<>();
             for (JsonNode record : Json.parse(input).path("Records")) {
-                record(record);
+                Map<String, AttributeValue> item = record(record);
+                if (item != null) {
+                    items.add(item);
+                }
             }
+            write(items);
         } finally {
             Metrics.flush();
             Log.clear();
@@ -60,11 +67,40 @@ public final class HistoryHandler implements RequestStreamHandler {
         output.write("null".getBytes(StandardCharsets.UTF_8));
     }
 
-    private void record(JsonNode record) {
+    /** BatchWriteItem in 25s; what DynamoDB leaves unprocessed is sent again, then the batch fails (Lambda retries it). */
+    private void write(List<Map<String, AttributeValue>> items) {
+        for (int from = 0; from < items.size(); from += 25) {
+            List<software.amazon.awssdk.services.dynamodb.model.WriteRequest> chunk = new java.util.ArrayList<>();
+            for (Map<String, AttributeValue> item : items.subList(from, Math.min(items.size(), from + 25))) {
+                chunk.add(software.amazon.awssdk.services.dynamodb.model.WriteRequest.builder()
+                        .putRequest(p -> p.item(item)).build());
+            }
+            Map<String, List<software.amazon.awssdk.services.dynamodb.model.WriteRequest>> pending = Map.of(table, chunk);
+            for (int attempt = 1; !pending.isEmpty(); attempt++) {
+                if (attempt > 8) {
+                    throw new IllegalStateException("history: DynamoDB left " + pending.get(table).size()
+                            + " item(s) unprocessed after 8 attempts (throttled?); the stream batch is retried");
+                }
+                Map<String, List<software.amazon.awssdk.services.dynamodb.model.WriteRequest>> send = pending;
+                var left = dynamo.batchWriteItem(b -> b.requestItems(send)).unprocessedItems();
+                pending = left == null || left.isEmpty() ? Map.of() : left;
+                if (!pending.isEmpty()) {
+                    try {
+                        Thread.sleep(Math.min(1_000L, 25L << attempt));
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new IllegalStateException("interrupted while writing history", e);
+                    }
+                }
+            }
+        }
+    }
+
+    private Map<String, AttributeValue> record(JsonNode record) {
         JsonNode ddb = record.path("dynamodb");
         String keyUid = ddb.path("Keys").path("uid").path("S").asText("");
         if (dev.orchestrator.core.Keys.kind(keyUid) == dev.orchestrator.core.Keys.Kind.ROSTER) {
-            return; // the engine's roster of a stage: not a transition
+            return null; // the engine's roster of a stage: not a transition
         }
         JsonNode oldImage = image(ddb.path("OldImage"));
         JsonNode newImage = image(ddb.path("NewImage"));
@@ -78,7 +114,7 @@ public final class HistoryHandler implements RequestStreamHandler {
         }
         JsonNode any = newImage != null ? newImage : oldImage;
         if (any == null) {
-            return; // KEYS_ONLY or unknown record: nothing to compare
+            return null; // KEYS_ONLY or unknown record: nothing to compare
         }
         String uid = any.path("uid").asText();
         String workflow = any.path("workflow").asText();
@@ -90,33 +126,38 @@ public final class HistoryHandler implements RequestStreamHandler {
                 : System.currentTimeMillis();
         String sequence = ddb.path("SequenceNumber").asText("0");
         List<Transition> transitions = HistoryDiff.diff(oldImage, newImage);
-        for (int i = 0; i < transitions.size(); i++) {
-            Transition t = transitions.get(i);
-            int index = i;
-            dynamo.putItem(b -> b.tableName(table).item(item(uid, workflow, time, sequence, t, index)));
+        for (Transition t : transitions) {
             LOG.debug("transition recorded", "scope", t.scope(), "path", t.path(), "event", t.event(), "from", t.from(), "to", t.to());
         }
         Metrics.count(Metrics.HISTORY_TRANSITIONS, workflow, transitions.size());
         Log.put(Log.UID, null);
         Log.put(Log.WORKFLOW, null);
+        return transitions.isEmpty() ? null : item(uid, workflow, time, sequence, transitions);
     }
 
-    Map<String, AttributeValue> item(String uid, String workflow, long time, String sequence, Transition t, int index) {
+    /** One write's transitions, in diff order, as one history item. */
+    Map<String, AttributeValue> item(String uid, String workflow, long time, String sequence, List<Transition> transitions) {
         Map<String, AttributeValue> item = new LinkedHashMap<>();
         item.put("run", AttributeValue.fromS(HistoryKeys.run(uid, workflow)));
-        item.put("at", AttributeValue.fromS(HistoryKeys.at(time, sequence, index)));
+        item.put("at", AttributeValue.fromS(HistoryKeys.at(time, sequence, 0)));
         item.put("time", AttributeValue.fromN(Long.toString(time)));
         item.put("uid", AttributeValue.fromS(uid));
         item.put("workflow", AttributeValue.fromS(workflow));
-        item.put("scope", AttributeValue.fromS(t.scope()));
-        item.put("event", AttributeValue.fromS(t.event()));
-        item.put("path", AttributeValue.fromS(t.path()));
-        put(item, "activity", t.activity());
-        put(item, "stage", t.stage());
-        put(item, "plugin", t.plugin());
-        put(item, "from", t.from());
-        put(item, "to", t.to());
-        put(item, "message", t.message());
+        List<AttributeValue> list = new java.util.ArrayList<>();
+        for (Transition t : transitions) {
+            Map<String, AttributeValue> m = new LinkedHashMap<>();
+            m.put("scope", AttributeValue.fromS(t.scope()));
+            m.put("event", AttributeValue.fromS(t.event()));
+            m.put("path", AttributeValue.fromS(t.path()));
+            put(m, "activity", t.activity());
+            put(m, "stage", t.stage());
+            put(m, "plugin", t.plugin());
+            put(m, "from", t.from());
+            put(m, "to", t.to());
+            put(m, "message", t.message());
+            list.add(AttributeValue.fromM(m));
+        }
+        item.put("transitions", AttributeValue.fromL(list));
         if (retentionDays > 0) {
             item.put("expiresAt", AttributeValue.fromN(Long.toString(time / 1000 + retentionDays * 86_400L)));
         }
