@@ -59,6 +59,8 @@ public final class ItemCodec {
     public static final String ENTRIES = "entries";
     public static final String NAME = "name";
     /** Execution items: the run they belong to, spelled out (the key holds it too) for readers and history. */
+    /** DynamoDB TTL attribute (epoch seconds) of run headers, rosters and executions: see {@link StatusStore#expiresAt}. */
+    public static final String EXPIRES_AT = "expiresAt";
     public static final String RUN_UID = "runUid";
     public static final String RUN_WORKFLOW = "runWorkflow";
 

@@ -39,9 +39,19 @@ public final class Rosters {
     private final DynamoDbClient dynamo;
     private final String table;
 
-    Rosters(DynamoDbClient dynamo, String table) {
+    private final long retentionSeconds;
+
+    Rosters(DynamoDbClient dynamo, String table, long retentionSeconds) {
         this.dynamo = dynamo;
         this.table = table;
+        this.retentionSeconds = retentionSeconds;
+    }
+
+    /** The TTL of a roster item written now: the retention after its write (none when retention is 0). */
+    private void expire(Map<String, AttributeValue> item) {
+        if (retentionSeconds > 0) {
+            item.put(ItemCodec.EXPIRES_AT, AttributeValue.fromN(Long.toString(System.currentTimeMillis() / 1000 + retentionSeconds)));
+        }
     }
 
     /** Writes a stage's roster under {@code version} (the header's version at entry: a retry writes its own). */
@@ -61,6 +71,7 @@ public final class Rosters {
                 list.add(AttributeValue.fromM(m));
             }
             item.put(ItemCodec.ENTRIES, AttributeValue.fromL(list));
+            expire(item);
             puts.add(WriteRequest.builder().putRequest(PutRequest.builder().item(item).build()).build());
         }
         writeAll(puts);
@@ -97,6 +108,7 @@ public final class Rosters {
         item.put(ItemCodec.MANDATORY, AttributeValue.fromBool(mandatory));
         item.put(ItemCodec.ORDER, AttributeValue.fromN(Integer.toString(order)));
         item.put(ItemCodec.STARTED_AT, AttributeValue.fromN(Long.toString(joinedAt)));
+        expire(item);
         try {
             dynamo.putItem(b -> b.tableName(table).item(item).conditionExpression("attribute_not_exists(#u)")
                     .expressionAttributeNames(Map.of("#u", ItemCodec.UID)));

@@ -19,11 +19,30 @@ public final class StatusStore {
     private final DynamoDbClient dynamo;
     private final String table;
     private final Rosters roster;
+    private final long retentionSeconds;
 
     public StatusStore(DynamoDbClient dynamo, String table) {
+        this(dynamo, table, 0);
+    }
+
+    /**
+     * With {@code retentionDays} > 0, what the store writes expires by DynamoDB TTL ({@code expiresAt}) that many
+     * days after it was written: roster items and execution items the engine creates; a run's header gets it when
+     * the run ends ({@link #expiresAt}), and plugins' claims from the stage message's {@code expiresAt}.
+     */
+    public StatusStore(DynamoDbClient dynamo, String table, int retentionDays) {
+        if (retentionDays < 0) {
+            throw new IllegalArgumentException("retention days must be 0 (keep forever) or more, got " + retentionDays);
+        }
         this.dynamo = dynamo;
         this.table = table;
-        this.roster = new Rosters(dynamo, table);
+        this.retentionSeconds = retentionDays * 86_400L;
+        this.roster = new Rosters(dynamo, table, retentionSeconds);
+    }
+
+    /** When an item written at {@code nowMs} expires (epoch seconds), or null when nothing expires. */
+    public Long expiresAt(long nowMs) {
+        return retentionSeconds > 0 ? nowMs / 1000 + retentionSeconds : null;
     }
 
     public DynamoDbClient client() {
@@ -122,6 +141,10 @@ public final class StatusStore {
 
     /** Applies an update to one plugin's execution item (which it may create); false when its condition did not hold. */
     public boolean updateExecution(Keys.Execution e, UpdateBuilder update, long now) {
+        Long expires = expiresAt(now);
+        if (expires != null) {
+            update.setIfNotExists(java.util.List.of(ItemCodec.EXPIRES_AT), AttributeValue.fromN(Long.toString(expires)));
+        }
         try {
             dynamo.updateItem(update.build(table, e.uidKey(), e.sortKey(), now));
             return true;

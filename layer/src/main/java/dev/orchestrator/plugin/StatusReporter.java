@@ -73,6 +73,9 @@ public final class StatusReporter {
         u.setIfNotExists(at(ItemCodec.RUN_WORKFLOW), AttributeValue.fromS(m.workflow()));
         u.setIfNotExists(at(ItemCodec.ACTIVITY), AttributeValue.fromS(m.activity()));
         u.setIfNotExists(at(ItemCodec.STAGE), AttributeValue.fromS(m.stage().wireName()));
+        if (m.expiresAt() != null) {
+            u.setIfNotExists(at(ItemCodec.EXPIRES_AT), AttributeValue.fromN(Long.toString(m.expiresAt())));
+        }
         if (timeoutSeconds != null && m.pluginTimeout() == null) {
             u.set(at(ItemCodec.TIMEOUT), AttributeValue.fromN(Integer.toString(timeoutSeconds)));
         }

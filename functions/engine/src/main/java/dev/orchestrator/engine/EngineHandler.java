@@ -67,7 +67,8 @@ public final class EngineHandler implements RequestStreamHandler {
         Env env = new Env(environment);
         AwsClients aws = new AwsClients(env);
         var dynamo = aws.dynamo();
-        this.store = new StatusStore(dynamo, env.require(EnvNames.STATUS_TABLE));
+        // Finished runs expire with their history: one retention knob (HistoryRetentionDays) for both.
+        this.store = new StatusStore(dynamo, env.require(EnvNames.STATUS_TABLE), env.getInt(EnvNames.HISTORY_RETENTION_DAYS, 90));
         // SNS, SQS and EventBridge clients are built on first use: many invocations need one or none of them.
         this.timers = new Timers(AwsClients.memoize(aws::sqs), env.require(EnvNames.TIMER_QUEUE_URL));
         var limits = dev.orchestrator.request.StartRequest.Limits.parse(env.get(EnvNames.ACTIVITIES, ""),

@@ -420,7 +420,8 @@ public final class Executor {
     private StageMessage message(WorkflowRun run, String activity, Stage stage, Long windowEndsAt, StageStatus s) {
         return new StageMessage(run.uid(), run.workflow(), activity, stage, null, run.metadata(), windowEndsAt,
                 Map.of(), Map.of(), run.pluginTimeout(), planner.defaults().pluginTimeoutSeconds(),
-                run.filterAttributes() != null ? run.filterAttributes() : settings.defaultFilterAttributes());
+                run.filterAttributes() != null ? run.filterAttributes() : settings.defaultFilterAttributes(),
+                store.expiresAt(System.currentTimeMillis()));
     }
 
     /** A message addressed to one plugin, carrying that plugin's own entry (its state, order, attempt). */
@@ -431,7 +432,8 @@ public final class Executor {
         return new StageMessage(run.uid(), run.workflow(), activity, stage, plugin, run.metadata(), windowEndsAt,
                 mandatory ? one : Map.of(), mandatory ? Map.of() : one, run.pluginTimeout(),
                 planner.defaults().pluginTimeoutSeconds(),
-                run.filterAttributes() != null ? run.filterAttributes() : settings.defaultFilterAttributes());
+                run.filterAttributes() != null ? run.filterAttributes() : settings.defaultFilterAttributes(),
+                store.expiresAt(System.currentTimeMillis()));
     }
 
     private void publish(StageMessage message) {
@@ -609,6 +611,10 @@ public final class Executor {
         withPending(claim, base, pending, now);
         claim.condition("attribute_not_exists(" + claim.path(List.of(ItemCodec.NOTIFIED_AT)) + ")");
         claim.set(List.of(ItemCodec.NOTIFIED_AT), AttributeValue.fromN(Long.toString(now)));
+        Long expires = store.expiresAt(now);
+        if (expires != null) {
+            claim.set(List.of(ItemCodec.EXPIRES_AT), AttributeValue.fromN(Long.toString(expires))); // a finished run expires
+        }
         if (view.parent() != null) {
             reportToParent(view, n.outcome(), now); // before the claim: a crash repeats it, and it is conditional
         }
