@@ -169,8 +169,11 @@ final class Conformance {
                 "the claim set startedAt, heartbeatAt, attempt = 1, mandatory, runUid, runWorkflow, activity and stage",
                 String.join("; ", claimProblems) + " (item after one run: " + e + ")");
         expect("report-fields", e.path("endedAt").isNumber(), "the report set endedAt", "item after one run: " + e);
-        expect("version-bump", perRun >= 2, "each write adds 1 to version (" + perRun + " writes for one run)",
-                "version grew by " + perRun + " over a claim and a report; every write must ADD version :one");
+        boolean stamped = e.path("updatedAt").isNumber() && e.path("updatedAt").asLong() >= e.path("endedAt").asLong(Long.MAX_VALUE);
+        expect("version-bump", perRun >= 2 && stamped, "each write adds 1 to version and sets updatedAt (" + perRun + " writes for one run)",
+                perRun < 2 ? "version grew by " + perRun + " over a claim and a report; every write must ADD version :one"
+                        : "updatedAt is " + e.path("updatedAt") + ", before the report's endedAt " + e.path("endedAt")
+                        + "; every write must SET updatedAt = :now");
 
         // The same message again (SNS redelivers): no second claim, no write.
         long v1 = version(uid);
