@@ -48,7 +48,7 @@ class LargeStageTest {
         List<WriteRequest> batch = new ArrayList<>();
         for (int i = 0; i < PLUGINS; i++) {
             Map<String, AttributeValue> item = new LinkedHashMap<>();
-            item.put("orchestratorId", AttributeValue.fromS("Wide#parallel"));
+            item.put("orchestratorId", AttributeValue.fromS(dev.orchestrator.core.PluginRegistration.orchestratorId("Wide", Stage.PARALLEL)));
             item.put("subscriptionArn", AttributeValue.fromS("arn:aws:sns:us-east-1:123456789012:wide:" + i));
             item.put("functionName", AttributeValue.fromS("wide-plugin-" + i));
             item.put("activity", AttributeValue.fromS("Wide"));
