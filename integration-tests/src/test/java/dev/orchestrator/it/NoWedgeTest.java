@@ -112,9 +112,12 @@ class NoWedgeTest {
             protected PluginResult process(PluginContext ctx) {
                 if (calls.getAndIncrement() == 0) {
                     // A plugin in another language writing a state the orchestrator does not know.
-                    stack.dynamo.updateItem(b -> b.tableName(stack.store.table()).key(ItemCodec.key(ctx.uid(), ctx.workflow()))
-                            .updateExpression("SET activities.#a.async.mandatory.#p.#s = :done")
-                            .expressionAttributeNames(Map.of("#a", "Foreign", "#p", "foreign-writer", "#s", "state"))
+                    // v3: a plugin writes only its own execution item.
+                    var execution = new dev.orchestrator.core.Keys.Execution("foreign-writer", ctx.uid(), ctx.workflow(),
+                            "Foreign", Stage.PARALLEL);
+                    stack.dynamo.updateItem(b -> b.tableName(stack.store.table()).key(execution.key())
+                            .updateExpression("SET #s = :done")
+                            .expressionAttributeNames(Map.of("#s", "state"))
                             .expressionAttributeValues(Map.of(":done", AttributeValue.fromS("Done"))));
                     return PluginResult.waitForReport();
                 }
