@@ -69,7 +69,7 @@ class NoWedgeTest {
 
     static WorkflowRun endsOnce(String uid, Duration timeout) {
         WorkflowRun run = stack.awaitEnd(uid, "wedge", timeout);
-        List<JsonNode> events = stack.outcomeEvents(uid, Duration.ofSeconds(3));
+        List<JsonNode> events = stack.outcomeEvents(uid);
         assertThat(events).as("exactly one outcome event for " + uid).hasSize(1);
         return run;
     }
@@ -258,7 +258,7 @@ class NoWedgeTest {
         WorkflowRun bad = stack.awaitEnd("c-bad", "wedge", Duration.ofSeconds(120));
         assertThat(bad.status()).isEqualTo(State.ERROR);
         assertThat(bad.message()).startsWith("engine failed: ");
-        assertThat(stack.outcomeEvents("c-bad", Duration.ofSeconds(3))).hasSize(1);
+        assertThat(stack.outcomeEvents("c-bad")).hasSize(1);
     }
 
     @Test

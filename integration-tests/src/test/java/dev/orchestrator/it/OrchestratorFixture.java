@@ -304,14 +304,28 @@ final class OrchestratorFixture implements AutoCloseable {
      * longer for late duplicates. On a busy machine the first event can take far longer than the quiet
      * window; a duplicate it misses only makes the check weaker, never red.
      */
-    List<JsonNode> outcomeEvents(String uid, Duration quiet) {
+    /**
+     * How long the bus must stay silent about a run, after its last outcome event, before the events are counted.
+     * It is not a wait for the event (that has {@link #CEILING}); it is the watch for a duplicate, restarted on
+     * every event seen, so a busy machine that delays the first event delays the watch with it.
+     */
+    static final Duration DUPLICATE_WATCH = Duration.ofSeconds(5);
+
+    /** The run's outcome events: waits up to {@link #CEILING} for the first, then {@link #DUPLICATE_WATCH} of silence. */
+    List<JsonNode> outcomeEvents(String uid) {
         long ceiling = System.nanoTime() + CEILING.toNanos();
         while (ownOutcomes(uid).isEmpty() && System.nanoTime() < ceiling) {
             pollOutcomes();
         }
-        long deadline = System.nanoTime() + quiet.toNanos();
-        while (System.nanoTime() < deadline) {
+        int seen = ownOutcomes(uid).size();
+        long quietUntil = System.nanoTime() + DUPLICATE_WATCH.toNanos();
+        while (System.nanoTime() < quietUntil) {
             pollOutcomes();
+            int now = ownOutcomes(uid).size();
+            if (now != seen) {
+                seen = now;
+                quietUntil = System.nanoTime() + DUPLICATE_WATCH.toNanos();
+            }
         }
         return ownOutcomes(uid);
     }

@@ -85,7 +85,7 @@ class RunsAlwaysEndTest {
             STUCK.add(scenario);
             throw e;
         }
-        List<JsonNode> events = stack.outcomeEvents(uid, Duration.ofSeconds(4));
+        List<JsonNode> events = stack.outcomeEvents(uid);
         if (events.size() != 1) {
             LOST.add(scenario + " (" + events.size() + " outcome events)");
             throw new AssertionError(scenario + ": expected exactly one outcome event, got " + events);
@@ -344,7 +344,7 @@ class RunsAlwaysEndTest {
             assertThat(cancelled.message()).isEqualTo("cancelled: customer withdrew");
             assertThat(cancelled.activity(activity).stage(stage).mandatory().get(activity.toLowerCase() + "-slow").state())
                     .isEqualTo(State.DO_NOT_RUN);
-            JsonNode event = stack.outcomeEvents(uid, Duration.ofSeconds(1)).get(0);
+            JsonNode event = stack.outcomeEvents(uid).get(0);
             assertThat(event.path("detail-type").asText()).isEqualTo("Workflow Failed");
             assertThat(event.path("detail").path("cancelled").asBoolean()).isTrue();
             assertThat(event.path("detail").path("reason").asText()).isEqualTo("customer withdrew");
