@@ -29,6 +29,10 @@ import software.amazon.awssdk.services.dynamodb.streams.DynamoDbStreamsClient;
  * ceil(projected entry / 1 KB) when they changed under the same key or the entry appears or goes, and
  * a delete plus a put when its key changed. Writes that changed nothing leave no stream record; the
  * caller adds those from the request counts.
+ *
+ * <p>moto (5.x) records an UpdateItem that creates its item twice: first an INSERT of the bare keys (it
+ * puts an empty item, then applies the update), then the item as written. DynamoDB records one write and
+ * bills one; the meter skips the bare-keys INSERT ({@link #emulatorPlaceholder}) and counts the skips.
  */
 final class StreamMeter {
 
@@ -104,6 +108,17 @@ final class StreamMeter {
     record Priced(String kind, String uid, String event, long itemBytes, long wru, long indexWru, Map<String, Long> indexByPartition) {
     }
 
+    /**
+     * moto's extra record for an UpdateItem that created its item: an INSERT whose new image holds only the
+     * table's keys (the orchestrator never writes a keys-only item: every write sets a state or an entry).
+     */
+    static boolean emulatorPlaceholder(Record r) {
+        if (!"INSERT".equals(r.eventNameAsString()) || !r.dynamodb().hasNewImage() || (r.dynamodb().hasOldImage() && !r.dynamodb().oldImage().isEmpty())) {
+            return false;
+        }
+        return r.dynamodb().keys().keySet().equals(r.dynamodb().newImage().keySet());
+    }
+
     static Priced price(Record r) {
         Map<String, AttributeValue> keys = r.dynamodb().keys();
         Map<String, AttributeValue> oldImage = r.dynamodb().hasOldImage() ? r.dynamodb().oldImage() : Map.of();
@@ -168,6 +183,8 @@ final class StreamMeter {
         final Map<String, Long> wru = new TreeMap<>();
         final Map<String, Long> indexByPartition = new TreeMap<>();
         long indexWru;
+        /** moto's bare-keys INSERTs skipped ({@link #emulatorPlaceholder}). */
+        long placeholders;
         long largestItem;
         String largestKind = "-";
 
@@ -215,6 +232,10 @@ final class StreamMeter {
         static Tally of(List<Record> records, String uid) {
             Tally t = new Tally();
             for (Record r : records) {
+                if (emulatorPlaceholder(r)) {
+                    t.placeholders++; // all of them: the run's own and its neighbours' look alike, and none is billed
+                    continue;
+                }
                 Priced p = price(r);
                 if (uid == null || Objects.equals(uid, p.uid())) {
                     t.add(p);

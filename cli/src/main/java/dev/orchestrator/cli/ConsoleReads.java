@@ -46,20 +46,45 @@ final class ConsoleReads {
     /** The run's recorded transitions, oldest first (as {@code orchestrator history --json} prints them). */
     List<JsonNode> history(String uid, String workflow) {
         String table = target.export("history-name");
-        List<JsonNode> entries = new ArrayList<>();
+        List<JsonNode> items = new ArrayList<>();
         Target.aws(() -> {
             target.dynamo().queryPaginator(b -> b.tableName(table).keyConditionExpression("#r = :r")
                     .expressionAttributeNames(Map.of("#r", "run"))
                     .expressionAttributeValues(Map.of(":r", AttributeValue.fromS(uid + "#" + workflow)))
-                    .consistentRead(true)).items().forEach(i -> entries.addAll(transitions(AttributeJson.toJson(i))));
+                    .consistentRead(true)).items().forEach(i -> items.add(AttributeJson.toJson(i)));
             return null;
         });
-        return entries;
+        return entries(items);
     }
 
     /**
-     * A history item holds every transition of one write ({@code transitions}); readers see one entry per
-     * transition, each with the item's time, uid and workflow, as {@code orchestrator history --json} prints them.
+     * History items (as stored, in key order) as one entry per transition, oldest first. An item packs the
+     * transitions of a stream batch's writes to one run, each with its own {@code time} and {@code at}; items of
+     * different batches interleave in time (the run's header and its plugins' items sit on different stream
+     * shards), so entries are sorted by {@code at}, and one {@code at} seen twice (a retried batch packed
+     * differently) is shown once.
+     */
+    static List<JsonNode> entries(List<JsonNode> items) {
+        List<JsonNode> out = new ArrayList<>();
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (JsonNode item : items) {
+            List<JsonNode> es = transitions(item);
+            JsonNode raw = item.path("transitions");
+            for (int i = 0; i < es.size(); i++) {
+                boolean own = raw.path(i).has("at"); // older items: every transition shares the item's at
+                if (!own || seen.add(es.get(i).path("at").asText())) {
+                    out.add(es.get(i));
+                }
+            }
+        }
+        out.sort(java.util.Comparator.comparing(e -> e.path("at").asText())); // stable: one write's transitions keep their order
+        return out;
+    }
+
+    /**
+     * A history item holds transitions ({@code transitions}); readers see one entry per transition, each with
+     * the item's uid and workflow and its own time and {@code at} (the item's, for items written before history
+     * packed a batch's writes together).
      */
     static List<JsonNode> transitions(JsonNode item) {
         if (!item.has("transitions")) {

@@ -22,11 +22,14 @@ import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 
 /**
  * Keeps every transition of every run: reads the status table's stream (old and new image), lets
- * {@link HistoryDiff} say what changed, and appends one item per write that changed something, holding
- * all of that write's transitions (an engine step's, or one plugin write's), so history costs what the
- * writes cost, not one item per transition. A batch's items go out in BatchWriteItem requests of 25.
- * Keys are derived from the stream record (its sequence number), so a redelivered batch rewrites the
- * same items instead of adding duplicates.
+ * {@link HistoryDiff} say what changed, and appends, per run and stream batch, items that pack the
+ * transitions of every write in the batch (engine steps and plugin writes alike) up to {@link HistoryItems#ITEM_BYTES}.
+ * DynamoDB bills a write per started KB of the item, so packing a batch's ~150 B transitions costs about
+ * what their bytes cost, not one write unit per plugin write. Each transition keeps its own time and its
+ * own {@code at} (time, the record's sequence number, its place in the diff), which readers sort and
+ * deduplicate on: a redelivered batch rewrites the same items (keys come from the records), and a bisected
+ * retry that packs records differently repeats transitions readers drop by {@code at}. Items go out in
+ * BatchWriteItem requests of 25.
  */
 public final class HistoryHandler implements RequestStreamHandler {
 
@@ -52,12 +55,16 @@ public final class HistoryHandler implements RequestStreamHandler {
     public void handleRequest(InputStream input, OutputStream output, Context context) throws IOException {
         Log.init(context);
         try {
-            List<Map<String, AttributeValue>> items = new java.util.ArrayList<>();
+            Map<String, List<HistoryItems.Recorded>> byRun = new LinkedHashMap<>();
             for (JsonNode record : Json.parse(input).path("Records")) {
-                Map<String, AttributeValue> item = record(record);
-                if (item != null) {
-                    items.add(item);
+                HistoryItems.Recorded r = record(record);
+                if (r != null) {
+                    byRun.computeIfAbsent(HistoryKeys.run(r.uid(), r.workflow()), k -> new java.util.ArrayList<>()).add(r);
                 }
+            }
+            List<Map<String, AttributeValue>> items = new java.util.ArrayList<>();
+            for (List<HistoryItems.Recorded> run : byRun.values()) {
+                items.addAll(HistoryItems.pack(run, retentionDays, HistoryItems.ITEM_BYTES));
             }
             write(items);
         } finally {
@@ -96,7 +103,7 @@ public final class HistoryHandler implements RequestStreamHandler {
         }
     }
 
-    private Map<String, AttributeValue> record(JsonNode record) {
+    private HistoryItems.Recorded record(JsonNode record) {
         JsonNode ddb = record.path("dynamodb");
         String keyUid = ddb.path("Keys").path("uid").path("S").asText("");
         if (dev.orchestrator.core.Keys.kind(keyUid) == dev.orchestrator.core.Keys.Kind.ROSTER) {
@@ -132,42 +139,7 @@ public final class HistoryHandler implements RequestStreamHandler {
         Metrics.count(Metrics.HISTORY_TRANSITIONS, workflow, transitions.size());
         Log.put(Log.UID, null);
         Log.put(Log.WORKFLOW, null);
-        return transitions.isEmpty() ? null : item(uid, workflow, time, sequence, transitions);
-    }
-
-    /** One write's transitions, in diff order, as one history item. */
-    Map<String, AttributeValue> item(String uid, String workflow, long time, String sequence, List<Transition> transitions) {
-        Map<String, AttributeValue> item = new LinkedHashMap<>();
-        item.put("run", AttributeValue.fromS(HistoryKeys.run(uid, workflow)));
-        item.put("at", AttributeValue.fromS(HistoryKeys.at(time, sequence, 0)));
-        item.put("time", AttributeValue.fromN(Long.toString(time)));
-        item.put("uid", AttributeValue.fromS(uid));
-        item.put("workflow", AttributeValue.fromS(workflow));
-        List<AttributeValue> list = new java.util.ArrayList<>();
-        for (Transition t : transitions) {
-            Map<String, AttributeValue> m = new LinkedHashMap<>();
-            m.put("scope", AttributeValue.fromS(t.scope()));
-            m.put("event", AttributeValue.fromS(t.event()));
-            m.put("path", AttributeValue.fromS(t.path()));
-            put(m, "activity", t.activity());
-            put(m, "stage", t.stage());
-            put(m, "plugin", t.plugin());
-            put(m, "from", t.from());
-            put(m, "to", t.to());
-            put(m, "message", t.message());
-            list.add(AttributeValue.fromM(m));
-        }
-        item.put("transitions", AttributeValue.fromL(list));
-        if (retentionDays > 0) {
-            item.put("expiresAt", AttributeValue.fromN(Long.toString(time / 1000 + retentionDays * 86_400L)));
-        }
-        return item;
-    }
-
-    private static void put(Map<String, AttributeValue> item, String key, String value) {
-        if (value != null) {
-            item.put(key, AttributeValue.fromS(value));
-        }
+        return transitions.isEmpty() ? null : new HistoryItems.Recorded(uid, workflow, time, sequence, transitions);
     }
 
     /** An execution item's image as the run-shaped image HistoryDiff reads (activities.A.stage.group.plugin). */
