@@ -1,11 +1,12 @@
 """audit-python: a post-stage plugin written from docs/protocol.md alone (boto3, no orchestrator library).
 
-It writes one audit record per run and activity into its own table. The status writes are the
-protocol's conditional UpdateItems, so a duplicate SNS delivery finds the claim taken and does
-no work.
+It writes one audit record per run and activity into its own table. Its status lives in an item of
+its own per run, activity and stage (protocol v3); the writes are the protocol's conditional
+UpdateItems, so a duplicate SNS delivery finds the claim taken and does no work.
 """
 import json
 import os
+import re
 import time
 
 import boto3
@@ -24,8 +25,8 @@ INFO = {
     "description": "writes an audit record of each finished activity (Python example)",
 }
 
-STAGE_KEYS = {"pre": "pre", "parallel": "async", "post": "post"}
-OPEN = ("In Progress", "Mandatory Completed")
+STAGES = ("pre", "parallel", "post")
+SEP = "\x1f"  # U+001F, the unit separator: joins workflow, activity and stage in the execution item's sort key
 
 # Made once per instance, at import (Lambda's init phase), so no invocation pays for it.
 _dynamodb = boto3.client("dynamodb")
@@ -54,28 +55,33 @@ def handle(message):
     for field in ("uid", "workflow", "activity", "stage"):
         if not isinstance(message.get(field), str):
             raise ValueError("stage message lacks '%s'" % field)
-    if message["stage"] not in STAGE_KEYS:
+    if message["stage"] not in STAGES:
         raise ValueError("unknown stage '%s'; expected pre, parallel or post" % message["stage"])
     if message.get("plugin") not in (None, PLUGIN):
         return "not mine"
     plugins = message.get("plugins") or {}
-    listed = None
-    for group in ("mandatory", "optional"):
-        if PLUGIN in (plugins.get(group) or {}):
-            listed = group
-    if listed and plugins[listed][PLUGIN].get("state") in ("Complete", "Do Not Run"):
+    own = (plugins.get("mandatory") or {}).get(PLUGIN) or (plugins.get("optional") or {}).get(PLUGIN)
+    if own and own.get("state") in ("Complete", "Do Not Run"):
         return "already done"
-    group = listed or ("mandatory" if is_mandatory(message["activity"]) else "optional")
-    entry = Entry(message, group)
-    if not entry.claim(listed is not None):
+    mandatory = is_mandatory(message["activity"])
+    if own is None and not mandatory and late_for_window(message):
+        return "too late"  # the engine would not count an optional joiner past the window; spare the work
+    execution = Execution(message, mandatory, (own or {}).get("order", INFO["order"]))
+    if not execution.claim():
         return "duplicate"
     try:
         work(message)
     except Exception as e:  # the work failed: report Error with the reason, as the protocol asks
-        entry.report("Error", str(e) or type(e).__name__)
+        execution.report("Error", str(e) or type(e).__name__)
         return "error"
-    entry.report("Complete", None)
+    execution.report("Complete", None)
     return "complete"
+
+
+def late_for_window(message):
+    """A parallel broadcast (no 'plugin') that reached us after its registration window ended."""
+    ends = message.get("windowEndsAt")
+    return message.get("plugin") is None and message["stage"] == "parallel" and ends is not None and now_ms() > ends
 
 
 def is_mandatory(activity):
@@ -98,67 +104,66 @@ def now_ms():
     return int(time.time() * 1000)
 
 
-class Entry:
-    """This plugin's entry in the run's status item, written only with the protocol's conditional updates."""
+class Execution:
+    """This plugin's own execution item for one run, activity and stage (docs/protocol.md, protocol v3).
 
-    def __init__(self, message, group):
+    Only this plugin and the engine write it, each write one conditional UpdateItem and no read.
+    """
+
+    def __init__(self, message, mandatory, order):
         self.message = message
-        stage = STAGE_KEYS[message["stage"]]
-        self.names = {"#a": "activities", "#act": message["activity"], "#stg": stage, "#grp": group,
-                      "#p": PLUGIN, "#status": "status", "#state": "state", "#v": "version", "#u": "updatedAt"}
-        self.entry = "#a.#act.#stg.#grp.#p"
-        self.stage_open = "#a.#act.#stg.#status IN (:ip, :mc)"
+        self.mandatory = mandatory
+        self.order = order
+        self.key = {"uid": s("~%s~%s" % (PLUGIN, message["uid"])),
+                    "workflow": s(SEP.join((message["workflow"], message["activity"], message["stage"])))}
         # The run's pluginTimeout wins; else ours, which the claim records so the engine judges staleness by it.
         self.timeout = int(message.get("pluginTimeout") or DEFAULT_TIMEOUT)
         self.record_timeout = not message.get("pluginTimeout")
 
-    def claim(self, listed):
+    def claim(self):
+        """Creates the item In Progress, or takes it back when Not Started, stale or due for a re-run."""
         now = now_ms()
-        values = {":ip": s("In Progress"), ":mc": s("Mandatory Completed"), ":now": n(now), ":one": n(1)}
-        if listed:
-            names = dict(self.names, **{"#hb": "heartbeatAt", "#rr": "rerunAt", "#sa": "startedAt", "#att": "attempt",
-                                        "#to": "timeout"})
-            values.update({":ns": s("Not Started"), ":stale": n(now - self.timeout * 1000), ":zero": n(0),
-                           ":to": n(self.timeout)})
-            timeout = ", {e}.#to = :to" if self.record_timeout else ""
-            ok = self.update(
-                "SET {e}.#state = :ip, {e}.#sa = :now, {e}.#hb = :now, {e}.#att = if_not_exists({e}.#att, :zero) + :one"
-                + timeout + ", #u = :now REMOVE {e}.#rr ADD #v :one",
-                "{open} AND ({e}.#state = :ns OR ({e}.#state = :ip AND ({e}.#hb < :stale OR {e}.#rr <= :now)))",
-                names, values)
-            return ok
-        # Not listed: join the parallel stage while its registration window is open.
-        names = dict(self.names, **{"#we": "windowEndsAt"})
-        values[":entry"] = {"M": {"state": s("In Progress"), "order": n(INFO["order"]), "startedAt": n(now),
-                                  "heartbeatAt": n(now), "attempt": n(1), "timeout": n(self.timeout)}}
-        ok = self.update("SET {e} = :entry, #u = :now ADD #v :one",
-                         "{open} AND attribute_not_exists({e}) AND #a.#act.#stg.#we > :now", names, values)
-        # The engine may have listed us after this message left: then claim the listed entry.
-        return ok or self.claim(True)
+        m = self.message
+        sets = ["#state = :ip", "#startedAt = :now", "#heartbeatAt = :now",
+                "#attempt = if_not_exists(#attempt, :zero) + :one", "#mandatory = :mandatory",
+                "#order = if_not_exists(#order, :order)", "#runUid = if_not_exists(#runUid, :uid)",
+                "#runWorkflow = if_not_exists(#runWorkflow, :workflow)",
+                "#activity = if_not_exists(#activity, :activity)", "#stage = if_not_exists(#stage, :stage)"]
+        if self.record_timeout:
+            sets.append("#timeout = :timeout")
+        return self.update(
+            sets, ["#rerunAt"],
+            "attribute_not_exists(#state) OR #state = :ns OR (#state = :ip AND attribute_not_exists(#child)"
+            " AND (#heartbeatAt < :stale OR #rerunAt <= :now))",
+            {":ip": s("In Progress"), ":ns": s("Not Started"), ":now": n(now), ":zero": n(0),
+             ":mandatory": {"BOOL": self.mandatory}, ":order": n(self.order), ":uid": s(m["uid"]),
+             ":workflow": s(m["workflow"]), ":activity": s(m["activity"]), ":stage": s(m["stage"]),
+             ":timeout": n(self.timeout), ":stale": n(now - self.timeout * 1000)})
 
     def report(self, state, text):
-        now = now_ms()
-        names = dict(self.names, **{"#ea": "endedAt", "#msg": "message"})
-        values = {":ip": s("In Progress"), ":mc": s("Mandatory Completed"), ":st": s(state), ":now": n(now), ":one": n(1)}
-        sets = "{e}.#state = :st, {e}.#ea = :now, #u = :now"
+        """The outcome, only over our own running claim; the message is cut to 180 characters."""
+        sets = ["#state = :st", "#endedAt = :now"]
+        values = {":ip": s("In Progress"), ":st": s(state), ":now": n(now_ms())}
         if text:
+            sets.append("#message = :msg")
             values[":msg"] = s(text[:180])
-            sets += ", {e}.#msg = :msg"
-        return self.update("SET " + sets + " ADD #v :one", "{open} AND {e}.#state = :ip", names, values)
+        return self.update(sets, [], "#state = :ip", values)
 
-    def update(self, expression, condition, names, values):
-        expression = expression.format(e=self.entry)
-        condition = condition.format(e=self.entry, open=self.stage_open)
+    def update(self, sets, removes, condition, values):
+        # Every write stamps updatedAt and adds 1 to version, as the protocol asks.
+        values = dict(values, **{":now": values.get(":now", n(now_ms())), ":one": n(1)})
+        expression = "SET " + ", ".join(sets + ["#updatedAt = :now"]) + " ADD #version :one"
+        if removes:
+            expression += " REMOVE " + ", ".join(removes)
         used = expression + " " + condition
         try:
             dynamodb().update_item(
-                TableName=os.environ["STATUS_TABLE"],
-                Key={"uid": s(self.message["uid"]), "workflow": s(self.message["workflow"])},
-                UpdateExpression=expression,
-                ConditionExpression=condition + " AND attribute_exists(uid)",
+                TableName=os.environ["STATUS_TABLE"], Key=self.key,
+                UpdateExpression=expression, ConditionExpression=condition,
+                # Every attribute name goes through a placeholder (state, order, stage... are reserved words);
                 # DynamoDB refuses placeholders an expression does not use.
-                ExpressionAttributeNames={k: v for k, v in names.items() if k in used},
-                ExpressionAttributeValues={k: v for k, v in values.items() if k in used})
+                ExpressionAttributeNames={"#" + a: a for a in re.findall(r"#(\w+)", used)},
+                ExpressionAttributeValues={k: v for k, v in values.items() if re.search(k + r"\b", used)})
             return True
         except ClientError as e:
             if e.response["Error"]["Code"] == "ConditionalCheckFailedException":

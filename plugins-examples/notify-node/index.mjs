@@ -1,7 +1,8 @@
 // notify-node: an optional parallel-stage plugin written from docs/protocol.md alone (AWS SDK for
 // JavaScript v3, no orchestrator library). It queues one notification per run and activity in its
-// own outbox table. Status writes are the protocol's conditional UpdateItems, so a duplicate SNS
-// delivery finds the claim taken and does no work.
+// own outbox table. Its status lives in an item of its own per run, activity and stage (protocol v3);
+// the writes are the protocol's conditional UpdateItems, so a duplicate SNS delivery finds the claim
+// taken and does no work.
 import { DynamoDBClient, UpdateItemCommand, ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 
 const PLUGIN = 'notify-node';
@@ -17,7 +18,8 @@ export const INFO = {
   description: 'queues a notification to the tenant when an activity runs (Node.js example)',
 };
 
-const STAGE_KEYS = { pre: 'pre', parallel: 'async', post: 'post' };
+const STAGES = ['pre', 'parallel', 'post'];
+const SEP = '\u001f'; // the unit separator: joins workflow, activity and stage in the execution item's sort key
 const dynamodb = new DynamoDBClient({});
 const S = (v) => ({ S: String(v) });
 const N = (v) => ({ N: String(v) });
@@ -41,23 +43,27 @@ async function handle(message) {
   for (const field of ['uid', 'workflow', 'activity', 'stage']) {
     if (typeof message[field] !== 'string') throw new Error(`stage message lacks '${field}'`);
   }
-  if (!(message.stage in STAGE_KEYS)) throw new Error(`unknown stage '${message.stage}'; expected pre, parallel or post`);
+  if (!STAGES.includes(message.stage)) throw new Error(`unknown stage '${message.stage}'; expected pre, parallel or post`);
   if (message.plugin != null && message.plugin !== PLUGIN) return 'not mine';
-  const plugins = message.plugins ?? {};
-  const listed = ['mandatory', 'optional'].find((g) => plugins[g]?.[PLUGIN] !== undefined);
-  if (listed && ['Complete', 'Do Not Run'].includes(plugins[listed][PLUGIN].state)) return 'already done';
+  const own = message.plugins?.mandatory?.[PLUGIN] ?? message.plugins?.optional?.[PLUGIN];
+  if (['Complete', 'Do Not Run'].includes(own?.state)) return 'already done';
   const mandatory = INFO.overrides[message.activity]?.mandatory ?? INFO.default.mandatory;
-  const entry = new Entry(message, listed ?? (mandatory ? 'mandatory' : 'optional'));
-  if (!(await entry.claim(listed !== undefined))) return 'duplicate';
+  // The engine would not count an optional joiner past the registration window: spare the work.
+  if (own === undefined && !mandatory && lateForWindow(message)) return 'too late';
+  const execution = new Execution(message, mandatory, own?.order ?? INFO.order);
+  if (!(await execution.claim())) return 'duplicate';
   try {
     await work(message);
   } catch (e) {
-    await entry.report('Error', e?.message || String(e));
+    await execution.report('Error', e?.message || String(e));
     return 'error';
   }
-  await entry.report('Complete');
+  await execution.report('Complete');
   return 'complete';
 }
+
+// A parallel broadcast (no 'plugin') that reached us after its registration window ended.
+const lateForWindow = (m) => m.plugin == null && m.stage === 'parallel' && m.windowEndsAt != null && Date.now() > m.windowEndsAt;
 
 async function work(message) {
   const metadata = message.metadata ?? {};
@@ -70,67 +76,63 @@ async function work(message) {
   }));
 }
 
-// This plugin's entry in the run's status item, written only with the protocol's conditional updates.
-class Entry {
-  constructor(message, group) {
+// This plugin's own execution item for one run, activity and stage (docs/protocol.md, protocol v3).
+// Only this plugin and the engine write it, each write one conditional UpdateItem and no read.
+class Execution {
+  constructor(message, mandatory, order) {
     this.message = message;
-    this.names = {
-      '#a': 'activities', '#act': message.activity, '#stg': STAGE_KEYS[message.stage], '#grp': group, '#p': PLUGIN,
-      '#status': 'status', '#state': 'state', '#v': 'version', '#u': 'updatedAt',
-    };
-    this.entry = '#a.#act.#stg.#grp.#p';
-    this.open = '#a.#act.#stg.#status IN (:ip, :mc)';
+    this.mandatory = mandatory;
+    this.order = order;
+    this.key = { uid: S(`~${PLUGIN}~${message.uid}`), workflow: S([message.workflow, message.activity, message.stage].join(SEP)) };
     // The run's pluginTimeout wins; else ours, which the claim records so the engine judges staleness by it.
     this.timeout = Number(message.pluginTimeout ?? DEFAULT_TIMEOUT);
     this.recordTimeout = message.pluginTimeout == null;
   }
 
-  async claim(listed) {
+  // Creates the item In Progress, or takes it back when Not Started, stale or due for a re-run.
+  async claim() {
     const now = Date.now();
-    const e = this.entry;
-    const values = { ':ip': S('In Progress'), ':mc': S('Mandatory Completed'), ':now': N(now), ':one': N(1) };
-    if (listed) {
-      return this.update(
-        `SET ${e}.#state = :ip, ${e}.#sa = :now, ${e}.#hb = :now, ${e}.#att = if_not_exists(${e}.#att, :zero) + :one`
-          + (this.recordTimeout ? `, ${e}.#to = :to` : '') + `, #u = :now REMOVE ${e}.#rr ADD #v :one`,
-        `${this.open} AND (${e}.#state = :ns OR (${e}.#state = :ip AND (${e}.#hb < :stale OR ${e}.#rr <= :now)))`,
-        { '#hb': 'heartbeatAt', '#rr': 'rerunAt', '#sa': 'startedAt', '#att': 'attempt', '#to': 'timeout' },
-        { ...values, ':ns': S('Not Started'), ':stale': N(now - this.timeout * 1000), ':zero': N(0), ':to': N(this.timeout) });
-    }
-    // Not listed: join the parallel stage while its registration window is open.
-    const joined = await this.update(
-      `SET ${e} = :entry, #u = :now ADD #v :one`,
-      `${this.open} AND attribute_not_exists(${e}) AND #a.#act.#stg.#we > :now`,
-      { '#we': 'windowEndsAt' },
-      { ...values, ':entry': { M: { state: S('In Progress'), order: N(INFO.order), startedAt: N(now), heartbeatAt: N(now), attempt: N(1), timeout: N(this.timeout) } } });
-    // The engine may have listed us after this message left: then claim the listed entry.
-    return joined || this.claim(true);
+    const m = this.message;
+    const sets = ['#state = :ip', '#startedAt = :now', '#heartbeatAt = :now', '#attempt = if_not_exists(#attempt, :zero) + :one',
+      '#mandatory = :mandatory', '#order = if_not_exists(#order, :order)', '#runUid = if_not_exists(#runUid, :uid)',
+      '#runWorkflow = if_not_exists(#runWorkflow, :workflow)', '#activity = if_not_exists(#activity, :activity)',
+      '#stage = if_not_exists(#stage, :stage)'];
+    if (this.recordTimeout) sets.push('#timeout = :timeout');
+    return this.update(sets, ['#rerunAt'],
+      'attribute_not_exists(#state) OR #state = :ns OR (#state = :ip AND attribute_not_exists(#child)'
+        + ' AND (#heartbeatAt < :stale OR #rerunAt <= :now))',
+      { ':ip': S('In Progress'), ':ns': S('Not Started'), ':now': N(now), ':zero': N(0), ':mandatory': { BOOL: this.mandatory },
+        ':order': N(this.order), ':uid': S(m.uid), ':workflow': S(m.workflow), ':activity': S(m.activity), ':stage': S(m.stage),
+        ':timeout': N(this.timeout), ':stale': N(now - this.timeout * 1000) });
   }
 
+  // The outcome, only over our own running claim; the message is cut to 180 characters.
   async report(state, text) {
-    const now = Date.now();
-    const e = this.entry;
-    const values = { ':ip': S('In Progress'), ':mc': S('Mandatory Completed'), ':st': S(state), ':now': N(now), ':one': N(1) };
-    let sets = `${e}.#state = :st, ${e}.#ea = :now, #u = :now`;
+    const sets = ['#state = :st', '#endedAt = :now'];
+    const values = { ':ip': S('In Progress'), ':st': S(state), ':now': N(Date.now()) };
     if (text) {
+      sets.push('#message = :msg');
       values[':msg'] = S(text.slice(0, 180));
-      sets += `, ${e}.#msg = :msg`;
     }
-    return this.update(`SET ${sets} ADD #v :one`, `${this.open} AND ${e}.#state = :ip`, { '#ea': 'endedAt', '#msg': 'message' }, values);
+    return this.update(sets, [], '#state = :ip', values);
   }
 
-  async update(expression, condition, extraNames, values) {
+  async update(sets, removes, condition, values) {
+    // Every write stamps updatedAt and adds 1 to version, as the protocol asks.
+    const all = { ':now': N(Date.now()), ...values, ':one': N(1) };
+    const expression = `SET ${[...sets, '#updatedAt = :now'].join(', ')} ADD #version :one`
+      + (removes.length ? ` REMOVE ${removes.join(', ')}` : '');
     const used = `${expression} ${condition}`;
-    // DynamoDB refuses placeholders an expression does not use.
-    const pick = (o) => Object.fromEntries(Object.entries(o).filter(([k]) => new RegExp(`${k}(?![A-Za-z0-9_])`).test(used)));
     try {
       await dynamodb.send(new UpdateItemCommand({
         TableName: process.env.STATUS_TABLE,
-        Key: { uid: S(this.message.uid), workflow: S(this.message.workflow) },
+        Key: this.key,
         UpdateExpression: expression,
-        ConditionExpression: `${condition} AND attribute_exists(uid)`,
-        ExpressionAttributeNames: pick({ ...this.names, ...extraNames }),
-        ExpressionAttributeValues: pick(values),
+        ConditionExpression: condition,
+        // Every attribute name goes through a placeholder (state, order, stage... are reserved words);
+        // DynamoDB refuses placeholders an expression does not use.
+        ExpressionAttributeNames: Object.fromEntries([...used.matchAll(/#(\w+)/g)].map(([p, name]) => [p, name])),
+        ExpressionAttributeValues: Object.fromEntries(Object.entries(all).filter(([k]) => new RegExp(`${k}\\b`).test(used))),
       }));
       return true;
     } catch (err) {

@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
@@ -29,10 +30,12 @@ public final class Bench {
 
     /** Where the report goes; the in-process handlers' logs and metrics go to a file instead. */
     static PrintStream out = System.out;
+    /** Where the in-process handlers' stdout goes (what Lambda would ship to CloudWatch Logs). */
+    static final Path HANDLER_LOG = Path.of("bench/target/bench-handlers.log").toAbsolutePath();
 
     public static void main(String[] args) throws Exception {
         Map<String, String> opts = parse(args);
-        Path handlerLog = Path.of("bench/target/bench-handlers.log");
+        Path handlerLog = HANDLER_LOG;
         Files.createDirectories(handlerLog.getParent());
         System.setOut(new PrintStream(Files.newOutputStream(handlerLog), true, java.nio.charset.StandardCharsets.UTF_8));
         System.err.println("handler logs and metrics: " + handlerLog);
@@ -42,7 +45,7 @@ public final class Bench {
         }
         int runs = Integer.parseInt(opts.getOrDefault("runs", "3"));
         int cold = Integer.parseInt(opts.getOrDefault("cold", "5"));
-        List<Integer> fan = Arrays.stream(opts.getOrDefault("fanout", "1,10,50,100").split(",")).map(String::trim).map(Integer::parseInt).toList();
+        List<Integer> fan = Arrays.stream(opts.getOrDefault("fanout", "10,100,1000").split(",")).map(String::trim).map(Integer::parseInt).toList();
         Set<String> only = new TreeSet<>(Arrays.asList(opts.getOrDefault("only", "calls,cold,fanout").split(",")));
         boolean jvmOptions = !opts.containsKey("no-jvm-options");
 
@@ -91,12 +94,10 @@ public final class Bench {
         for (var e : r.invocations().entrySet()) {
             out.printf("| %s | Lambda invocations | %s |%n", e.getKey(), num(e.getValue()));
         }
-        out.printf("%nStatus item at the end of a run: %d bytes.%n", r.statusItemBytes());
+        meterTables(r.measured());
 
-        Map<String, Double> orchestratorInvocations = new LinkedHashMap<>(r.invocations());
-        orchestratorInvocations.remove(BenchStack.PLUGINS); // plugin invocations are the same in every layout
         List<CostModel.Layout> layouts = List.of(
-                CostModel.ours(r.calls(), orchestratorInvocations, r.statusItemBytes()),
+                CostModel.ours(r.measured()),
                 CostModel.original(),
                 CostModel.plainStepFunctions(WorkflowCalls.ACTIVITIES.size(), WorkflowCalls.PLUGINS_PER_ACTIVITY));
         out.println();
@@ -111,13 +112,24 @@ public final class Bench {
             }
             out.printf("| %s | **total** | **$%.8f** | **$%.2f** |%n", l.name(), l.perWorkflow(), l.perMillion());
         }
+        double ours = layouts.get(0).perMillion();
+        out.printf("%nGoal (issue 20): <= $%.2f per million 3x6 workflows (1/20 of the original's $%.2f). Measured: $%.2f, %s;"
+                        + " %.1f%% of the original, %.1f%% of plain Step Functions.%n",
+                Prices.GOAL_PER_MILLION, layouts.get(1).perMillion(), ours, ours <= Prices.GOAL_PER_MILLION ? "MET" : "NOT MET",
+                100 * ours / layouts.get(1).perMillion(), 100 * ours / layouts.get(2).perMillion());
         out.println();
         out.println("Prices (bench/src/main/java/dev/orchestrator/bench/Prices.java): Lambda $0.20/M requests, $"
                 + plain(Prices.LAMBDA_GB_SECOND_ARM) + "/GB-s arm64, $" + plain(Prices.LAMBDA_GB_SECOND_X86) + "/GB-s x86_64; DynamoDB on demand $0.625/M WRU,"
                 + " $0.125/M RRU; SNS $0.50/M publishes (delivery to Lambda free); SQS $0.40/M requests; EventBridge $1.00/M events;"
-                + " Step Functions Standard $25/M transitions.");
-        out.println("Assumptions: free tiers ignored; every message < 64 KB; writes to the run item cost ceil(item/1 KB) WRU,"
-                + " strongly consistent reads ceil(item/4 KB) RRU, failed conditional writes count as writes; other items 1 unit;"
+                + " CloudWatch Logs $0.50/GB ingested; DynamoDB Streams reads by Lambda triggers free; Step Functions Standard $25/M transitions.");
+        out.println("Assumptions: free tiers ignored; every message < 64 KB; each write costs ceil(max(old, new item)/1 KB) WRU from the"
+                + " table's stream images (DynamoDB's item size rules), RunsIndex writes as DynamoDB maintains a GSI (none when its keys and"
+                + " projected attributes are unchanged, a put when they change, a delete + a put when its key changes), writes that changed"
+                + " nothing (no stream record) and refused conditional writes 1 WRU each; reads ceil(items/4 KB) RRU per GetItem/Query page"
+                + " (per item for BatchGetItem), strongly consistent as the code asks; each timer is one SQS send, one receive and one delete"
+                + " (the event source mapping's empty long polls are a fixed cost per deployment, not per workflow); CloudWatch Logs = the"
+                + " bytes the handlers wrote to stdout (JSON logs, EMF lines; the plugin library's lines included) + "
+                + num(Prices.PLATFORM_LOG_BYTES_PER_INVOCATION) + " B of Lambda platform lines per orchestrator invocation;"
                 + " our billed Lambda time = " + num(Prices.MS_PER_INVOCATION) + " ms per invocation + " + num(Prices.MS_PER_API_CALL)
                 + " ms per AWS call it makes, at " + Prices.OUR_MEMORY_MB + " MB arm64; plugins' own invocations and work are the same in"
                 + " every layout and left out of all (their status writes are in ours); the original's Lambda waits "
@@ -125,6 +137,81 @@ public final class Bench {
                 + Prices.ORIGINAL_WAIT_MEMORY_MB + " MB x86_64 (the seed does not state its memory) and its own DynamoDB/SNS calls are"
                 + " not counted (a lower bound); plain Step Functions = one Parallel state per activity with one lambda:invoke Task per"
                 + " plugin, no other states.");
+    }
+
+    /** The write-unit meter's tables: by item kind, index partitions, reads, log bytes (means per workflow). */
+    static void meterTables(List<RunMeter.Run> runs) {
+        int n = runs.size();
+        Map<String, double[]> byKind = new TreeMap<>(); // kind -> {records, WRU}
+        long largest = 0;
+        String largestKind = "-";
+        double index = 0;
+        double placeholders = 0;
+        double unrecorded = 0;
+        double refused = 0;
+        Map<String, Long> partitions = new TreeMap<>();
+        double shareSum = 0;
+        for (RunMeter.Run r : runs) {
+            for (StreamMeter.Tally t : List.of(r.status(), r.history())) {
+                t.records.forEach((k, v) -> byKind.computeIfAbsent(k, x -> new double[2])[0] += v / (double) n);
+                t.wru.forEach((k, v) -> byKind.computeIfAbsent(k, x -> new double[2])[1] += v / (double) n);
+                if (t.largestItem > largest) {
+                    largest = t.largestItem;
+                    largestKind = t.largestKind;
+                }
+            }
+            index += r.status().indexWru / (double) n;
+            placeholders += r.status().placeholders / (double) n;
+            unrecorded += (r.unrecordedStatusWrites() + r.unrecordedHistoryWrites()) / (double) n;
+            refused += r.failedConditions().values().stream().mapToLong(Long::longValue).sum() / (double) n;
+            r.status().indexByPartition.forEach((k, v) -> partitions.merge(k, v, Long::sum));
+            shareSum += r.status().largestPartition().getValue();
+        }
+        double total = byKind.values().stream().mapToDouble(v -> v[1]).sum() + index + unrecorded + refused;
+        out.println();
+        out.printf("## Write units per workflow, read back from the status and history tables' streams (mean of %d runs)%n%n", n);
+        out.println("| item kind | item writes | write units |");
+        out.println("|---|---:|---:|");
+        byKind.forEach((k, v) -> out.printf("| %s | %s | %s |%n", k, num(v[0]), num(v[1])));
+        out.printf("| RunsIndex (index writes) | | %s |%n", num(index));
+        out.printf("| writes that changed nothing (no stream record, 1 each) | %s | %s |%n", num(unrecorded), num(unrecorded));
+        out.printf("| refused conditional writes (1 each) | %s | %s |%n", num(refused), num(refused));
+        out.printf("| **all** | | **%s** |%n", num(total));
+        out.printf("%nNot billed, not counted: %s bare-keys INSERT records per workflow, moto's extra record of an UpdateItem that"
+                + " creates its item (DynamoDB records and bills that write once).%n", num(placeholders));
+        out.printf("%nLargest item written: %,d bytes (%s). Write units per plugin execution: %s (%d plugin executions per workflow).%n",
+                largest, largestKind, String.format("%.2f", total / (WorkflowCalls.ACTIVITIES.size() * WorkflowCalls.PLUGINS_PER_ACTIVITY)),
+                WorkflowCalls.ACTIVITIES.size() * WorkflowCalls.PLUGINS_PER_ACTIVITY);
+        long indexAll = partitions.values().stream().mapToLong(Long::longValue).sum();
+        var top = partitions.entrySet().stream().max(Map.Entry.comparingByValue()).orElse(Map.entry("-", 0L));
+        out.printf("RunsIndex: the largest partition takes %.0f%% of one workflow's index writes (mean over runs; a run's writes go to"
+                        + " <status>#<shard of its uid>, one partition per status it enters); over the %d runs, partition '%s' took %d of %d (%.0f%%)"
+                        + " across %d partitions.%n",
+                100 * shareSum / n, n, top.getKey(), top.getValue(), indexAll, indexAll == 0 ? 0 : 100d * top.getValue() / indexAll, partitions.size());
+
+        Map<String, double[]> reads = new TreeMap<>();
+        Map<String, Double> logs = new TreeMap<>();
+        for (RunMeter.Run r : runs) {
+            r.reads().forEach((k, v) -> {
+                double[] a = reads.computeIfAbsent(k, x -> new double[3]);
+                for (int i = 0; i < 3; i++) {
+                    a[i] += v[i] / n;
+                }
+            });
+            r.logBytes().forEach((k, v) -> logs.merge(k, v / (double) n, Double::sum));
+        }
+        out.println();
+        out.println("| reads by | table | requests | items returned | read units |");
+        out.println("|---|---|---:|---:|---:|");
+        reads.forEach((k, v) -> {
+            String[] p = k.split("\\|", 2);
+            out.printf("| %s | %s | %s | %s | %s |%n", p[0], p[1], num(v[0]), num(v[1]), num(v[2]));
+        });
+        out.println();
+        out.println("| logged to stdout by | bytes per workflow |");
+        out.println("|---|---:|");
+        logs.forEach((k, v) -> out.printf("| %s | %,.0f |%n", k, v));
+        out.printf("| **all** | **%,.0f** |%n", logs.values().stream().mapToDouble(Double::doubleValue).sum());
     }
 
     // ------------------------------------------------------------------ cold start
@@ -229,24 +316,53 @@ public final class Bench {
             } catch (RuntimeException e) {
                 // The emulator on a small machine may give out before the orchestrator does: say so, go on.
                 failures.add("| " + n + " | did not complete on this emulator: " + String.valueOf(e.getMessage()).lines().findFirst().orElse("")
-                        + " | | | |");
+                        + " | | | | | | | | | | | | | |");
                 System.err.println("fan-out with " + n + " plugins failed: " + e);
             }
         }
         out.println();
-        out.println("## End to end: 1 activity, N mandatory parallel plugins (start to terminal status, warm handlers)");
+        out.println("## Fan-out: 1 activity, N mandatory parallel plugins (start to terminal status)");
         out.println();
-        out.println("| N | end to end ms | emulator floor ms | ratio | API calls (orchestrator + plugins) |");
-        out.println("|---:|---:|---:|---:|---:|");
+        out.println("| N | final status | end to end ms | emulator floor ms | ratio | engine invocations | plugin invocations |"
+                + " write units | WRU per plugin execution | status table | RunsIndex | history | largest expression | largest item |"
+                + " over a DynamoDB limit |");
+        out.println("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|");
         for (FanOut.Result r : results) {
-            out.printf("| %d | %d | %d | %.1fx | %d |%n", r.plugins(), r.endToEndMillis(), r.floorMillis(), r.ratio(),
-                    r.calls().values().stream().mapToLong(Long::longValue).sum());
+            RunMeter.Run run = r.run();
+            long largestItem = Math.max(r.largestRequestItem(), Math.max(run.status().largestItem, run.history().largestItem));
+            out.printf("| %d | %s | %d | %d | %.1fx | %d | %d | %d | %.2f | %d | %d | %d | %,d B (%s) | %,d B | %s |%n", r.plugins(), r.status(),
+                    r.endToEndMillis(), r.floorMillis(), r.ratio(), run.invocations().getOrDefault("engine", 0L), run.pluginInvocations(),
+                    run.writeUnits(), r.writeUnitsPerPlugin(), run.status().tableWru() + run.unrecordedStatusWrites(), run.status().indexWru,
+                    run.history().tableWru() + run.unrecordedHistoryWrites(), r.largestExpression(), r.largestExpressionKind(), largestItem,
+                    r.violations().isEmpty() ? "none" : String.join("; ", r.violations()));
         }
         failures.forEach(out::println);
         out.println();
-        out.println("Floor: the calls counted during that run replayed back to back on the same emulator with equivalent requests"
-                + " (the orchestrator's in sequence, the plugins' N at a time), without the event delivery, polling and waiting between"
-                + " them. Registration window 0 s. The emulator serializes DynamoDB requests, so plugin writes do not overlap there.");
+        out.println("| N | header writes / WRU | execution writes / WRU | roster writes / WRU | history items / WRU | unchanged + refused writes |"
+                + " largest index partition's share |");
+        out.println("|---:|---:|---:|---:|---:|---:|---:|");
+        for (FanOut.Result r : results) {
+            RunMeter.Run run = r.run();
+            var top = run.status().largestPartition();
+            out.printf("| %d | %s | %s | %s | %s | %d | %.0f%% (%s) |%n", r.plugins(), kind(run.status(), "header"), kind(run.status(), "execution"),
+                    kind(run.status(), "roster"), kind(run.history(), "history"),
+                    run.unrecordedStatusWrites() + run.unrecordedHistoryWrites() + run.failedConditions().values().stream().mapToLong(Long::longValue).sum(),
+                    100 * top.getValue(), top.getKey());
+        }
+        out.println();
+        out.println("Write units: status table (every item write priced from its stream record), RunsIndex, history table (its stream),"
+                + " writes that changed nothing and refused conditional writes, divided by N for the per-plugin figure. Largest expression and"
+                + " item: the test kit's DynamoDbLimits peaks over every DynamoDB request of the timed run (and the largest stream image)."
+                + " Plugins: one SNS subscription whose in-process handler runs the N registered plugins " + FanOut.PLUGIN_THREADS
+                + " at a time, each with its own client and writes. Runs with N > " + FanOut.WARM_UP_UP_TO + " have no warm-up run."
+                + " Floor: the calls counted during that run replayed back to back on the same emulator with equivalent requests (the"
+                + " orchestrator's in sequence, the plugins' " + FanOut.PLUGIN_THREADS + " at a time), without the event delivery, polling"
+                + " and waiting between them. Registration window 0 s. The emulator serializes DynamoDB requests, so plugin writes do not"
+                + " overlap there.");
+    }
+
+    private static String kind(StreamMeter.Tally t, String kind) {
+        return t.records.getOrDefault(kind, 0L) + " / " + t.wru.getOrDefault(kind, 0L);
     }
 
     static Map<String, String> parse(String[] args) {

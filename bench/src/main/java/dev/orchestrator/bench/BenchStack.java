@@ -21,6 +21,8 @@ final class BenchStack implements AutoCloseable {
 
     /** Owner name of the benchmark plugins' SDK clients. */
     static final String PLUGINS = "plugins";
+    /** Function name a multiplexed plugin's invocations carry in their context (and so in their log lines). */
+    static final String PLUGIN_FUNCTION_PREFIX = "bench-plugin-";
     static final Set<String> TERMINAL = Set.of("Complete", "Error", "Optional Task Error");
 
     final Emulator emulator;
@@ -29,14 +31,40 @@ final class BenchStack implements AutoCloseable {
     final DynamoDbClient dynamo;
     final String statusTable;
     final PluginRegistry registry;
+    final String pluginTable;
+    final String historyTable;
+    /** The write-unit meters: the status table's stream and the history table's (enabled here, see {@link #deploy}). */
+    final StreamMeter statusStream;
+    final StreamMeter historyStream;
+    /** Plugin invocations of multiplexed subscriptions ({@link #registerParallel}). */
+    final java.util.concurrent.atomic.AtomicLong pluginInvocations = new java.util.concurrent.atomic.AtomicLong();
 
     private BenchStack(Emulator emulator, SamStack stack) {
         this.emulator = emulator;
         this.stack = stack;
         this.dynamo = emulator.client(DynamoDbClient.builder());
         this.statusTable = stack.export(stack.name() + "-status-name");
-        this.registry = new PluginRegistry(dynamo, stack.export(stack.name() + "-plugin-name"));
+        this.pluginTable = stack.export(stack.name() + "-plugin-name");
+        this.registry = new PluginRegistry(dynamo, pluginTable);
         this.runtime = new LocalLambdaRuntime(emulator, stack);
+        this.historyTable = function("HistoryFunction").environment().get("HISTORY_TABLE");
+        // The history table has no stream of its own (nothing consumes it); the bench turns one on to meter its writes.
+        dynamo.updateTable(b -> b.tableName(historyTable).streamSpecification(ss -> ss.streamEnabled(true)
+                .streamViewType(software.amazon.awssdk.services.dynamodb.model.StreamViewType.NEW_AND_OLD_IMAGES)));
+        var streams = emulator.client(software.amazon.awssdk.services.dynamodb.streams.DynamoDbStreamsClient.builder());
+        this.statusStream = new StreamMeter(dynamo, streams, statusTable);
+        this.historyStream = new StreamMeter(dynamo, streams, historyTable);
+    }
+
+    /** Short name of a table: status, history, plugins, or the physical name. */
+    String tableName(String physical) {
+        if (physical.equals(statusTable)) {
+            return "status";
+        }
+        if (physical.equals(historyTable)) {
+            return "history";
+        }
+        return physical.equals(pluginTable) ? "plugins" : physical;
     }
 
     static BenchStack deploy(Path root, String name, List<String> activities, int defaultWindow) {
@@ -72,6 +100,71 @@ final class BenchStack implements AutoCloseable {
             BenchPlugin plugin = new BenchPlugin(pluginEnv(), activity + "-p" + i);
             String subscription = runtime.subscribe(topic, null, plugin, false);
             registry.register(PluginRegistration.of(activity, Stage.PARALLEL, subscription, "bench-" + plugin.info().pluginName(), plugin.info()));
+        }
+    }
+
+    /**
+     * Registers {@code n} mandatory plugins on the activity's parallel topic behind ONE subscription whose
+     * in-process handler invokes each plugin with the delivered event ({@code threads} at a time), as SNS
+     * would invoke n subscribed functions. Each plugin has its own registration (a distinct subscription
+     * ARN in the plugin table: nothing reads it back on the path) and its own SDK client and writes. One
+     * queue and one poller instead of n keeps the 2-core harness from polling n queues; the engine's side
+     * is identical.
+     */
+    void registerParallelMultiplexed(String activity, int n, int threads) {
+        String topic = stack.export(Topics.name(stack.name(), activity, Stage.PARALLEL));
+        List<BenchPlugin> plugins = new java.util.ArrayList<>();
+        for (int i = 1; i <= n; i++) {
+            plugins.add(new BenchPlugin(pluginEnv(), activity + "-p" + i));
+        }
+        String subscription = runtime.subscribe(topic, null, new Multiplexer(plugins, threads, pluginInvocations), false);
+        for (int i = 0; i < n; i++) {
+            BenchPlugin plugin = plugins.get(i);
+            registry.register(PluginRegistration.of(activity, Stage.PARALLEL, subscription + ":" + (i + 1), "bench-" + plugin.info().pluginName(),
+                    plugin.info()));
+        }
+    }
+
+    /** One SNS delivery handed to every plugin, as n subscriptions would deliver it. */
+    static final class Multiplexer implements com.amazonaws.services.lambda.runtime.RequestStreamHandler {
+        private final List<BenchPlugin> plugins;
+        private final java.util.concurrent.ExecutorService pool;
+        private final java.util.concurrent.atomic.AtomicLong invocations;
+
+        Multiplexer(List<BenchPlugin> plugins, int threads, java.util.concurrent.atomic.AtomicLong invocations) {
+            this.plugins = plugins;
+            this.invocations = invocations;
+            this.pool = java.util.concurrent.Executors.newFixedThreadPool(threads, r -> {
+                Thread t = new Thread(r, "bench-plugin");
+                t.setDaemon(true);
+                return t;
+            });
+        }
+
+        @Override
+        public void handleRequest(java.io.InputStream input, java.io.OutputStream output,
+                                  com.amazonaws.services.lambda.runtime.Context context) throws java.io.IOException {
+            byte[] event = input.readAllBytes();
+            List<java.util.concurrent.Future<?>> done = new java.util.ArrayList<>();
+            for (BenchPlugin p : plugins) {
+                done.add(pool.submit(() -> {
+                    invocations.incrementAndGet();
+                    p.handleRequest(new java.io.ByteArrayInputStream(event), new java.io.ByteArrayOutputStream(),
+                            new BenchContext(PLUGIN_FUNCTION_PREFIX + p.info().pluginName()));
+                    return null;
+                }));
+            }
+            for (var f : done) {
+                try {
+                    f.get();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new java.io.IOException(e);
+                } catch (java.util.concurrent.ExecutionException e) {
+                    throw new java.io.IOException("a bench plugin failed", e.getCause());
+                }
+            }
+            output.write("null".getBytes(java.nio.charset.StandardCharsets.UTF_8));
         }
     }
 

@@ -26,77 +26,71 @@ final class CostModel {
         }
     }
 
-    /** Roles whose DynamoDB calls are on the run's status item (priced by its size). */
-    static final java.util.Set<String> STATUS_ITEM_WRITERS = java.util.Set.of("engine", "start", BenchStack.PLUGINS);
-
     private CostModel() {
     }
 
+    /** Mean over runs of a per-run quantity. */
+    private static double mean(List<RunMeter.Run> runs, java.util.function.ToDoubleFunction<RunMeter.Run> f) {
+        return runs.stream().mapToDouble(f).average().orElse(0);
+    }
+
+    private static final java.util.Set<String> WRITES = java.util.Set.of("DynamoDb.PutItem", "DynamoDb.UpdateItem", "DynamoDb.DeleteItem",
+            "DynamoDb.BatchWriteItem", "DynamoDb.TransactWriteItems");
+
     /**
-     * Ours, from per-workflow averages.
-     * @param callsByFunctionRole role (engine, start, tenant, plugins) -> "Service.Operation" -> calls per workflow
-     * @param invocationsByRole role -> invocations per workflow (plugins excluded by the caller)
-     * @param statusItemBytes size of the run's status item (writes and reads of it are priced by size)
+     * Ours, from what the runs measured (means per workflow): write units from the streams (status table
+     * by item, RunsIndex, history), writes that changed nothing and refused conditional writes (1 unit
+     * each), read units from the items the reads returned, SNS, SQS timers (a send, a receive and a
+     * delete per timer), EventBridge, Lambda, CloudWatch Logs ingestion of what the handlers logged.
+     * Plugins' own invocations are left out (the same in every layout); their status writes, reads and
+     * the library's log lines are the orchestrator's protocol and are in.
      */
-    static Layout ours(Map<String, Map<String, Double>> callsByFunctionRole, Map<String, Double> invocationsByRole, int statusItemBytes) {
+    static Layout ours(List<RunMeter.Run> runs) {
         List<Line> lines = new ArrayList<>();
-        int wru = Math.max(1, (statusItemBytes + 1023) / 1024);
-        int rru = Math.max(1, (statusItemBytes + 4095) / 4096);
-        double writes = 0;
-        double writeUnits = 0;
-        double reads = 0;
-        double readUnits = 0;
-        double publishes = 0;
-        double sqs = 0;
-        double events = 0;
-        double other = 0;
-        for (var byRole : callsByFunctionRole.entrySet()) {
-            // The engine, the start function and the plugins write the run's status item; the tenant router and the
-            // history function write small items of their own tables.
-            boolean statusTable = STATUS_ITEM_WRITERS.contains(byRole.getKey());
-            for (var e : byRole.getValue().entrySet()) {
-                String op = e.getKey();
-                double n = e.getValue();
-                if (op.startsWith("DynamoDb.")) {
-                    String name = op.substring("DynamoDb.".length());
-                    if (name.endsWith("Item") && !name.equals("GetItem") || name.startsWith("Transact") || name.startsWith("Batch")) {
-                        writes += n;
-                        writeUnits += n * (statusTable ? wru : 1);
-                    } else if (name.equals("Query") || name.equals("Scan")) {
-                        reads += n;
-                        readUnits += n; // registrations are small items
-                    } else {
-                        reads += n;
-                        readUnits += n * (statusTable ? rru : 1);
-                    }
-                } else if (op.startsWith("Sns.")) {
-                    publishes += n;
-                } else if (op.startsWith("Sqs.")) {
-                    sqs += n;
-                } else if (op.startsWith("EventBridge.")) {
-                    events += n;
-                } else {
-                    other += n;
-                }
-            }
-        }
-        lines.add(new Line("DynamoDB writes (" + fmt(writes) + " requests, " + wru + " WRU each on the status item, 1 on others)", writeUnits,
-                writeUnits * Prices.DYNAMODB_WRU));
-        lines.add(new Line("DynamoDB reads (" + fmt(reads) + " requests, " + rru + " RRU each on the status item, 1 on others)", readUnits,
-                readUnits * Prices.DYNAMODB_RRU));
+        double status = mean(runs, r -> r.status().tableWru() + r.unrecordedStatusWrites());
+        double statusWrites = mean(runs, r -> r.statusRecords() + r.unrecordedStatusWrites());
+        double index = mean(runs, r -> r.status().indexWru);
+        double history = mean(runs, r -> r.history().tableWru() + r.unrecordedHistoryWrites());
+        double historyWrites = mean(runs, r -> r.historyRecords() + r.unrecordedHistoryWrites());
+        double refused = mean(runs, r -> r.failedConditions().values().stream().mapToLong(Long::longValue).sum());
+        double otherWrites = mean(runs, r -> r.calls().getOrDefault("tenant", Map.of()).entrySet().stream()
+                .filter(e -> WRITES.contains(e.getKey())).mapToLong(Map.Entry::getValue).sum());
+        lines.add(new Line("DynamoDB WRU, status table (" + fmt(statusWrites) + " item writes: header, executions, rosters; from the stream)",
+                status, status * Prices.DYNAMODB_WRU));
+        lines.add(new Line("DynamoDB WRU, RunsIndex (index writes of the headers' status changes)", index, index * Prices.DYNAMODB_WRU));
+        lines.add(new Line("DynamoDB WRU, history table (" + fmt(historyWrites) + " items; from its stream)", history, history * Prices.DYNAMODB_WRU));
+        lines.add(new Line("DynamoDB WRU, refused conditional writes (1 each)", refused, refused * Prices.DYNAMODB_WRU));
+        lines.add(new Line("DynamoDB WRU, tenant tables (1 each)", otherWrites, otherWrites * Prices.DYNAMODB_WRU));
+        double readRequests = mean(runs, r -> r.reads().values().stream().mapToDouble(v -> v[0]).sum());
+        double readItems = mean(runs, r -> r.reads().values().stream().mapToDouble(v -> v[1]).sum());
+        double readUnits = mean(runs, r -> r.reads().values().stream().mapToDouble(v -> v[2]).sum());
+        lines.add(new Line("DynamoDB RRU (" + fmt(readRequests) + " GetItem/Query/BatchGetItem/Scan, " + fmt(readItems)
+                + " items returned, strongly consistent as the code asks)", readUnits, readUnits * Prices.DYNAMODB_RRU));
+        double streamRecords = mean(runs, r -> r.statusRecords());
+        lines.add(new Line("DynamoDB Streams records read by the engine and history triggers (free)", 2 * streamRecords, 0));
+        double publishes = mean(runs, r -> r.calls("engine", "Sns.") + r.calls("start", "Sns."));
+        double deliveries = mean(runs, RunMeter.Run::pluginInvocations);
         lines.add(new Line("SNS publishes", publishes, publishes * Prices.SNS_PUBLISH));
-        lines.add(new Line("SQS requests", sqs, sqs * Prices.SQS_REQUEST));
+        lines.add(new Line("SNS deliveries to Lambda (free)", deliveries, 0));
+        double timers = mean(runs, r -> r.call("engine", "Sqs.SendMessage"));
+        lines.add(new Line("SQS timer sends", timers, timers * Prices.SQS_REQUEST));
+        lines.add(new Line("SQS timer receives (one per timer by the event source mapping)", timers, timers * Prices.SQS_REQUEST));
+        lines.add(new Line("SQS timer deletes (one per timer)", timers, timers * Prices.SQS_REQUEST));
+        double events = mean(runs, r -> r.calls("engine", "EventBridge.") + r.calls("tenant", "EventBridge."));
         lines.add(new Line("EventBridge events", events, events * Prices.EVENTBRIDGE_EVENT));
-        if (other > 0) {
-            lines.add(new Line("other API calls (unpriced)", other, 0));
-        }
-        double invocations = invocationsByRole.values().stream().mapToDouble(Double::doubleValue).sum();
-        double apiCalls = callsByFunctionRole.entrySet().stream().filter(e -> !e.getKey().equals("plugins"))
-                .flatMap(e -> e.getValue().values().stream()).mapToDouble(Double::doubleValue).sum();
+        double invocations = mean(runs, r -> r.invocations().entrySet().stream().filter(e -> !e.getKey().equals(BenchStack.PLUGINS))
+                .mapToLong(Map.Entry::getValue).sum());
+        double apiCalls = mean(runs, r -> r.calls().entrySet().stream().filter(e -> !e.getKey().equals(BenchStack.PLUGINS))
+                .flatMap(e -> e.getValue().values().stream()).mapToLong(Long::longValue).sum());
         double gbSeconds = (invocations * Prices.MS_PER_INVOCATION + apiCalls * Prices.MS_PER_API_CALL) / 1000d
                 * Prices.OUR_MEMORY_MB / 1024d;
         lines.add(new Line("Lambda requests (orchestrator functions)", invocations, invocations * Prices.LAMBDA_REQUEST));
         lines.add(new Line("Lambda GB-s (arm64, " + Prices.OUR_MEMORY_MB + " MB)", gbSeconds, gbSeconds * Prices.LAMBDA_GB_SECOND_ARM));
+        double logged = mean(runs, r -> r.logBytes().values().stream().mapToLong(Long::longValue).sum());
+        double platform = invocations * Prices.PLATFORM_LOG_BYTES_PER_INVOCATION;
+        double kb = (logged + platform) / 1024d;
+        lines.add(new Line("CloudWatch Logs ingestion, KB (" + fmt(logged / 1024d) + " KB logged by the handlers incl. the plugin library's lines and EMF,"
+                + " + " + fmt(platform / 1024d) + " KB Lambda platform lines)", kb, kb * 1024d / (1024d * 1024 * 1024) * Prices.CLOUDWATCH_LOGS_GB));
         return new Layout("this orchestrator (measured)", lines);
     }
 

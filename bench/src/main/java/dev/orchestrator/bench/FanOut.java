@@ -1,9 +1,8 @@
 package dev.orchestrator.bench;
 
-import dev.orchestrator.core.AwsClients;
 import dev.orchestrator.core.PluginRegistration;
 import dev.orchestrator.core.Stage;
-import dev.orchestrator.testkit.CallCounter;
+import dev.orchestrator.testkit.DynamoDbLimits;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,53 +30,68 @@ import software.amazon.awssdk.services.sqs.SqsClient;
  */
 final class FanOut {
 
-    record Result(int plugins, long endToEndMillis, long floorMillis, Map<String, Long> calls) {
+    /**
+     * One fan-out run: its final status and time, the floor, the orchestrator's and plugins' calls, what the
+     * meter read from the streams, and the largest expression and item of any DynamoDB request in the timed
+     * run ({@link DynamoDbLimits#peaks()}, active on every SDK client of the bench JVM through testkit-limits).
+     */
+    record Result(int plugins, String status, long endToEndMillis, long floorMillis, Map<String, Long> calls, RunMeter.Run run,
+                  long largestExpression, String largestExpressionKind, long largestRequestItem, List<String> violations) {
         double ratio() {
             return floorMillis == 0 ? 0 : endToEndMillis / (double) floorMillis;
+        }
+
+        double writeUnitsPerPlugin() {
+            return run.writeUnits() / (double) plugins;
         }
     }
 
     private FanOut() {
     }
 
+    /** Runs larger than this skip the warm-up run (it would double a long measurement; cold handlers cost ~1 s of it). */
+    static final int WARM_UP_UP_TO = 100;
+    /** Plugins running at once, in the run and in the floor's replay (the emulator serializes DynamoDB requests anyway). */
+    static final int PLUGIN_THREADS = 8;
+
     static Result measure(Path root, int n) {
-        CallCounter counter = new CallCounter(AwsClients.FUNCTION);
-        AwsClients.observe(counter);
-        try (BenchStack s = BenchStack.deploy(root, "fan" + n, List.of("Fan"), 0).start()) {
-            s.registerParallel("Fan", n);
-            // A first run warms the in-process handlers: this measures the plumbing, not cold starts.
-            s.startRun("warm", "fan", List.of("Fan"), 0);
-            s.awaitEnd("warm", "fan", 300_000, 250);
-            WorkflowCalls.awaitQuiet(counter, s);
-            counter.reset();
+        try (BenchStack s = BenchStack.deploy(root, "fan" + n, List.of("Fan"), 0).start(); RunMeter meter = new RunMeter(s)) {
+            s.registerParallelMultiplexed("Fan", n, PLUGIN_THREADS);
+            long timeout = Math.max(300_000, n * 1_000L);
+            if (n <= WARM_UP_UP_TO) {
+                // A first run warms the in-process handlers: this measures the plumbing, not cold starts.
+                s.startRun("warm", "fan", List.of("Fan"), 0);
+                s.awaitEnd("warm", "fan", timeout, 250);
+            }
+            meter.begin();
+            DynamoDbLimits.reset();
             long t0 = System.nanoTime();
             s.startRun("timed", "fan", List.of("Fan"), 0);
-            String status = s.awaitEnd("timed", "fan", 300_000, n >= 50 ? 100 : 20); // polls cost the emulator too
+            String status = s.awaitEnd("timed", "fan", timeout, n >= 50 ? 250 : 20); // polls cost the emulator too
             long e2e = (System.nanoTime() - t0) / 1_000_000;
-            if (!status.equals("Complete")) {
-                throw new IllegalStateException("fan-out run with " + n + " plugins ended " + status);
-            }
-            WorkflowCalls.awaitQuiet(counter, s);
+            RunMeter.Run run = meter.end("timed");
+            Map<String, Long> peaks = DynamoDbLimits.peaks();
+            List<String> violations = DynamoDbLimits.violations().stream().map(DynamoDbLimits.Violation::message).distinct().toList();
+            var expression = peaks.entrySet().stream().filter(e -> e.getKey().endsWith("Expression bytes"))
+                    .max(Map.Entry.comparingByValue()).orElse(Map.entry("-", 0L));
             Map<String, Long> orchestrator = new TreeMap<>();
             Map<String, Long> plugins = new TreeMap<>();
-            counter.calls().forEach((c, k) -> {
-                String role = s.role(c.function());
+            run.calls().forEach((role, byApi) -> byApi.forEach((api, k) -> {
                 // Not on the run's path: the tenant router hears the outcome after the run ended, and the history
                 // function copies transitions beside the run.
                 if (!role.equals("tenant") && !role.equals("history")) {
-                    (role.equals(BenchStack.PLUGINS) ? plugins : orchestrator).merge(c.api(), k, Long::sum);
+                    (role.equals(BenchStack.PLUGINS) ? plugins : orchestrator).merge(api, k, Long::sum);
                 }
-            });
-            long floor = floor(s, orchestrator, plugins, n);
+            }));
+            long floor = floor(s, orchestrator, plugins, Math.min(n, PLUGIN_THREADS));
             Map<String, Long> all = new TreeMap<>(orchestrator);
             plugins.forEach((k, v) -> all.merge("plugins " + k, v, Long::sum));
-            return new Result(n, e2e, floor, all);
-        } finally {
-            AwsClients.stopObserving(counter);
+            return new Result(n, status, e2e, floor, all, run, expression.getValue(), expression.getKey().replace(" bytes", ""),
+                    peaks.getOrDefault("item bytes", 0L), violations);
         }
     }
 
-    /** Replays the counted calls with equivalent requests on scratch resources (no streams, no subscribers). */
+    /** Replays the counted calls with equivalent requests on scratch resources (no streams, no subscribers), plugins' n at a time. */
     static long floor(BenchStack s, Map<String, Long> orchestrator, Map<String, Long> plugins, int n) {
         Replay replay = new Replay(s);
         long t0 = System.nanoTime();

@@ -24,6 +24,8 @@ final class Prices {
     static final double SQS_REQUEST = 0.40 / PER_MILLION;
     /** EventBridge: per custom event put (64 KB chunk); rule deliveries to Lambda are free. */
     static final double EVENTBRIDGE_EVENT = 1.00 / PER_MILLION;
+    /** CloudWatch Logs: per GB ingested (standard class). */
+    static final double CLOUDWATCH_LOGS_GB = 0.50;
     /** Step Functions Standard: per state transition. */
     static final double SFN_STANDARD_TRANSITION = 25.0 / PER_MILLION;
 
@@ -33,6 +35,10 @@ final class Prices {
     /** Billed time of one warm invocation of ours: a fixed part plus each AWS call it makes (in-region latency). */
     static final double MS_PER_INVOCATION = 10;
     static final double MS_PER_API_CALL = 8;
+    /** Lambda's own lines per invocation (START, END, REPORT: about 60 + 50 + 140 bytes), ingested like the handlers'. */
+    static final double PLATFORM_LOG_BYTES_PER_INVOCATION = 250;
+    /** The goal of issue 20: 1/20 of the original layout's $775.60 per million 3x6 workflows, rounded down. */
+    static final double GOAL_PER_MILLION = 60;
     /** The original orchestrator: transitions per 3-activity workflow, Lambda waits per parallel stage. */
     static final int ORIGINAL_TRANSITIONS = 21;
     static final double ORIGINAL_WAIT_SECONDS = 5;

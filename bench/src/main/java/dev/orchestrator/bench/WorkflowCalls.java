@@ -1,6 +1,5 @@
 package dev.orchestrator.bench;
 
-import dev.orchestrator.core.AwsClients;
 import dev.orchestrator.testkit.CallCounter;
 import java.nio.file.Path;
 import java.util.List;
@@ -13,47 +12,42 @@ final class WorkflowCalls {
     static final List<String> ACTIVITIES = List.of("BenchA", "BenchB", "BenchC");
     static final int PLUGINS_PER_ACTIVITY = 6;
 
-    /** Per-workflow averages: role -> "Service.Operation" -> calls; role -> invocations; lost engine writes; item size. */
+    /** Per-workflow averages: role -> "Service.Operation" -> calls; role -> invocations; lost engine writes; and each run's meter. */
     record Result(Map<String, Map<String, Double>> calls, Map<String, Double> invocations, double lostEngineWrites,
-                  int statusItemBytes, int runs) {
+                  List<RunMeter.Run> measured, int runs) {
     }
 
     private WorkflowCalls() {
     }
 
     static Result measure(Path root, int runs) {
-        CallCounter counter = new CallCounter(AwsClients.FUNCTION);
-        AwsClients.observe(counter);
-        try (BenchStack s = BenchStack.deploy(root, "bench", ACTIVITIES, 2).start()) {
+        try (BenchStack s = BenchStack.deploy(root, "bench", ACTIVITIES, 2).start(); RunMeter meter = new RunMeter(s)) {
             for (String a : ACTIVITIES) {
                 s.registerParallel(a, PLUGINS_PER_ACTIVITY);
             }
-            String engine = s.function("EngineFunction").functionName();
             Map<String, Map<String, Double>> calls = new TreeMap<>();
             Map<String, Double> invocations = new TreeMap<>();
+            List<RunMeter.Run> measured = new java.util.ArrayList<>();
             double lost = 0;
-            int size = 0;
             for (int r = 1; r <= runs; r++) {
-                counter.reset();
-                s.runtime.resetInvocations();
+                meter.begin();
                 String uid = "wf-" + r;
                 s.startRun(uid, "bench", ACTIVITIES, 2);
                 String status = s.awaitEnd(uid, "bench", 180_000, 200);
                 if (!status.equals("Complete")) {
                     throw new IllegalStateException("benchmark run " + uid + " ended " + status);
                 }
-                awaitQuiet(counter, s);
-                counter.calls().forEach((c, n) -> calls.computeIfAbsent(s.role(c.function()), k -> new TreeMap<>())
-                        .merge(c.api(), n / (double) runs, Double::sum));
-                s.runtime.invocations().forEach((id, n) -> invocations.merge(BenchStack.roleOfLogicalId(id), n / (double) runs, Double::sum));
-                lost += counter.errorsOf(engine, "ConditionalCheckFailedException") / (double) runs;
-                size = Math.max(size, BenchStack.size(s.item(uid, "bench")));
-                System.err.printf("  run %d of %d: %s, engine %d calls, %d invocations%n", r, runs, status, counter.totalOf(engine),
-                        s.runtime.invocations("EngineFunction"));
+                RunMeter.Run run = meter.end(uid);
+                measured.add(run);
+                run.calls().forEach((role, byApi) -> byApi.forEach((api, n) -> calls.computeIfAbsent(role, k -> new TreeMap<>())
+                        .merge(api, n / (double) runs, Double::sum)));
+                run.invocations().forEach((role, n) -> invocations.merge(role, n / (double) runs, Double::sum));
+                lost += run.failedConditions().getOrDefault("engine", 0L) / (double) runs;
+                System.err.printf("  run %d of %d: %s, engine %d calls, %d invocations, %d write units%n", r, runs, status,
+                        run.calls().getOrDefault("engine", Map.of()).values().stream().mapToLong(Long::longValue).sum(),
+                        run.invocations().getOrDefault("engine", 0L), run.writeUnits());
             }
-            return new Result(calls, invocations, lost, size, runs);
-        } finally {
-            AwsClients.stopObserving(counter);
+            return new Result(calls, invocations, lost, measured, runs);
         }
     }
 

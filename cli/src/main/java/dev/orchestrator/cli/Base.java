@@ -50,8 +50,8 @@ abstract class Base implements Callable<Integer> {
     /** The run's status item as JSON (strongly consistent read). */
     Optional<JsonNode> run(String uid, String workflow) {
         String table = target().export("status-name");
-        Map<String, AttributeValue> item = Target.aws(() -> target().dynamo().getItem(b -> b.tableName(table).consistentRead(true)
-                .key(Map.of("uid", AttributeValue.fromS(uid), "workflow", AttributeValue.fromS(workflow)))).item());
+        Map<String, AttributeValue> item = Target.aws(() -> new dev.orchestrator.core.StatusStore(target().dynamo(), table)
+                .runItem(uid, workflow).orElse(null));
         return item == null || item.isEmpty() ? Optional.empty() : Optional.of(AttributeJson.toJson(item));
     }
 

@@ -60,15 +60,7 @@ final class Commands {
 
         @Override
         public Integer call() {
-            String table = target().export("history-name");
-            List<JsonNode> entries = new ArrayList<>();
-            Target.aws(() -> {
-                target().dynamo().queryPaginator(b -> b.tableName(table).keyConditionExpression("#r = :r")
-                        .expressionAttributeNames(Map.of("#r", "run"))
-                        .expressionAttributeValues(Map.of(":r", AttributeValue.fromS(uid + "#" + workflow)))
-                        .consistentRead(true)).items().forEach(i -> entries.add(AttributeJson.toJson(i)));
-                return null;
-            });
+            List<JsonNode> entries = new ConsoleReads(target()).history(uid, workflow);
             if (entries.isEmpty() && run(uid, workflow).isEmpty()) {
                 throw new CliException(Exit.NOT_FOUND, "no run " + uid + " / " + workflow + " and no history of one");
             }
@@ -100,13 +92,13 @@ final class Commands {
         }
     }
 
-    @Command(name = "runs", description = "Runs by state, newest first (StatusIndex query: never a table scan).")
+    @Command(name = "runs", description = "Runs by state, newest first (RunsIndex queries, one per shard: never a table scan).")
     static final class Runs extends Base {
         @Option(names = "--state", paramLabel = "STATE", description = "Only runs in these states (repeatable; default: all). E.g. Error, 'In Progress'.")
         List<String> states;
         @Option(names = "--workflow", paramLabel = "W", description = "Only runs of this workflow.")
         String workflow;
-        @Option(names = "--since", paramLabel = "DURATION", description = "Only runs updated within this long, e.g. 90s, 15m, 1h, 2d.")
+        @Option(names = "--since", paramLabel = "DURATION", description = "Only runs that entered their state within this long, e.g. 90s, 15m, 1h, 2d.")
         String since;
         @Option(names = "--limit", defaultValue = "50", description = "At most this many runs (default ${DEFAULT-VALUE}).")
         int limit;
@@ -122,11 +114,12 @@ final class Commands {
             long from = since == null ? 0 : System.currentTimeMillis() - Since.parse(since).toMillis();
             String table = target().export("status-name");
             List<JsonNode> found = new ArrayList<>();
-            for (String state : wanted) {
-                QueryRequest.Builder q = QueryRequest.builder().tableName(table).indexName("StatusIndex")
+            for (String partition : wanted.stream().flatMap(s -> dev.orchestrator.core.RunIndex.partitions(s).stream()).toList()) {
+                QueryRequest.Builder q = QueryRequest.builder().tableName(table).indexName(dev.orchestrator.core.RunIndex.NAME)
                         .keyConditionExpression("#s = :s AND #u >= :from").scanIndexForward(false);
-                Map<String, String> names = new java.util.HashMap<>(Map.of("#s", "status", "#u", "updatedAt"));
-                Map<String, AttributeValue> values = new java.util.HashMap<>(Map.of(":s", AttributeValue.fromS(state),
+                Map<String, String> names = new java.util.HashMap<>(Map.of("#s", dev.orchestrator.core.RunIndex.PARTITION,
+                        "#u", dev.orchestrator.core.RunIndex.SORT));
+                Map<String, AttributeValue> values = new java.util.HashMap<>(Map.of(":s", AttributeValue.fromS(partition),
                         ":from", AttributeValue.fromN(Long.toString(from))));
                 if (workflow != null) {
                     q.filterExpression("#w = :w");
@@ -136,8 +129,8 @@ final class Commands {
                 QueryRequest request = q.expressionAttributeNames(names).expressionAttributeValues(values).build();
                 Target.aws(() -> {
                     for (var page : target().dynamo().queryPaginator(request)) {
-                        page.items().forEach(i -> found.add(AttributeJson.toJson(i)));
-                        if (found.size() >= limit * wanted.size()) {
+                        page.items().forEach(i -> found.add(ConsoleReads.indexed(i)));
+                        if (found.size() >= limit * wanted.size() * dev.orchestrator.core.RunIndex.SHARDS) {
                             break;
                         }
                     }

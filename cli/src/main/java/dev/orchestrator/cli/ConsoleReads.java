@@ -18,7 +18,7 @@ import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
 /**
  * Every read of runs the console makes, in one place, done exactly as the CLI's {@code status},
  * {@code history} and {@code runs} commands do: a run is its status item as JSON ({@link AttributeJson},
- * strongly consistent), its history is the history table's query, and lists of runs are StatusIndex
+ * strongly consistent), its history is the history table's query, and lists of runs are RunsIndex
  * queries (never a scan). When the storage under the CLI changes, this class is the one to re-point;
  * the pages only read the JSON shapes these methods return.
  */
@@ -38,23 +38,70 @@ final class ConsoleReads {
     /** The run's status item as JSON (as {@code orchestrator status --json} prints it). */
     Optional<JsonNode> run(String uid, String workflow) {
         String table = target.export("status-name");
-        Map<String, AttributeValue> item = Target.aws(() -> target.dynamo().getItem(b -> b.tableName(table).consistentRead(true)
-                .key(Map.of("uid", AttributeValue.fromS(uid), "workflow", AttributeValue.fromS(workflow)))).item());
+        Map<String, AttributeValue> item = Target.aws(() -> new dev.orchestrator.core.StatusStore(target.dynamo(), table)
+                .runItem(uid, workflow).orElse(null));
         return item == null || item.isEmpty() ? Optional.empty() : Optional.of(AttributeJson.toJson(item));
     }
 
     /** The run's recorded transitions, oldest first (as {@code orchestrator history --json} prints them). */
     List<JsonNode> history(String uid, String workflow) {
         String table = target.export("history-name");
-        List<JsonNode> entries = new ArrayList<>();
+        List<JsonNode> items = new ArrayList<>();
         Target.aws(() -> {
             target.dynamo().queryPaginator(b -> b.tableName(table).keyConditionExpression("#r = :r")
                     .expressionAttributeNames(Map.of("#r", "run"))
                     .expressionAttributeValues(Map.of(":r", AttributeValue.fromS(uid + "#" + workflow)))
-                    .consistentRead(true)).items().forEach(i -> entries.add(AttributeJson.toJson(i)));
+                    .consistentRead(true)).items().forEach(i -> items.add(AttributeJson.toJson(i)));
             return null;
         });
-        return entries;
+        return entries(items);
+    }
+
+    /**
+     * History items (as stored, in key order) as one entry per transition, oldest first. An item packs the
+     * transitions of a stream batch's writes to one run, each with its own {@code time} and {@code at}; items of
+     * different batches interleave in time (the run's header and its plugins' items sit on different stream
+     * shards), so entries are sorted by {@code at}, and one {@code at} seen twice (a retried batch packed
+     * differently) is shown once.
+     */
+    static List<JsonNode> entries(List<JsonNode> items) {
+        List<JsonNode> out = new ArrayList<>();
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (JsonNode item : items) {
+            List<JsonNode> es = transitions(item);
+            JsonNode raw = item.path("transitions");
+            for (int i = 0; i < es.size(); i++) {
+                boolean own = raw.path(i).has("at"); // older items: every transition shares the item's at
+                if (!own || seen.add(es.get(i).path("at").asText())) {
+                    out.add(es.get(i));
+                }
+            }
+        }
+        out.sort(java.util.Comparator.comparing(e -> e.path("at").asText())); // stable: one write's transitions keep their order
+        return out;
+    }
+
+    /**
+     * A history item holds transitions ({@code transitions}); readers see one entry per transition, each with
+     * the item's uid and workflow and its own time and {@code at} (the item's, for items written before history
+     * packed a batch's writes together).
+     */
+    static List<JsonNode> transitions(JsonNode item) {
+        if (!item.has("transitions")) {
+            return List.of(item); // an item written before history grouped a write's transitions
+        }
+        List<JsonNode> out = new ArrayList<>();
+        for (JsonNode t : item.path("transitions")) {
+            com.fasterxml.jackson.databind.node.ObjectNode e = dev.orchestrator.core.Json.object();
+            for (String k : new String[] {"run", "at", "time", "uid", "workflow"}) {
+                if (item.has(k)) {
+                    e.set(k, item.get(k));
+                }
+            }
+            e.setAll((com.fasterxml.jackson.databind.node.ObjectNode) t);
+            out.add(e);
+        }
+        return out;
     }
 
     /** What the runs page asks for. Null fields do not filter. */
@@ -92,6 +139,20 @@ final class ConsoleReads {
         }
     }
 
+    /**
+     * A run as the index holds it, with {@code updatedAt} = when it entered its status (the index's sort key:
+     * lists are ordered by it), and without the index's own partition key.
+     */
+    static JsonNode indexed(Map<String, AttributeValue> item) {
+        com.fasterxml.jackson.databind.node.ObjectNode run = (com.fasterxml.jackson.databind.node.ObjectNode) AttributeJson.toJson(item);
+        run.remove(dev.orchestrator.core.RunIndex.PARTITION);
+        JsonNode at = run.remove(dev.orchestrator.core.RunIndex.SORT);
+        if (at != null) {
+            run.put("updatedAt", at.asLong());
+        }
+        return run;
+    }
+
     static String key(JsonNode run) {
         return run.path("uid").asText() + "\u0000" + run.path("workflow").asText();
     }
@@ -101,9 +162,9 @@ final class ConsoleReads {
 
     /**
      * Runs matching the filter, newest first, {@code size} at most, from {@code token} on. Each state is one
-     * StatusIndex query ({@code status} = state, {@code updatedAt} descending, bounded by the time range and
-     * the cursor); the states' streams are merged. A page reads at most {@link #READ_BUDGET} index items per
-     * state: when a filter rejects more than that, the page is short and its token goes on from where the
+     * RunsIndex query per shard of a state ({@code runsKey} = state#shard, {@code statusAt} descending, bounded by the time range and
+     * the cursor); the shards' streams are merged. A page reads at most {@link #READ_BUDGET} index items per
+     * shard: when a filter rejects more than that, the page is short and its token goes on from where the
      * reading stopped, so paging works through any number of runs. The metadata attribute is not in the
      * index: it is checked on each candidate's item.
      */
@@ -119,17 +180,19 @@ final class ConsoleReads {
         String table = target.export("status-name");
         List<JsonNode> found = new ArrayList<>();
         long floor = Long.MIN_VALUE; // below this, some state was not read to the end: not shown on this page
-        for (String state : filter.states()) {
+        for (String partition : filter.states().stream()
+                .flatMap(s -> dev.orchestrator.core.RunIndex.partitions(s).stream()).toList()) {
             List<JsonNode> mine = new ArrayList<>();
             Map<String, AttributeValue> start = null;
             int read = 0;
             long lastRead = Long.MIN_VALUE;
             boolean exhausted = false;
             while (true) {
-                Map<String, String> names = new HashMap<>(Map.of("#s", "status", "#u", "updatedAt"));
-                Map<String, AttributeValue> values = new HashMap<>(Map.of(":s", AttributeValue.fromS(state),
+                Map<String, String> names = new HashMap<>(Map.of("#s", dev.orchestrator.core.RunIndex.PARTITION,
+                        "#u", dev.orchestrator.core.RunIndex.SORT));
+                Map<String, AttributeValue> values = new HashMap<>(Map.of(":s", AttributeValue.fromS(partition),
                         ":lo", AttributeValue.fromN(Long.toString(lower)), ":hi", AttributeValue.fromN(Long.toString(upper))));
-                QueryRequest.Builder q = QueryRequest.builder().tableName(table).indexName("StatusIndex")
+                QueryRequest.Builder q = QueryRequest.builder().tableName(table).indexName(dev.orchestrator.core.RunIndex.NAME)
                         .keyConditionExpression("#s = :s AND #u BETWEEN :lo AND :hi").scanIndexForward(false)
                         .limit(Math.min(500, Math.max(50, size * 2))).exclusiveStartKey(start);
                 if (filter.workflow() != null) {
@@ -141,7 +204,7 @@ final class ConsoleReads {
                 QueryResponse r = Target.aws(() -> target.dynamo().query(request));
                 read += r.scannedCount() == null ? r.count() : r.scannedCount();
                 for (Map<String, AttributeValue> i : r.items()) {
-                    JsonNode run = AttributeJson.toJson(i);
+                    JsonNode run = indexed(i);
                     lastRead = run.path("updatedAt").asLong();
                     if ((cursor == null || cursor.admits(run)) && metadataMatches(run, filter)) {
                         mine.add(run);
@@ -153,8 +216,8 @@ final class ConsoleReads {
                     break;
                 }
                 if (mine.size() > size || read >= (filter.metaKey() == null ? READ_BUDGET : READ_BUDGET_METADATA)) {
-                    if (start.containsKey("updatedAt")) {
-                        lastRead = Long.parseLong(start.get("updatedAt").n());
+                    if (start.containsKey(dev.orchestrator.core.RunIndex.SORT)) {
+                        lastRead = Long.parseLong(start.get(dev.orchestrator.core.RunIndex.SORT).n());
                     }
                     break;
                 }
@@ -183,7 +246,7 @@ final class ConsoleReads {
         return new Page(shown, next);
     }
 
-    /** The metadata attribute is not projected into StatusIndex: read it from the run's item. */
+    /** The metadata attribute is not projected into RunsIndex: read it from the run's item. */
     private boolean metadataMatches(JsonNode indexed, ConsoleReads.Filter filter) {
         if (filter.metaKey() == null) {
             return true;

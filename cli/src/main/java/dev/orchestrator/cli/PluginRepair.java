@@ -10,8 +10,9 @@ import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedExce
 /**
  * The operator's repair of one plugin execution of a running run: fail it ({@code Error}) or skip it
  * ({@code Do Not Run}), written the way the engine writes a plugin's end (docs/protocol.md, "Report"):
- * one conditional UpdateItem on the entry {@code activities.<A>.<pre|async|post>.<mandatory|optional>.<plugin>},
- * only while the stage is open and the entry is still {@code In Progress} or {@code Not Started}, with
+ * one conditional UpdateItem on the plugin's execution item ({@code Keys.Execution}: {@code ~<plugin>~<uid>}),
+ * only while the stage is open (read just before) and the entry is still {@code In Progress} or {@code Not
+ * Started} (or was never claimed), with
  * {@code ADD version 1} and {@code SET updatedAt}, so the engine sees the change on the stream and decides
  * what follows (a failed mandatory plugin fails the run, a skipped one lets the stage go on). The one
  * place that knows where a plugin entry lives: re-point it when the storage changes.
@@ -86,24 +87,31 @@ final class PluginRepair {
         if (message.length() > MESSAGE_LIMIT) {
             message = message.substring(0, MESSAGE_LIMIT - 1) + "…";
         }
+        String stageStatus = a.path(stg).path("status").asText("Not Started");
+        if (!stageStatus.equals("In Progress") && !stageStatus.equals("Mandatory Completed")) {
+            String state = a.path(stg).path(group).path(plugin).path("state").asText("Not Started");
+            return new Result(false, group, state, "plugin " + plugin + " is " + state + " (stage " + stageStatus
+                    + "): only an In Progress or Not Started plugin of an open stage can be changed");
+        }
         String now = Long.toString(System.currentTimeMillis());
-        String entry = "#a.#act.#stg.#grp.#p";
-        Map<String, String> names = Map.of("#a", "activities", "#act", activity, "#stg", stg, "#grp", group, "#p", plugin,
-                "#state", "state", "#status", "status", "#msg", "message", "#ea", "endedAt", "#u", "updatedAt");
+        // The plugin's own execution item (engine v3); a listed plugin that never claimed has none yet: create it.
+        var execution = new dev.orchestrator.core.Keys.Execution(plugin, uid, workflow, activity,
+                dev.orchestrator.core.Stage.fromWire(stg));
+        Map<String, String> names = Map.of("#state", "state", "#msg", "message", "#ea", "endedAt", "#u", "updatedAt",
+                "#m", "mandatory", "#v", "version");
         Map<String, AttributeValue> values = new java.util.HashMap<>(Map.of(":st", AttributeValue.fromS(action.state),
                 ":msg", AttributeValue.fromS(message), ":now", AttributeValue.fromN(now), ":ip", AttributeValue.fromS("In Progress"),
-                ":mc", AttributeValue.fromS("Mandatory Completed"), ":ns", AttributeValue.fromS("Not Started"),
-                ":one", AttributeValue.fromN("1")));
+                ":ns", AttributeValue.fromS("Not Started"), ":one", AttributeValue.fromN("1"),
+                ":mand", AttributeValue.fromBool("mandatory".equals(group))));
         String tableName = target.export("status-name");
         String g = group;
         try {
             Target.aws(() -> target.dynamo().updateItem(b -> b.tableName(tableName)
-                    .key(Map.of("uid", AttributeValue.fromS(uid), "workflow", AttributeValue.fromS(workflow)))
-                    .updateExpression("SET " + entry + ".#state = :st, " + entry + ".#msg = :msg, " + entry + ".#ea = :now, #u = :now"
+                    .key(execution.key())
+                    .updateExpression("SET #state = :st, #msg = :msg, #ea = :now, #u = :now, #m = if_not_exists(#m, :mand)"
                             + " ADD #v :one")
-                    .conditionExpression("attribute_exists(uid) AND #a.#act.#stg.#status IN (:ip, :mc) AND "
-                            + entry + ".#state IN (:ip, :ns)")
-                    .expressionAttributeNames(withVersion(names)).expressionAttributeValues(values)));
+                    .conditionExpression("attribute_not_exists(#state) OR #state IN (:ip, :ns)")
+                    .expressionAttributeNames(names).expressionAttributeValues(values)));
             return new Result(true, g, action.state, message);
         } catch (ConditionalCheckFailedException e) {
             JsonNode now2 = reads.run(uid, workflow).map(r -> r.path("activities").path(activity).path(stg)).orElse(null);
@@ -114,9 +122,4 @@ final class PluginRepair {
         }
     }
 
-    private static Map<String, String> withVersion(Map<String, String> names) {
-        Map<String, String> all = new java.util.HashMap<>(names);
-        all.put("#v", "version");
-        return all;
-    }
 }

@@ -177,6 +177,21 @@ class CliTest {
                 .expressionAttributeNames(Map.of("#r", "run")).expressionAttributeValues(Map.of(":r", AttributeValue.fromS("ok-1#ops-flow")))).items();
         long time = Long.parseLong(entries.get(0).get("time").n());
         assertThat(Long.parseLong(entries.get(0).get("expiresAt").n())).isEqualTo(time / 1000 + 7 * 86_400L);
+
+        // So does the finished run itself: its header, its roster and every plugin execution carry a TTL 7 days
+        // after their write (a scan is fine in a test: the table holds this stack's few runs).
+        long nowSeconds = System.currentTimeMillis() / 1000;
+        var items = stack.dynamo.scan(b -> b.tableName(stack.stack.export("ops-status-name"))).items().stream()
+                .filter(i -> i.get("uid").s().equals("ok-1") || i.get("uid").s().endsWith("~ok-1")).toList();
+        assertThat(items).as("header, roster and executions of ok-1")
+                .anyMatch(i -> i.get("uid").s().equals("ok-1"))
+                .anyMatch(i -> i.get("uid").s().startsWith("~~"))
+                .anyMatch(i -> i.get("uid").s().startsWith("~") && !i.get("uid").s().startsWith("~~"));
+        assertThat(items).allSatisfy(i -> {
+            assertThat(i).as("TTL of " + i.get("uid").s()).containsKey("expiresAt");
+            assertThat(Long.parseLong(i.get("expiresAt").n()))
+                    .isBetween(nowSeconds + 7 * 86_400L - 600, nowSeconds + 7 * 86_400L);
+        });
     }
 
     @Test

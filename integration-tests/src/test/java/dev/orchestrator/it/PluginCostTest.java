@@ -84,8 +84,12 @@ class PluginCostTest {
                 System.currentTimeMillis() + 600_000, Map.of(), Map.of());
         assertThat(plugin.handle(fresh)).isEqualTo(PluginHandler.Outcome.COMPLETED);
         assertThat(calls.operations).containsExactly("UpdateItem", "UpdateItem");
-        assertThat(stack.run("cost-1", "cost").orElseThrow().activity("Cost").async().mandatory().get("cost-plugin").state())
-                .isEqualTo(State.COMPLETE);
+        // v3: an unlisted plugin's claim writes only its execution item; the engine admits it to the run's
+        // roster from the stream, so readers see it once the engine has run (a condition, not a fixed wait).
+        stack.awaitCondition(java.time.Duration.ofSeconds(120), () -> {
+            PluginStatus p = stack.run("cost-1", "cost").orElseThrow().activity("Cost").async().mandatory().get("cost-plugin");
+            return p != null && p.state() == State.COMPLETE;
+        });
 
         calls.operations.clear();
         StageMessage showsComplete = new StageMessage("cost-1", "cost", "Cost", Stage.PARALLEL, null, dev.orchestrator.core.Json.object(),

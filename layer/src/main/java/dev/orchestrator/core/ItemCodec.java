@@ -53,6 +53,16 @@ public final class ItemCodec {
     public static final String ACTIVITY = "activity";
     public static final String STAGE = "stage";
     public static final String PLUGIN = "plugin";
+    /** Header: the version under which an entered stage's roster (its listed plugins) was written. */
+    public static final String ROSTER = "roster";
+    /** Roster items: the listed plugins of one chunk. Joiner items: the joined plugin's group. */
+    public static final String ENTRIES = "entries";
+    public static final String NAME = "name";
+    /** Execution items: the run they belong to, spelled out (the key holds it too) for readers and history. */
+    /** DynamoDB TTL attribute (epoch seconds) of run headers, rosters and executions: see {@link StatusStore#expiresAt}. */
+    public static final String EXPIRES_AT = "expiresAt";
+    public static final String RUN_UID = "runUid";
+    public static final String RUN_WORKFLOW = "runWorkflow";
 
     private ItemCodec() {
     }
@@ -94,6 +104,8 @@ public final class ItemCodec {
         }
         item.put(VERSION, AttributeValue.fromN(Long.toString(run.version())));
         item.put(UPDATED_AT, AttributeValue.fromN(Long.toString(now)));
+        item.put(RunIndex.PARTITION, AttributeValue.fromS(RunIndex.partition(run.status().wire(), run.uid())));
+        item.put(RunIndex.SORT, AttributeValue.fromN(Long.toString(now)));
         return item;
     }
 
@@ -109,17 +121,50 @@ public final class ItemCodec {
     public static AttributeValue stage(StageStatus s) {
         Map<String, AttributeValue> m = new LinkedHashMap<>();
         m.put(STATUS, AttributeValue.fromS(s.status().wire()));
-        m.put(MANDATORY, plugins(s.mandatory()));
-        m.put(OPTIONAL, plugins(s.optional()));
+        // Engine v3: plugin entries are execution items of their own, never part of the header.
+        putNumber(m, ROSTER, s.rosterVersion());
         putNumber(m, WINDOW_SECONDS, s.windowSeconds());
         putNumber(m, PUBLISHED_AT, s.publishedAt());
         putNumber(m, WINDOW_ENDS_AT, s.windowEndsAt());
         return AttributeValue.fromM(m);
     }
 
-    private static AttributeValue plugins(Map<String, PluginStatus> plugins) {
+    /**
+     * The activities as readers see them (the layout before engine v3: each stage with its {@code mandatory}
+     * and {@code optional} entries, each entry with its times and attempt), from a run whose entries were
+     * filled from its roster and execution items.
+     */
+    public static AttributeValue readerActivities(WorkflowRun run) {
+        Map<String, AttributeValue> out = new LinkedHashMap<>();
+        run.activities().forEach((name, a) -> {
+            Map<String, AttributeValue> m = new LinkedHashMap<>();
+            m.put(STATUS, AttributeValue.fromS(a.status().wire()));
+            for (Stage st : Stage.values()) {
+                StageStatus s = a.stage(st);
+                Map<String, AttributeValue> sm = new LinkedHashMap<>(stage(s).m());
+                sm.remove(ROSTER);
+                sm.put(MANDATORY, readerPlugins(s.mandatory()));
+                sm.put(OPTIONAL, readerPlugins(s.optional()));
+                m.put(st.itemKey(), AttributeValue.fromM(sm));
+            }
+            out.put(name, AttributeValue.fromM(m));
+        });
+        return AttributeValue.fromM(out);
+    }
+
+    private static AttributeValue readerPlugins(Map<String, PluginStatus> plugins) {
         Map<String, AttributeValue> m = new LinkedHashMap<>();
-        plugins.forEach((name, p) -> m.put(name, plugin(p)));
+        plugins.forEach((name, p) -> {
+            Map<String, AttributeValue> e = new LinkedHashMap<>(plugin(p).m());
+            putNumber(e, STARTED_AT, p.startedAt());
+            putNumber(e, HEARTBEAT_AT, p.heartbeatAt());
+            putNumber(e, ENDED_AT, p.endedAt());
+            putNumber(e, RERUN_AT, p.rerunAt());
+            if (p.attempt() > 0) {
+                e.put(ATTEMPT, AttributeValue.fromN(Integer.toString(p.attempt())));
+            }
+            m.put(name, AttributeValue.fromM(e));
+        });
         return AttributeValue.fromM(m);
     }
 
@@ -215,7 +260,8 @@ public final class ItemCodec {
                 m.containsKey(STATUS) ? State.fromWire(text(m, STATUS)) : State.NOT_STARTED,
                 pluginsFrom(m.get(MANDATORY), true, rejected), pluginsFrom(m.get(OPTIONAL), false, rejected),
                 integer(m, WINDOW_SECONDS), longOrNull(m, PUBLISHED_AT), longOrNull(m, WINDOW_ENDS_AT),
-                longOrNull(m, STARTED_AT), longOrNull(m, ENDED_AT), stringOrNull(m, MESSAGE), rejected);
+                longOrNull(m, STARTED_AT), longOrNull(m, ENDED_AT), stringOrNull(m, MESSAGE), rejected,
+                longOrNull(m, ROSTER));
     }
 
     /** Plugin entries; names the orchestrator cannot carry (too long, odd characters) are set aside, not fatal. */

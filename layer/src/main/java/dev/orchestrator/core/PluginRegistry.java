@@ -26,6 +26,11 @@ public final class PluginRegistry {
     private final DynamoDbClient dynamo;
     private final String table;
 
+    /** The plugin table's name. */
+    public String table() {
+        return table;
+    }
+
     public PluginRegistry(DynamoDbClient dynamo, String table) {
         this.dynamo = dynamo;
         this.table = table;

@@ -60,6 +60,11 @@ public record PluginStatus(State state, int order, String message, Long dispatch
                 at, endedAt, invalid, child);
     }
 
+    public PluginStatus withChild(Child newChild) {
+        return new PluginStatus(state, order, message, dispatchedAt, startedAt, heartbeatAt, attempt, timeout, rerunAt,
+                rerunPublishedAt, endedAt, invalid, newChild);
+    }
+
     /** The last sign of life of a running plugin: its latest heartbeat, else its claim. */
     public Long lastBeat() {
         if (heartbeatAt != null && startedAt != null) {

@@ -20,7 +20,8 @@ public record StageStatus(State status,
                           Long startedAt,
                           Long endedAt,
                           String message,
-                          List<Rejected> rejected) {
+                          List<Rejected> rejected,
+                          Long rosterVersion) {
 
     /** A plugin entry the engine must drop: which group, its (shortened) name, and why. */
     public record Rejected(boolean mandatory, String fullName, String reason) {
@@ -34,7 +35,20 @@ public record StageStatus(State status,
 
     public StageStatus(State status, Map<String, PluginStatus> mandatory, Map<String, PluginStatus> optional,
                        Integer windowSeconds, Long publishedAt, Long windowEndsAt) {
-        this(status, mandatory, optional, windowSeconds, publishedAt, windowEndsAt, null, null, null, List.of());
+        this(status, mandatory, optional, windowSeconds, publishedAt, windowEndsAt, null, null, null, List.of(), null);
+    }
+
+    public StageStatus(State status, Map<String, PluginStatus> mandatory, Map<String, PluginStatus> optional,
+                       Integer windowSeconds, Long publishedAt, Long windowEndsAt, Long startedAt, Long endedAt,
+                       String message, List<Rejected> rejected) {
+        this(status, mandatory, optional, windowSeconds, publishedAt, windowEndsAt, startedAt, endedAt, message, rejected,
+                null);
+    }
+
+    /** The same stage with the roster (what it lists) written under {@code version} (engine v3). */
+    public StageStatus withRoster(long version) {
+        return new StageStatus(status, mandatory, optional, windowSeconds, publishedAt, windowEndsAt, startedAt,
+                endedAt, message, rejected, version);
     }
 
     public static StageStatus notStarted() {
@@ -43,22 +57,22 @@ public record StageStatus(State status,
 
     public StageStatus withStatus(State newStatus) {
         return new StageStatus(newStatus, mandatory, optional, windowSeconds, publishedAt, windowEndsAt, startedAt,
-                endedAt, message, rejected);
+                endedAt, message, rejected, rosterVersion);
     }
 
     public StageStatus withPlugins(Map<String, PluginStatus> newMandatory, Map<String, PluginStatus> newOptional) {
         return new StageStatus(status, newMandatory, newOptional, windowSeconds, publishedAt, windowEndsAt, startedAt,
-                endedAt, message, rejected);
+                endedAt, message, rejected, rosterVersion);
     }
 
     public StageStatus withPublished(long at, long endsAt) {
         return new StageStatus(status, mandatory, optional, windowSeconds, at, endsAt, startedAt, endedAt, message,
-                rejected);
+                rejected, rosterVersion);
     }
 
     public StageStatus withoutRejected(String note) {
         return new StageStatus(status, mandatory, optional, windowSeconds, publishedAt, windowEndsAt, startedAt,
-                endedAt, note, List.of());
+                endedAt, note, List.of(), rosterVersion);
     }
 
     /** Every plugin of the stage, mandatory first, each group by (order, name): the dispatch order. */

@@ -8,15 +8,41 @@ import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedExce
 import software.amazon.awssdk.services.dynamodb.model.GetItemRequest;
 import software.amazon.awssdk.services.dynamodb.model.PutItemRequest;
 
-/** The status table: one item per run. Every write is conditional; a lost condition returns false. */
+/**
+ * The status table (engine v3, see {@link Keys}): a small header per run, one item per plugin execution, and
+ * each run's roster. Every write is conditional; a lost condition returns false. {@link #get} is the one read
+ * model: the header with every entered stage's entries filled in from the roster and the executions, so the
+ * engine, the CLI, the console and the tests all see a run the same way.
+ */
 public final class StatusStore {
 
     private final DynamoDbClient dynamo;
     private final String table;
+    private final Rosters roster;
+    private final long retentionSeconds;
 
     public StatusStore(DynamoDbClient dynamo, String table) {
+        this(dynamo, table, 0);
+    }
+
+    /**
+     * With {@code retentionDays} > 0, what the store writes expires by DynamoDB TTL ({@code expiresAt}) that many
+     * days after it was written: roster items and execution items the engine creates; a run's header gets it when
+     * the run ends ({@link #expiresAt}), and plugins' claims from the stage message's {@code expiresAt}.
+     */
+    public StatusStore(DynamoDbClient dynamo, String table, int retentionDays) {
+        if (retentionDays < 0) {
+            throw new IllegalArgumentException("retention days must be 0 (keep forever) or more, got " + retentionDays);
+        }
         this.dynamo = dynamo;
         this.table = table;
+        this.retentionSeconds = retentionDays * 86_400L;
+        this.roster = new Rosters(dynamo, table, retentionSeconds);
+    }
+
+    /** When an item written at {@code nowMs} expires (epoch seconds), or null when nothing expires. */
+    public Long expiresAt(long nowMs) {
+        return retentionSeconds > 0 ? nowMs / 1000 + retentionSeconds : null;
     }
 
     public DynamoDbClient client() {
@@ -42,8 +68,22 @@ public final class StatusStore {
         }
     }
 
-    /** Replaces a run whole, if nobody wrote it since {@code expectedVersion} was read. */
+    /**
+     * Replaces a run's header whole, if nobody wrote it since {@code expectedVersion} was read. Entries the run
+     * holds as Not Started (a resume resets failed work) have their execution items reset first, so the
+     * plugins may claim them again; Complete ones are never touched.
+     */
     public boolean replace(WorkflowRun run, long expectedVersion, long now) {
+        run.activities().forEach((activity, a) -> {
+            for (Stage stage : Stage.values()) {
+                StageStatus st = a.stage(stage);
+                for (StageStatus.Entry e : st.plugins()) {
+                    if (e.status().state() == State.NOT_STARTED) {
+                        resetExecution(new Keys.Execution(e.name(), run.uid(), run.workflow(), activity, stage), now);
+                    }
+                }
+            }
+        });
         try {
             dynamo.putItem(PutItemRequest.builder()
                     .tableName(table)
@@ -58,11 +98,77 @@ public final class StatusStore {
         }
     }
 
-    /** Strongly consistent read: the engine decides from the latest item, not from a stream image. */
+    /** The run as a reader sees it: header plus every entered stage's entries (strongly consistent reads). */
     public Optional<WorkflowRun> get(String uid, String workflow) {
+        return header(uid, workflow).map(run -> roster.fill(run, s -> true));
+    }
+
+    /**
+     * The run as the engine decides on it: the header plus the entries of the stages that can still change
+     * (running, failed but not yet closed, or reset by a resume); finished stages are not read again.
+     */
+    public Optional<WorkflowRun> getForEngine(String uid, String workflow) {
+        return header(uid, workflow).map(run -> roster.fill(run, s -> !s.status().isDoneOk() && s.status() != State.DO_NOT_RUN));
+    }
+
+    /**
+     * The run as one item in the shape readers knew before engine v3 ({@code activities.<A>.<stage>.<group>.<plugin>}
+     * entries included), for the CLI's {@code status --json} and the console: the header as stored, with its
+     * activities filled from the roster and the execution items. Every reader of a whole run goes through here.
+     */
+    public Optional<Map<String, AttributeValue>> runItem(String uid, String workflow) {
+        Optional<Map<String, AttributeValue>> raw = getItem(uid, workflow);
+        if (raw.isEmpty()) {
+            return raw;
+        }
+        WorkflowRun run = roster.fill(ItemCodec.fromItem(raw.get()), s -> true);
+        Map<String, AttributeValue> item = new java.util.LinkedHashMap<>(raw.get());
+        item.put(ItemCodec.ACTIVITIES, ItemCodec.readerActivities(run));
+        return Optional.of(item);
+    }
+
+    /** The header alone (no plugin entries). */
+    public Optional<WorkflowRun> header(String uid, String workflow) {
         Map<String, AttributeValue> item = dynamo.getItem(GetItemRequest.builder()
                 .tableName(table).key(ItemCodec.key(uid, workflow)).consistentRead(true).build()).item();
         return item == null || item.isEmpty() ? Optional.empty() : Optional.of(ItemCodec.fromItem(item));
+    }
+
+    /** Rosters and executions: what a stage lists, who joined, and each plugin's own item. */
+    public Rosters rosters() {
+        return roster;
+    }
+
+    /** Applies an update to one plugin's execution item (which it may create); false when its condition did not hold. */
+    public boolean updateExecution(Keys.Execution e, UpdateBuilder update, long now) {
+        Long expires = expiresAt(now);
+        if (expires != null) {
+            update.setIfNotExists(java.util.List.of(ItemCodec.EXPIRES_AT), AttributeValue.fromN(Long.toString(expires)));
+        }
+        try {
+            dynamo.updateItem(update.build(table, e.uidKey(), e.sortKey(), now));
+            return true;
+        } catch (ConditionalCheckFailedException lost) {
+            return false;
+        }
+    }
+
+    private void resetExecution(Keys.Execution e, long now) {
+        UpdateBuilder u = new UpdateBuilder();
+        String state = u.path(java.util.List.of(ItemCodec.STATE));
+        u.condition(state + " <> " + u.value(AttributeValue.fromS(State.COMPLETE.wire())));
+        u.set(java.util.List.of(ItemCodec.STATE), AttributeValue.fromS(State.NOT_STARTED.wire()));
+        for (String gone : new String[] {ItemCodec.MESSAGE, ItemCodec.ENDED_AT, ItemCodec.DISPATCHED_AT, ItemCodec.RERUN_AT,
+                ItemCodec.RERUN_PUBLISHED_AT, ItemCodec.CHILD, ItemCodec.HEARTBEAT_AT}) {
+            u.remove(java.util.List.of(gone));
+        }
+        updateExecution(e, u, now); // false: never claimed (nothing to reset) or Complete (kept)
+    }
+
+    /** The execution item as stored, if any. */
+    public Optional<Map<String, AttributeValue>> execution(Keys.Execution e) {
+        Map<String, AttributeValue> item = dynamo.getItem(b -> b.tableName(table).consistentRead(true).key(e.key())).item();
+        return item == null || item.isEmpty() ? Optional.empty() : Optional.of(item);
     }
 
     /** Applies an update asking for the item as written; empty when its condition did not hold. */

@@ -22,6 +22,17 @@ public final class UpdateBuilder {
     private final List<String> conditions = new ArrayList<>();
     private software.amazon.awssdk.services.dynamodb.model.ReturnValue returnValues;
     private boolean bumpVersion = true;
+    private boolean mayCreate = false;
+    private String runStatus;
+
+    /**
+     * Lets the update create the item: a plugin's claim creates its own execution item, and the engine
+     * creates one it dispatches or fails before the plugin claimed. Its conditions still decide.
+     */
+    public UpdateBuilder mayCreate() {
+        mayCreate = true;
+        return this;
+    }
 
     /**
      * Leaves {@code version} alone: for writes that change nothing a decision depends on (a timer's touch,
@@ -64,6 +75,9 @@ public final class UpdateBuilder {
 
     public UpdateBuilder set(List<String> path, AttributeValue v) {
         sets.add(path(path) + " = " + value(v));
+        if (path.size() == 1 && ItemCodec.STATUS.equals(path.get(0)) && v.s() != null) {
+            runStatus = v.s(); // a run's own status: its index keys follow (RunIndex)
+        }
         return this;
     }
 
@@ -106,7 +120,12 @@ public final class UpdateBuilder {
 
     public UpdateItemRequest build(String table, String uid, String workflow, long now) {
         // Placeholders only when used: DynamoDB refuses unused expression attribute names.
-        String expr = "SET " + String.join(", ", withStamp(now))
+        List<String> all0 = withStamp(now);
+        if (runStatus != null) {
+            all0.add(path(List.of(RunIndex.PARTITION)) + " = " + value(AttributeValue.fromS(RunIndex.partition(runStatus, uid))));
+            all0.add(path(List.of(RunIndex.SORT)) + " = " + value(AttributeValue.fromN(Long.toString(now))));
+        }
+        String expr = "SET " + String.join(", ", all0)
                 + (bumpVersion ? " ADD " + path(List.of(ItemCodec.VERSION)) + " " + value(AttributeValue.fromN("1")) : "");
         if (!removes.isEmpty()) {
             expr += " REMOVE " + String.join(", ", removes);
@@ -122,8 +141,12 @@ public final class UpdateBuilder {
         }
         // The item must exist: an update never creates a half-formed run.
         List<String> all = new ArrayList<>(conditions);
-        all.add("attribute_exists(" + path(List.of(ItemCodec.UID)) + ")");
-        b.conditionExpression(String.join(" AND ", all));
+        if (!mayCreate) {
+            all.add("attribute_exists(" + path(List.of(ItemCodec.UID)) + ")");
+        }
+        if (!all.isEmpty()) {
+            b.conditionExpression(String.join(" AND ", all));
+        }
         return b.expressionAttributeNames(names).build();
     }
 

@@ -4,11 +4,14 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.orchestrator.core.Json;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 
 /**
- * Metrics in CloudWatch embedded metric format (EMF): one JSON line per metric, under two dimension
+ * Metrics in CloudWatch embedded metric format (EMF): one JSON line per workflow per invocation, holding
+ * every metric the invocation recorded for it (counts summed, durations as EMF's array of values), under two dimension
  * sets, {@code service}+{@code workflow} and {@code service} alone (the stack total its alarms use), namespace {@code Orchestrator} (override with
  * {@code POWERTOOLS_METRICS_NAMESPACE}; service from {@code POWERTOOLS_SERVICE_NAME}, else the function
  * name). Buffered per invocation; {@link #flush()} in a finally block.
@@ -76,13 +79,18 @@ public final class Metrics {
         BUFFER.get().add(new Point(name, "Milliseconds", millis, workflow));
     }
 
-    /** Writes the buffered metrics (one EMF line each) and empties the buffer. */
+    /**
+     * Writes the buffered metrics and empties the buffer: one EMF line per workflow (and one for metrics without
+     * one), so an invocation that recorded a metric per stream record still ships one line (log bytes are billed).
+     * Counts are summed (the alarms and dashboard read Sum); durations keep every value, at most
+     * {@link #MAX_VALUES} per line as EMF allows.
+     */
     public static void flush() {
         List<Point> points = BUFFER.get();
         try {
             Consumer<String> to = sink;
-            for (Point p : points) {
-                String line = emf(p, System.currentTimeMillis());
+            long now = System.currentTimeMillis();
+            for (String line : lines(points, now)) {
                 if (to == null) {
                     System.out.println(line);
                 } else {
@@ -94,7 +102,44 @@ public final class Metrics {
         }
     }
 
-    private static String emf(Point p, long now) {
+    /** EMF's limit of values in one metric's array. */
+    static final int MAX_VALUES = 100;
+
+    private static List<String> lines(List<Point> points, long now) {
+        // workflow -> metric name -> values (counts summed into one), in the order first recorded
+        Map<String, Map<String, List<Double>>> byWorkflow = new LinkedHashMap<>();
+        Map<String, String> units = new LinkedHashMap<>();
+        for (Point p : points) {
+            List<Double> values = byWorkflow.computeIfAbsent(p.workflow() == null ? "" : p.workflow(), w -> new LinkedHashMap<>())
+                    .computeIfAbsent(p.name(), n -> new ArrayList<>());
+            units.putIfAbsent(p.name(), p.unit());
+            if ("Count".equals(p.unit()) && !values.isEmpty()) {
+                values.set(0, values.get(0) + p.value());
+            } else {
+                values.add(p.value());
+            }
+        }
+        List<String> out = new ArrayList<>();
+        for (var w : byWorkflow.entrySet()) {
+            Map<String, List<Double>> left = w.getValue();
+            for (int from = 0; ; from += MAX_VALUES) { // ends when no metric has values past from
+                Map<String, List<Double>> part = new LinkedHashMap<>();
+                for (var m : left.entrySet()) {
+                    List<Double> v = m.getValue();
+                    if (from < v.size()) {
+                        part.put(m.getKey(), v.subList(from, Math.min(v.size(), from + MAX_VALUES)));
+                    }
+                }
+                if (part.isEmpty()) {
+                    break;
+                }
+                out.add(emf(w.getKey().isEmpty() ? null : w.getKey(), part, units, now));
+            }
+        }
+        return out;
+    }
+
+    private static String emf(String workflow, Map<String, List<Double>> metrics, Map<String, String> units, long now) {
         ObjectNode o = Json.object();
         ObjectNode aws = o.putObject("_aws");
         aws.put("Timestamp", now);
@@ -102,14 +147,22 @@ public final class Metrics {
         directive.put("Namespace", namespace);
         ArrayNode sets = directive.putArray("Dimensions");
         o.put("service", service);
-        if (p.workflow() != null) {
+        if (workflow != null) {
             // Per workflow, and per service alone: the stack's alarms and dashboard read the total.
             sets.addArray().add("service").add("workflow");
-            o.put("workflow", p.workflow());
+            o.put("workflow", workflow);
         }
         sets.addArray().add("service");
-        directive.putArray("Metrics").addObject().put("Name", p.name()).put("Unit", p.unit());
-        o.put(p.name(), p.value());
+        ArrayNode names = directive.putArray("Metrics");
+        for (var m : metrics.entrySet()) {
+            names.addObject().put("Name", m.getKey()).put("Unit", units.get(m.getKey()));
+            if (m.getValue().size() == 1) {
+                o.put(m.getKey(), m.getValue().get(0));
+            } else {
+                ArrayNode values = o.putArray(m.getKey());
+                m.getValue().forEach(values::add);
+            }
+        }
         return Json.write(o);
     }
 }

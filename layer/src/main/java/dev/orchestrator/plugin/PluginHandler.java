@@ -106,7 +106,16 @@ public abstract class PluginHandler implements RequestStreamHandler {
     public enum Outcome { NOT_MINE, ALREADY_DONE, NOT_CLAIMED, CLAIMED, COMPLETED, FAILED, RERUN, WAITING, CHILD }
 
     /** The result of the shared start: the outcome, and the attempt when claimed. */
-    record Start(Outcome outcome, int attempt) {
+    record Start(Outcome outcome, int attempt, boolean explained) {
+        Start(Outcome outcome, int attempt) {
+            this(outcome, attempt, false);
+        }
+    }
+
+    /** A parallel stage's broadcast whose registration window had ended when it reached this plugin. */
+    static boolean lateForWindow(StageMessage message, long now) {
+        return message.plugin() == null && !message.stage().sequential() && message.windowEndsAt() != null
+                && now > message.windowEndsAt();
     }
 
     /**
@@ -121,6 +130,17 @@ public abstract class PluginHandler implements RequestStreamHandler {
         if (!info.alwaysRun() && known != null
                 && (known.state() == State.COMPLETE || known.state() == State.DO_NOT_RUN)) {
             return new Start(Outcome.ALREADY_DONE, 0);
+        }
+        boolean mandatory = info.isMandatory(message.activity());
+        long now = System.currentTimeMillis();
+        if (known == null && !mandatory && lateForWindow(message, now)) {
+            // An optional joiner past the window would be refused by the engine (judged by the table's clock);
+            // not starting spares its work. Listed and mandatory plugins claim whenever the stage is open.
+            LOG.info("stage message not claimed", "outcome", Outcome.NOT_CLAIMED.name(),
+                    "reason", "arrived after the registration window (it ended at "
+                            + java.time.Instant.ofEpochMilli(message.windowEndsAt()) + ", this plugin's clock says "
+                            + java.time.Instant.ofEpochMilli(now) + ")");
+            return new Start(Outcome.NOT_CLAIMED, 0, true);
         }
         int order = known != null ? known.order() : info.order() == null ? PluginInfo.DEFAULT_ORDER : info.order();
         return reporter.claim(message, info.pluginName(), info.isMandatory(message.activity()), info.alwaysRun(), order,
@@ -156,7 +176,9 @@ public abstract class PluginHandler implements RequestStreamHandler {
         Log.put(Log.PLUGIN, info.pluginName());
         Start start = claim(reporter, info, message);
         if (start.outcome() == Outcome.NOT_CLAIMED) {
-            notClaimed(store, message);
+            if (!start.explained()) {
+                notClaimed(store, message);
+            }
             return start.outcome();
         }
         if (start.outcome() != Outcome.CLAIMED) {

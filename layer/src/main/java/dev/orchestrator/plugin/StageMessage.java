@@ -25,7 +25,8 @@ public record StageMessage(String uid,
                            Map<String, PluginStatus> optional,
                            Integer pluginTimeout,
                            Integer defaultPluginTimeout,
-                           java.util.List<String> filterAttributes) {
+                           java.util.List<String> filterAttributes,
+                           Long expiresAt) {
 
     /** SNS allows 10 message attributes; 4 are ours, the rest carry the run's chosen metadata fields. */
     public static final int MAX_ATTRIBUTES = 10;
@@ -38,13 +39,21 @@ public record StageMessage(String uid,
 
     public StageMessage(String uid, String workflow, String activity, Stage stage, String plugin, ObjectNode metadata,
                         Long windowEndsAt, Map<String, PluginStatus> mandatory, Map<String, PluginStatus> optional) {
-        this(uid, workflow, activity, stage, plugin, metadata, windowEndsAt, mandatory, optional, null, null, null);
+        this(uid, workflow, activity, stage, plugin, metadata, windowEndsAt, mandatory, optional, null, null, null, null);
+    }
+
+    /** Without {@code expiresAt}: the execution items of this run do not expire. */
+    public StageMessage(String uid, String workflow, String activity, Stage stage, String plugin, ObjectNode metadata,
+                        Long windowEndsAt, Map<String, PluginStatus> mandatory, Map<String, PluginStatus> optional,
+                        Integer pluginTimeout, Integer defaultPluginTimeout, java.util.List<String> filterAttributes) {
+        this(uid, workflow, activity, stage, plugin, metadata, windowEndsAt, mandatory, optional, pluginTimeout,
+                defaultPluginTimeout, filterAttributes, null);
     }
 
     /** The same message addressed to one plugin (a sequential dispatch or a re-run). */
     public StageMessage addressedTo(String pluginName) {
         return new StageMessage(uid, workflow, activity, stage, pluginName, metadata, windowEndsAt, mandatory, optional,
-                pluginTimeout, defaultPluginTimeout, filterAttributes);
+                pluginTimeout, defaultPluginTimeout, filterAttributes, expiresAt);
     }
 
     /**
@@ -85,6 +94,9 @@ public record StageMessage(String uid,
         if (defaultPluginTimeout != null) {
             o.put("defaultPluginTimeout", defaultPluginTimeout);
         }
+        if (expiresAt != null) {
+            o.put("expiresAt", expiresAt); // epoch seconds: the plugin's claim records it (DynamoDB TTL)
+        }
         ObjectNode plugins = o.putObject("plugins");
         plugins.set("mandatory", statuses(mandatory));
         plugins.set("optional", statuses(optional));
@@ -123,7 +135,8 @@ public record StageMessage(String uid,
                 statusesFrom(o.path("plugins").path("optional")),
                 o.hasNonNull("pluginTimeout") ? o.get("pluginTimeout").asInt() : null,
                 o.hasNonNull("defaultPluginTimeout") ? o.get("defaultPluginTimeout").asInt() : null,
-                null);
+                null,
+                o.hasNonNull("expiresAt") && o.get("expiresAt").canConvertToLong() ? o.get("expiresAt").asLong() : null);
     }
 
     private static Map<String, PluginStatus> statusesFrom(JsonNode o) {

@@ -1,7 +1,7 @@
 package dev.orchestrator.plugin;
 
 import dev.orchestrator.core.ItemCodec;
-import dev.orchestrator.core.Paths;
+import dev.orchestrator.core.Keys;
 import dev.orchestrator.core.Stage;
 import dev.orchestrator.core.State;
 import dev.orchestrator.core.StatusStore;
@@ -12,10 +12,13 @@ import java.util.Optional;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 
 /**
- * A plugin's own status writes: the Java implementation of the wire protocol (docs/protocol.md). A run
- * costs two writes and no read: {@link #claim} (In Progress, conditional, so a duplicate delivery finds
- * the claim taken) and {@link #report} (the outcome). Every write requires the stage to be open, so
- * nothing lands in a stage that already ended.
+ * A plugin's own status writes: the Java implementation of the wire protocol v3 (docs/protocol.md). Every
+ * write goes to the plugin's own execution item ({@link Keys.Execution}: key {@code ~<plugin>~<uid>} +
+ * {@code <workflow>␟<activity>␟<stage>}), whose size does not depend on how many plugins the run has. A run
+ * costs two writes and no read: {@link #claim} (creates or re-claims the item, conditionally, so a duplicate
+ * delivery finds the claim taken) and {@link #report}. Whether the stage was still open, and whether an
+ * unlisted plugin joined inside the registration window, is judged by the engine from the table's own clock
+ * (the stream record), never from the plugin's.
  */
 public final class StatusReporter {
 
@@ -32,81 +35,57 @@ public final class StatusReporter {
     public record Claim(int attempt) {
     }
 
-    private static void stageOpen(UpdateBuilder u, StageMessage m) {
-        String stagePath = u.path(Paths.child(Paths.stage(m.activity(), m.stage()), ItemCodec.STATUS));
-        u.condition(stagePath + " IN (" + u.value(AttributeValue.fromS(State.IN_PROGRESS.wire())) + ", "
-                + u.value(AttributeValue.fromS(State.MANDATORY_COMPLETED.wire())) + ")");
+    static Keys.Execution execution(StageMessage m, String pluginName) {
+        return new Keys.Execution(pluginName, m.uid(), m.workflow(), m.activity(), m.stage());
+    }
+
+    private static List<String> at(String name) {
+        return List.of(name);
     }
 
     /**
-     * Marks the plugin In Progress if the stage is open and the plugin may start: its entry is Not Started
-     * (listed, dispatched or released), or In Progress but stale (no heartbeat within {@code timeoutSeconds}:
-     * its previous attempt died) or due for a re-run; a plugin the engine did not list joins a parallel
-     * stage only while its registration window is open. {@code alwaysRun} plugins may claim a finished entry.
+     * Marks the plugin In Progress: its execution item does not exist yet (first claim, listed or joining), or
+     * is Not Started (dispatched or released), or In Progress but stale (no heartbeat within the timeout: its
+     * previous attempt died) or due for a re-run. {@code alwaysRun} plugins claim whatever the item says.
      */
     public Optional<Claim> claim(StageMessage m, String pluginName, boolean mandatory, boolean alwaysRun, int order,
                                  Integer timeoutSeconds, long now) {
-        boolean listed = m.statusOf(pluginName) != null;
-        Optional<Claim> c = listed || m.stage().sequential()
-                ? claimListed(m, pluginName, mandatory, alwaysRun, timeoutSeconds, now)
-                : join(m, pluginName, mandatory, order, timeoutSeconds, now);
-        if (c.isEmpty() && !listed && !m.stage().sequential()) {
-            // The message did not list us, but the entry may exist (listed after this message was built).
-            return claimListed(m, pluginName, mandatory, alwaysRun, timeoutSeconds, now);
-        }
-        return c;
-    }
-
-    private Optional<Claim> claimListed(StageMessage m, String pluginName, boolean mandatory, boolean alwaysRun,
-                                        Integer timeoutSeconds, long now) {
-        UpdateBuilder u = new UpdateBuilder();
-        List<String> plugin = Paths.plugin(m.activity(), m.stage(), mandatory, pluginName);
-        stageOpen(u, m);
-        u.condition("attribute_exists(" + u.path(plugin) + ")");
+        UpdateBuilder u = new UpdateBuilder().mayCreate();
         if (!alwaysRun) {
-            // alwaysRun opts out of the duplicate check (it runs on every delivery); DynamoDB refuses unused
-            // placeholders, so this condition's names and values are made only when it is used.
-            String state = u.path(Paths.child(plugin, ItemCodec.STATE));
+            String state = u.path(at(ItemCodec.STATE));
             long staleBefore = now - m.effectiveTimeout(timeoutSeconds) * 1000L;
-            u.condition(state + " = " + u.value(AttributeValue.fromS(State.NOT_STARTED.wire()))
+            u.condition("attribute_not_exists(" + state + ") OR " + state + " = " + u.value(AttributeValue.fromS(State.NOT_STARTED.wire()))
                     + " OR (" + state + " = " + u.value(AttributeValue.fromS(State.IN_PROGRESS.wire()))
                     // waiting for a child workflow is not a dead attempt: the child's end decides
-                    + " AND attribute_not_exists(" + u.path(Paths.child(plugin, ItemCodec.CHILD)) + ") AND ("
-                    + u.path(Paths.child(plugin, ItemCodec.HEARTBEAT_AT)) + " < "
-                    + u.value(AttributeValue.fromN(Long.toString(staleBefore))) + " OR "
-                    + u.path(Paths.child(plugin, ItemCodec.RERUN_AT)) + " <= "
-                    + u.value(AttributeValue.fromN(Long.toString(now))) + "))");
+                    + " AND attribute_not_exists(" + u.path(at(ItemCodec.CHILD)) + ") AND ("
+                    + u.path(at(ItemCodec.HEARTBEAT_AT)) + " < " + u.value(AttributeValue.fromN(Long.toString(staleBefore)))
+                    + " OR " + u.path(at(ItemCodec.RERUN_AT)) + " <= " + u.value(AttributeValue.fromN(Long.toString(now))) + "))");
         }
-        u.set(Paths.child(plugin, ItemCodec.STATE), AttributeValue.fromS(State.IN_PROGRESS.wire()));
-        u.set(Paths.child(plugin, ItemCodec.STARTED_AT), AttributeValue.fromN(Long.toString(now)));
-        u.set(Paths.child(plugin, ItemCodec.HEARTBEAT_AT), AttributeValue.fromN(Long.toString(now)));
-        u.increment(Paths.child(plugin, ItemCodec.ATTEMPT));
-        u.remove(Paths.child(plugin, ItemCodec.RERUN_AT));
+        AttributeValue nowV = AttributeValue.fromN(Long.toString(now));
+        u.set(at(ItemCodec.STATE), AttributeValue.fromS(State.IN_PROGRESS.wire()));
+        u.set(at(ItemCodec.STARTED_AT), nowV);
+        u.set(at(ItemCodec.HEARTBEAT_AT), nowV);
+        u.increment(at(ItemCodec.ATTEMPT));
+        u.remove(at(ItemCodec.RERUN_AT));
+        u.set(at(ItemCodec.MANDATORY), AttributeValue.fromBool(mandatory));
+        u.setIfNotExists(at(ItemCodec.ORDER), AttributeValue.fromN(Integer.toString(order)));
+        u.setIfNotExists(at(ItemCodec.RUN_UID), AttributeValue.fromS(m.uid()));
+        u.setIfNotExists(at(ItemCodec.RUN_WORKFLOW), AttributeValue.fromS(m.workflow()));
+        u.setIfNotExists(at(ItemCodec.ACTIVITY), AttributeValue.fromS(m.activity()));
+        u.setIfNotExists(at(ItemCodec.STAGE), AttributeValue.fromS(m.stage().wireName()));
+        if (m.expiresAt() != null) {
+            u.setIfNotExists(at(ItemCodec.EXPIRES_AT), AttributeValue.fromN(Long.toString(m.expiresAt())));
+        }
         if (timeoutSeconds != null && m.pluginTimeout() == null) {
-            u.set(Paths.child(plugin, ItemCodec.TIMEOUT), AttributeValue.fromN(Integer.toString(timeoutSeconds)));
+            u.set(at(ItemCodec.TIMEOUT), AttributeValue.fromN(Integer.toString(timeoutSeconds)));
         }
-        return store.updateReturning(m.uid(), m.workflow(), u, now).map(StatusReporter::claimFrom);
-    }
-
-    private Optional<Claim> join(StageMessage m, String pluginName, boolean mandatory, int order, Integer timeoutSeconds,
-                                 long now) {
-        UpdateBuilder u = new UpdateBuilder();
-        List<String> plugin = Paths.plugin(m.activity(), m.stage(), mandatory, pluginName);
-        stageOpen(u, m);
-        u.condition("attribute_not_exists(" + u.path(plugin) + ")");
-        u.condition(u.path(Paths.child(Paths.stage(m.activity(), m.stage()), ItemCodec.WINDOW_ENDS_AT)) + " > "
-                + u.value(AttributeValue.fromN(Long.toString(now))));
-        Map<String, AttributeValue> entry = new java.util.LinkedHashMap<>();
-        entry.put(ItemCodec.STATE, AttributeValue.fromS(State.IN_PROGRESS.wire()));
-        entry.put(ItemCodec.ORDER, AttributeValue.fromN(Integer.toString(order)));
-        entry.put(ItemCodec.STARTED_AT, AttributeValue.fromN(Long.toString(now)));
-        entry.put(ItemCodec.HEARTBEAT_AT, AttributeValue.fromN(Long.toString(now)));
-        entry.put(ItemCodec.ATTEMPT, AttributeValue.fromN("1"));
-        if (timeoutSeconds != null) {
-            entry.put(ItemCodec.TIMEOUT, AttributeValue.fromN(Integer.toString(timeoutSeconds)));
+        try {
+            var r = store.client().updateItem(u.returnUpdatedNew().build(store.table(), execution(m, pluginName).uidKey(),
+                    execution(m, pluginName).sortKey(), now));
+            return Optional.of(claimFrom(r.attributes()));
+        } catch (software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException taken) {
+            return Optional.empty();
         }
-        u.set(plugin, AttributeValue.fromM(entry));
-        return store.updateReturning(m.uid(), m.workflow(), u, now).map(StatusReporter::claimFrom);
     }
 
     private static Claim claimFrom(Map<String, AttributeValue> updated) {
@@ -133,44 +112,43 @@ public final class StatusReporter {
         return null;
     }
 
-    private static UpdateBuilder running(StageMessage m, String pluginName, boolean mandatory) {
+    private static UpdateBuilder running() {
         UpdateBuilder u = new UpdateBuilder();
-        List<String> plugin = Paths.plugin(m.activity(), m.stage(), mandatory, pluginName);
-        stageOpen(u, m);
-        u.condition(u.path(Paths.child(plugin, ItemCodec.STATE)) + " = " + u.value(AttributeValue.fromS(State.IN_PROGRESS.wire())));
+        u.condition(u.path(at(ItemCodec.STATE)) + " = " + u.value(AttributeValue.fromS(State.IN_PROGRESS.wire())));
         return u;
     }
 
-    /** Writes the plugin's outcome, only over its own claim in an open stage; the message is cut to 180 characters. */
+    private boolean write(StageMessage m, String pluginName, UpdateBuilder u, long now) {
+        return store.updateExecution(execution(m, pluginName), u, now);
+    }
+
+    /** Writes the plugin's outcome, only over its own running claim; the message is cut to 180 characters. */
     public boolean report(StageMessage m, String pluginName, boolean mandatory, State state, String message, long now) {
-        UpdateBuilder u = running(m, pluginName, mandatory);
-        List<String> plugin = Paths.plugin(m.activity(), m.stage(), mandatory, pluginName);
-        u.set(Paths.child(plugin, ItemCodec.STATE), AttributeValue.fromS(state.wire()));
-        u.set(Paths.child(plugin, ItemCodec.ENDED_AT), AttributeValue.fromN(Long.toString(now)));
+        UpdateBuilder u = running();
+        u.set(at(ItemCodec.STATE), AttributeValue.fromS(state.wire()));
+        u.set(at(ItemCodec.ENDED_AT), AttributeValue.fromN(Long.toString(now)));
         if (message != null) {
-            u.set(Paths.child(plugin, ItemCodec.MESSAGE), AttributeValue.fromS(cut(message)));
+            u.set(at(ItemCodec.MESSAGE), AttributeValue.fromS(cut(message)));
         }
-        return store.update(m.uid(), m.workflow(), u, now);
+        return write(m, pluginName, u, now);
     }
 
     /** Pushes the plugin's execution deadline: it is alive. False when the claim is no longer its own. */
     public boolean heartbeat(StageMessage m, String pluginName, boolean mandatory, long now) {
-        UpdateBuilder u = running(m, pluginName, mandatory);
-        u.set(Paths.child(Paths.plugin(m.activity(), m.stage(), mandatory, pluginName), ItemCodec.HEARTBEAT_AT),
-                AttributeValue.fromN(Long.toString(now)));
-        return store.update(m.uid(), m.workflow(), u, now);
+        UpdateBuilder u = running();
+        u.set(at(ItemCodec.HEARTBEAT_AT), AttributeValue.fromN(Long.toString(now)));
+        return write(m, pluginName, u, now);
     }
 
     /** Asks the engine to publish to this plugin again at {@code rerunAt} (Schedule / RetryError); it stays In Progress. */
     public boolean rerunAt(StageMessage m, String pluginName, boolean mandatory, long rerunAt, String message, long now) {
-        UpdateBuilder u = running(m, pluginName, mandatory);
-        List<String> plugin = Paths.plugin(m.activity(), m.stage(), mandatory, pluginName);
-        u.set(Paths.child(plugin, ItemCodec.RERUN_AT), AttributeValue.fromN(Long.toString(rerunAt)));
-        u.set(Paths.child(plugin, ItemCodec.HEARTBEAT_AT), AttributeValue.fromN(Long.toString(now)));
+        UpdateBuilder u = running();
+        u.set(at(ItemCodec.RERUN_AT), AttributeValue.fromN(Long.toString(rerunAt)));
+        u.set(at(ItemCodec.HEARTBEAT_AT), AttributeValue.fromN(Long.toString(now)));
         if (message != null) {
-            u.set(Paths.child(plugin, ItemCodec.MESSAGE), AttributeValue.fromS(cut(message)));
+            u.set(at(ItemCodec.MESSAGE), AttributeValue.fromS(cut(message)));
         }
-        return store.update(m.uid(), m.workflow(), u, now);
+        return write(m, pluginName, u, now);
     }
 
     /**
@@ -180,24 +158,22 @@ public final class StatusReporter {
      */
     public boolean startChild(StageMessage m, String pluginName, boolean mandatory, String workflow, String requestJson,
                               long now) {
-        UpdateBuilder u = running(m, pluginName, mandatory);
-        List<String> plugin = Paths.plugin(m.activity(), m.stage(), mandatory, pluginName);
-        u.condition("attribute_not_exists(" + u.path(Paths.child(plugin, ItemCodec.CHILD)) + ")");
-        u.set(Paths.child(plugin, ItemCodec.CHILD), AttributeValue.fromM(Map.of(ItemCodec.REQUEST, AttributeValue.fromS(requestJson))));
-        u.set(Paths.child(plugin, ItemCodec.HEARTBEAT_AT), AttributeValue.fromN(Long.toString(now)));
-        u.set(Paths.child(plugin, ItemCodec.MESSAGE), AttributeValue.fromS(cut("waiting for child workflow " + workflow)));
-        return store.update(m.uid(), m.workflow(), u, now);
+        UpdateBuilder u = running();
+        u.condition("attribute_not_exists(" + u.path(at(ItemCodec.CHILD)) + ")");
+        u.set(at(ItemCodec.CHILD), AttributeValue.fromM(Map.of(ItemCodec.REQUEST, AttributeValue.fromS(requestJson))));
+        u.set(at(ItemCodec.HEARTBEAT_AT), AttributeValue.fromN(Long.toString(now)));
+        u.set(at(ItemCodec.MESSAGE), AttributeValue.fromS(cut("waiting for child workflow " + workflow)));
+        return write(m, pluginName, u, now);
     }
 
     /** Gives the claim back (Not Started), so a re-delivery of the message may claim it at once. */
     public boolean release(StageMessage m, String pluginName, boolean mandatory, String why, long now) {
-        UpdateBuilder u = running(m, pluginName, mandatory);
-        List<String> plugin = Paths.plugin(m.activity(), m.stage(), mandatory, pluginName);
-        u.set(Paths.child(plugin, ItemCodec.STATE), AttributeValue.fromS(State.NOT_STARTED.wire()));
+        UpdateBuilder u = running();
+        u.set(at(ItemCodec.STATE), AttributeValue.fromS(State.NOT_STARTED.wire()));
         if (why != null) {
-            u.set(Paths.child(plugin, ItemCodec.MESSAGE), AttributeValue.fromS(cut("released: " + why)));
+            u.set(at(ItemCodec.MESSAGE), AttributeValue.fromS(cut("released: " + why)));
         }
-        return store.update(m.uid(), m.workflow(), u, now);
+        return write(m, pluginName, u, now);
     }
 
     public static String cut(String message) {

@@ -75,7 +75,8 @@ public final class Resume {
         if (s.status() == State.COMPLETE || s.status() == State.NOT_STARTED) {
             return s;
         }
-        return new StageStatus(State.NOT_STARTED, reset(s.mandatory()), reset(s.optional()), null, null, null);
+        StageStatus out = new StageStatus(State.NOT_STARTED, reset(s.mandatory()), reset(s.optional()), null, null, null);
+        return s.rosterVersion() == null ? out : out.withRoster(s.rosterVersion()); // its entries stay findable
     }
 
     private static Map<String, PluginStatus> reset(Map<String, PluginStatus> plugins) {

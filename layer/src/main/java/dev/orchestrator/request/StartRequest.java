@@ -261,6 +261,11 @@ public record StartRequest(String uid,
             errors.add(field + " must be at most " + Names.MAX_KEY + " characters");
             return null;
         }
+        String problem = dev.orchestrator.core.Keys.keyProblem(field, v.asText());
+        if (problem != null && ("uid".equals(field) || "workflow".equals(field))) {
+            errors.add(problem);
+            return null;
+        }
         return v.asText();
     }
 

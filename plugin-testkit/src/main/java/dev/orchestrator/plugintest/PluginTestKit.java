@@ -8,6 +8,7 @@ import dev.orchestrator.core.ActivityStatus;
 import dev.orchestrator.core.EnvNames;
 import dev.orchestrator.core.ItemCodec;
 import dev.orchestrator.core.Json;
+import dev.orchestrator.core.Keys;
 import dev.orchestrator.core.PluginStatus;
 import dev.orchestrator.core.Stage;
 import dev.orchestrator.core.StageStatus;
@@ -106,12 +107,32 @@ public final class PluginTestKit implements AutoCloseable {
         return new StageMessage(uid, workflow, activity, stage, null, metadata, windowEndsAt, Map.of(), Map.of());
     }
 
-    /** Lists a plugin in the run's stage as Not Started, as the engine does when a stage starts. */
-    public void list(StageMessage m, String plugin, boolean mandatory, int order) {
-        dev.orchestrator.core.UpdateBuilder u = new dev.orchestrator.core.UpdateBuilder();
-        u.set(dev.orchestrator.core.Paths.plugin(m.activity(), m.stage(), mandatory, plugin),
-                ItemCodec.plugin(PluginStatus.notStarted(order)));
-        store.update(m.uid(), m.workflow(), u, System.currentTimeMillis());
+    /**
+     * Lists a plugin in the run's stage as Not Started, as the engine does when it dispatches it: the plugin's
+     * execution item (protocol v3: key {@code ~<plugin>~<uid>} + {@code <workflow>␟<activity>␟<stage>}) is created
+     * Not Started with its order and group. Returns the message the engine would send to it (addressed to it,
+     * carrying its own entry only).
+     */
+    public StageMessage list(StageMessage m, String plugin, boolean mandatory, int order) {
+        dev.orchestrator.core.UpdateBuilder u = new dev.orchestrator.core.UpdateBuilder().mayCreate();
+        u.set(List.of(ItemCodec.STATE), software.amazon.awssdk.services.dynamodb.model.AttributeValue.fromS(State.NOT_STARTED.wire()));
+        u.set(List.of(ItemCodec.ORDER), software.amazon.awssdk.services.dynamodb.model.AttributeValue.fromN(Integer.toString(order)));
+        u.set(List.of(ItemCodec.MANDATORY), software.amazon.awssdk.services.dynamodb.model.AttributeValue.fromBool(mandatory));
+        u.set(List.of(ItemCodec.DISPATCHED_AT), software.amazon.awssdk.services.dynamodb.model.AttributeValue.fromN(
+                Long.toString(System.currentTimeMillis())));
+        u.set(List.of(ItemCodec.RUN_UID), software.amazon.awssdk.services.dynamodb.model.AttributeValue.fromS(m.uid()));
+        u.set(List.of(ItemCodec.RUN_WORKFLOW), software.amazon.awssdk.services.dynamodb.model.AttributeValue.fromS(m.workflow()));
+        u.set(List.of(ItemCodec.ACTIVITY), software.amazon.awssdk.services.dynamodb.model.AttributeValue.fromS(m.activity()));
+        u.set(List.of(ItemCodec.STAGE), software.amazon.awssdk.services.dynamodb.model.AttributeValue.fromS(m.stage().wireName()));
+        store.updateExecution(execution(m, plugin), u, System.currentTimeMillis());
+        Map<String, PluginStatus> own = Map.of(plugin, PluginStatus.notStarted(order));
+        return new StageMessage(m.uid(), m.workflow(), m.activity(), m.stage(), plugin, m.metadata(), m.windowEndsAt(),
+                mandatory ? own : Map.of(), mandatory ? Map.of() : own, m.pluginTimeout(), m.defaultPluginTimeout(),
+                m.filterAttributes());
+    }
+
+    private static Keys.Execution execution(StageMessage m, String plugin) {
+        return new Keys.Execution(plugin, m.uid(), m.workflow(), m.activity(), m.stage());
     }
 
     /** The same message addressed to one plugin, as pre and post stages send it. */
@@ -173,9 +194,12 @@ public final class PluginTestKit implements AutoCloseable {
         return status(m, plugin).map(PluginStatus::state);
     }
 
+    /**
+     * The plugin's own execution item for this run and stage, as the plugin wrote it (the engine is not running in
+     * the kit, so nothing else changes it).
+     */
     public Optional<PluginStatus> status(StageMessage m, String plugin) {
-        return store.get(m.uid(), m.workflow()).map(r -> r.activity(m.activity()).stage(m.stage())).flatMap(s ->
-                Optional.ofNullable(s.mandatory().get(plugin)).or(() -> Optional.ofNullable(s.optional().get(plugin))));
+        return store.execution(execution(m, plugin)).map(ItemCodec::pluginFrom);
     }
 
     private static String invoke(RequestStreamHandler handler, String json) {

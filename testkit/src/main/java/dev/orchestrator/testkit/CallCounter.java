@@ -35,6 +35,8 @@ public final class CallCounter implements ExecutionInterceptor {
     private final ExecutionAttribute<String> owner;
     private final Map<Call, LongAdder> calls = new ConcurrentHashMap<>();
     private final Map<Call, Map<String, LongAdder>> errors = new ConcurrentHashMap<>();
+    /** Calls that name a table (DynamoDB's TableName), by call and table. */
+    private final Map<Call, Map<String, LongAdder>> byTable = new ConcurrentHashMap<>();
 
     public CallCounter(ExecutionAttribute<String> owner) {
         this.owner = owner;
@@ -42,7 +44,10 @@ public final class CallCounter implements ExecutionInterceptor {
 
     @Override
     public void beforeTransmission(Context.BeforeTransmission context, ExecutionAttributes attributes) {
-        calls.computeIfAbsent(call(attributes), c -> new LongAdder()).increment();
+        Call call = call(attributes);
+        calls.computeIfAbsent(call, c -> new LongAdder()).increment();
+        context.request().getValueForField("TableName", String.class).ifPresent(table ->
+                byTable.computeIfAbsent(call, c -> new ConcurrentHashMap<>()).computeIfAbsent(table, t -> new LongAdder()).increment());
     }
 
     @Override
@@ -78,6 +83,18 @@ public final class CallCounter implements ExecutionInterceptor {
         return out;
     }
 
+    /** Calls of one function and API ({@code Service.Operation}) that named this table. */
+    public long callsOf(String function, String api, String table) {
+        long sum = 0;
+        for (var e : byTable.entrySet()) {
+            if (e.getKey().function().equals(function) && e.getKey().api().equals(api)) {
+                LongAdder n = e.getValue().get(table);
+                sum += n == null ? 0 : n.sum();
+            }
+        }
+        return sum;
+    }
+
     public long totalOf(String function) {
         return callsOf(function).values().stream().mapToLong(Long::longValue).sum();
     }
@@ -108,5 +125,6 @@ public final class CallCounter implements ExecutionInterceptor {
     public void reset() {
         calls.clear();
         errors.clear();
+        byTable.clear();
     }
 }

@@ -52,10 +52,40 @@ public final class Changes {
         }
     }
 
-    /** SET state (+ message, + startedAt on the way in, endedAt on the way out) for each change. */
+    /**
+     * One plugin change into its execution item: state, message, endedAt on the way out; and the item's identity
+     * (run, activity, stage, plugin), so an item the engine creates (a listed plugin that never claimed) reads
+     * like one the plugin created.
+     */
+    public static void writeExecution(UpdateBuilder u, Change c, WorkflowRun run, long now) {
+        u.set(List.of(ItemCodec.STATE), AttributeValue.fromS(c.state().wire()));
+        if (c.message() != null) {
+            u.set(List.of(ItemCodec.MESSAGE), AttributeValue.fromS(c.message()));
+        }
+        if (c.state().isTerminal()) {
+            u.set(List.of(ItemCodec.ENDED_AT), AttributeValue.fromN(Long.toString(now)));
+            u.remove(List.of(ItemCodec.RERUN_AT));
+        }
+        identify(u, run, c.activity(), c.stage(), c.plugin(), c.mandatory());
+    }
+
+    /** The identity attributes of an execution item (kept if present). */
+    public static void identify(UpdateBuilder u, WorkflowRun run, String activity, dev.orchestrator.core.Stage stage,
+                                String plugin, boolean mandatory) {
+        u.setIfNotExists(List.of(ItemCodec.RUN_UID), AttributeValue.fromS(run.uid()));
+        u.setIfNotExists(List.of(ItemCodec.RUN_WORKFLOW), AttributeValue.fromS(run.workflow()));
+        u.setIfNotExists(List.of(ItemCodec.ACTIVITY), AttributeValue.fromS(activity));
+        u.setIfNotExists(List.of(ItemCodec.STAGE), AttributeValue.fromS(stage.wireName()));
+        u.setIfNotExists(List.of(ItemCodec.MANDATORY), AttributeValue.fromBool(mandatory));
+    }
+
+    /** SET state (+ message, + startedAt on the way in, endedAt on the way out) for each run, activity and stage change. */
     public static void write(UpdateBuilder u, List<Change> changes, long now) {
         AttributeValue at = AttributeValue.fromN(Long.toString(now));
         for (Change c : changes) {
+            if (c.level() == Change.Level.PLUGIN) {
+                continue; // plugin entries are execution items of their own (Executor.writeExecutions)
+            }
             u.set(c.statePath(), AttributeValue.fromS(c.state().wire()));
             if (c.message() != null) {
                 u.set(c.messagePath(), AttributeValue.fromS(c.message()));

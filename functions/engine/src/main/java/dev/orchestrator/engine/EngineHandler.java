@@ -10,6 +10,8 @@ import dev.orchestrator.core.AwsClients;
 import dev.orchestrator.core.Env;
 import dev.orchestrator.core.EnvNames;
 import dev.orchestrator.core.ItemCodec;
+import dev.orchestrator.core.Keys;
+import dev.orchestrator.core.StageStatus;
 import dev.orchestrator.core.Json;
 import dev.orchestrator.core.PluginRegistration;
 import dev.orchestrator.core.PluginRegistry;
@@ -34,11 +36,13 @@ import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 
 /**
- * The engine. Runs are driven only from the status table's stream: per shard Lambda delivers one batch at a
- * time in order, so the engine never races itself on a run. A timer message (a delayed SQS message) only
- * touches its run ({@code wokenAt}), which brings the run back through the stream. The engine decides from
- * the newest stream image of each run (no read), performs one step, and continues from the item the
- * write returned; only a lost condition costs a consistent read. A failure of one run ends that run
+ * The engine. Runs are driven only from the status table's stream (engine v3: run headers and plugin execution
+ * items alike; roster items are the engine's own and ignored). A timer message (a delayed SQS message) only
+ * touches its run ({@code wokenAt}), which brings the run back through the stream. For each run in a batch the
+ * engine admits or refuses plugins that claimed unlisted (judged by the table's clock in the stream record),
+ * reads the header and its open stages' entries, performs steps, and continues from what it wrote; every write
+ * is conditional, so two invocations on one run (header and execution records can sit on different shards)
+ * never both win. A failure of one run ends that run
  * {@code Error} with the cause; transient AWS errors are reported as batch item failures, so Lambda
  * retries just those records.
  */
@@ -48,13 +52,6 @@ public final class EngineHandler implements RequestStreamHandler {
 
     /** Upper bound of steps per run per invocation; a healthy run needs far fewer before it idles. */
     static final int MAX_STEPS = 200;
-
-    /**
-     * The version this engine last wrote, per run. An image older than that is one of the engine's own past
-     * states (a batch replayed, or records gathered before its last write): deciding from it would repeat
-     * work, and the record of the engine's own write is still to come. Bounded; losing it only costs calls.
-     */
-    private final Map<RunKey, Long> lastWritten = new java.util.concurrent.ConcurrentHashMap<>();
 
     private final StatusStore store;
     private final Planner planner;
@@ -70,7 +67,8 @@ public final class EngineHandler implements RequestStreamHandler {
         Env env = new Env(environment);
         AwsClients aws = new AwsClients(env);
         var dynamo = aws.dynamo();
-        this.store = new StatusStore(dynamo, env.require(EnvNames.STATUS_TABLE));
+        // Finished runs expire with their history: one retention knob (HistoryRetentionDays) for both.
+        this.store = new StatusStore(dynamo, env.require(EnvNames.STATUS_TABLE), env.getInt(EnvNames.HISTORY_RETENTION_DAYS, 90));
         // SNS, SQS and EventBridge clients are built on first use: many invocations need one or none of them.
         this.timers = new Timers(AwsClients.memoize(aws::sqs), env.require(EnvNames.TIMER_QUEUE_URL));
         var limits = dev.orchestrator.request.StartRequest.Limits.parse(env.get(EnvNames.ACTIVITIES, ""),
@@ -100,7 +98,7 @@ public final class EngineHandler implements RequestStreamHandler {
                 }
             }
             for (Map.Entry<RunKey, StreamRun> r : runs.entrySet()) {
-                if (!driveIsolated(r.getKey(), r.getValue().image())) {
+                if (!driveIsolated(r.getKey(), r.getValue().news())) {
                     failures.addObject().put("itemIdentifier", r.getValue().firstSequence());
                 }
             }
@@ -111,23 +109,69 @@ public final class EngineHandler implements RequestStreamHandler {
         output.write(Json.write(response).getBytes(StandardCharsets.UTF_8));
     }
 
-    /** The newest image of each run in a stream batch, and its first record (where a retry must resume). */
-    private record StreamRun(Map<String, AttributeValue> image, String firstSequence) {
+    /**
+     * A run's news in a stream batch: the plugin items that changed (with the time the table received each
+     * write), and its first record (where a retry must resume). A header change carries no news: the engine
+     * reads the run anyway.
+     */
+    private record StreamRun(List<News> news, String firstSequence) {
+    }
+
+    /** A plugin execution item as the stream showed it: its key, state, group, order, and when the table got it. */
+    public record News(Keys.Execution execution, State state, boolean mandatory, int order, long receivedAtMs) {
     }
 
     private static void collect(JsonNode record, Map<RunKey, StreamRun> runs, ArrayNode failures) {
         JsonNode d = record.path("dynamodb");
         String sequence = d.path("SequenceNumber").asText("");
         RunKey key;
+        News news = null;
         try {
-            key = RunKey.fromStreamKeys(d.path("Keys"));
+            var keys = AttributeJson.fromDynamoJsonMap(d.path("Keys"));
+            if (!keys.containsKey("uid") || !keys.containsKey("workflow")) {
+                throw new IllegalArgumentException("stream record lacks uid/workflow keys: " + d.path("Keys"));
+            }
+            String uid = keys.get("uid").s();
+            switch (Keys.kind(uid)) {
+                case ROSTER -> {
+                    return; // written by the engine itself: nothing to decide
+                }
+                case EXECUTION -> {
+                    Keys.Execution e = Keys.execution(uid, keys.get("workflow").s());
+                    key = new RunKey(e.uid(), e.workflow());
+                    if (d.has("NewImage")) {
+                        var image = AttributeJson.fromDynamoJsonMap(d.get("NewImage"));
+                        State state;
+                        try {
+                            state = State.fromWire(image.containsKey("state") ? image.get("state").s() : null);
+                        } catch (IllegalArgumentException unknown) {
+                            state = State.ERROR; // the engine's read flags it and writes the cause
+                        }
+                        long received = d.has("ApproximateCreationDateTime")
+                                ? (long) (d.path("ApproximateCreationDateTime").asDouble() * 1000) : System.currentTimeMillis();
+                        AttributeValue m = image.get(ItemCodec.MANDATORY);
+                        AttributeValue o = image.get(ItemCodec.ORDER);
+                        int order;
+                        try {
+                            order = o == null || o.n() == null ? 1000 : new java.math.BigDecimal(o.n()).intValue();
+                        } catch (NumberFormatException bad) {
+                            order = 1000;
+                        }
+                        news = new News(e, state, m != null && Boolean.TRUE.equals(m.bool()), order, received);
+                    }
+                }
+                default -> key = new RunKey(uid, keys.get("workflow").s());
+            }
         } catch (IllegalArgumentException e) {
             LOG.error("stream record refused", e, "sequence", sequence);
             return; // a record without our keys can never be driven; retrying it would block the shard
         }
-        Map<String, AttributeValue> image = d.has("NewImage") ? AttributeJson.fromDynamoJsonMap(d.get("NewImage")) : null;
         StreamRun previous = runs.get(key);
-        runs.put(key, new StreamRun(image, previous != null ? previous.firstSequence() : sequence));
+        List<News> all = new ArrayList<>(previous != null ? previous.news() : List.of());
+        if (news != null) {
+            all.add(news);
+        }
+        runs.put(key, new StreamRun(all, previous != null ? previous.firstSequence() : sequence));
     }
 
     /** A timer only touches its run; the stream brings it to the engine. Each message stands alone. */
@@ -162,11 +206,11 @@ public final class EngineHandler implements RequestStreamHandler {
     }
 
     /** Drives one run; false only when the failure is transient and the records must be retried. */
-    private boolean driveIsolated(RunKey key, Map<String, AttributeValue> image) {
+    private boolean driveIsolated(RunKey key, List<News> news) {
         Log.put(Log.UID, key.uid());
         Log.put(Log.WORKFLOW, key.workflow());
         try {
-            drive(key, image);
+            drive(key, news);
             return true;
         } catch (RuntimeException e) {
             if (transient_(e)) {
@@ -226,16 +270,26 @@ public final class EngineHandler implements RequestStreamHandler {
         }
     }
 
-    /** Plans and performs steps for one run until it waits on something outside the engine. */
-    public void drive(RunKey key, Map<String, AttributeValue> image) {
-        Optional<WorkflowRun> start = image != null ? Optional.of(ItemCodec.fromItem(image)) : store.get(key.uid(), key.workflow());
+    /**
+     * Plans and performs steps for one run until it waits on something outside the engine. First it admits or
+     * refuses plugins whose items it has not listed (joins, late or stray claims); then it decides from a
+     * consistent read of the header and the open stages' entries.
+     */
+    public void drive(RunKey key, List<News> news) {
+        Optional<WorkflowRun> start = store.getForEngine(key.uid(), key.workflow());
         if (start.isEmpty()) {
-            return; // deleted run: nothing to drive
+            for (News n : news) {
+                if (n.state() == State.IN_PROGRESS) {
+                    refuse(n, "run " + key.uid() + " / " + key.workflow() + " does not exist");
+                }
+            }
+            return; // deleted or never created: nothing to drive
         }
-        Long mine = lastWritten.get(key);
-        if (image != null && mine != null && start.get().version() < mine) {
-            LOG.debug("stale image skipped", "version", start.get().version(), "lastWritten", mine);
-            return;
+        if (admit(start.get(), news)) {
+            start = store.getForEngine(key.uid(), key.workflow());
+            if (start.isEmpty()) {
+                return;
+            }
         }
         WorkflowRun base = start.get();
         WorkflowRun view = base;
@@ -271,7 +325,7 @@ public final class EngineHandler implements RequestStreamHandler {
             pending = new ArrayList<>();
             if (written.isEmpty()) {
                 // A lost condition means news arrived: read the latest item and plan again.
-                Optional<WorkflowRun> fresh = store.get(key.uid(), key.workflow());
+                Optional<WorkflowRun> fresh = store.getForEngine(key.uid(), key.workflow());
                 if (fresh.isEmpty()) {
                     return;
                 }
@@ -279,7 +333,6 @@ public final class EngineHandler implements RequestStreamHandler {
                 continue;
             }
             base = view = written.get();
-            remember(key, base.version());
             if (idle) {
                 return;
             }
@@ -287,16 +340,59 @@ public final class EngineHandler implements RequestStreamHandler {
         throw new RunFailure("the run did not settle after " + MAX_STEPS + " engine steps");
     }
 
-    private void remember(RunKey key, long version) {
-        if (lastWritten.size() > 10_000) {
-            lastWritten.clear();
+    /**
+     * Admits (records as joiners) or refuses (closes Do Not Run, with the reason) the running plugin items this
+     * run's stages do not list. True when anything was recorded, so the run is read again.
+     */
+    private boolean admit(WorkflowRun run, List<News> news) {
+        boolean changed = false;
+        for (News n : news) {
+            if (n.state() != State.IN_PROGRESS) {
+                continue;
+            }
+            Keys.Execution e = n.execution();
+            var activity = run.activities().get(e.activity());
+            StageStatus s = activity == null ? null : activity.stage(e.stage());
+            if (s != null && (s.mandatory().containsKey(e.plugin()) || s.optional().containsKey(e.plugin()))) {
+                continue; // listed, or admitted before
+            }
+            if (activity == null) {
+                refuse(n, "run has no activity " + e.activity());
+                continue;
+            }
+            Planner.Admission a = Planner.admit(e.activity(), e.stage(), s, n.receivedAtMs());
+            if (a instanceof Planner.Admission.Refuse r) {
+                refuse(n, r.reason());
+            } else {
+                boolean recorded = store.rosters().recordJoiner(run.uid(), run.workflow(), e.activity(), e.stage(), e.plugin(),
+                        n.mandatory(), n.order(), n.receivedAtMs());
+                LOG.info(recorded ? "plugin joined" : "plugin joined (already recorded)", Log.ACTIVITY, e.activity(),
+                        Log.STAGE, e.stage().wireName(), Log.PLUGIN, e.plugin(), "mandatory", n.mandatory(),
+                        "receivedAt", n.receivedAtMs(), "windowEndsAt", s.windowEndsAt());
+                changed = true;
+            }
         }
-        lastWritten.merge(key, version, Math::max);
+        return changed;
+    }
+
+    private void refuse(News n, String reason) {
+        Keys.Execution e = n.execution();
+        UpdateBuilder u = new UpdateBuilder();
+        u.condition(u.path(List.of(ItemCodec.STATE)) + " = " + u.value(AttributeValue.fromS(State.IN_PROGRESS.wire())));
+        u.set(List.of(ItemCodec.STATE), AttributeValue.fromS(State.DO_NOT_RUN.wire()));
+        u.set(List.of(ItemCodec.MESSAGE), AttributeValue.fromS(dev.orchestrator.core.Names.cut("refused: " + reason, 500)));
+        u.set(List.of(ItemCodec.ENDED_AT), AttributeValue.fromN(Long.toString(System.currentTimeMillis())));
+        boolean closed = store.updateExecution(e, u, System.currentTimeMillis());
+        LOG.warn(closed ? "plugin claim refused" : "plugin claim refused (it had already ended)", Log.ACTIVITY, e.activity(),
+                Log.STAGE, e.stage().wireName(), Log.PLUGIN, e.plugin(), "cause", reason);
+        if (closed) {
+            Metrics.count(Metrics.PLUGIN_ERRORS, e.workflow());
+        }
     }
 
     /** For tests and tools: drive a run from a consistent read. */
     public void drive(RunKey key) {
-        drive(key, null);
+        drive(key, List.of());
     }
 
     /** A run's key. */

@@ -2,6 +2,8 @@ package dev.orchestrator.engine;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.orchestrator.core.ItemCodec;
+import dev.orchestrator.core.Keys;
+import dev.orchestrator.core.Rosters;
 import dev.orchestrator.core.Json;
 import dev.orchestrator.core.Names;
 import dev.orchestrator.core.Paths;
@@ -93,13 +95,13 @@ public final class Executor {
             return rerun(base, view, pending, r, now);
         }
         if (step instanceof Step.DropRejected d) {
-            return dropRejected(base, pending, d, now);
+            return dropRejected(base, view, pending, d, now);
         }
         if (step instanceof Step.StartChild c) {
             return startChild(base, view, pending, c, now);
         }
         if (step instanceof Step.CancelChild c) {
-            return cancelChild(base, pending, c, now);
+            return cancelChild(base, view, pending, c, now);
         }
         if (step instanceof Step.Notify n) {
             if (view.parent() != null && !pending.isEmpty()) {
@@ -117,12 +119,16 @@ public final class Executor {
         withPending(u, base, pending, now);
         armTimer(u, view, now);
         if (u.isEmpty()) {
-            return Optional.of(base);
+            if (!writeExecutions(base, pending, now)) {
+                return Optional.empty();
+            }
+            recordChanges(base, pending, now);
+            return Optional.of(withEntries(base, view));
         }
-        if (pending.isEmpty()) {
-            u.withoutVersionBump(); // only the timer mark: no state a decision depends on
+        if (pending.stream().noneMatch(c -> c.level() != Change.Level.PLUGIN)) {
+            u.withoutVersionBump(); // the timer mark or plugin items only: no header state a decision depends on
         }
-        return write(base, u, now, pending);
+        return write(base, view, u, now, pending);
     }
 
     private void withPending(UpdateBuilder u, WorkflowRun base, List<Change> pending, long now) {
@@ -141,7 +147,15 @@ public final class Executor {
         }
     }
 
-    private Optional<WorkflowRun> write(WorkflowRun base, UpdateBuilder u, long now, List<Change> pending) {
+    /**
+     * Writes one step: first the plugin changes into their execution items (each conditional on the entry the
+     * engine decided from), then the header (conditional on its version). A lost condition anywhere means news
+     * arrived: the engine reads the run again. Returns the header as written with the entries as planned.
+     */
+    private Optional<WorkflowRun> write(WorkflowRun base, WorkflowRun view, UpdateBuilder u, long now, List<Change> pending) {
+        if (!writeExecutions(base, pending, now)) {
+            return Optional.empty();
+        }
         Optional<WorkflowRun> written = store.updateAndGet(base.uid(), base.workflow(), u, now);
         if (written.isEmpty()) {
             Metrics.count(Metrics.ENGINE_CONFLICTS, base.workflow());
@@ -149,7 +163,83 @@ public final class Executor {
         } else {
             recordChanges(base, pending, now);
         }
-        return written;
+        return written.map(header -> withEntries(header, view));
+    }
+
+    /** The header as written, with each stage's plugin entries taken from the engine's view (they live in their own items). */
+    static WorkflowRun withEntries(WorkflowRun header, WorkflowRun view) {
+        WorkflowRun out = header;
+        for (var a : header.activities().entrySet()) {
+            var seen = view.activities().get(a.getKey());
+            if (seen == null) {
+                continue;
+            }
+            var merged = a.getValue();
+            for (Stage st : Stage.values()) {
+                StageStatus v = seen.stage(st);
+                merged = merged.withStage(st, merged.stage(st).withPlugins(v.mandatory(), v.optional()));
+            }
+            out = out.withActivity(a.getKey(), merged);
+        }
+        return out;
+    }
+
+    /** The execution item a plugin entry of this run lives in. */
+    static Keys.Execution execution(WorkflowRun run, String activity, Stage stage, String plugin) {
+        return new Keys.Execution(plugin, run.uid(), run.workflow(), activity, stage);
+    }
+
+    /**
+     * Plugin state changes, each into its own execution item, conditional on the entry being as the engine saw
+     * it (same state and heartbeat; or absent, for a listed plugin that never claimed: the engine creates it).
+     */
+    private boolean writeExecutions(WorkflowRun base, List<Change> pending, long now) {
+        Map<String, PluginStatus> seen = new java.util.HashMap<>();
+        for (Change c : pending) {
+            if (c.level() != Change.Level.PLUGIN) {
+                continue;
+            }
+            String id = c.activity() + "/" + c.stage() + "/" + c.plugin();
+            PluginStatus before = seen.containsKey(id) ? seen.get(id) : entry(base, c);
+            UpdateBuilder u = new UpdateBuilder().mayCreate();
+            expectEntry(u, before);
+            Changes.writeExecution(u, c, base, now);
+            if (!store.updateExecution(execution(base, c.activity(), c.stage(), c.plugin()), u, now)) {
+                Metrics.count(Metrics.ENGINE_CONFLICTS, base.workflow());
+                LOG.debug("plugin item changed since it was read; reading the run again", Log.ACTIVITY, c.activity(),
+                        Log.PLUGIN, c.plugin());
+                return false;
+            }
+            seen.put(id, before == null ? new PluginStatus(c.state(), 0, c.message(), null) : before.withState(c.state(), c.message()));
+        }
+        return true;
+    }
+
+    private static PluginStatus entry(WorkflowRun run, Change c) {
+        var a = run.activities().get(c.activity());
+        if (a == null) {
+            return null;
+        }
+        StageStatus s = a.stage(c.stage());
+        PluginStatus p = s.mandatory().get(c.plugin());
+        return p != null ? p : s.optional().get(c.plugin());
+    }
+
+    /** The condition that the entry is still what the engine decided from. */
+    static void expectEntry(UpdateBuilder u, PluginStatus before) {
+        String state = u.path(List.of(ItemCodec.STATE));
+        if (before == null || before.state() == State.NOT_STARTED) {
+            u.condition("attribute_not_exists(" + state + ") OR " + state + " = " + u.value(AttributeValue.fromS(State.NOT_STARTED.wire())));
+            return;
+        }
+        if (before.invalid() != null) {
+            u.condition("attribute_exists(" + state + ")"); // an unreadable state: whatever it says, it gets the cause
+            return;
+        }
+        u.condition(state + " = " + u.value(AttributeValue.fromS(before.state().wire())));
+        String hb = u.path(List.of(ItemCodec.HEARTBEAT_AT));
+        u.condition(before.heartbeatAt() == null ? "attribute_not_exists(" + hb + ")"
+                : hb + " = " + u.value(AttributeValue.fromN(Long.toString(before.heartbeatAt()))));
     }
 
     /** One log line (and metrics) per state change the engine wrote. */
@@ -195,11 +285,25 @@ public final class Executor {
         return registry.plugins(e.activity(), e.stage());
     }
 
-    /** Starts a stage: its status and window, and an entry for each plugin {@link Planner#toList} lists. */
+    /**
+     * Starts a stage: its roster (what it lists: the entries it already had, e.g. kept by a resume, and each
+     * registration {@link Planner#toList} lists) goes into roster items first, in batches; then the header
+     * records the stage In Progress, its window and which roster it wrote. No request grows with the plugins.
+     */
     public Optional<WorkflowRun> enterStage(WorkflowRun base, WorkflowRun view, List<Change> pending, Step.EnterStage e,
                                             List<PluginRegistration> registered, long now) {
         StageStatus current = view.activity(e.activity()).stage(e.stage());
         int window = windowSeconds(view, registered);
+        List<PluginRegistration> listed = Planner.toList(e.stage(), current, registered);
+        List<Rosters.Entry> roster = new ArrayList<>();
+        for (StageStatus.Entry known : current.plugins()) {
+            roster.add(new Rosters.Entry(known.name(), known.mandatory(), known.status().order(), known.status().timeout()));
+        }
+        for (PluginRegistration r : listed) {
+            roster.add(new Rosters.Entry(r.pluginName(), r.mandatory(), r.order(), r.timeout()));
+        }
+        long rosterVersion = now; // an entry attempt that loses its header write leaves a roster nobody refers to
+        store.rosters().writeListed(view.uid(), view.workflow(), e.activity(), e.stage(), rosterVersion, roster);
         UpdateBuilder u = new UpdateBuilder();
         u.expectVersion(base.version());
         Changes.write(u, pending, now);
@@ -207,18 +311,21 @@ public final class Executor {
         u.set(Paths.child(stage, ItemCodec.STATUS), AttributeValue.fromS(State.IN_PROGRESS.wire()));
         u.set(Paths.child(stage, ItemCodec.STARTED_AT), AttributeValue.fromN(Long.toString(now)));
         u.set(Paths.child(stage, ItemCodec.WINDOW_SECONDS), AttributeValue.fromN(Integer.toString(window)));
+        u.set(Paths.child(stage, ItemCodec.ROSTER), AttributeValue.fromN(Long.toString(rosterVersion)));
         if (!e.stage().sequential()) {
             u.set(Paths.child(stage, ItemCodec.WINDOW_ENDS_AT), AttributeValue.fromN(Long.toString(now + window * 1000L)));
         }
-        List<PluginRegistration> listed = Planner.toList(e.stage(), current, registered);
+        Map<String, PluginStatus> mandatory = new LinkedHashMap<>(current.mandatory());
+        Map<String, PluginStatus> optional = new LinkedHashMap<>(current.optional());
         for (PluginRegistration r : listed) {
-            u.set(Paths.plugin(e.activity(), e.stage(), r.mandatory(), r.pluginName()),
-                    ItemCodec.plugin(PluginStatus.listed(r.order(), r.timeout())));
+            (r.mandatory() ? mandatory : optional).put(r.pluginName(), PluginStatus.listed(r.order(), r.timeout()));
         }
-        Optional<WorkflowRun> out = write(base, u, now, pending);
+        var a = view.activity(e.activity());
+        WorkflowRun entered = view.withActivity(e.activity(), a.withStage(e.stage(), current.withPlugins(mandatory, optional)));
+        Optional<WorkflowRun> out = write(base, entered, u, now, pending);
         if (out.isPresent()) {
             LOG.info("stage entered", Log.ACTIVITY, e.activity(), Log.STAGE, e.stage().wireName(),
-                    "registered", registered.size(), "listed", listed.size(), "windowSeconds", window);
+                    "registered", registered.size(), "listed", listed.size(), "roster", roster.size(), "windowSeconds", window);
         }
         return out;
     }
@@ -235,16 +342,22 @@ public final class Executor {
                                            long now) {
         StageStatus s = view.activity(d.activity()).stage(d.stage());
         boolean mandatory = s.mandatory().containsKey(d.plugin());
-        publish(message(view, d.activity(), d.stage(), null, s).addressedTo(d.plugin()));
-        UpdateBuilder u = new UpdateBuilder();
-        withPending(u, base, pending, now);
-        List<String> plugin = Paths.plugin(d.activity(), d.stage(), mandatory, d.plugin());
-        u.condition(u.path(Paths.child(plugin, ItemCodec.STATE)) + " = " + u.value(AttributeValue.fromS(State.NOT_STARTED.wire())));
-        u.condition("attribute_not_exists(" + u.path(Paths.child(plugin, ItemCodec.DISPATCHED_AT)) + ")");
-        u.set(Paths.child(plugin, ItemCodec.DISPATCHED_AT), AttributeValue.fromN(Long.toString(now)));
-        armTimer(u, withPlugin(view, d.activity(), d.stage(), mandatory, d.plugin(), s.group(mandatory).get(d.plugin()).withDispatchedAt(now)), now);
+        PluginStatus entry = s.group(mandatory).get(d.plugin());
+        publish(message(view, d.activity(), d.stage(), null, s, d.plugin()));
+        // The plugin's item is created Not Started with dispatchedAt, unless its claim already created it.
+        UpdateBuilder x = new UpdateBuilder().mayCreate();
+        String state = x.path(List.of(ItemCodec.STATE));
+        x.condition("attribute_not_exists(" + x.path(List.of(ItemCodec.DISPATCHED_AT)) + ")");
+        x.condition("attribute_not_exists(" + state + ") OR " + state + " = " + x.value(AttributeValue.fromS(State.NOT_STARTED.wire())));
+        x.set(List.of(ItemCodec.STATE), AttributeValue.fromS(State.NOT_STARTED.wire()));
+        x.set(List.of(ItemCodec.DISPATCHED_AT), AttributeValue.fromN(Long.toString(now)));
+        Changes.identify(x, view, d.activity(), d.stage(), d.plugin(), mandatory);
+        if (!store.updateExecution(execution(view, d.activity(), d.stage(), d.plugin()), x, now)) {
+            return Optional.empty(); // claimed (or dispatched) meanwhile: read again
+        }
         LOG.info("plugin dispatched", Log.ACTIVITY, d.activity(), Log.STAGE, d.stage().wireName(), Log.PLUGIN, d.plugin());
-        return write(base, u, now, pending);
+        WorkflowRun after = withPlugin(view, d.activity(), d.stage(), mandatory, d.plugin(), entry.withDispatchedAt(now));
+        return flush(base, after, pending, now);
     }
 
     private Optional<WorkflowRun> publishParallel(WorkflowRun base, WorkflowRun view, List<Change> pending,
@@ -261,24 +374,25 @@ public final class Executor {
         armTimer(u, view.withActivity(p.activity(), a.withStage(Stage.PARALLEL, s.withPublished(now, p.windowEndsAt()))), now);
         LOG.info("parallel stage published", Log.ACTIVITY, p.activity(), Log.STAGE, Stage.PARALLEL.wireName(),
                 "listed", s.mandatory().size(), "windowEndsAt", p.windowEndsAt());
-        return write(base, u, now, pending);
+        return write(base, view, u, now, pending);
     }
 
     private Optional<WorkflowRun> rerun(WorkflowRun base, WorkflowRun view, List<Change> pending, Step.Rerun r, long now) {
         StageStatus s = view.activity(r.activity()).stage(r.stage());
-        publish(message(view, r.activity(), r.stage(), s.windowEndsAt(), s).addressedTo(r.plugin()));
-        UpdateBuilder u = new UpdateBuilder();
-        withPending(u, base, pending, now);
-        List<String> plugin = Paths.plugin(r.activity(), r.stage(), r.mandatory(), r.plugin());
-        u.condition(u.path(Paths.child(plugin, ItemCodec.RERUN_AT)) + " = " + u.value(AttributeValue.fromN(Long.toString(r.rerunAt()))));
-        u.set(Paths.child(plugin, ItemCodec.RERUN_PUBLISHED_AT), AttributeValue.fromN(Long.toString(now)));
-        armTimer(u, withPlugin(view, r.activity(), r.stage(), r.mandatory(), r.plugin(),
-                s.group(r.mandatory()).get(r.plugin()).withRerunPublishedAt(now)), now);
+        publish(message(view, r.activity(), r.stage(), s.windowEndsAt(), s, r.plugin()));
+        UpdateBuilder x = new UpdateBuilder();
+        x.condition(x.path(List.of(ItemCodec.RERUN_AT)) + " = " + x.value(AttributeValue.fromN(Long.toString(r.rerunAt()))));
+        x.set(List.of(ItemCodec.RERUN_PUBLISHED_AT), AttributeValue.fromN(Long.toString(now)));
+        if (!store.updateExecution(execution(view, r.activity(), r.stage(), r.plugin()), x, now)) {
+            return Optional.empty();
+        }
         LOG.info("plugin re-run published", Log.ACTIVITY, r.activity(), Log.STAGE, r.stage().wireName(), Log.PLUGIN, r.plugin());
-        return write(base, u, now, pending);
+        WorkflowRun after = withPlugin(view, r.activity(), r.stage(), r.mandatory(), r.plugin(),
+                s.group(r.mandatory()).get(r.plugin()).withRerunPublishedAt(now));
+        return flush(base, after, pending, now);
     }
 
-    private Optional<WorkflowRun> dropRejected(WorkflowRun base, List<Change> pending, Step.DropRejected d, long now) {
+    private Optional<WorkflowRun> dropRejected(WorkflowRun base, WorkflowRun view, List<Change> pending, Step.DropRejected d, long now) {
         UpdateBuilder u = new UpdateBuilder();
         u.expectVersion(base.version());
         Changes.write(u, pending, now);
@@ -289,7 +403,7 @@ public final class Executor {
             LOG.warn("plugin entry refused", Log.ACTIVITY, d.activity(), Log.STAGE, d.stage().wireName(), "cause", r.reason());
         }
         u.set(Paths.child(Paths.stage(d.activity(), d.stage()), ItemCodec.MESSAGE), AttributeValue.fromS(Names.cut(note.toString(), 500)));
-        return write(base, u, now, pending);
+        return write(base, view, u, now, pending);
     }
 
     private static WorkflowRun withPlugin(WorkflowRun run, String activity, Stage stage, boolean mandatory, String name,
@@ -302,10 +416,24 @@ public final class Executor {
         return run.withActivity(activity, a.withStage(stage, updated));
     }
 
+    /** The parallel stage's message: it lists nobody (a stage of 10,000 plugins must fit SNS's 256 KB). */
     private StageMessage message(WorkflowRun run, String activity, Stage stage, Long windowEndsAt, StageStatus s) {
         return new StageMessage(run.uid(), run.workflow(), activity, stage, null, run.metadata(), windowEndsAt,
-                s.mandatory(), s.optional(), run.pluginTimeout(), planner.defaults().pluginTimeoutSeconds(),
-                run.filterAttributes() != null ? run.filterAttributes() : settings.defaultFilterAttributes());
+                Map.of(), Map.of(), run.pluginTimeout(), planner.defaults().pluginTimeoutSeconds(),
+                run.filterAttributes() != null ? run.filterAttributes() : settings.defaultFilterAttributes(),
+                store.expiresAt(System.currentTimeMillis()));
+    }
+
+    /** A message addressed to one plugin, carrying that plugin's own entry (its state, order, attempt). */
+    private StageMessage message(WorkflowRun run, String activity, Stage stage, Long windowEndsAt, StageStatus s, String plugin) {
+        boolean mandatory = s.mandatory().containsKey(plugin);
+        PluginStatus own = s.group(mandatory).get(plugin);
+        Map<String, PluginStatus> one = own == null ? Map.of() : Map.of(plugin, own);
+        return new StageMessage(run.uid(), run.workflow(), activity, stage, plugin, run.metadata(), windowEndsAt,
+                mandatory ? one : Map.of(), mandatory ? Map.of() : one, run.pluginTimeout(),
+                planner.defaults().pluginTimeoutSeconds(),
+                run.filterAttributes() != null ? run.filterAttributes() : settings.defaultFilterAttributes(),
+                store.expiresAt(System.currentTimeMillis()));
     }
 
     private void publish(StageMessage message) {
@@ -368,19 +496,25 @@ public final class Executor {
                 }
             }
         }
-        UpdateBuilder u = new UpdateBuilder();
-        if (!out.isEmpty()) {
-            u.expectVersion(base.version());
-            Changes.write(u, out, now);
+        UpdateBuilder x = new UpdateBuilder();
+        List<String> child = List.of(ItemCodec.CHILD);
+        x.condition("attribute_not_exists(" + x.path(Paths.child(child, ItemCodec.STARTED_AT)) + ")");
+        x.set(Paths.child(child, ItemCodec.UID), AttributeValue.fromS(r.uid()));
+        x.set(Paths.child(child, ItemCodec.WORKFLOW), AttributeValue.fromS(r.workflow()));
+        x.set(Paths.child(child, ItemCodec.STARTED_AT), AttributeValue.fromN(Long.toString(now)));
+        if (!store.updateExecution(execution(view, c.activity(), c.stage(), c.plugin()), x, now)) {
+            return Optional.empty();
         }
-        List<String> child = Paths.child(Paths.plugin(c.activity(), c.stage(), c.mandatory(), c.plugin()), ItemCodec.CHILD);
-        u.condition("attribute_not_exists(" + u.path(Paths.child(child, ItemCodec.STARTED_AT)) + ")");
-        u.set(Paths.child(child, ItemCodec.UID), AttributeValue.fromS(r.uid()));
-        u.set(Paths.child(child, ItemCodec.WORKFLOW), AttributeValue.fromS(r.workflow()));
-        u.set(Paths.child(child, ItemCodec.STARTED_AT), AttributeValue.fromN(Long.toString(now)));
         LOG.info("child run " + how, Log.ACTIVITY, c.activity(), Log.STAGE, c.stage().wireName(), Log.PLUGIN, c.plugin(),
                 "childUid", r.uid(), "childWorkflow", r.workflow());
-        return write(base, u, now, out);
+        StageStatus s = view.activity(c.activity()).stage(c.stage());
+        PluginStatus p = s.group(c.mandatory()).get(c.plugin());
+        PluginStatus.Child started = new PluginStatus.Child(p.child() != null ? p.child().request() : null, r.uid(),
+                r.workflow(), now, null);
+        WorkflowRun after = withPlugin(view, c.activity(), c.stage(), c.mandatory(), c.plugin(), p.withChild(started));
+        // The outcome found (a finished child) is written after the child fields, against the entry as it now is.
+        WorkflowRun seen = withPlugin(base, c.activity(), c.stage(), c.mandatory(), c.plugin(), p.withChild(started));
+        return flush(seen, Changes.apply(after, out.subList(pending.size(), out.size())), out, now);
     }
 
     /** The parent entry's state for a child's outcome: Complete, or Error with the child's cause. */
@@ -400,19 +534,24 @@ public final class Executor {
      * Asks a child run to stop (a cancel request, as an operator's would be), then notes it in the parent entry so
      * it is asked once. A child that already ended refuses the request, which is fine.
      */
-    private Optional<WorkflowRun> cancelChild(WorkflowRun base, List<Change> pending, Step.CancelChild c, long now) {
+    private Optional<WorkflowRun> cancelChild(WorkflowRun base, WorkflowRun view, List<Change> pending, Step.CancelChild c, long now) {
         UpdateBuilder ask = dev.orchestrator.request.CancelRequest.write(Names.cut(c.reason(), 500), now);
         ask.condition("attribute_not_exists(" + ask.path(List.of(ItemCodec.CANCEL_REQUESTED)) + ")");
         boolean asked = store.update(c.childUid(), c.childWorkflow(), ask, now);
         LOG.info(asked ? "child run cancel requested" : "child run already ended or cancelling", Log.ACTIVITY, c.activity(),
                 Log.STAGE, c.stage().wireName(), Log.PLUGIN, c.plugin(), "childUid", c.childUid(),
                 "childWorkflow", c.childWorkflow(), "reason", c.reason());
-        UpdateBuilder u = new UpdateBuilder();
-        withPending(u, base, pending, now);
-        List<String> child = Paths.child(Paths.plugin(c.activity(), c.stage(), c.mandatory(), c.plugin()), ItemCodec.CHILD);
-        u.condition("attribute_not_exists(" + u.path(Paths.child(child, ItemCodec.CANCELLED_AT)) + ")");
-        u.set(Paths.child(child, ItemCodec.CANCELLED_AT), AttributeValue.fromN(Long.toString(now)));
-        return write(base, u, now, pending);
+        UpdateBuilder x = new UpdateBuilder();
+        x.condition("attribute_not_exists(" + x.path(List.of(ItemCodec.CHILD, ItemCodec.CANCELLED_AT)) + ")");
+        x.set(List.of(ItemCodec.CHILD, ItemCodec.CANCELLED_AT), AttributeValue.fromN(Long.toString(now)));
+        store.updateExecution(execution(view, c.activity(), c.stage(), c.plugin()), x, now);
+        StageStatus s = view.activity(c.activity()).stage(c.stage());
+        PluginStatus p = s.group(c.mandatory()).get(c.plugin());
+        PluginStatus.Child ch = p.child();
+        PluginStatus.Child cancelled = new PluginStatus.Child(ch.request(), ch.uid(), ch.workflow(), ch.startedAt(), now);
+        WorkflowRun after = withPlugin(view, c.activity(), c.stage(), c.mandatory(), c.plugin(), p.withChild(cancelled));
+        WorkflowRun seen = withPlugin(base, c.activity(), c.stage(), c.mandatory(), c.plugin(), p.withChild(cancelled));
+        return flush(seen, after, pending, now);
     }
 
     /**
@@ -426,18 +565,16 @@ public final class Executor {
 
     private void reportToParent(WorkflowRun.Parent p, String childUid, String childWorkflow, State outcome, String cause,
                                 long now) {
-        List<String> entry = Paths.plugin(p.activity(), p.stage(), p.mandatory(), p.plugin());
         Change c = childOutcome(p.activity(), p.stage(), p.mandatory(), p.plugin(), childUid, childWorkflow, outcome, cause);
+        // Only while the parent's entry waits for this child: In Progress with a child. A parent whose stage ended
+        // marked its entry Do Not Run, so a late outcome lands nowhere.
         UpdateBuilder u = new UpdateBuilder();
-        String stageStatus = u.path(Paths.child(Paths.stage(p.activity(), p.stage()), ItemCodec.STATUS));
-        u.condition(stageStatus + " IN (" + u.value(AttributeValue.fromS(State.IN_PROGRESS.wire())) + ", "
-                + u.value(AttributeValue.fromS(State.MANDATORY_COMPLETED.wire())) + ")");
-        u.condition(u.path(Paths.child(entry, ItemCodec.STATE)) + " = " + u.value(AttributeValue.fromS(State.IN_PROGRESS.wire())));
-        u.condition("attribute_exists(" + u.path(Paths.child(entry, ItemCodec.CHILD)) + ")");
-        u.set(Paths.child(entry, ItemCodec.STATE), AttributeValue.fromS(c.state().wire()));
-        u.set(Paths.child(entry, ItemCodec.MESSAGE), AttributeValue.fromS(c.message()));
-        u.set(Paths.child(entry, ItemCodec.ENDED_AT), AttributeValue.fromN(Long.toString(now)));
-        boolean told = store.update(p.uid(), p.workflow(), u, now);
+        u.condition(u.path(List.of(ItemCodec.STATE)) + " = " + u.value(AttributeValue.fromS(State.IN_PROGRESS.wire())));
+        u.condition("attribute_exists(" + u.path(List.of(ItemCodec.CHILD)) + ")");
+        u.set(List.of(ItemCodec.STATE), AttributeValue.fromS(c.state().wire()));
+        u.set(List.of(ItemCodec.MESSAGE), AttributeValue.fromS(c.message()));
+        u.set(List.of(ItemCodec.ENDED_AT), AttributeValue.fromN(Long.toString(now)));
+        boolean told = store.updateExecution(new Keys.Execution(p.plugin(), p.uid(), p.workflow(), p.activity(), p.stage()), u, now);
         LOG.info(told ? "parent told of child's outcome" : "parent no longer waits for this child",
                 "parentUid", p.uid(), "parentWorkflow", p.workflow(), Log.ACTIVITY, p.activity(), Log.PLUGIN, p.plugin(),
                 "status", outcome.wire());
@@ -474,10 +611,14 @@ public final class Executor {
         withPending(claim, base, pending, now);
         claim.condition("attribute_not_exists(" + claim.path(List.of(ItemCodec.NOTIFIED_AT)) + ")");
         claim.set(List.of(ItemCodec.NOTIFIED_AT), AttributeValue.fromN(Long.toString(now)));
+        Long expires = store.expiresAt(now);
+        if (expires != null) {
+            claim.set(List.of(ItemCodec.EXPIRES_AT), AttributeValue.fromN(Long.toString(expires))); // a finished run expires
+        }
         if (view.parent() != null) {
             reportToParent(view, n.outcome(), now); // before the claim: a crash repeats it, and it is conditional
         }
-        Optional<WorkflowRun> claimed = write(base, claim, now, pending);
+        Optional<WorkflowRun> claimed = write(base, view, claim, now, pending);
         if (claimed.isEmpty()) {
             return claimed;
         }

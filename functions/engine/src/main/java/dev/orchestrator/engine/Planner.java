@@ -36,6 +36,47 @@ public final class Planner {
 
     private final Defaults defaults;
 
+    /**
+     * A parallel stage's window is judged closed this long after {@code windowEndsAt}: a join the table received
+     * inside the window reaches the engine through the stream up to a batching window (1 s) later, and the
+     * stream's clock has whole seconds. Without it such a join could find its stage already ended.
+     */
+    public static final long JOIN_GRACE_MS = 2_000;
+
+    /** What the engine does with a plugin item it has not listed (a join, or a late or stray claim). */
+    public sealed interface Admission {
+        /** Record it as a joiner: it counts in the stage. */
+        record Join() implements Admission {
+        }
+
+        /** Close it ({@code Do Not Run}) with the reason: it does not count, and its later writes land nowhere. */
+        record Refuse(String reason) implements Admission {
+        }
+    }
+
+    /**
+     * Judges a plugin that claimed without being listed, by the time the table received the write (the stream
+     * record's clock, which no plugin can skew, in whole seconds: {@code receivedAtMs} is rounded down). It joins
+     * a parallel stage that is open and whose window had not ended when the write arrived; anything else is refused.
+     */
+    public static Admission admit(String activity, Stage stage, StageStatus s, long receivedAtMs) {
+        if (stage.sequential()) {
+            return new Admission.Refuse("not listed in the " + stage.wireName() + " stage of " + activity
+                    + " (sequential stages run the plugins they list, one at a time)");
+        }
+        if (s == null || s.status() == State.NOT_STARTED) {
+            return new Admission.Refuse("the parallel stage of " + activity + " has not started");
+        }
+        if (!(s.status() == State.IN_PROGRESS || s.status() == State.MANDATORY_COMPLETED)) {
+            return new Admission.Refuse("the parallel stage of " + activity + " had ended (" + s.status().wire() + ")");
+        }
+        if (s.windowEndsAt() != null && receivedAtMs > s.windowEndsAt()) {
+            return new Admission.Refuse("joined after the registration window: the table received the claim at "
+                    + java.time.Instant.ofEpochMilli(receivedAtMs) + ", the window ended at " + java.time.Instant.ofEpochMilli(s.windowEndsAt()));
+        }
+        return new Admission.Join();
+    }
+
     public Planner(Defaults defaults) {
         this.defaults = defaults;
     }
@@ -185,7 +226,17 @@ public final class Planner {
                 continue;
             }
             if (s.status() == State.ERROR) {
-                return new Step.Transition(List.of(Change.activity(name, State.ERROR, stageCause(stage, s))));
+                // Entries still open are closed with the stage, so a late write of theirs lands nowhere (their
+                // items know nothing of the stage; the engine marks them).
+                List<Change> out = new ArrayList<>();
+                String why = "not finished: the " + stage.wireName() + " stage of " + name + " ended Error";
+                for (StageStatus.Entry e : s.plugins()) {
+                    if (e.status().state().isPending()) {
+                        out.add(Change.plugin(name, stage, e.mandatory(), e.name(), State.DO_NOT_RUN, why));
+                    }
+                }
+                out.add(Change.activity(name, State.ERROR, stageCause(stage, s)));
+                return new Step.Transition(out);
             }
             if (s.status() == State.NOT_STARTED) {
                 return new Step.EnterStage(name, stage);
@@ -258,7 +309,7 @@ public final class Planner {
             return new Step.DropRejected(activity, stage, s.rejected());
         }
         boolean windowElapsed = stage.sequential()
-                || (s.publishedAt() != null && s.windowEndsAt() != null && now >= s.windowEndsAt());
+                || (s.publishedAt() != null && s.windowEndsAt() != null && now >= s.windowEndsAt() + JOIN_GRACE_MS);
         State derived = StageRules.derive(s, windowElapsed);
         if (derived != s.status()) {
             return new Step.Transition(List.of(Change.stage(activity, stage, derived)));
@@ -378,8 +429,9 @@ public final class Planner {
                 if (!s.status().isPending() || s.status() == State.NOT_STARTED) {
                     continue;
                 }
-                if (!stage.sequential() && s.windowEndsAt() != null && s.publishedAt() != null && s.windowEndsAt() > now) {
-                    best = Math.min(best, s.windowEndsAt());
+                if (!stage.sequential() && s.windowEndsAt() != null && s.publishedAt() != null
+                        && s.windowEndsAt() + JOIN_GRACE_MS > now) {
+                    best = Math.min(best, s.windowEndsAt() + JOIN_GRACE_MS);
                 }
                 for (StageStatus.Entry e : s.plugins()) {
                     PluginStatus p = e.status();

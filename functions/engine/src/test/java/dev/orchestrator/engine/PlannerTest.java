@@ -78,7 +78,7 @@ class PlannerTest {
                         run = Changes.apply(run, Change.plugin(a, Stage.PARALLEL, true, "p",
                                 failing.contains(a) ? State.ERROR : State.COMPLETE, failing.contains(a) ? "boom" : null));
                     }
-                    now += 10;
+                    now += 10 + Planner.JOIN_GRACE_MS; // past the window's grace: joins judged, the stage may close
                 } else {
                     throw new AssertionError("unexpected step " + s);
                 }
@@ -269,11 +269,13 @@ class PlannerTest {
     @Test
     void theTimerIsArmedOnceForTheNextDeadline() {
         WorkflowRun r = oneStage(Stage.PARALLEL, Map.of("p", running(NOW, null, null)), NOW, NOW + 5000, null);
-        assertThat(planner.timerToArm(r, NOW)).contains(NOW + 5000);
-        WorkflowRun armed = withWake(r, NOW + 5000);
+        // the window closes at NOW + 5000; joins that arrived by then reach the engine within the grace
+        long closes = NOW + 5000 + Planner.JOIN_GRACE_MS;
+        assertThat(planner.timerToArm(r, NOW)).contains(closes);
+        WorkflowRun armed = withWake(r, closes);
         assertThat(planner.timerToArm(armed, NOW + 1)).isEmpty();
         // The armed timer fired: arm the next deadline (the plugin's timeout).
-        assertThat(planner.timerToArm(armed, NOW + 5001)).contains(NOW + 60_000);
+        assertThat(planner.timerToArm(armed, closes + 1)).contains(NOW + 60_000);
     }
 
     static WorkflowRun withWake(WorkflowRun r, long wakeAt) {
@@ -383,7 +385,8 @@ class PlannerTest {
     void aPluginWaitingForAStartedChildHasNoDeadlineOfItsOwn() {
         WorkflowRun r = oneStage(Stage.PARALLEL, Map.of("p", waitingForChild("{}", NOW, null)), NOW, NOW, null);
         assertThat(planner.plan(r, NOW + 86_400_000L)).isInstanceOf(Step.Idle.class);
-        assertThat(planner.nextWake(r, NOW)).isEmpty();
+        // once the window's grace has passed (joins judged), nothing is due: the child's end decides
+        assertThat(planner.nextWake(r, NOW + Planner.JOIN_GRACE_MS)).isEmpty();
     }
 
     @Test

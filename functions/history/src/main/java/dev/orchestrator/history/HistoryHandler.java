@@ -22,9 +22,14 @@ import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 
 /**
  * Keeps every transition of every run: reads the status table's stream (old and new image), lets
- * {@link HistoryDiff} say what changed, and appends one item per transition to the history table.
- * Keys are derived from the stream record (its sequence number), so a redelivered batch rewrites the
- * same items instead of adding duplicates.
+ * {@link HistoryDiff} say what changed, and appends, per run and stream batch, items that pack the
+ * transitions of every write in the batch (engine steps and plugin writes alike) up to {@link HistoryItems#ITEM_BYTES}.
+ * DynamoDB bills a write per started KB of the item, so packing a batch's ~150 B transitions costs about
+ * what their bytes cost, not one write unit per plugin write. Each transition keeps its own time and its
+ * own {@code at} (time, the record's sequence number, its place in the diff), which readers sort and
+ * deduplicate on: a redelivered batch rewrites the same items (keys come from the records), and a bisected
+ * retry that packs records differently repeats transitions readers drop by {@code at}. Items go out in
+ * BatchWriteItem requests of 25.
  */
 public final class HistoryHandler implements RequestStreamHandler {
 
@@ -50,9 +55,18 @@ public final class HistoryHandler implements RequestStreamHandler {
     public void handleRequest(InputStream input, OutputStream output, Context context) throws IOException {
         Log.init(context);
         try {
+            Map<String, List<HistoryItems.Recorded>> byRun = new LinkedHashMap<>();
             for (JsonNode record : Json.parse(input).path("Records")) {
-                record(record);
+                HistoryItems.Recorded r = record(record);
+                if (r != null) {
+                    byRun.computeIfAbsent(HistoryKeys.run(r.uid(), r.workflow()), k -> new java.util.ArrayList<>()).add(r);
+                }
             }
+            List<Map<String, AttributeValue>> items = new java.util.ArrayList<>();
+            for (List<HistoryItems.Recorded> run : byRun.values()) {
+                items.addAll(HistoryItems.pack(run, retentionDays, HistoryItems.ITEM_BYTES));
+            }
+            write(items);
         } finally {
             Metrics.flush();
             Log.clear();
@@ -60,13 +74,54 @@ public final class HistoryHandler implements RequestStreamHandler {
         output.write("null".getBytes(StandardCharsets.UTF_8));
     }
 
-    private void record(JsonNode record) {
+    /** BatchWriteItem in 25s; what DynamoDB leaves unprocessed is sent again, then the batch fails (Lambda retries it). */
+    private void write(List<Map<String, AttributeValue>> items) {
+        for (int from = 0; from < items.size(); from += 25) {
+            List<software.amazon.awssdk.services.dynamodb.model.WriteRequest> chunk = new java.util.ArrayList<>();
+            for (Map<String, AttributeValue> item : items.subList(from, Math.min(items.size(), from + 25))) {
+                chunk.add(software.amazon.awssdk.services.dynamodb.model.WriteRequest.builder()
+                        .putRequest(p -> p.item(item)).build());
+            }
+            Map<String, List<software.amazon.awssdk.services.dynamodb.model.WriteRequest>> pending = Map.of(table, chunk);
+            for (int attempt = 1; !pending.isEmpty(); attempt++) {
+                if (attempt > 8) {
+                    throw new IllegalStateException("history: DynamoDB left " + pending.get(table).size()
+                            + " item(s) unprocessed after 8 attempts (throttled?); the stream batch is retried");
+                }
+                Map<String, List<software.amazon.awssdk.services.dynamodb.model.WriteRequest>> send = pending;
+                var left = dynamo.batchWriteItem(b -> b.requestItems(send)).unprocessedItems();
+                pending = left == null || left.isEmpty() ? Map.of() : left;
+                if (!pending.isEmpty()) {
+                    try {
+                        Thread.sleep(Math.min(1_000L, 25L << attempt));
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new IllegalStateException("interrupted while writing history", e);
+                    }
+                }
+            }
+        }
+    }
+
+    private HistoryItems.Recorded record(JsonNode record) {
         JsonNode ddb = record.path("dynamodb");
+        String keyUid = ddb.path("Keys").path("uid").path("S").asText("");
+        if (dev.orchestrator.core.Keys.kind(keyUid) == dev.orchestrator.core.Keys.Kind.ROSTER) {
+            return null; // the engine's roster of a stage: not a transition
+        }
         JsonNode oldImage = image(ddb.path("OldImage"));
         JsonNode newImage = image(ddb.path("NewImage"));
+        if (dev.orchestrator.core.Keys.kind(keyUid) == dev.orchestrator.core.Keys.Kind.EXECUTION) {
+            // A plugin's own item: seen as its entry in the run, so one diff serves headers and executions alike.
+            var e = dev.orchestrator.core.Keys.execution(keyUid, ddb.path("Keys").path("workflow").path("S").asText(""));
+            boolean mandatory = (newImage != null ? newImage : oldImage != null ? oldImage : dev.orchestrator.core.Json.object())
+                    .path("mandatory").asBoolean(false);
+            oldImage = asEntry(e, oldImage, mandatory);
+            newImage = asEntry(e, newImage, mandatory);
+        }
         JsonNode any = newImage != null ? newImage : oldImage;
         if (any == null) {
-            return; // KEYS_ONLY or unknown record: nothing to compare
+            return null; // KEYS_ONLY or unknown record: nothing to compare
         }
         String uid = any.path("uid").asText();
         String workflow = any.path("workflow").asText();
@@ -78,43 +133,30 @@ public final class HistoryHandler implements RequestStreamHandler {
                 : System.currentTimeMillis();
         String sequence = ddb.path("SequenceNumber").asText("0");
         List<Transition> transitions = HistoryDiff.diff(oldImage, newImage);
-        for (int i = 0; i < transitions.size(); i++) {
-            Transition t = transitions.get(i);
-            int index = i;
-            dynamo.putItem(b -> b.tableName(table).item(item(uid, workflow, time, sequence, t, index)));
+        for (Transition t : transitions) {
             LOG.debug("transition recorded", "scope", t.scope(), "path", t.path(), "event", t.event(), "from", t.from(), "to", t.to());
         }
         Metrics.count(Metrics.HISTORY_TRANSITIONS, workflow, transitions.size());
         Log.put(Log.UID, null);
         Log.put(Log.WORKFLOW, null);
+        return transitions.isEmpty() ? null : new HistoryItems.Recorded(uid, workflow, time, sequence, transitions);
     }
 
-    Map<String, AttributeValue> item(String uid, String workflow, long time, String sequence, Transition t, int index) {
-        Map<String, AttributeValue> item = new LinkedHashMap<>();
-        item.put("run", AttributeValue.fromS(HistoryKeys.run(uid, workflow)));
-        item.put("at", AttributeValue.fromS(HistoryKeys.at(time, sequence, index)));
-        item.put("time", AttributeValue.fromN(Long.toString(time)));
-        item.put("uid", AttributeValue.fromS(uid));
-        item.put("workflow", AttributeValue.fromS(workflow));
-        item.put("scope", AttributeValue.fromS(t.scope()));
-        item.put("event", AttributeValue.fromS(t.event()));
-        item.put("path", AttributeValue.fromS(t.path()));
-        put(item, "activity", t.activity());
-        put(item, "stage", t.stage());
-        put(item, "plugin", t.plugin());
-        put(item, "from", t.from());
-        put(item, "to", t.to());
-        put(item, "message", t.message());
-        if (retentionDays > 0) {
-            item.put("expiresAt", AttributeValue.fromN(Long.toString(time / 1000 + retentionDays * 86_400L)));
+    /** An execution item's image as the run-shaped image HistoryDiff reads (activities.A.stage.group.plugin). */
+    static JsonNode asEntry(dev.orchestrator.core.Keys.Execution e, JsonNode image, boolean mandatory) {
+        var run = dev.orchestrator.core.Json.object();
+        run.put("uid", e.uid());
+        run.put("workflow", e.workflow());
+        // Never "missing": a plugin item's creation is the entry's first state, not a run being created.
+        var group = run.putObject("activities").putObject(e.activity()).putObject(e.stage().itemKey())
+                .putObject(mandatory ? "mandatory" : "optional");
+        if (image != null) {
+            if (image.has("updatedAt")) {
+                run.set("updatedAt", image.get("updatedAt"));
+            }
+            group.set(e.plugin(), image);
         }
-        return item;
-    }
-
-    private static void put(Map<String, AttributeValue> item, String key, String value) {
-        if (value != null) {
-            item.put(key, AttributeValue.fromS(value));
-        }
+        return run;
     }
 
     private static JsonNode image(JsonNode typed) {

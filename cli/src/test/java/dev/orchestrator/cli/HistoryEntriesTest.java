@@ -1,0 +1,50 @@
+package dev.orchestrator.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.orchestrator.core.Json;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class HistoryEntriesTest {
+
+    static JsonNode json(String s) {
+        return Json.parse(s.replace('\'', '"'));
+    }
+
+    @Test
+    void packedItemsOfDifferentShardsReadAsOneTimelineAndARepeatedTransitionShowsOnce() {
+        // Header writes and plugin writes arrive on different shards: their items interleave in time.
+        JsonNode header = json("{'run':'u#w','at':'0001#a#000','time':1,'uid':'u','workflow':'w','transitions':["
+                + "{'scope':'run','to':'In Progress','at':'0001#a#000','time':1},"
+                + "{'scope':'run','to':'Complete','at':'0009#d#000','time':9}]}");
+        JsonNode plugins = json("{'run':'u#w','at':'0003#b#000','time':3,'uid':'u','workflow':'w','transitions':["
+                + "{'scope':'plugin','plugin':'p1','to':'In Progress','at':'0003#b#000','time':3},"
+                + "{'scope':'plugin','plugin':'p1','to':'Complete','at':'0005#c#000','time':5}]}");
+        // A bisected retry packed the second plugin transition again, in an item of its own.
+        JsonNode again = json("{'run':'u#w','at':'0005#c#000','time':5,'uid':'u','workflow':'w','transitions':["
+                + "{'scope':'plugin','plugin':'p1','to':'Complete','at':'0005#c#000','time':5}]}");
+
+        List<JsonNode> entries = ConsoleReads.entries(List.of(header, plugins, again));
+
+        assertThat(entries).extracting(e -> e.path("to").asText())
+                .containsExactly("In Progress", "In Progress", "Complete", "Complete");
+        assertThat(entries).extracting(e -> e.path("scope").asText()).containsExactly("run", "plugin", "plugin", "run");
+        assertThat(entries).extracting(e -> e.path("time").asLong()).containsExactly(1L, 3L, 5L, 9L);
+        assertThat(entries).allSatisfy(e -> assertThat(e.path("uid").asText()).isEqualTo("u"));
+    }
+
+    @Test
+    void itemsWrittenBeforePackingKeepEveryTransitionInOrder() {
+        // One write's transitions shared the item's at: none of them is a duplicate of another.
+        JsonNode old = json("{'run':'u#w','at':'0002#a#000','time':2,'uid':'u','workflow':'w','transitions':["
+                + "{'scope':'stage','to':'Complete'},{'scope':'activity','to':'Complete'}]}");
+        JsonNode oldest = json("{'run':'u#w','at':'0001#a#000','time':1,'uid':'u','workflow':'w','scope':'run','to':'In Progress'}");
+
+        List<JsonNode> entries = ConsoleReads.entries(List.of(oldest, old));
+
+        assertThat(entries).extracting(e -> e.path("scope").asText()).containsExactly("run", "stage", "activity");
+        assertThat(entries).extracting(e -> e.path("at").asText()).containsExactly("0001#a#000", "0002#a#000", "0002#a#000");
+    }
+}

@@ -1,0 +1,128 @@
+package dev.orchestrator.core;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+
+/**
+ * The keys of the status table (engine v3). One table holds three kinds of item, told apart by the
+ * {@code uid} key alone:
+ * <ul>
+ * <li>a run header: {@code uid} = the run's uid, {@code workflow} = its workflow (runs never start with '~');</li>
+ * <li>a plugin execution: {@code uid} = {@code ~<plugin>~<run uid>}, {@code workflow} =
+ *     {@code <workflow>␟<activity>␟<stage>}. The partition key begins with the plugin's name, so IAM's
+ *     {@code dynamodb:LeadingKeys} can confine a plugin to its own executions ({@code ~<plugin>~*});</li>
+ * <li>a run's roster (what each entered stage lists, and who joined): {@code uid} = {@code ~~<run uid>},
+ *     {@code workflow} = {@code <workflow>␟<activity>␟<stage>␟L␟<version>␟<chunk>} or {@code ...␟J␟<plugin>}.
+ *     Plugin names cannot be empty, so no plugin's prefix reaches it.</li>
+ * </ul>
+ * ␟ is U+001F (unit separator): uids and workflows may not contain control characters, so keys parse back.
+ */
+public final class Keys {
+
+    private Keys() {
+    }
+
+    public static final char SEP = '\u001F';
+    public static final String EXEC_PREFIX = "~";
+    public static final String ROSTER_PREFIX = "~~";
+    static final String LISTED = "L";
+    static final String JOINED = "J";
+
+    public enum Kind { HEADER, EXECUTION, ROSTER }
+
+    /** Which kind of item a {@code uid} key names. */
+    public static Kind kind(String uidKey) {
+        if (uidKey.startsWith(ROSTER_PREFIX)) {
+            return Kind.ROSTER;
+        }
+        return uidKey.startsWith(EXEC_PREFIX) ? Kind.EXECUTION : Kind.HEADER;
+    }
+
+    /** One plugin's execution in one stage of one run. */
+    public record Execution(String plugin, String uid, String workflow, String activity, Stage stage) {
+
+        public String uidKey() {
+            return EXEC_PREFIX + plugin + EXEC_PREFIX + uid;
+        }
+
+        public String sortKey() {
+            return workflow + SEP + activity + SEP + stage.wireName();
+        }
+
+        public Map<String, AttributeValue> key() {
+            return ItemCodec.key(uidKey(), sortKey());
+        }
+    }
+
+    /** Parses an execution item's key; the plugin's name comes from the key, which IAM vouches for. */
+    public static Execution execution(String uidKey, String sortKey) {
+        if (kind(uidKey) != Kind.EXECUTION) {
+            throw new IllegalArgumentException("not an execution key: " + Names.shorten(uidKey));
+        }
+        int second = uidKey.indexOf('~', 1);
+        if (second < 2) {
+            throw new IllegalArgumentException("execution key without a plugin name: " + Names.shorten(uidKey));
+        }
+        String plugin = uidKey.substring(1, second);
+        String uid = uidKey.substring(second + 1);
+        int b = sortKey.lastIndexOf(SEP);
+        int a = b < 0 ? -1 : sortKey.lastIndexOf(SEP, b - 1);
+        if (a < 0 || uid.isEmpty()) {
+            throw new IllegalArgumentException("execution sort key is not <workflow>␟<activity>␟<stage>: " + Names.shorten(sortKey));
+        }
+        return new Execution(plugin, uid, sortKey.substring(0, a), sortKey.substring(a + 1, b),
+                Stage.fromWire(sortKey.substring(b + 1)));
+    }
+
+    public static String rosterPartition(String uid) {
+        return ROSTER_PREFIX + uid;
+    }
+
+    /** The sort-key prefix of everything a run's roster holds (one Query, paginated, reads it all). */
+    public static String rosterPrefix(String workflow) {
+        return workflow + SEP;
+    }
+
+    public static Map<String, AttributeValue> listedChunk(String uid, String workflow, String activity, Stage stage,
+                                                          long version, int chunk) {
+        return ItemCodec.key(rosterPartition(uid), workflow + SEP + activity + SEP + stage.wireName() + SEP + LISTED
+                + SEP + version + SEP + chunk);
+    }
+
+    public static Map<String, AttributeValue> joiner(String uid, String workflow, String activity, Stage stage,
+                                                     String plugin) {
+        return ItemCodec.key(rosterPartition(uid), workflow + SEP + activity + SEP + stage.wireName() + SEP + JOINED
+                + SEP + plugin);
+    }
+
+    /** A roster item's sort key, read back: activity, stage, kind (L or J), and the version or plugin. */
+    public record RosterRef(String activity, Stage stage, String kind, String rest) {
+    }
+
+    public static RosterRef roster(String workflow, String sortKey) {
+        String tail = sortKey.substring(workflow.length() + 1);
+        String[] p = tail.split(String.valueOf(SEP), 4);
+        if (p.length < 4) {
+            throw new IllegalArgumentException("roster sort key is malformed: " + Names.shorten(sortKey));
+        }
+        return new RosterRef(p[0], Stage.fromWire(p[1]), p[2], p[3]);
+    }
+
+    /** A uid or workflow a run may have: no leading '~' for a uid (reserved for executions), no control characters. */
+    public static String keyProblem(String field, String value) {
+        if ("uid".equals(field) && value.startsWith(EXEC_PREFIX)) {
+            return "uid must not start with '~' (reserved for plugin executions)";
+        }
+        for (int i = 0; i < value.length(); i++) {
+            if (Character.isISOControl(value.charAt(i))) {
+                return field + " must not contain control characters (found U+" + String.format("%04X", (int) value.charAt(i)) + ")";
+            }
+        }
+        return null;
+    }
+
+    static Map<String, AttributeValue> copy(Map<String, AttributeValue> m) {
+        return new LinkedHashMap<>(m);
+    }
+}
