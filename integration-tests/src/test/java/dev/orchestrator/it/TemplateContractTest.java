@@ -116,7 +116,8 @@ class TemplateContractTest {
                 "${AWS::StackName}-${Activity}-post-processing",
                 "${AWS::StackName}-status-name", "${AWS::StackName}-status-arn",
                 "${AWS::StackName}-plugin-name", "${AWS::StackName}-plugin-arn",
-                "${AWS::StackName}-layer", "${AWS::StackName}-start-workflow");
+                "${AWS::StackName}-layer", "${AWS::StackName}-start-workflow",
+                "${AWS::StackName}-plugin-policy");
         // The engine computes topic ARNs from names: the template's topic names must follow Topics.name.
         String topics = TEMPLATE.get("Resources").toString();
         for (Stage s : Stage.values()) {

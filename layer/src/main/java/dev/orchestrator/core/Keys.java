@@ -26,6 +26,12 @@ public final class Keys {
     public static final char SEP = '\u001F';
     public static final String EXEC_PREFIX = "~";
     public static final String ROSTER_PREFIX = "~~";
+    /**
+     * The IAM tag a plugin's execution role carries, valued with its plugin name: the stack's published plugin
+     * policy (template.yaml, PluginExecutionPolicy) allows writes only where {@code dynamodb:LeadingKeys} is
+     * {@code ~${aws:PrincipalTag/orchestrator-plugin}~*}. docs/security.md.
+     */
+    public static final String PLUGIN_TAG = "orchestrator-plugin";
     static final String LISTED = "L";
     static final String JOINED = "J";
 

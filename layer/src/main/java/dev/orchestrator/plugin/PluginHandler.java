@@ -150,21 +150,18 @@ public abstract class PluginHandler implements RequestStreamHandler {
     }
 
     /**
-     * A refused claim is never silent: one read of the run says why. A message for a run that does not
-     * exist (a stale, forged or mistyped message) is a warning; the usual refusals (a duplicate delivery,
-     * a stage no longer open, a closed window, a run that has ended) are an info line.
+     * A refused claim is never silent: one read of the plugin's own execution item says why (the claim's
+     * condition is on that item alone, so it exists and its state is the reason: a duplicate delivery, work
+     * claimed or done before). Only the plugin's own item: the published plugin policy allows nothing else
+     * (docs/security.md). A claim for a run that does not exist is not refused here: the engine refuses it.
      */
-    static void notClaimed(StatusStore store, StageMessage message) {
-        var item = store.getItem(message.uid(), message.workflow());
-        if (item.isEmpty()) {
-            LOG.warn("stage message ignored: no such run", "outcome", Outcome.NOT_CLAIMED.name(),
-                    "reason", "no run " + message.uid() + " / " + message.workflow() + " in the status table");
-            return;
-        }
-        var status = item.get().get(dev.orchestrator.core.ItemCodec.STATUS);
-        LOG.info("stage message not claimed", "outcome", Outcome.NOT_CLAIMED.name(), "runStatus", status == null ? null : status.s(),
-                "reason", "the claim's condition failed: already claimed or done (a duplicate delivery), the stage is not open, "
-                        + "its window closed, or the run ended");
+    static void notClaimed(StatusStore store, StageMessage message, String pluginName) {
+        var item = store.execution(StatusReporter.execution(message, pluginName));
+        var state = item.map(i -> i.get(dev.orchestrator.core.ItemCodec.STATE)).map(v -> v.s()).orElse(null);
+        LOG.info("stage message not claimed", "outcome", Outcome.NOT_CLAIMED.name(), "executionState", state,
+                "reason", state == null
+                        ? "the claim's condition failed and this plugin's execution item is gone (expired or removed)"
+                        : "this plugin's execution item is " + state + ": a duplicate delivery, or work claimed or done before");
     }
 
     public Outcome handle(StageMessage message) {
@@ -177,7 +174,7 @@ public abstract class PluginHandler implements RequestStreamHandler {
         Start start = claim(reporter, info, message);
         if (start.outcome() == Outcome.NOT_CLAIMED) {
             if (!start.explained()) {
-                notClaimed(store, message);
+                notClaimed(store, message, info.pluginName());
             }
             return start.outcome();
         }

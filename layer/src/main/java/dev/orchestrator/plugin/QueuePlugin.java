@@ -8,11 +8,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.orchestrator.core.AwsClients;
 import dev.orchestrator.core.Env;
 import dev.orchestrator.core.EnvNames;
+import dev.orchestrator.core.ItemCodec;
 import dev.orchestrator.core.Json;
 import dev.orchestrator.core.PluginStatus;
 import dev.orchestrator.core.State;
 import dev.orchestrator.core.StatusStore;
-import dev.orchestrator.core.WorkflowRun;
 import dev.orchestrator.obs.Log;
 import java.io.IOException;
 import java.io.InputStream;
@@ -180,9 +180,9 @@ public abstract class QueuePlugin implements RequestStreamHandler {
         return true;
     }
 
+    /** The state of this plugin's own execution item: the one read the published plugin policy allows. */
     private Optional<State> current(StageMessage m, String plugin, boolean mandatory) {
-        Optional<WorkflowRun> run = store.get(m.uid(), m.workflow());
-        return run.map(r -> r.activity(m.activity()).stage(m.stage()).group(mandatory).get(plugin)).map(PluginStatus::state);
+        return store.execution(StatusReporter.execution(m, plugin)).map(ItemCodec::pluginFrom).map(PluginStatus::state);
     }
 
     /** Reports the outcome of work that returned {@link PluginResult.Wait} (or any late outcome). */
