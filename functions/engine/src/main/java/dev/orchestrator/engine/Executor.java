@@ -337,7 +337,8 @@ public final class Executor {
      * Predicts, for each registration of a parallel stage, whether SNS delivers it the stage message: the message
      * is built as {@link #publishParallel} will publish it (same body fields, same attributes, the window end the
      * stage is entered with) and each recorded filter policy is evaluated against it by {@link FilterPolicy}. The
-     * one field that may differ at publish time is {@code expiresAt}, a retention date no policy has reason to test.
+     * fields that may differ at publish time are {@code expiresAt} (a retention date) and {@code listsOptional}
+     * (whether optional plugins were listed, which this prediction decides), which no policy has reason to test.
      */
     public Function<PluginRegistration, Planner.Delivery> delivery(WorkflowRun view, String activity, long windowEndsAt) {
         Supplier<Map<String, FilterPolicy.Attribute>> attributes = AwsClients.memoize(() ->
@@ -440,12 +441,16 @@ public final class Executor {
         return run.withActivity(activity, a.withStage(stage, updated));
     }
 
-    /** The parallel stage's message: it lists nobody (a stage of 10,000 plugins must fit SNS's 256 KB). */
+    /**
+     * The parallel stage's message: it lists nobody (a stage of 10,000 plugins must fit SNS's 256 KB), and says
+     * whether the stage lists optional plugins ({@code listsOptional}), so a listed optional plugin that starts
+     * after the window still claims. {@code s} null: as predicted before entering (no entry listed yet).
+     */
     private StageMessage message(WorkflowRun run, String activity, Stage stage, Long windowEndsAt, StageStatus s) {
         return new StageMessage(run.uid(), run.workflow(), activity, stage, null, run.metadata(), windowEndsAt,
                 Map.of(), Map.of(), run.pluginTimeout(), planner.defaults().pluginTimeoutSeconds(),
                 run.filterAttributes() != null ? run.filterAttributes() : settings.defaultFilterAttributes(),
-                store.expiresAt(System.currentTimeMillis()));
+                store.expiresAt(System.currentTimeMillis()), s != null && !s.optional().isEmpty());
     }
 
     /** A message addressed to one plugin, carrying that plugin's own entry (its state, order, attempt). */
