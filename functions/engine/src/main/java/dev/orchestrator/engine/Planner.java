@@ -71,6 +71,10 @@ public final class Planner {
         if (!(s.status() == State.IN_PROGRESS || s.status() == State.MANDATORY_COMPLETED)) {
             return new Admission.Refuse("the parallel stage of " + activity + " had ended (" + s.status().wire() + ")");
         }
+        if (s.windowSeconds() != null && s.windowSeconds() == 0) {
+            return new Admission.Refuse("not expected in the parallel stage of " + activity + " (registration window 0 s: only"
+                    + " registered plugins its message reaches take part; raise pluginRegisterTimeout for others)");
+        }
         if (s.windowEndsAt() != null && receivedAtMs > s.windowEndsAt()) {
             return new Admission.Refuse("joined after the registration window: the table received the claim at "
                     + java.time.Instant.ofEpochMilli(receivedAtMs) + ", the window ended at " + java.time.Instant.ofEpochMilli(s.windowEndsAt()));

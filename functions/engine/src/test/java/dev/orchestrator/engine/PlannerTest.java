@@ -544,6 +544,10 @@ class PlannerTest {
         StageStatus s = r.activity("A").async();
         assertThat(Planner.admit("A", Stage.PARALLEL, s, NOW + 3_000)).isEqualTo(new Planner.Admission.Join());
         assertThat(Planner.admit("A", Stage.PARALLEL, s, NOW + 4_000)).isInstanceOf(Planner.Admission.Refuse.class);
+        StageStatus noWindow = parallel(0, Map.of(), Map.of(), NOW).activity("A").async();
+        assertThat(Planner.admit("A", Stage.PARALLEL, noWindow, NOW)).as("a window of 0 s admits nobody, even in its second")
+                .isEqualTo(new Planner.Admission.Refuse("not expected in the parallel stage of A (registration window 0 s: only"
+                        + " registered plugins its message reaches take part; raise pluginRegisterTimeout for others)"));
         WorkflowRun joined = parallel(3, Map.of(), Map.of("late", running(NOW + 2_000, null, null)), NOW);
         assertThat(planner.plan(joined, NOW + 10_000)).as("a joiner is waited for like an expected plugin")
                 .isInstanceOf(Step.Idle.class);
