@@ -79,9 +79,11 @@ def handle(message):
 
 
 def late_for_window(message):
-    """A parallel broadcast (no 'plugin') that reached us after its registration window ended."""
+    """A parallel broadcast (no 'plugin') that reached us after its registration window ended, in a stage
+    that lists no optional plugin (with 'listsOptional' we may be listed: claim, and the engine decides)."""
     ends = message.get("windowEndsAt")
-    return message.get("plugin") is None and message["stage"] == "parallel" and ends is not None and now_ms() > ends
+    return (message.get("plugin") is None and message["stage"] == "parallel" and ends is not None and now_ms() > ends
+            and not message.get("listsOptional"))
 
 
 def is_mandatory(activity):

@@ -132,8 +132,15 @@ final class OrchestratorFixture implements AutoCloseable {
     <T extends RequestStreamHandler> T registerFiltered(String activity, Stage stage, T plugin, String filterPolicy) {
         String subscription = runtime.subscribe(topicArn(activity, stage), filterPolicy, plugin, false);
         PluginInfo info = PluginInfo.fromJson(Json.parse(invokeInitialize(plugin)));
-        registry.register(PluginRegistration.of(activity, stage, subscription, "local-" + info.pluginName(), info));
+        registry.register(PluginRegistration.of(activity, stage, subscription, "local-" + info.pluginName(), info)
+                .withSubscription(delivery(subscription)));
         return plugin;
+    }
+
+    /** The subscription's filter policy and scope as SNS holds them, recorded as the registrar records them. */
+    PluginRegistration.Subscription delivery(String subscriptionArn) {
+        return PluginRegistration.Subscription.of(emulator.client(software.amazon.awssdk.services.sns.SnsClient.builder())
+                .getSubscriptionAttributes(b -> b.subscriptionArn(subscriptionArn)).attributes());
     }
 
     /** Raw bodies (as JSON strings) of the messages in one of the stack's queues, read and deleted. */
@@ -155,7 +162,8 @@ final class OrchestratorFixture implements AutoCloseable {
         String subscription = runtime.subscribe(topicArn(activity, stage), null, plugin, twice);
         String answer = invokeInitialize(plugin);
         PluginInfo info = PluginInfo.fromJson(Json.parse(answer));
-        registry.register(PluginRegistration.of(activity, stage, subscription, "local-" + info.pluginName(), info));
+        registry.register(PluginRegistration.of(activity, stage, subscription, "local-" + info.pluginName(), info)
+                .withSubscription(delivery(subscription)));
         return plugin;
     }
 

@@ -58,14 +58,28 @@ class RegistrarTest {
         assertThat(reserve.mandatory()).isTrue();
         assertThat(reserve.order()).isEqualTo(1);
         assertThat(registration("Setup", Stage.POST, "publish-endpoints").orElseThrow().mandatory()).isFalse();
-        assertThat(registration("Configure", Stage.PARALLEL, "premium-support")).isPresent();
+        PluginRegistration premium = registration("Configure", Stage.PARALLEL, "premium-support").orElseThrow();
+        assertThat(Json.parse(premium.subscription().filterPolicy())).as("the subscription's filter policy, as SNS holds it")
+                .isEqualTo(Json.parse("{\"tier\":[\"premium\"]}"));
+        assertThat(Json.parse(reserve.subscription().filterPolicy())).isEqualTo(Json.parse("{\"plugin\":[\"reserve-capacity\"]}"));
         FunctionSpec fn = welcome.function("WelcomeEmailFunction");
         PluginRegistration w = registration("Handover", Stage.PARALLEL, "welcome-email").orElseThrow();
         assertThat(w.functionName()).isEqualTo(fn.functionName());
+        assertThat(w.subscription()).as("no filter policy: it receives every message")
+                .isEqualTo(PluginRegistration.Subscription.everything());
         assertThat(w.description()).isEqualTo("Sends the tenant's administrators a welcome email");
         var again = Json.parse(stack.runtime.invoke("RegistrarFunction", "{\"action\":\"reconcile\"}"));
         assertThat(again.path("registered").asInt()).as("reconcile is idempotent").isZero();
         assertThat(again.path("removed").asInt()).isZero();
+
+        // A filter policy changed after subscribing: reconcile records the new one (the engine predicts delivery by it).
+        SnsClient snsClient = stack.emulator.client(SnsClient.builder());
+        snsClient.setSubscriptionAttributes(b -> b.subscriptionArn(premium.subscriptionArn()).attributeName("FilterPolicy")
+                .attributeValue("{\"tier\":[\"premium\",\"gold\"]}"));
+        var reread = Json.parse(stack.runtime.invoke("RegistrarFunction", "{\"action\":\"reconcile\"}"));
+        assertThat(reread.path("registered").asInt()).isZero();
+        assertThat(Json.parse(registration("Configure", Stage.PARALLEL, "premium-support").orElseThrow().subscription().filterPolicy()))
+                .isEqualTo(Json.parse("{\"tier\":[\"premium\",\"gold\"]}"));
 
         // Unsubscribe: the subscription goes, and CloudTrail's event removes the registration.
         SnsClient sns = stack.emulator.client(SnsClient.builder());

@@ -176,14 +176,15 @@ class WorkflowRunTest {
     }
 
     @Test
-    void anOptionalPluginThatRegistersInsideTheWindowIsWaitedForAndOneAfterItIsNot() {
+    void anUnregisteredPluginThatJoinsInsideTheWindowIsWaitedForAndOneAfterItIsNot() {
         List<TestPlugin.Started> journal = new CopyOnWriteArrayList<>();
-        // Window 3 s. "early" registers after 1 s and works 3 s: the stage must wait for it past the window.
-        TestPlugin early = stack.register("Window", Stage.PARALLEL, new TestPlugin(stack.pluginEnv(), info("win-early", false, 1), journal)
-                .startingAfter(1_000).working(3_000));
-        // "late" registers after 8 s: the window has closed and the stage has moved on.
-        TestPlugin late = stack.register("Window", Stage.PARALLEL, new TestPlugin(stack.pluginEnv(), info("win-late", false, 2), journal)
-                .startingAfter(8_000));
+        // Subscribed to the topic but unknown to the registry: only the run's window lets them take part.
+        // Window 3 s. "early" joins after 1 s and works 3 s: the stage must wait for it past the window.
+        TestPlugin early = new TestPlugin(stack.pluginEnv(), info("win-early", false, 1), journal).startingAfter(1_000).working(3_000);
+        stack.runtime.subscribe(stack.topicArn("Window", Stage.PARALLEL), null, early, false);
+        // "late" joins after 8 s: the window has closed and the stage has moved on.
+        TestPlugin late = new TestPlugin(stack.pluginEnv(), info("win-late", false, 2), journal).startingAfter(8_000);
+        stack.runtime.subscribe(stack.topicArn("Window", Stage.PARALLEL), null, late, false);
         TestPlugin post = stack.register("Window", Stage.POST, new TestPlugin(stack.pluginEnv(), info("win-post", true, 1), journal));
 
         long t0 = System.currentTimeMillis();

@@ -21,7 +21,10 @@ public final class EnvNames {
     public static final String TIMER_QUEUE_URL = "TIMER_QUEUE_URL";
     /** {@code arn:aws:sns:<region>:<account>:<stack>-}: a stage topic's ARN is this plus its name. */
     public static final String TOPIC_ARN_PREFIX = "TOPIC_ARN_PREFIX";
-    /** Registration window, in seconds, when neither the run nor the plugins set one. */
+    /**
+     * Registration window, in seconds, when the run sets none (default 0): how long a parallel stage admits
+     * plugins the registry does not know. Registered plugins the stage message reaches are expected without it.
+     */
     public static final String DEFAULT_REGISTER_TIMEOUT = "DEFAULT_REGISTER_TIMEOUT";
 
     /** Execution timeout (s) of a plugin that neither the run nor the plugin sets. */

@@ -5,6 +5,9 @@ import dev.orchestrator.plugin.PluginInfo;
 /**
  * A row of the plugin table: one plugin subscribed to one stage of one activity.
  * Key: {@code orchestratorId} = {@code <activity>|<stage>} + {@code subscriptionArn}.
+ * {@code subscription} is what SNS decides delivery by (the subscription's filter policy and its scope), as
+ * the registrar read it; {@code null} when it was never read (a row written before the registrar recorded
+ * it, or by hand): the engine then cannot predict whether the plugin receives a stage message.
  */
 public record PluginRegistration(String activity,
                                  Stage stage,
@@ -18,13 +21,47 @@ public record PluginRegistration(String activity,
                                  String description,
                                  String fifoKey,
                                  Integer pluginRegisterTimeout,
-                                 Integer timeout) {
+                                 Integer timeout,
+                                 Subscription subscription) {
+
+    /**
+     * The subscription's delivery settings: {@code filterPolicy} is its {@code FilterPolicy} attribute
+     * ({@code null}: none, it receives every message), {@code scope} its {@code FilterPolicyScope}
+     * ({@code null}: SNS's default, {@code MessageAttributes}).
+     */
+    public record Subscription(String filterPolicy, String scope) {
+        /** A subscription without a filter policy: SNS delivers it every message. */
+        public static Subscription everything() {
+            return new Subscription(null, null);
+        }
+
+        /** From the attributes GetSubscriptionAttributes returns; a blank policy is no policy. */
+        public static Subscription of(java.util.Map<String, String> attributes) {
+            String policy = attributes.get("FilterPolicy");
+            String scope = attributes.get("FilterPolicyScope");
+            return new Subscription(policy == null || policy.isBlank() ? null : policy,
+                    scope == null || scope.isBlank() ? null : scope);
+        }
+    }
+
+    public PluginRegistration(String activity, Stage stage, String subscriptionArn, String functionName, String pluginName,
+                              boolean mandatory, int order, boolean alwaysRun, boolean idempotent, String description,
+                              String fifoKey, Integer pluginRegisterTimeout, Integer timeout) {
+        this(activity, stage, subscriptionArn, functionName, pluginName, mandatory, order, alwaysRun, idempotent,
+                description, fifoKey, pluginRegisterTimeout, timeout, null);
+    }
+
+    /** The same registration with the subscription's delivery settings as read from SNS. */
+    public PluginRegistration withSubscription(Subscription s) {
+        return new PluginRegistration(activity, stage, subscriptionArn, functionName, pluginName, mandatory, order, alwaysRun,
+                idempotent, description, fifoKey, pluginRegisterTimeout, timeout, s);
+    }
 
     public PluginRegistration(String activity, Stage stage, String subscriptionArn, String functionName, String pluginName,
                               boolean mandatory, int order, boolean alwaysRun, boolean idempotent, String description,
                               String fifoKey, Integer pluginRegisterTimeout) {
         this(activity, stage, subscriptionArn, functionName, pluginName, mandatory, order, alwaysRun, idempotent,
-                description, fifoKey, pluginRegisterTimeout, null);
+                description, fifoKey, pluginRegisterTimeout, null, null);
     }
 
     public String orchestratorId() {

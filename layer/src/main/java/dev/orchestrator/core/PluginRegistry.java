@@ -22,6 +22,8 @@ public final class PluginRegistry {
     public static final String SUBSCRIPTION_ARN = "subscriptionArn";
     public static final String FUNCTION_NAME = "functionName";
     public static final String FUNCTION_INDEX = "FunctionIndex";
+    /** Set when the registrar read the subscription's delivery settings (then {@code filterPolicy}, {@code filterPolicyScope} say them). */
+    public static final String SUBSCRIPTION_READ = "subscriptionRead";
 
     private final DynamoDbClient dynamo;
     private final String table;
@@ -59,6 +61,15 @@ public final class PluginRegistry {
         }
         if (r.pluginRegisterTimeout() != null) {
             item.put("pluginRegisterTimeout", AttributeValue.fromN(r.pluginRegisterTimeout().toString()));
+        }
+        if (r.subscription() != null) {
+            item.put(SUBSCRIPTION_READ, AttributeValue.fromBool(true));
+            if (r.subscription().filterPolicy() != null) {
+                item.put("filterPolicy", AttributeValue.fromS(r.subscription().filterPolicy()));
+            }
+            if (r.subscription().scope() != null) {
+                item.put("filterPolicyScope", AttributeValue.fromS(r.subscription().scope()));
+            }
         }
         dynamo.putItem(PutItemRequest.builder().tableName(table).item(item).build());
     }
@@ -121,7 +132,8 @@ public final class PluginRegistry {
                 bool(i, "alwaysRun"), !i.containsKey("idempotent") || bool(i, "idempotent"),
                 s(i, "description"), s(i, "fifoKey"),
                 i.containsKey("pluginRegisterTimeout") ? Integer.valueOf(i.get("pluginRegisterTimeout").n()) : null,
-                i.containsKey("timeout") ? Integer.valueOf(i.get("timeout").n()) : null);
+                i.containsKey("timeout") ? Integer.valueOf(i.get("timeout").n()) : null,
+                bool(i, SUBSCRIPTION_READ) ? new PluginRegistration.Subscription(s(i, "filterPolicy"), s(i, "filterPolicyScope")) : null);
     }
 
     private static String s(Map<String, AttributeValue> i, String k) {

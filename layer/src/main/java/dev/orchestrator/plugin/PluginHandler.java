@@ -112,10 +112,13 @@ public abstract class PluginHandler implements RequestStreamHandler {
         }
     }
 
-    /** A parallel stage's broadcast whose registration window had ended when it reached this plugin. */
+    /**
+     * A parallel stage's broadcast whose registration window had ended when it reached this plugin, in a stage
+     * that lists no optional plugin (so an optional plugin it does not name is surely a joiner).
+     */
     static boolean lateForWindow(StageMessage message, long now) {
         return message.plugin() == null && !message.stage().sequential() && message.windowEndsAt() != null
-                && now > message.windowEndsAt();
+                && now > message.windowEndsAt() && !message.listsOptional();
     }
 
     /**
@@ -135,7 +138,8 @@ public abstract class PluginHandler implements RequestStreamHandler {
         long now = System.currentTimeMillis();
         if (known == null && !mandatory && lateForWindow(message, now)) {
             // An optional joiner past the window would be refused by the engine (judged by the table's clock);
-            // not starting spares its work. Listed and mandatory plugins claim whenever the stage is open.
+            // not starting spares its work. Listed and mandatory plugins claim whenever the stage is open; when the
+            // stage lists optional plugins (listsOptional) this one may be one of them, so it claims.
             LOG.info("stage message not claimed", "outcome", Outcome.NOT_CLAIMED.name(),
                     "reason", "arrived after the registration window (it ended at "
                             + java.time.Instant.ofEpochMilli(message.windowEndsAt()) + ", this plugin's clock says "

@@ -12,7 +12,10 @@ import java.util.Map;
 /**
  * What the engine publishes to a stage topic. {@code plugin} names the one plugin a sequential stage
  * addresses (null for parallel). The stage's plugin statuses ride along so a plugin that is already
- * complete skips without reading the table.
+ * complete skips without reading the table. {@code listsOptional} (parallel): the engine listed optional plugins
+ * in this stage (registered ones its message reaches), so an optional plugin the broadcast does not name may be
+ * listed: it claims even after {@code windowEndsAt}, and the engine decides. When false, every optional plugin
+ * is a joiner, and one past the window may skip its work (the engine would refuse it).
  */
 public record StageMessage(String uid,
                            String workflow,
@@ -26,7 +29,8 @@ public record StageMessage(String uid,
                            Integer pluginTimeout,
                            Integer defaultPluginTimeout,
                            java.util.List<String> filterAttributes,
-                           Long expiresAt) {
+                           Long expiresAt,
+                           boolean listsOptional) {
 
     /** SNS allows 10 message attributes; 4 are ours, the rest carry the run's chosen metadata fields. */
     public static final int MAX_ATTRIBUTES = 10;
@@ -35,6 +39,14 @@ public record StageMessage(String uid,
         mandatory = Map.copyOf(mandatory);
         optional = Map.copyOf(optional);
         filterAttributes = filterAttributes == null ? null : java.util.List.copyOf(filterAttributes);
+    }
+
+    public StageMessage(String uid, String workflow, String activity, Stage stage, String plugin, ObjectNode metadata,
+                        Long windowEndsAt, Map<String, PluginStatus> mandatory, Map<String, PluginStatus> optional,
+                        Integer pluginTimeout, Integer defaultPluginTimeout, java.util.List<String> filterAttributes,
+                        Long expiresAt) {
+        this(uid, workflow, activity, stage, plugin, metadata, windowEndsAt, mandatory, optional, pluginTimeout,
+                defaultPluginTimeout, filterAttributes, expiresAt, false);
     }
 
     public StageMessage(String uid, String workflow, String activity, Stage stage, String plugin, ObjectNode metadata,
@@ -53,7 +65,7 @@ public record StageMessage(String uid,
     /** The same message addressed to one plugin (a sequential dispatch or a re-run). */
     public StageMessage addressedTo(String pluginName) {
         return new StageMessage(uid, workflow, activity, stage, pluginName, metadata, windowEndsAt, mandatory, optional,
-                pluginTimeout, defaultPluginTimeout, filterAttributes, expiresAt);
+                pluginTimeout, defaultPluginTimeout, filterAttributes, expiresAt, listsOptional);
     }
 
     /**
@@ -97,6 +109,9 @@ public record StageMessage(String uid,
         if (expiresAt != null) {
             o.put("expiresAt", expiresAt); // epoch seconds: the plugin's claim records it (DynamoDB TTL)
         }
+        if (listsOptional) {
+            o.put("listsOptional", true);
+        }
         ObjectNode plugins = o.putObject("plugins");
         plugins.set("mandatory", statuses(mandatory));
         plugins.set("optional", statuses(optional));
@@ -136,7 +151,8 @@ public record StageMessage(String uid,
                 o.hasNonNull("pluginTimeout") ? o.get("pluginTimeout").asInt() : null,
                 o.hasNonNull("defaultPluginTimeout") ? o.get("defaultPluginTimeout").asInt() : null,
                 null,
-                o.hasNonNull("expiresAt") && o.get("expiresAt").canConvertToLong() ? o.get("expiresAt").asLong() : null);
+                o.hasNonNull("expiresAt") && o.get("expiresAt").canConvertToLong() ? o.get("expiresAt").asLong() : null,
+                o.path("listsOptional").asBoolean(false));
     }
 
     private static Map<String, PluginStatus> statusesFrom(JsonNode o) {

@@ -47,6 +47,19 @@ def substitute(node, ident, value):
     return node
 
 
+def scalar(node, params, declared, default):
+    """An event property that may be a Ref to a template parameter, resolved as CloudFormation would."""
+    if node is None:
+        return default
+    if isinstance(node, dict) and "Ref" in node:
+        name = node["Ref"]
+        raw = params.get(name, declared.get(name, {}).get("Default"))
+        if raw is None:
+            raise SystemExit("parameter %s has no value" % name)
+        return int(float(raw))
+    return node
+
+
 def collection(spec, params, declared):
     if isinstance(spec, list):
         return spec
@@ -219,7 +232,7 @@ def main():
                                 "reportBatchItemFailures": "ReportBatchItemFailures" in p.get("FunctionResponseTypes", [])})
             elif etype in ("DynamoDB", "Kinesis"):
                 sources.append({"type": "dynamodb", "table": logical_of(p["Stream"]), "batchSize": p.get("BatchSize", 100),
-                                "batchingWindowSeconds": p.get("MaximumBatchingWindowInSeconds", 0)})
+                                "batchingWindowSeconds": scalar(p.get("MaximumBatchingWindowInSeconds"), params, declared, 0)})
             elif etype in ("EventBridgeRule", "CloudWatchEvent", "Schedule", "ScheduleV2"):
                 rule = resources.get(fid + ev_name)
                 queue = fid + ev_name + "Delivery"

@@ -79,22 +79,37 @@ public final class Changes {
         u.setIfNotExists(List.of(ItemCodec.MANDATORY), AttributeValue.fromBool(mandatory));
     }
 
-    /** SET state (+ message, + startedAt on the way in, endedAt on the way out) for each run, activity and stage change. */
+    /**
+     * SET state (+ message, + startedAt on the way in, endedAt on the way out) for each run, activity and stage change.
+     * When one write carries two changes of the same run, activity or stage (an activity with nothing to run starts
+     * and ends in memory: every stage skipped), the last one says its state; an earlier start still sets startedAt.
+     */
     public static void write(UpdateBuilder u, List<Change> changes, long now) {
         AttributeValue at = AttributeValue.fromN(Long.toString(now));
-        for (Change c : changes) {
+        Map<List<String>, Integer> last = new java.util.HashMap<>();
+        for (int i = 0; i < changes.size(); i++) {
+            if (changes.get(i).level() != Change.Level.PLUGIN) {
+                last.put(changes.get(i).entryPath(), i);
+            }
+        }
+        java.util.Set<List<String>> started = new java.util.HashSet<>();
+        for (int i = 0; i < changes.size(); i++) {
+            Change c = changes.get(i);
             if (c.level() == Change.Level.PLUGIN) {
                 continue; // plugin entries are execution items of their own (Executor.writeExecutions)
-            }
-            u.set(c.statePath(), AttributeValue.fromS(c.state().wire()));
-            if (c.message() != null) {
-                u.set(c.messagePath(), AttributeValue.fromS(c.message()));
             }
             List<String> entry = c.entryPath();
             // A stage ended without a write of its own (nothing to run, see Planner.skipEmpty) still says when it ran.
             boolean stageDone = c.level() == Change.Level.STAGE && c.state().isDoneOk();
-            if ((c.state() == State.IN_PROGRESS && c.level() != Change.Level.PLUGIN) || stageDone) {
+            if ((c.state() == State.IN_PROGRESS || stageDone) && started.add(entry)) {
                 u.setIfNotExists(Paths.child(entry, ItemCodec.STARTED_AT), at);
+            }
+            if (last.get(entry) != i) {
+                continue; // superseded within this write
+            }
+            u.set(c.statePath(), AttributeValue.fromS(c.state().wire()));
+            if (c.message() != null) {
+                u.set(c.messagePath(), AttributeValue.fromS(c.message()));
             }
             if (c.state().isTerminal()) {
                 u.set(Paths.child(entry, ItemCodec.ENDED_AT), at);

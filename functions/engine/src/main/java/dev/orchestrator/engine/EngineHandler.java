@@ -73,7 +73,7 @@ public final class EngineHandler implements RequestStreamHandler {
         this.timers = new Timers(AwsClients.memoize(aws::sqs), env.require(EnvNames.TIMER_QUEUE_URL));
         var limits = dev.orchestrator.request.StartRequest.Limits.parse(env.get(EnvNames.ACTIVITIES, ""),
                 env.get(EnvNames.DEFAULT_FILTER_ATTRIBUTES, ""));
-        this.planner = new Planner(new Planner.Defaults(env.getInt(EnvNames.DEFAULT_REGISTER_TIMEOUT, 10),
+        this.planner = new Planner(new Planner.Defaults(env.getInt(EnvNames.DEFAULT_REGISTER_TIMEOUT, 0),
                 env.getInt(EnvNames.DEFAULT_PLUGIN_TIMEOUT, 900), env.getInt(EnvNames.DEFAULT_START_TIMEOUT, 300), limits));
         this.executor = new Executor(store, new PluginRegistry(dynamo, env.require(EnvNames.PLUGIN_TABLE)),
                 AwsClients.memoize(aws::sns), AwsClients.memoize(aws::events), timers, planner,
@@ -309,16 +309,20 @@ public final class EngineHandler implements RequestStreamHandler {
             Optional<WorkflowRun> written;
             if (step instanceof Step.EnterStage e) {
                 List<PluginRegistration> registered = executor.registered(e);
-                Optional<Change> skip = Planner.skipEmpty(e.activity(), e.stage(), view.activity(e.activity()).stage(e.stage()),
-                        registered);
+                StageStatus current = view.activity(e.activity()).stage(e.stage());
+                int window = planner.windowSeconds(view);
+                // The plugins the stage expects: for the parallel stage, those SNS delivers its message to.
+                List<PluginRegistration> listed = Planner.toList(e.stage(), current, registered,
+                        executor.delivery(view, e.activity(), now + window * 1000L));
+                Optional<Change> skip = Planner.skipEmpty(e.activity(), e.stage(), current, listed, window);
                 if (skip.isPresent()) {
                     LOG.info("stage has no plugins to run: it ends Complete with the next write", Log.ACTIVITY, e.activity(),
-                            Log.STAGE, e.stage().wireName(), "registered", registered.size());
+                            Log.STAGE, e.stage().wireName(), "registered", registered.size(), "windowSeconds", window);
                     pending.add(skip.get());
                     view = Changes.apply(view, skip.get());
                     continue;
                 }
-                written = executor.enterStage(base, view, pending, e, registered, now);
+                written = executor.enterStage(base, view, pending, e, registered, listed, window, now);
             } else {
                 written = executor.execute(base, view, pending, step, now);
             }

@@ -1,6 +1,8 @@
 package dev.orchestrator.engine;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.orchestrator.core.AwsClients;
+import dev.orchestrator.core.FilterPolicy;
 import dev.orchestrator.core.ItemCodec;
 import dev.orchestrator.core.Keys;
 import dev.orchestrator.core.Rosters;
@@ -29,6 +31,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.eventbridge.EventBridgeClient;
@@ -287,14 +290,13 @@ public final class Executor {
 
     /**
      * Starts a stage: its roster (what it lists: the entries it already had, e.g. kept by a resume, and each
-     * registration {@link Planner#toList} lists) goes into roster items first, in batches; then the header
+     * registration {@link Planner#toList} lists, {@code listed}) goes into roster items first, in batches; then the header
      * records the stage In Progress, its window and which roster it wrote. No request grows with the plugins.
      */
     public Optional<WorkflowRun> enterStage(WorkflowRun base, WorkflowRun view, List<Change> pending, Step.EnterStage e,
-                                            List<PluginRegistration> registered, long now) {
+                                            List<PluginRegistration> registered, List<PluginRegistration> listed, int window,
+                                            long now) {
         StageStatus current = view.activity(e.activity()).stage(e.stage());
-        int window = windowSeconds(view, registered);
-        List<PluginRegistration> listed = Planner.toList(e.stage(), current, registered);
         List<Rosters.Entry> roster = new ArrayList<>();
         for (StageStatus.Entry known : current.plugins()) {
             roster.add(new Rosters.Entry(known.name(), known.mandatory(), known.status().order(), known.status().timeout()));
@@ -325,17 +327,40 @@ public final class Executor {
         Optional<WorkflowRun> out = write(base, entered, u, now, pending);
         if (out.isPresent()) {
             LOG.info("stage entered", Log.ACTIVITY, e.activity(), Log.STAGE, e.stage().wireName(),
-                    "registered", registered.size(), "listed", listed.size(), "roster", roster.size(), "windowSeconds", window);
+                    "registered", registered.size(), "listed", listed.size(), "expectedOptional",
+                    listed.stream().filter(r -> !r.mandatory()).count(), "roster", roster.size(), "windowSeconds", window);
         }
         return out;
     }
 
-    private int windowSeconds(WorkflowRun run, List<PluginRegistration> registered) {
-        if (run.pluginRegisterTimeout() != null) {
-            return run.pluginRegisterTimeout();
-        }
-        return registered.stream().map(PluginRegistration::pluginRegisterTimeout)
-                .filter(t -> t != null && t > 0).max(Integer::compare).orElse(planner.defaults().registerWindowSeconds());
+    /**
+     * Predicts, for each registration of a parallel stage, whether SNS delivers it the stage message: the message
+     * is built as {@link #publishParallel} will publish it (same body fields, same attributes, the window end the
+     * stage is entered with) and each recorded filter policy is evaluated against it by {@link FilterPolicy}. The
+     * fields that may differ at publish time are {@code expiresAt} (a retention date) and {@code listsOptional}
+     * (whether optional plugins were listed, which this prediction decides), which no policy has reason to test.
+     */
+    public Function<PluginRegistration, Planner.Delivery> delivery(WorkflowRun view, String activity, long windowEndsAt) {
+        Supplier<Map<String, FilterPolicy.Attribute>> attributes = AwsClients.memoize(() ->
+                FilterPolicy.attributesOf(attributes(message(view, activity, Stage.PARALLEL, windowEndsAt, null))));
+        Supplier<String> body = AwsClients.memoize(() -> Json.write(message(view, activity, Stage.PARALLEL, windowEndsAt, null).toJson()));
+        return r -> {
+            PluginRegistration.Subscription sub = r.subscription();
+            if (sub == null) {
+                return Planner.Delivery.UNKNOWN;
+            }
+            if (sub.filterPolicy() == null) {
+                return Planner.Delivery.DELIVERED;
+            }
+            try {
+                return FilterPolicy.parse(sub.filterPolicy(), sub.scope()).matches(attributes.get(), body.get())
+                        ? Planner.Delivery.DELIVERED : Planner.Delivery.NOT_DELIVERED;
+            } catch (IllegalArgumentException unreadable) {
+                LOG.warn("a plugin's filter policy cannot be evaluated: the stage expects it", Log.ACTIVITY, activity,
+                        Log.PLUGIN, r.pluginName(), "subscriptionArn", r.subscriptionArn(), "cause", unreadable.getMessage());
+                return Planner.Delivery.UNKNOWN;
+            }
+        };
     }
 
     private Optional<WorkflowRun> dispatch(WorkflowRun base, WorkflowRun view, List<Change> pending, Step.Dispatch d,
@@ -373,7 +398,7 @@ public final class Executor {
         var a = view.activity(p.activity());
         armTimer(u, view.withActivity(p.activity(), a.withStage(Stage.PARALLEL, s.withPublished(now, p.windowEndsAt()))), now);
         LOG.info("parallel stage published", Log.ACTIVITY, p.activity(), Log.STAGE, Stage.PARALLEL.wireName(),
-                "listed", s.mandatory().size(), "windowEndsAt", p.windowEndsAt());
+                "listed", s.plugins().size(), "windowEndsAt", p.windowEndsAt());
         return write(base, view, u, now, pending);
     }
 
@@ -416,12 +441,16 @@ public final class Executor {
         return run.withActivity(activity, a.withStage(stage, updated));
     }
 
-    /** The parallel stage's message: it lists nobody (a stage of 10,000 plugins must fit SNS's 256 KB). */
+    /**
+     * The parallel stage's message: it lists nobody (a stage of 10,000 plugins must fit SNS's 256 KB), and says
+     * whether the stage lists optional plugins ({@code listsOptional}), so a listed optional plugin that starts
+     * after the window still claims. {@code s} null: as predicted before entering (no entry listed yet).
+     */
     private StageMessage message(WorkflowRun run, String activity, Stage stage, Long windowEndsAt, StageStatus s) {
         return new StageMessage(run.uid(), run.workflow(), activity, stage, null, run.metadata(), windowEndsAt,
                 Map.of(), Map.of(), run.pluginTimeout(), planner.defaults().pluginTimeoutSeconds(),
                 run.filterAttributes() != null ? run.filterAttributes() : settings.defaultFilterAttributes(),
-                store.expiresAt(System.currentTimeMillis()));
+                store.expiresAt(System.currentTimeMillis()), s != null && !s.optional().isEmpty());
     }
 
     /** A message addressed to one plugin, carrying that plugin's own entry (its state, order, attempt). */
@@ -444,12 +473,17 @@ public final class Executor {
             throw new RunFailure("the " + message.stage().wireName() + " stage message of " + message.activity() + " is "
                     + bytes + " bytes, over SNS's limit of " + Names.MAX_SNS_MESSAGE_BYTES + "; keep large data out of metadata");
         }
+        sns.get().publish(b -> b.topicArn(Topics.arn(settings.topicArnPrefix(), message.activity(), message.stage()))
+                .message(body)
+                .messageAttributes(attributes(message)));
+    }
+
+    /** A stage message's SNS message attributes, as published (and as filter policies see them). */
+    static Map<String, MessageAttributeValue> attributes(StageMessage message) {
         Map<String, MessageAttributeValue> attributes = new LinkedHashMap<>();
         message.attributes().forEach((k, v) ->
                 attributes.put(k, MessageAttributeValue.builder().dataType("String").stringValue(v).build()));
-        sns.get().publish(b -> b.topicArn(Topics.arn(settings.topicArnPrefix(), message.activity(), message.stage()))
-                .message(body)
-                .messageAttributes(attributes));
+        return attributes;
     }
 
     /**

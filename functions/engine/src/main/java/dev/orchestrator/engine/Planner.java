@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * Decides the next step of a run from its status item alone (and the clock). Pure: no I/O, so every
@@ -69,6 +70,10 @@ public final class Planner {
         }
         if (!(s.status() == State.IN_PROGRESS || s.status() == State.MANDATORY_COMPLETED)) {
             return new Admission.Refuse("the parallel stage of " + activity + " had ended (" + s.status().wire() + ")");
+        }
+        if (s.windowSeconds() != null && s.windowSeconds() == 0) {
+            return new Admission.Refuse("not expected in the parallel stage of " + activity + " (registration window 0 s: only"
+                    + " registered plugins its message reaches take part; raise pluginRegisterTimeout for others)");
         }
         if (s.windowEndsAt() != null && receivedAtMs > s.windowEndsAt()) {
             return new Admission.Refuse("joined after the registration window: the table received the claim at "
@@ -247,15 +252,29 @@ public final class Planner {
                 Arrays.stream(Stage.values()).map(st -> a.stage(st).status()).toList()))));
     }
 
+    /** Whether SNS delivers the stage message to a registration's subscription, as the engine predicts it. */
+    public enum Delivery {
+        /** Its filter policy matches the message (or it has none). */
+        DELIVERED,
+        /** Its filter policy does not match: SNS does not deliver it, so the stage does not wait for it. */
+        NOT_DELIVERED,
+        /** The registry does not know its policy (a row registered before policies were recorded, or one SNS
+         *  accepts and the engine cannot read): the engine expects it, as it cannot rule it out. */
+        UNKNOWN
+    }
+
     /**
-     * The registrations a stage lists when it starts: all of them for a sequential stage (dispatched in
-     * order), the mandatory ones for the parallel stage (optional plugins join by claiming). An entry the
-     * stage already has, or a name the item cannot carry, is not listed again.
+     * The registrations a stage lists when it starts, i.e. the plugins it expects: all of them for a sequential
+     * stage (dispatched in order); for the parallel stage the mandatory ones and every optional one SNS delivers
+     * the stage message to (or whose delivery is unknown). An optional registration whose filter policy rejects
+     * the message is not listed: it never hears of the stage. An entry the stage already has, or a name the item
+     * cannot carry, is not listed again.
      */
-    public static List<PluginRegistration> toList(Stage stage, StageStatus current, List<PluginRegistration> registered) {
+    public static List<PluginRegistration> toList(Stage stage, StageStatus current, List<PluginRegistration> registered,
+                                                  Function<PluginRegistration, Delivery> delivery) {
         List<PluginRegistration> out = new ArrayList<>();
         for (PluginRegistration r : registered) {
-            boolean list = stage.sequential() || r.mandatory();
+            boolean list = stage.sequential() || r.mandatory() || delivery.apply(r) != Delivery.NOT_DELIVERED;
             boolean known = current.mandatory().containsKey(r.pluginName()) || current.optional().containsKey(r.pluginName());
             if (list && !known && Names.validPluginName(r.pluginName())) {
                 out.add(r);
@@ -265,17 +284,39 @@ public final class Planner {
     }
 
     /**
-     * A sequential stage that would list nothing has nothing to dispatch or wait for: it ends {@code Complete}
-     * in memory and is written with the next step, so an activity without pre or post plugins costs no write
-     * (and no stream record) for them. The parallel stage is always entered and published: optional plugins
-     * that are subscribed join it by claiming, registered or not.
+     * The registration window a stage gets when it starts: the run's {@code pluginRegisterTimeout}, else the
+     * stack's default ({@code DefaultRegisterTimeout}, 0 s). It only serves subscribers the registry does not
+     * know: every registered plugin the stage message reaches is listed and waited for up to its start deadline,
+     * so a plugin's own {@code default.pluginRegisterTimeout} no longer lengthens it.
+     */
+    public int windowSeconds(WorkflowRun run) {
+        return run.pluginRegisterTimeout() != null ? run.pluginRegisterTimeout() : defaults.registerWindowSeconds();
+    }
+
+    /**
+     * A stage that would list nothing has nothing to dispatch or wait for: it ends {@code Complete} in memory and
+     * is written with the next step, so a stage without plugins costs no write (and no stream record). That holds
+     * for a sequential stage always, and for the parallel stage when its registration window is 0 s: no
+     * registered plugin receives its message and no unregistered one may join, so it is not published either.
+     * With a window, the parallel stage is entered and published: unregistered subscribers may join it.
      */
     public static Optional<Change> skipEmpty(String activity, Stage stage, StageStatus current,
-                                             List<PluginRegistration> registered) {
-        if (!stage.sequential() || !current.plugins().isEmpty() || !toList(stage, current, registered).isEmpty()) {
+                                             List<PluginRegistration> listed, int windowSeconds) {
+        if (!current.plugins().isEmpty() || !listed.isEmpty() || (!stage.sequential() && windowSeconds > 0)) {
             return Optional.empty();
         }
         return Optional.of(Change.stage(activity, stage, State.COMPLETE));
+    }
+
+    /**
+     * When a published parallel stage stops admitting joiners: a window of 0 s admits nobody, so it is closed as
+     * soon as the stage is published; otherwise {@link #JOIN_GRACE_MS} after its end. Null while unpublished.
+     */
+    static Long joinsCloseAt(StageStatus s) {
+        if (s.publishedAt() == null || s.windowEndsAt() == null) {
+            return null;
+        }
+        return s.windowSeconds() != null && s.windowSeconds() == 0 ? s.windowEndsAt() : s.windowEndsAt() + JOIN_GRACE_MS;
     }
 
     /** The first failed mandatory plugin of a failed stage, for the activity's and run's message. */
@@ -308,8 +349,8 @@ public final class Planner {
         if (!s.rejected().isEmpty()) {
             return new Step.DropRejected(activity, stage, s.rejected());
         }
-        boolean windowElapsed = stage.sequential()
-                || (s.publishedAt() != null && s.windowEndsAt() != null && now >= s.windowEndsAt() + JOIN_GRACE_MS);
+        Long closes = joinsCloseAt(s);
+        boolean windowElapsed = stage.sequential() || (closes != null && now >= closes);
         State derived = StageRules.derive(s, windowElapsed);
         if (derived != s.status()) {
             return new Step.Transition(List.of(Change.stage(activity, stage, derived)));
@@ -373,6 +414,13 @@ public final class Planner {
             if (due.isEmpty() || now < due.get()) {
                 continue;
             }
+            if (p.state() == State.NOT_STARTED && !stage.sequential() && !e.mandatory()) {
+                // An optional plugin the stage expected (its filter policy matched) that never claimed is dropped,
+                // not failed: the stage's outcome is as if it had not been subscribed.
+                out.add(Change.plugin(activity, stage, false, e.name(), State.DO_NOT_RUN,
+                        "dropped: did not start within " + start + " s of the stage's start"));
+                continue;
+            }
             String why;
             if (p.state() == State.NOT_STARTED) {
                 why = stage.sequential() ? "did not start within " + start + " s of dispatch"
@@ -429,9 +477,9 @@ public final class Planner {
                 if (!s.status().isPending() || s.status() == State.NOT_STARTED) {
                     continue;
                 }
-                if (!stage.sequential() && s.windowEndsAt() != null && s.publishedAt() != null
-                        && s.windowEndsAt() + JOIN_GRACE_MS > now) {
-                    best = Math.min(best, s.windowEndsAt() + JOIN_GRACE_MS);
+                Long closes = stage.sequential() ? null : joinsCloseAt(s);
+                if (closes != null && closes > now) {
+                    best = Math.min(best, closes);
                 }
                 for (StageStatus.Entry e : s.plugins()) {
                     PluginStatus p = e.status();

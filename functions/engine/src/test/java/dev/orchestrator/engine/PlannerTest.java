@@ -420,30 +420,146 @@ class PlannerTest {
                 false, true, null, null, null);
     }
 
+    static final java.util.function.Function<dev.orchestrator.core.PluginRegistration, Planner.Delivery> NOBODY_DELIVERED =
+            r -> Planner.Delivery.NOT_DELIVERED;
+
     @Test
-    void aStageListsEveryPluginWhenSequentialAndOnlyMandatoryOnesWhenParallel() {
+    void aStageListsEveryPluginWhenSequentialAndTheMandatoryAndDeliveredOnesWhenParallel() {
         var registered = List.of(reg(Stage.PRE, "m", true, 1), reg(Stage.PRE, "o", false, 2), reg(Stage.PRE, "bad|name", true, 3));
-        assertThat(Planner.toList(Stage.PRE, StageStatus.notStarted(), registered))
+        assertThat(Planner.toList(Stage.PRE, StageStatus.notStarted(), registered, NOBODY_DELIVERED))
+                .as("a sequential stage dispatches every registration, whatever its policy")
                 .extracting(dev.orchestrator.core.PluginRegistration::pluginName).containsExactly("m", "o");
-        assertThat(Planner.toList(Stage.PARALLEL, StageStatus.notStarted(), registered))
+        assertThat(Planner.toList(Stage.PARALLEL, StageStatus.notStarted(), registered, NOBODY_DELIVERED))
+                .as("a mandatory plugin is listed even when its policy rejects the message: it fails at its start deadline")
                 .extracting(dev.orchestrator.core.PluginRegistration::pluginName).containsExactly("m");
         StageStatus knowsM = new StageStatus(State.NOT_STARTED, Map.of("m", PluginStatus.notStarted(1)), Map.of(), null, null, null);
-        assertThat(Planner.toList(Stage.POST, knowsM, registered))
+        assertThat(Planner.toList(Stage.POST, knowsM, registered, NOBODY_DELIVERED))
                 .extracting(dev.orchestrator.core.PluginRegistration::pluginName).containsExactly("o");
     }
 
     @Test
-    void aSequentialStageWithNothingToRunEndsInMemoryButTheParallelStageIsAlwaysEntered() {
-        assertThat(Planner.skipEmpty("A", Stage.PRE, StageStatus.notStarted(), List.of()))
+    void theParallelStageExpectsEveryOptionalPluginItsMessageReachesOrMightReach() {
+        var registered = List.of(reg(Stage.PARALLEL, "m", true, 1), reg(Stage.PARALLEL, "gets-it", false, 2),
+                reg(Stage.PARALLEL, "filtered-out", false, 3), reg(Stage.PARALLEL, "policy-unknown", false, 4));
+        Map<String, Planner.Delivery> delivery = Map.of("m", Planner.Delivery.NOT_DELIVERED, "gets-it", Planner.Delivery.DELIVERED,
+                "filtered-out", Planner.Delivery.NOT_DELIVERED, "policy-unknown", Planner.Delivery.UNKNOWN);
+        assertThat(Planner.toList(Stage.PARALLEL, StageStatus.notStarted(), registered, r -> delivery.get(r.pluginName())))
+                .extracting(dev.orchestrator.core.PluginRegistration::pluginName)
+                .containsExactly("m", "gets-it", "policy-unknown");
+    }
+
+    @Test
+    void theWindowIsTheRunsElseTheStacks() {
+        Planner zero = new Planner(new Planner.Defaults(0, 60, 30));
+        WorkflowRun r = run(List.of("A"), null);
+        assertThat(zero.windowSeconds(r)).isZero();
+        assertThat(planner.windowSeconds(r)).isEqualTo(5);
+        WorkflowRun withWindow = new WorkflowRun("u1", "wf", State.NOT_STARTED, Json.object(), List.of("A"), r.activities(), 7, 1,
+                null, null, null, null, null, null, null, null, null, null, null);
+        assertThat(zero.windowSeconds(withWindow)).as("the run's pluginRegisterTimeout").isEqualTo(7);
+    }
+
+    @Test
+    void aStageThatExpectsNobodyEndsInMemoryWhenNoUnregisteredPluginMayJoin() {
+        assertThat(Planner.skipEmpty("A", Stage.PRE, StageStatus.notStarted(), List.of(), 5))
                 .contains(Change.stage("A", Stage.PRE, State.COMPLETE));
-        assertThat(Planner.skipEmpty("A", Stage.POST, StageStatus.notStarted(), List.of(reg(Stage.POST, "bad name", true, 1))))
+        var registered = List.of(reg(Stage.POST, "bad name", true, 1));
+        assertThat(Planner.skipEmpty("A", Stage.POST, StageStatus.notStarted(),
+                Planner.toList(Stage.POST, StageStatus.notStarted(), registered, NOBODY_DELIVERED), 5))
                 .as("a registration the item cannot carry is not run").contains(Change.stage("A", Stage.POST, State.COMPLETE));
-        assertThat(Planner.skipEmpty("A", Stage.PRE, StageStatus.notStarted(), List.of(reg(Stage.PRE, "o", false, 1))))
+        assertThat(Planner.skipEmpty("A", Stage.PRE, StageStatus.notStarted(), List.of(reg(Stage.PRE, "o", false, 1)), 0))
                 .as("an optional pre plugin is dispatched like any other").isEmpty();
-        assertThat(Planner.skipEmpty("A", Stage.PARALLEL, StageStatus.notStarted(), List.of()))
-                .as("optional plugins may still claim the parallel stage").isEmpty();
+        assertThat(Planner.skipEmpty("A", Stage.PARALLEL, StageStatus.notStarted(), List.of(), 0))
+                .as("no window, nobody expected: no wait, no publish, no write of its own")
+                .contains(Change.stage("A", Stage.PARALLEL, State.COMPLETE));
+        var filteredOut = List.of(reg(Stage.PARALLEL, "o", false, 1));
+        assertThat(Planner.skipEmpty("A", Stage.PARALLEL, StageStatus.notStarted(),
+                Planner.toList(Stage.PARALLEL, StageStatus.notStarted(), filteredOut, NOBODY_DELIVERED), 0))
+                .as("an optional plugin the message does not reach is not waited for")
+                .contains(Change.stage("A", Stage.PARALLEL, State.COMPLETE));
+        assertThat(Planner.skipEmpty("A", Stage.PARALLEL, StageStatus.notStarted(), List.of(), 3))
+                .as("with a window, unregistered plugins may still claim the parallel stage").isEmpty();
+        assertThat(Planner.skipEmpty("A", Stage.PARALLEL, StageStatus.notStarted(), filteredOut, 0))
+                .as("an expected optional plugin is waited for").isEmpty();
         StageStatus hasEntry = new StageStatus(State.NOT_STARTED, Map.of("m", PluginStatus.notStarted(1)), Map.of(), null, null, null);
-        assertThat(Planner.skipEmpty("A", Stage.POST, hasEntry, List.of())).as("an entry already there is run").isEmpty();
+        assertThat(Planner.skipEmpty("A", Stage.POST, hasEntry, List.of(), 0)).as("an entry already there is run").isEmpty();
+        assertThat(Planner.skipEmpty("A", Stage.PARALLEL, hasEntry, List.of(), 0)).as("an entry already there is run").isEmpty();
+    }
+
+    /** A published parallel stage with a window of {@code window} s, its optional entries as given. */
+    static WorkflowRun parallel(int window, Map<String, PluginStatus> mandatory, Map<String, PluginStatus> optional, long publishedAt) {
+        StageStatus done = StageStatus.notStarted().withStatus(State.COMPLETE);
+        StageStatus s = new StageStatus(State.IN_PROGRESS, mandatory, optional, window, publishedAt, publishedAt + window * 1000L);
+        s = s.withStatus(dev.orchestrator.core.StageRules.derive(s, false)); // as the engine last wrote it
+        ActivityStatus a = new ActivityStatus(State.IN_PROGRESS, done, s, StageStatus.notStarted());
+        return new WorkflowRun("u1", "wf", State.IN_PROGRESS, Json.object(), List.of("A"), Map.of("A", a), null, 3, null,
+                null, null, null, null, null, null, null, null, null, null);
+    }
+
+    static PluginStatus ended(State state) {
+        return new PluginStatus(state, 1, null, null);
+    }
+
+    @Test
+    void anExpectedOptionalPluginThatEndedEndsTheStageAtOnceWithoutAWindow() {
+        WorkflowRun r = parallel(0, Map.of(), Map.of("o", ended(State.COMPLETE)), NOW);
+        assertThat(planner.plan(r, NOW)).isEqualTo(new Step.Transition(List.of(Change.stage("A", Stage.PARALLEL, State.COMPLETE))));
+        assertThat(planner.nextWake(parallel(0, Map.of(), Map.of("o", running(NOW, null, null)), NOW), NOW))
+                .as("no timer for a window of 0 s: only the plugin's own deadline")
+                .contains(NOW + 60_000);
+        WorkflowRun both = parallel(0, Map.of("m", ended(State.COMPLETE)), Map.of("o", running(NOW, null, null)), NOW);
+        assertThat(both.activity("A").async().status()).isEqualTo(State.MANDATORY_COMPLETED);
+        assertThat(planner.plan(both, NOW + 100))
+                .as("the optional plugin is expected: the stage waits for it, past every window")
+                .isInstanceOf(Step.Idle.class);
+        WorkflowRun failed = parallel(0, Map.of("m", ended(State.COMPLETE)), Map.of("o", ended(State.ERROR)), NOW);
+        assertThat(planner.plan(failed, NOW))
+                .isEqualTo(new Step.Transition(List.of(Change.stage("A", Stage.PARALLEL, State.OPTIONAL_TASK_ERROR))));
+    }
+
+    @Test
+    void anExpectedOptionalPluginThatNeverClaimsIsDroppedAtItsStartDeadlineWithTheReason() {
+        WorkflowRun r = parallel(0, Map.of(), Map.of("o", PluginStatus.notStarted(1)), NOW);
+        assertThat(planner.plan(r, NOW + 29_999)).isInstanceOf(Step.Idle.class);
+        assertThat(planner.nextWake(r, NOW)).contains(NOW + 30_000);
+        Step s = planner.plan(r, NOW + 30_000);
+        assertThat(s).isEqualTo(new Step.Transition(List.of(Change.plugin("A", Stage.PARALLEL, false, "o", State.DO_NOT_RUN,
+                "dropped: did not start within 30 s of the stage's start"))));
+        WorkflowRun after = Changes.apply(r, ((Step.Transition) s).changes());
+        assertThat(planner.plan(after, NOW + 30_000))
+                .as("a dropped optional plugin does not make the stage an Optional Task Error")
+                .isEqualTo(new Step.Transition(List.of(Change.stage("A", Stage.PARALLEL, State.COMPLETE))));
+    }
+
+    @Test
+    void aMandatoryPluginThatNeverClaimsStillFailsAtItsStartDeadline() {
+        WorkflowRun r = parallel(0, Map.of("m", PluginStatus.notStarted(1)), Map.of(), NOW);
+        assertThat(planner.plan(r, NOW + 30_000)).isEqualTo(new Step.Transition(List.of(Change.plugin("A", Stage.PARALLEL, true, "m",
+                State.ERROR, "did not start within 30 s of the stage's start"))));
+    }
+
+    @Test
+    void anUnregisteredJoinerWithinTheWindowStillCounts() {
+        WorkflowRun r = parallel(3, Map.of(), Map.of(), NOW);
+        StageStatus s = r.activity("A").async();
+        assertThat(Planner.admit("A", Stage.PARALLEL, s, NOW + 3_000)).isEqualTo(new Planner.Admission.Join());
+        assertThat(Planner.admit("A", Stage.PARALLEL, s, NOW + 4_000)).isInstanceOf(Planner.Admission.Refuse.class);
+        StageStatus noWindow = parallel(0, Map.of(), Map.of(), NOW).activity("A").async();
+        assertThat(Planner.admit("A", Stage.PARALLEL, noWindow, NOW)).as("a window of 0 s admits nobody, even in its second")
+                .isEqualTo(new Planner.Admission.Refuse("not expected in the parallel stage of A (registration window 0 s: only"
+                        + " registered plugins its message reaches take part; raise pluginRegisterTimeout for others)"));
+        WorkflowRun joined = parallel(3, Map.of(), Map.of("late", running(NOW + 2_000, null, null)), NOW);
+        assertThat(planner.plan(joined, NOW + 10_000)).as("a joiner is waited for like an expected plugin")
+                .isInstanceOf(Step.Idle.class);
+        WorkflowRun joinedEnded = parallel(3, Map.of(), Map.of("late", ended(State.COMPLETE)), NOW);
+        assertThat(planner.plan(joinedEnded, NOW + 10_000))
+                .isEqualTo(new Step.Transition(List.of(Change.stage("A", Stage.PARALLEL, State.COMPLETE))));
+        WorkflowRun noneYet = parallel(3, Map.of(), Map.of(), NOW);
+        assertThat(planner.plan(noneYet, NOW + 4_999)).as("with a window, the stage stays open for joiners until it closes")
+                .isInstanceOf(Step.Idle.class);
+        assertThat(planner.nextWake(noneYet, NOW)).contains(NOW + 3_000 + Planner.JOIN_GRACE_MS);
+        assertThat(planner.plan(noneYet, NOW + 5_000))
+                .isEqualTo(new Step.Transition(List.of(Change.stage("A", Stage.PARALLEL, State.COMPLETE))));
     }
 
     @Test
@@ -458,7 +574,7 @@ class PlannerTest {
                 pending.addAll(t.changes());
                 view = Changes.apply(view, t.changes());
             } else if (s instanceof Step.EnterStage e) {
-                Optional<Change> skip = Planner.skipEmpty(e.activity(), e.stage(), view.activity(e.activity()).stage(e.stage()), List.of());
+                Optional<Change> skip = Planner.skipEmpty(e.activity(), e.stage(), view.activity(e.activity()).stage(e.stage()), List.of(), 5);
                 if (skip.isPresent()) {
                     pending.add(skip.get());
                     view = Changes.apply(view, skip.get());

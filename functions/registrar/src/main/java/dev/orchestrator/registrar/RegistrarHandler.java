@@ -23,12 +23,14 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.services.lambda.LambdaClient;
 import software.amazon.awssdk.services.lambda.model.InvokeResponse;
 import software.amazon.awssdk.services.sns.SnsClient;
+import software.amazon.awssdk.services.sns.model.NotFoundException;
 
 /**
  * Keeps the plugin table in step with who subscribes to the stack's stage topics: registers a Lambda
@@ -112,9 +114,15 @@ public final class RegistrarHandler implements RequestStreamHandler {
         try {
             PluginInfo info = initialize(endpoint);
             Log.put(Log.PLUGIN, info.pluginName());
+            Optional<PluginRegistration.Subscription> delivery = delivery(subscriptionArn);
+            if (delivery.isEmpty()) {
+                LOG.info("subscription ignored: it no longer exists", "subscriptionArn", subscriptionArn);
+                return false;
+            }
             registry.register(PluginRegistration.of(topic.get().activity(), topic.get().stage(), subscriptionArn,
-                    Command.functionName(endpoint), info));
-            LOG.info("plugin registered", "function", Command.functionName(endpoint), "subscriptionArn", subscriptionArn);
+                    Command.functionName(endpoint), info).withSubscription(delivery.get()));
+            LOG.info("plugin registered", "function", Command.functionName(endpoint), "subscriptionArn", subscriptionArn,
+                    "filterPolicy", delivery.get().filterPolicy(), "filterPolicyScope", delivery.get().scope());
             Metrics.count(Metrics.PLUGINS_REGISTERED, null);
             return true;
         } finally {
@@ -140,7 +148,8 @@ public final class RegistrarHandler implements RequestStreamHandler {
         List<PluginRegistration> mine = registry.byFunction(functionName);
         for (PluginRegistration r : mine) {
             PluginInfo info = initialize(functionName);
-            registry.register(PluginRegistration.of(r.activity(), r.stage(), r.subscriptionArn(), functionName, info));
+            registry.register(PluginRegistration.of(r.activity(), r.stage(), r.subscriptionArn(), functionName, info)
+                    .withSubscription(delivery(r.subscriptionArn()).orElse(r.subscription())));
             LOG.info("plugin refreshed after a code update", Log.ACTIVITY, r.activity(), Log.STAGE, r.stage().wireName(),
                     Log.PLUGIN, info.pluginName(), "function", functionName);
         }
@@ -167,6 +176,17 @@ public final class RegistrarHandler implements RequestStreamHandler {
                         added++;
                     }
                 }
+                for (PluginRegistration r : plan.toReread()) {
+                    // A filter policy can change after subscribing (SetSubscriptionAttributes): the engine predicts
+                    // delivery from the recorded one, so reconcile records what SNS holds now.
+                    Optional<PluginRegistration.Subscription> now = delivery(r.subscriptionArn());
+                    if (now.isPresent() && !now.get().equals(r.subscription())) {
+                        registry.register(r.withSubscription(now.get()));
+                        LOG.info("plugin's filter policy re-read", Log.ACTIVITY, activity, Log.STAGE, stage.wireName(),
+                                Log.PLUGIN, r.pluginName(), "subscriptionArn", r.subscriptionArn(),
+                                "filterPolicy", now.get().filterPolicy(), "filterPolicyScope", now.get().scope());
+                    }
+                }
                 for (PluginRegistration r : plan.toRemove()) {
                     registry.remove(activity, stage, r.subscriptionArn());
                     LOG.info("plugin unregistered: its subscription is gone", Log.ACTIVITY, activity, Log.STAGE, stage.wireName(),
@@ -177,6 +197,19 @@ public final class RegistrarHandler implements RequestStreamHandler {
             }
         }
         return new int[] {added, removed};
+    }
+
+    /**
+     * The subscription's delivery settings (filter policy and scope) as SNS holds them; empty when the
+     * subscription no longer exists.
+     */
+    Optional<PluginRegistration.Subscription> delivery(String subscriptionArn) {
+        try {
+            return Optional.of(PluginRegistration.Subscription.of(
+                    sns.get().getSubscriptionAttributes(b -> b.subscriptionArn(subscriptionArn)).attributes()));
+        } catch (NotFoundException gone) {
+            return Optional.empty();
+        }
     }
 
     /** Asks a plugin who it is. A plugin that cannot answer is an error, not a silent skip. */
