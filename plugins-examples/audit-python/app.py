@@ -78,11 +78,17 @@ def handle(message):
     return "complete"
 
 
+# How far past windowEndsAt our clock must be before we skip a broadcast as late (docs/protocol.md).
+LATE_SKEW_TOLERANCE_MS = 60_000
+
+
 def late_for_window(message):
-    """A parallel broadcast (no 'plugin') that reached us after its registration window ended, in a stage
-    that lists no optional plugin (with 'listsOptional' we may be listed: claim, and the engine decides)."""
+    """A parallel broadcast (no 'plugin') that reached us more than 60 s after its registration window ended
+    (by our clock, which may be skewed: the engine judges by the table's clock), in a stage that lists no
+    optional plugin (with 'listsOptional' we may be listed: claim, and the engine decides)."""
     ends = message.get("windowEndsAt")
-    return (message.get("plugin") is None and message["stage"] == "parallel" and ends is not None and now_ms() > ends
+    return (message.get("plugin") is None and message["stage"] == "parallel" and ends is not None
+            and now_ms() > ends + LATE_SKEW_TOLERANCE_MS
             and not message.get("listsOptional"))
 
 

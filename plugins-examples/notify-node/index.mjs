@@ -63,7 +63,11 @@ async function handle(message) {
 }
 
 // A parallel broadcast (no 'plugin') that reached us after its registration window ended.
-const lateForWindow = (m) => m.plugin == null && m.stage === 'parallel' && m.windowEndsAt != null && Date.now() > m.windowEndsAt;
+// Past windowEndsAt by more than 60 s of our clock (which may be skewed; the engine judges by the table's clock),
+// in a stage that lists no optional plugin (docs/protocol.md, rule join-window).
+const LATE_SKEW_TOLERANCE_MS = 60000;
+const lateForWindow = (m) => m.plugin == null && m.stage === 'parallel' && m.windowEndsAt != null
+  && Date.now() > m.windowEndsAt + LATE_SKEW_TOLERANCE_MS && !m.listsOptional;
 
 async function work(message) {
   const metadata = message.metadata ?? {};

@@ -94,6 +94,11 @@ public final class Bench {
         for (var e : r.invocations().entrySet()) {
             out.printf("| %s | Lambda invocations | %s |%n", e.getKey(), num(e.getValue()));
         }
+        // Each activity's parallel stage is the one with plugins (pre and post have none here): one entry each.
+        double publishes = r.calls().getOrDefault("engine", Map.of()).getOrDefault("Sns.Publish", 0d);
+        out.printf("%nSNS publishes per stage entry: %s (%s publishes, %d parallel stages entered per workflow; 1.00 means no stage"
+                + " was published twice).%n", String.format("%.2f", publishes / WorkflowCalls.ACTIVITIES.size()), num(publishes),
+                WorkflowCalls.ACTIVITIES.size());
         meterTables(r.measured());
 
         List<CostModel.Layout> layouts = List.of(

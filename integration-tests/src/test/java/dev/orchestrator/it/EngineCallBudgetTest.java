@@ -112,6 +112,8 @@ class EngineCallBudgetTest {
         assertThat(rosterWrites).as("one roster batch per parallel stage entered; measured: " + measured).isEqualTo(ROSTER_WRITES);
         assertThat(sends).as("engine publishes, timer sends and outcome events; measured: " + measured)
                 .isLessThanOrEqualTo(SENDS);
+        assertThat(byApi.getOrDefault("Sns.Publish", 0L)).as("each parallel stage is published once per entry, never again"
+                + " when a plugin's report races the engine; measured: " + measured).isEqualTo(ACTIVITIES.size());
         assertThat(registryReads).as("one registry lookup per stage; measured: " + measured).isLessThanOrEqualTo(REGISTRY_READS);
         assertThat(runReads).as("run reads: header, roster and executions per engine invocation; measured: " + measured)
                 .isLessThanOrEqualTo(RUN_READS_PER_INVOCATION * (invocations + lost));

@@ -33,6 +33,15 @@ public abstract class PluginHandler implements RequestStreamHandler {
     private final StatusStore store;
     private final Map<String, String> environment;
     private final int maxAttempts;
+    /** The plugin's clock: what it writes as its own times, and how it judges a broadcast plainly late. */
+    private final java.time.Clock clock;
+
+    /**
+     * How far past a broadcast's {@code windowEndsAt} this plugin's clock must be before it skips the broadcast as
+     * late. The engine judges joins by the time the table received the claim, which no plugin clock can skew; the
+     * plugin's own skip only spares work, so it must not fire for a plugin whose clock merely runs fast.
+     */
+    public static final long LATE_SKEW_TOLERANCE_MS = 60_000;
 
     protected PluginHandler() {
         this(System.getenv());
@@ -44,6 +53,12 @@ public abstract class PluginHandler implements RequestStreamHandler {
 
     /** With a DynamoDB client of the caller's (e.g. one carrying an SDK interceptor). */
     protected PluginHandler(Map<String, String> environment, DynamoDbClient dynamo) {
+        this(environment, dynamo, java.time.Clock.systemUTC());
+    }
+
+    /** With the caller's clock too (a test of a plugin whose clock is skewed). */
+    protected PluginHandler(Map<String, String> environment, DynamoDbClient dynamo, java.time.Clock clock) {
+        this.clock = clock;
         this.store = new StatusStore(dynamo, new Env(environment).require(EnvNames.STATUS_TABLE));
         this.reporter = new StatusReporter(store);
         this.environment = Map.copyOf(environment);
@@ -113,19 +128,20 @@ public abstract class PluginHandler implements RequestStreamHandler {
     }
 
     /**
-     * A parallel stage's broadcast whose registration window had ended when it reached this plugin, in a stage
-     * that lists no optional plugin (so an optional plugin it does not name is surely a joiner).
+     * A parallel stage's broadcast whose registration window had ended more than {@link #LATE_SKEW_TOLERANCE_MS}
+     * before it reached this plugin (by its clock), in a stage that lists no optional plugin (so an optional plugin
+     * it does not name is surely a joiner).
      */
     static boolean lateForWindow(StageMessage message, long now) {
         return message.plugin() == null && !message.stage().sequential() && message.windowEndsAt() != null
-                && now > message.windowEndsAt() && !message.listsOptional();
+                && now > message.windowEndsAt() + LATE_SKEW_TOLERANCE_MS && !message.listsOptional();
     }
 
     /**
      * The start every plugin shares (SNS handler and queue bridge alike): ignore a message for another
      * plugin, skip work the message shows done (unless alwaysRun), else claim it In Progress.
      */
-    static Start claim(StatusReporter reporter, PluginInfo info, StageMessage message) {
+    static Start claim(StatusReporter reporter, PluginInfo info, StageMessage message, long now) {
         if (message.plugin() != null && !message.plugin().equals(info.pluginName())) {
             return new Start(Outcome.NOT_MINE, 0);
         }
@@ -135,7 +151,6 @@ public abstract class PluginHandler implements RequestStreamHandler {
             return new Start(Outcome.ALREADY_DONE, 0);
         }
         boolean mandatory = info.isMandatory(message.activity());
-        long now = System.currentTimeMillis();
         if (known == null && !mandatory && lateForWindow(message, now)) {
             // An optional joiner past the window would be refused by the engine (judged by the table's clock);
             // not starting spares its work. Listed and mandatory plugins claim whenever the stage is open; when the
@@ -148,7 +163,7 @@ public abstract class PluginHandler implements RequestStreamHandler {
         }
         int order = known != null ? known.order() : info.order() == null ? PluginInfo.DEFAULT_ORDER : info.order();
         return reporter.claim(message, info.pluginName(), info.isMandatory(message.activity()), info.alwaysRun(), order,
-                        info.timeout(message.activity()), System.currentTimeMillis())
+                        info.timeout(message.activity()), now)
                 .map(c -> new Start(Outcome.CLAIMED, c.attempt()))
                 .orElse(new Start(Outcome.NOT_CLAIMED, 0));
     }
@@ -175,7 +190,7 @@ public abstract class PluginHandler implements RequestStreamHandler {
         Log.put(Log.ACTIVITY, message.activity());
         Log.put(Log.STAGE, message.stage().wireName());
         Log.put(Log.PLUGIN, info.pluginName());
-        Start start = claim(reporter, info, message);
+        Start start = claim(reporter, info, message, clock.millis());
         if (start.outcome() == Outcome.NOT_CLAIMED) {
             if (!start.explained()) {
                 notClaimed(store, message, info.pluginName());
@@ -191,23 +206,23 @@ public abstract class PluginHandler implements RequestStreamHandler {
         PluginResult result;
         try {
             result = process(PluginContext.of(message, start.attempt(),
-                    () -> reporter.heartbeat(message, info.pluginName(), mandatory, System.currentTimeMillis())));
+                    () -> reporter.heartbeat(message, info.pluginName(), mandatory, clock.millis())));
         } catch (Exception e) {
             String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-            reporter.report(message, info.pluginName(), mandatory, State.ERROR, why, System.currentTimeMillis());
+            reporter.report(message, info.pluginName(), mandatory, State.ERROR, why, clock.millis());
             LOG.warn("plugin failed", "cause", why);
             Metrics.count(Metrics.PLUGIN_ERRORS, message.workflow());
             return Outcome.FAILED;
         } catch (Error e) {
             // The JVM is in trouble (out of memory, ...): give the claim back so Lambda's retry can run it again.
-            reporter.release(message, info.pluginName(), mandatory, e.getClass().getSimpleName(), System.currentTimeMillis());
+            reporter.release(message, info.pluginName(), mandatory, e.getClass().getSimpleName(), clock.millis());
             throw e;
         }
         return apply(result, message, info, mandatory, start.attempt());
     }
 
     private Outcome apply(PluginResult result, StageMessage message, PluginInfo info, boolean mandatory, int attempt) {
-        long now = System.currentTimeMillis();
+        long now = clock.millis();
         if (result instanceof PluginResult.Complete) {
             reporter.report(message, info.pluginName(), mandatory, State.COMPLETE, null, now);
             LOG.info("plugin completed");
@@ -254,7 +269,7 @@ public abstract class PluginHandler implements RequestStreamHandler {
     public boolean reportLater(StageMessage message, State outcome, String text) {
         PluginInfo info = info();
         return reporter.report(message, info.pluginName(), info.isMandatory(message.activity()), outcome, text,
-                System.currentTimeMillis());
+                clock.millis());
     }
 
     static boolean isInitialize(JsonNode event) {

@@ -104,7 +104,7 @@ public abstract class QueuePlugin implements RequestStreamHandler {
     /** Bridge: claim, then forward to the queue. */
     public boolean bridge(StageMessage m) {
         correlate(m);
-        PluginHandler.Start start = PluginHandler.claim(reporter, info(), m);
+        PluginHandler.Start start = PluginHandler.claim(reporter, info(), m, System.currentTimeMillis());
         if (start.outcome() != PluginHandler.Outcome.CLAIMED) {
             LOG.debug("stage message skipped", "outcome", start.outcome().name());
             return false;

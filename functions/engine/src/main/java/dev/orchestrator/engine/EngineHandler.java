@@ -382,12 +382,15 @@ public final class EngineHandler implements RequestStreamHandler {
     private void refuse(News n, String reason) {
         Keys.Execution e = n.execution();
         UpdateBuilder u = new UpdateBuilder();
-        u.condition(u.path(List.of(ItemCodec.STATE)) + " = " + u.value(AttributeValue.fromS(State.IN_PROGRESS.wire())));
+        // Whatever the plugin wrote since (it may have finished its work before the refusal), its item ends Do Not
+        // Run with the reason: the run does not count it, and its item must not say otherwise.
+        String state = u.path(List.of(ItemCodec.STATE));
+        u.condition("attribute_exists(" + state + ") AND " + state + " <> " + u.value(AttributeValue.fromS(State.DO_NOT_RUN.wire())));
         u.set(List.of(ItemCodec.STATE), AttributeValue.fromS(State.DO_NOT_RUN.wire()));
         u.set(List.of(ItemCodec.MESSAGE), AttributeValue.fromS(dev.orchestrator.core.Names.cut("refused: " + reason, 500)));
         u.set(List.of(ItemCodec.ENDED_AT), AttributeValue.fromN(Long.toString(System.currentTimeMillis())));
         boolean closed = store.updateExecution(e, u, System.currentTimeMillis());
-        LOG.warn(closed ? "plugin claim refused" : "plugin claim refused (it had already ended)", Log.ACTIVITY, e.activity(),
+        LOG.warn(closed ? "plugin claim refused" : "plugin claim refused (refused before)", Log.ACTIVITY, e.activity(),
                 Log.STAGE, e.stage().wireName(), Log.PLUGIN, e.plugin(), "cause", reason);
         if (closed) {
             Metrics.count(Metrics.PLUGIN_ERRORS, e.workflow());
