@@ -17,10 +17,11 @@ import java.util.TreeSet;
  * The benchmark (scripts/bench): on the local emulator, prints what one workflow of 3 activities x 6
  * parallel plugins costs in API calls and Lambda invocations, that priced per million workflows beside
  * two reference layouts, each function's cold start as a ratio to a hello-world handler, and the
- * end-to-end time of one activity with N parallel plugins beside the emulator's floor.
+ * end-to-end time of one activity with N parallel plugins beside the emulator's floor, and the size of the
+ * layer and of each function's package ({@link PackageSizes}).
  *
  * <p>Options: {@code --runs N} (workflows averaged, 3), {@code --cold N} (fresh JVMs per function, 5),
- * {@code --fanout 1,10,50,100}, {@code --only calls,cold,fanout}, {@code --no-jvm-options} (cold
+ * {@code --fanout 10,100,1000}, {@code --only size,calls,cold,fanout}, {@code --no-jvm-options} (cold
  * starts without template.yaml's JAVA_TOOL_OPTIONS, to see what they buy).
  */
 public final class Bench {
@@ -46,12 +47,20 @@ public final class Bench {
         int runs = Integer.parseInt(opts.getOrDefault("runs", "3"));
         int cold = Integer.parseInt(opts.getOrDefault("cold", "5"));
         List<Integer> fan = Arrays.stream(opts.getOrDefault("fanout", "10,100,1000").split(",")).map(String::trim).map(Integer::parseInt).toList();
-        Set<String> only = new TreeSet<>(Arrays.asList(opts.getOrDefault("only", "calls,cold,fanout").split(",")));
+        Set<String> only = new TreeSet<>(Arrays.asList(opts.getOrDefault("only", "size,calls,cold,fanout").split(",")));
+        Set<String> unknown = new TreeSet<>(only);
+        unknown.removeAll(Set.of("size", "calls", "cold", "fanout"));
+        if (!unknown.isEmpty()) {
+            throw new IllegalArgumentException("--only: unknown section(s) " + unknown + "; sections: size, calls, cold, fanout");
+        }
         boolean jvmOptions = !opts.containsKey("no-jvm-options");
 
         out.println("# Orchestrator benchmark (emulator: moto_server on loopback, handlers in-process; "
                 + Runtime.getRuntime().availableProcessors() + " CPUs, Java " + System.getProperty("java.version") + ")");
         try {
+            if (only.contains("size")) {
+                PackageSizes.print(root, out);
+            }
             if (only.contains("calls")) {
                 calls(root, runs);
             }
@@ -376,7 +385,7 @@ public final class Bench {
             String a = args[i];
             if (!a.startsWith("--")) {
                 throw new IllegalArgumentException("unexpected argument '" + a + "'; options: --runs N --cold N --fanout 1,10,50,100"
-                        + " --only calls,cold,fanout --no-jvm-options --root DIR");
+                        + " --only size,calls,cold,fanout --no-jvm-options --root DIR");
             }
             String key = a.substring(2);
             if (key.equals("no-jvm-options")) {
