@@ -127,6 +127,12 @@ public final class StatusStore {
         return Optional.of(item);
     }
 
+    /** The run as given, with one stage's entries read (a stage the engine's view left unread). */
+    public WorkflowRun withEntries(WorkflowRun run, String activity, Stage stage) {
+        StageStatus target = run.activity(activity).stage(stage);
+        return roster.fill(run, s -> s == target);
+    }
+
     /** The header alone (no plugin entries). */
     public Optional<WorkflowRun> header(String uid, String workflow) {
         Map<String, AttributeValue> item = dynamo.getItem(GetItemRequest.builder()

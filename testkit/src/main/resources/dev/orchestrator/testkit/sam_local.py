@@ -47,16 +47,20 @@ def substitute(node, ident, value):
     return node
 
 
+def parameter(name, params, declared, missing):
+    """A template parameter's value (given, else its Default), as CloudFormation resolves a Ref to it."""
+    raw = params.get(name, declared.get(name, {}).get("Default"))
+    if raw is None:
+        raise SystemExit(missing % name)
+    return raw
+
+
 def scalar(node, params, declared, default):
     """An event property that may be a Ref to a template parameter, resolved as CloudFormation would."""
     if node is None:
         return default
     if isinstance(node, dict) and "Ref" in node:
-        name = node["Ref"]
-        raw = params.get(name, declared.get(name, {}).get("Default"))
-        if raw is None:
-            raise SystemExit("parameter %s has no value" % name)
-        return int(float(raw))
+        return int(float(parameter(node["Ref"], params, declared, "parameter %s has no value")))
     return node
 
 
@@ -64,10 +68,7 @@ def collection(spec, params, declared):
     if isinstance(spec, list):
         return spec
     if isinstance(spec, dict) and "Ref" in spec:
-        name = spec["Ref"]
-        raw = params.get(name, declared.get(name, {}).get("Default"))
-        if raw is None:
-            raise SystemExit("Fn::ForEach over parameter %s, which has no value" % name)
+        raw = parameter(spec["Ref"], params, declared, "Fn::ForEach over parameter %s, which has no value")
         return raw if isinstance(raw, list) else [s.strip() for s in str(raw).split(",") if s.strip()]
     raise SystemExit("unsupported Fn::ForEach collection: %r" % (spec,))
 

@@ -350,7 +350,6 @@ public final class EngineHandler implements RequestStreamHandler {
      */
     private boolean admit(WorkflowRun run, List<News> news) {
         boolean changed = false;
-        WorkflowRun whole = null; // every stage's entries, read only when a finished stage's claim needs them
         for (News n : news) {
             if (n.state() != State.IN_PROGRESS) {
                 continue;
@@ -364,8 +363,7 @@ public final class EngineHandler implements RequestStreamHandler {
             if (s != null && (s.status().isDoneOk() || s.status() == State.DO_NOT_RUN)) {
                 // The engine reads only open stages' entries: a claim record of a finished stage (a late or
                 // redelivered record of a plugin it listed) is judged against that stage's roster.
-                whole = whole != null ? whole : store.get(run.uid(), run.workflow()).orElse(run);
-                StageStatus done = whole.activity(e.activity()).stage(e.stage());
+                StageStatus done = store.withEntries(run, e.activity(), e.stage()).activity(e.activity()).stage(e.stage());
                 if (done.mandatory().containsKey(e.plugin()) || done.optional().containsKey(e.plugin())) {
                     continue;
                 }

@@ -341,9 +341,10 @@ public final class Executor {
      * (whether optional plugins were listed, which this prediction decides), which no policy has reason to test.
      */
     public Function<PluginRegistration, Planner.Delivery> delivery(WorkflowRun view, String activity, long windowEndsAt) {
+        Supplier<StageMessage> predicted = AwsClients.memoize(() -> message(view, activity, Stage.PARALLEL, windowEndsAt, null));
         Supplier<Map<String, FilterPolicy.Attribute>> attributes = AwsClients.memoize(() ->
-                FilterPolicy.attributesOf(attributes(message(view, activity, Stage.PARALLEL, windowEndsAt, null))));
-        Supplier<String> body = AwsClients.memoize(() -> Json.write(message(view, activity, Stage.PARALLEL, windowEndsAt, null).toJson()));
+                FilterPolicy.attributesOf(attributes(predicted.get())));
+        Supplier<String> body = AwsClients.memoize(() -> Json.write(predicted.get().toJson()));
         return r -> {
             PluginRegistration.Subscription sub = r.subscription();
             if (sub == null) {
