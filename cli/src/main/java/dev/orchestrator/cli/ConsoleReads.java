@@ -227,15 +227,7 @@ final class ConsoleReads {
             }
             found.addAll(mine);
         }
-        found.sort(NEWEST_FIRST);
-        long f = floor;
-        List<JsonNode> shown = new ArrayList<>();
-        for (JsonNode run : found) {
-            if (run.path("updatedAt").asLong() <= f || shown.size() == size) {
-                break;
-            }
-            shown.add(run);
-        }
+        List<JsonNode> shown = shown(found, floor, size);
         String next = null;
         if (shown.size() == size) {
             JsonNode last = shown.get(shown.size() - 1);
@@ -244,6 +236,26 @@ final class ConsoleReads {
             next = new Cursor(floor, "").encode(); // everything at or below the floor is still to be read
         }
         return new Page(shown, next);
+    }
+
+    /**
+     * The page's runs: newest first, above the floor, at most {@code size}. A run that changed state between
+     * two partitions' queries was read in both; only its newest entry is shown.
+     */
+    static List<JsonNode> shown(List<JsonNode> found, long floor, int size) {
+        List<JsonNode> sorted = new ArrayList<>(found);
+        sorted.sort(NEWEST_FIRST);
+        List<JsonNode> shown = new ArrayList<>();
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (JsonNode run : sorted) {
+            if (run.path("updatedAt").asLong() <= floor || shown.size() == size) {
+                break;
+            }
+            if (seen.add(key(run))) {
+                shown.add(run);
+            }
+        }
+        return shown;
     }
 
     /** The metadata attribute is not projected into RunsIndex: read it from the run's item. */
