@@ -21,8 +21,9 @@ import java.util.TreeSet;
  * layer and of each function's package ({@link PackageSizes}).
  *
  * <p>Options: {@code --runs N} (workflows averaged, 3), {@code --cold N} (fresh JVMs per function, 5),
- * {@code --fanout 10,100,1000}, {@code --only size,calls,cold,fanout}, {@code --no-jvm-options} (cold
- * starts without template.yaml's JAVA_TOOL_OPTIONS, to see what they buy).
+ * {@code --fanout 10,100,1000}, {@code --batching 0,1} (the engine's stream batching windows compared),
+ * {@code --only size,calls,batching,cold,fanout}, {@code --no-jvm-options} (cold starts without template.yaml's
+ * JAVA_TOOL_OPTIONS, to see what they buy).
  */
 public final class Bench {
 
@@ -47,11 +48,12 @@ public final class Bench {
         int runs = Integer.parseInt(opts.getOrDefault("runs", "3"));
         int cold = Integer.parseInt(opts.getOrDefault("cold", "5"));
         List<Integer> fan = Arrays.stream(opts.getOrDefault("fanout", "10,100,1000").split(",")).map(String::trim).map(Integer::parseInt).toList();
-        Set<String> only = new TreeSet<>(Arrays.asList(opts.getOrDefault("only", "size,calls,cold,fanout").split(",")));
+        List<Integer> batching = Arrays.stream(opts.getOrDefault("batching", "0,1").split(",")).map(String::trim).map(Integer::parseInt).toList();
+        Set<String> only = new TreeSet<>(Arrays.asList(opts.getOrDefault("only", "size,calls,batching,cold,fanout").split(",")));
         Set<String> unknown = new TreeSet<>(only);
-        unknown.removeAll(Set.of("size", "calls", "cold", "fanout"));
+        unknown.removeAll(Set.of("size", "calls", "batching", "cold", "fanout"));
         if (!unknown.isEmpty()) {
-            throw new IllegalArgumentException("--only: unknown section(s) " + unknown + "; sections: size, calls, cold, fanout");
+            throw new IllegalArgumentException("--only: unknown section(s) " + unknown + "; sections: size, calls, batching, cold, fanout");
         }
         boolean jvmOptions = !opts.containsKey("no-jvm-options");
 
@@ -63,6 +65,9 @@ public final class Bench {
             }
             if (only.contains("calls")) {
                 calls(root, runs);
+            }
+            if (only.contains("batching")) {
+                batching(root, runs, batching);
             }
             if (only.contains("cold")) {
                 cold(root, cold, jvmOptions);
@@ -108,6 +113,13 @@ public final class Bench {
         out.printf("%nSNS publishes per stage entry: %s (%s publishes, %d parallel stages entered per workflow; 1.00 means no stage"
                 + " was published twice).%n", String.format("%.2f", publishes / WorkflowCalls.ACTIVITIES.size()), num(publishes),
                 WorkflowCalls.ACTIVITIES.size());
+        long waited = r.waits().stream().mapToLong(StageWaits.Wait::windowWaited).max().orElse(0);
+        long[] gaps = r.waits().stream().mapToLong(StageWaits.Wait::gap).sorted().toArray();
+        out.printf("%nWindow waited after all expected plugins ended: %d ms (the most any of the %d parallel stages, each with a 2 s"
+                        + " registration window and every plugin registered, waited for its window once its last plugin had ended). Stage end"
+                        + " after the last plugin's end (the stream hop):"
+                        + " median %d ms, max %d ms.%n", waited, r.waits().size(),
+                gaps.length == 0 ? 0 : gaps[gaps.length / 2], gaps.length == 0 ? 0 : gaps[gaps.length - 1]);
         meterTables(r.measured());
 
         List<CostModel.Layout> layouts = List.of(
@@ -151,6 +163,28 @@ public final class Bench {
                 + Prices.ORIGINAL_WAIT_MEMORY_MB + " MB x86_64 (the seed does not state its memory) and its own DynamoDB/SNS calls are"
                 + " not counted (a lower bound); plain Step Functions = one Parallel state per activity with one lambda:invoke Task per"
                 + " plugin, no other states.");
+    }
+
+    /**
+     * The engine's stream batching window (template parameter EngineBatchingWindow) traded against end-to-end
+     * time: the 3x6 workflow measured on one stack per setting.
+     */
+    static void batching(Path root, int runs, List<Integer> windows) {
+        out.println();
+        out.printf("## Engine stream batching window: end to end vs engine work and cost (3x6 workflow, %d run(s) per setting)%n%n", runs);
+        out.println("| EngineBatchingWindow | median end to end ms | engine invocations | engine API calls | lost engine writes | cost per million workflows |");
+        out.println("|---:|---:|---:|---:|---:|---:|");
+        for (int w : windows) {
+            System.err.println("batching: EngineBatchingWindow=" + w + ", " + runs + " run(s)");
+            WorkflowCalls.Result r = WorkflowCalls.measure(root, runs, "bench-bw" + w, Map.of("EngineBatchingWindow", Integer.toString(w)));
+            double engineCalls = r.calls().getOrDefault("engine", Map.of()).values().stream().mapToDouble(Double::doubleValue).sum();
+            out.printf("| %d s | %d | %s | %s | %s | $%.2f |%n", w, r.medianEndToEnd(), num(r.invocations().getOrDefault("engine", 0d)),
+                    num(engineCalls), num(r.lostEngineWrites()), CostModel.ours(r.measured()).perMillion());
+        }
+        out.println();
+        out.println("A longer window gathers more of a run's writes into one engine invocation (fewer invocations and lost"
+                + " conditional writes) and adds up to the window to each stage hop. The template's default is 1 s (README,"
+                + " EngineBatchingWindow).");
     }
 
     /** The write-unit meter's tables: by item kind, index partitions, reads, log bytes (means per workflow). */
@@ -385,7 +419,7 @@ public final class Bench {
             String a = args[i];
             if (!a.startsWith("--")) {
                 throw new IllegalArgumentException("unexpected argument '" + a + "'; options: --runs N --cold N --fanout 1,10,50,100"
-                        + " --only size,calls,cold,fanout --no-jvm-options --root DIR");
+                        + " --batching 0,1 --only size,calls,batching,cold,fanout --no-jvm-options --root DIR");
             }
             String key = a.substring(2);
             if (key.equals("no-jvm-options")) {

@@ -68,11 +68,18 @@ final class BenchStack implements AutoCloseable {
     }
 
     static BenchStack deploy(Path root, String name, List<String> activities, int defaultWindow) {
+        return deploy(root, name, activities, defaultWindow, Map.of());
+    }
+
+    /** The stack with more template parameters ({@code extra}, e.g. EngineBatchingWindow) than the bench's own. */
+    static BenchStack deploy(Path root, String name, List<String> activities, int defaultWindow, Map<String, String> extra) {
         Emulator emulator = new Emulator().start();
         try {
-            SamStack stack = SamStack.deploy(emulator, root.resolve("template.yaml"), name, Map.of(
+            Map<String, String> parameters = new LinkedHashMap<>(Map.of(
                     "StackTagName", name, "Activities", String.join(",", activities),
                     "DefaultRegisterTimeout", Integer.toString(defaultWindow)));
+            parameters.putAll(extra);
+            SamStack stack = SamStack.deploy(emulator, root.resolve("template.yaml"), name, parameters);
             return new BenchStack(emulator, stack);
         } catch (RuntimeException e) {
             emulator.close();

@@ -14,14 +14,24 @@ final class WorkflowCalls {
 
     /** Per-workflow averages: role -> "Service.Operation" -> calls; role -> invocations; lost engine writes; and each run's meter. */
     record Result(Map<String, Map<String, Double>> calls, Map<String, Double> invocations, double lostEngineWrites,
-                  List<RunMeter.Run> measured, int runs) {
+                  List<RunMeter.Run> measured, int runs, List<StageWaits.Wait> waits, List<Long> endToEndMillis) {
+
+        long medianEndToEnd() {
+            List<Long> sorted = endToEndMillis.stream().sorted().toList();
+            return sorted.isEmpty() ? 0 : sorted.get(sorted.size() / 2);
+        }
     }
 
     private WorkflowCalls() {
     }
 
     static Result measure(Path root, int runs) {
-        try (BenchStack s = BenchStack.deploy(root, "bench", ACTIVITIES, 2).start(); RunMeter meter = new RunMeter(s)) {
+        return measure(root, runs, "bench", Map.of());
+    }
+
+    /** The same on a stack deployed with these template parameters on top of the bench's own. */
+    static Result measure(Path root, int runs, String stackName, Map<String, String> parameters) {
+        try (BenchStack s = BenchStack.deploy(root, stackName, ACTIVITIES, 2, parameters).start(); RunMeter meter = new RunMeter(s)) {
             for (String a : ACTIVITIES) {
                 s.registerParallel(a, PLUGINS_PER_ACTIVITY);
             }
@@ -29,15 +39,21 @@ final class WorkflowCalls {
             Map<String, Double> invocations = new TreeMap<>();
             List<RunMeter.Run> measured = new java.util.ArrayList<>();
             double lost = 0;
+            List<StageWaits.Wait> waits = new java.util.ArrayList<>();
+            List<Long> endToEnd = new java.util.ArrayList<>();
+            dev.orchestrator.core.StatusStore store = new dev.orchestrator.core.StatusStore(s.dynamo, s.statusTable);
             for (int r = 1; r <= runs; r++) {
                 meter.begin();
                 String uid = "wf-" + r;
+                long started = System.currentTimeMillis();
                 s.startRun(uid, "bench", ACTIVITIES, 2);
-                String status = s.awaitEnd(uid, "bench", 180_000, 200);
+                String status = s.awaitEnd(uid, "bench", 180_000, 50);
+                endToEnd.add(System.currentTimeMillis() - started);
                 if (!status.equals("Complete")) {
                     throw new IllegalStateException("benchmark run " + uid + " ended " + status);
                 }
                 RunMeter.Run run = meter.end(uid);
+                waits.addAll(StageWaits.of(store.get(uid, "bench").orElseThrow())); // read after the meter stopped: not billed to the run
                 measured.add(run);
                 run.calls().forEach((role, byApi) -> byApi.forEach((api, n) -> calls.computeIfAbsent(role, k -> new TreeMap<>())
                         .merge(api, n / (double) runs, Double::sum)));
@@ -47,7 +63,7 @@ final class WorkflowCalls {
                         run.calls().getOrDefault("engine", Map.of()).values().stream().mapToLong(Long::longValue).sum(),
                         run.invocations().getOrDefault("engine", 0L), run.writeUnits());
             }
-            return new Result(calls, invocations, lost, measured, runs);
+            return new Result(calls, invocations, lost, measured, runs, waits, endToEnd);
         }
     }
 
