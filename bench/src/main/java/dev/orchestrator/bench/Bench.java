@@ -115,10 +115,10 @@ public final class Bench {
                 WorkflowCalls.ACTIVITIES.size());
         long waited = r.waits().stream().mapToLong(StageWaits.Wait::windowWaited).max().orElse(0);
         long[] gaps = r.waits().stream().mapToLong(StageWaits.Wait::gap).sorted().toArray();
-        out.printf("%nWindow waited after all expected plugins ended: %d ms (the most any of the %d parallel stages, each with a 2 s"
+        out.printf("%nWindow waited after all expected plugins ended: %d ms (the most any of the %d parallel stages, each with a %d s"
                         + " registration window and every plugin registered, waited for its window once its last plugin had ended). Stage end"
                         + " after the last plugin's end (the stream hop):"
-                        + " median %d ms, max %d ms.%n", waited, r.waits().size(),
+                        + " median %d ms, max %d ms.%n", waited, r.waits().size(), WorkflowCalls.WINDOW,
                 gaps.length == 0 ? 0 : gaps[gaps.length / 2], gaps.length == 0 ? 0 : gaps[gaps.length - 1]);
         meterTables(r.measured());
 
