@@ -56,7 +56,7 @@ class LambdaContextLogTest {
     @BeforeAll
     static void runEveryFunction() {
         LOGS.install();
-        // Non-default operations knobs: tracing off, a higher failed-runs threshold (checked below).
+        // Non-default operations knobs: tracing off and a higher failed-runs threshold (both checked below).
         stack = OrchestratorFixture.deploy("ctxlog", List.of("Ctx"), Map.of("LogLevel", "DEBUG",
                 "Tracing", "PassThrough", "FailedRunsAlarmThreshold", "3"));
         stack.register("Ctx", Stage.PARALLEL, new TestPlugin(stack.pluginEnv(),
@@ -172,6 +172,19 @@ class LambdaContextLogTest {
         assertLambdaContext(worker, "QueuePlugin worker");
         assertThat(bridge).anyMatch(l -> UID.equals(l.path("uid").asText()) && "ctx-queued".equals(l.path("plugin").asText()));
         assertThat(worker).anyMatch(l -> UID.equals(l.path("uid").asText()) && "ctx-queued".equals(l.path("plugin").asText()));
+    }
+
+    /**
+     * The stack takes a non-default alarm threshold. moto's CloudFormation creates no CloudWatch
+     * alarms, so what the emulator shows is the stack's parameter; OperationsTemplateTest checks that
+     * FailedRunsAlarm's Threshold is that parameter.
+     */
+    @Test
+    void theFailedRunsThresholdKnobReachesTheStack() {
+        try (var cfn = stack.emulator.client(software.amazon.awssdk.services.cloudformation.CloudFormationClient.builder())) {
+            var parameters = cfn.describeStacks(b -> b.stackName(stack.stack.name())).stacks().get(0).parameters();
+            assertThat(parameters).anyMatch(p -> "FailedRunsAlarmThreshold".equals(p.parameterKey()) && "3".equals(p.parameterValue()));
+        }
     }
 
     @Test

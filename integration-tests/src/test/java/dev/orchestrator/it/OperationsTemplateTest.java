@@ -332,14 +332,17 @@ class OperationsTemplateTest {
 
     @Test
     @SuppressWarnings("unchecked")
-    void examplePluginsKeepTheirLogsForARetentionAndTheirTablesRecoverable() throws java.io.IOException {
+    void examplePluginsKeepTheirLogsForARetentionAndTheirTablesRecoverableAndAreTraced() throws java.io.IOException {
         List<Path> templates;
         try (var dirs = java.nio.file.Files.list(ROOT.resolve("plugins-examples"))) {
             templates = dirs.map(d -> d.resolve("template.yaml")).filter(java.nio.file.Files::exists).sorted().toList();
         }
         assertThat(templates).isNotEmpty();
         for (Path t : templates) {
-            Map<String, Object> resources = (Map<String, Object>) CfnYaml.load(t).get("Resources");
+            Map<String, Object> template = CfnYaml.load(t);
+            Map<String, Object> globals = (Map<String, Object>) ((Map<String, Object>) template.get("Globals")).get("Function");
+            assertThat(globals.get("Tracing")).as(t + ": every function traced by X-Ray (Globals)").isEqualTo("Active");
+            Map<String, Object> resources = (Map<String, Object>) template.get("Resources");
             Set<String> groups = new TreeSet<>();
             resources.forEach((id, r) -> {
                 Map<String, Object> res = (Map<String, Object>) r;
@@ -355,6 +358,8 @@ class OperationsTemplateTest {
             });
             resources.forEach((id, r) -> {
                 if ("AWS::Serverless::Function".equals(((Map<String, Object>) r).get("Type"))) {
+                    Map<String, Object> props = (Map<String, Object>) ((Map<String, Object>) r).get("Properties");
+                    assertThat(props).as("%s %s does not override the Tracing global", t, id).doesNotContainKey("Tracing");
                     assertThat(groups).as(t + ": a log group /aws/lambda/${" + id + "} with the retention parameter")
                             .contains("/aws/lambda/${" + id + "}");
                 }
