@@ -35,7 +35,7 @@ final class Conformance {
     }
 
     static final String WORKFLOW = "conformance";
-    static final String USAGE = "usage: scripts/conformance path/to/template.yaml [--function LogicalId] [--activity Name]";
+    static final String USAGE = "usage: scripts/conformance path/to/template.yaml[,Param=Value...] [--function LogicalId] [--activity Name]";
 
     private final LocalStack stack;
     private final String function;
@@ -58,6 +58,7 @@ final class Conformance {
 
     static int main(Path root, List<String> args, Path cwd, Progress progress) {
         Path template = null;
+        Map<String, String> given = Map.of();
         String functionId = null;
         String activity = null;
         for (int i = 0; i < args.size(); i++) {
@@ -69,9 +70,16 @@ final class Conformance {
                     if (a.startsWith("--") || template != null) {
                         throw new IllegalArgumentException("unexpected '" + a + "'\n" + USAGE);
                     }
-                    template = cwd.resolve(a).normalize();
+                    // TEMPLATE[,Param=Value...], as --plugin of scripts/local run takes it
+                    String path = a.split(",")[0];
+                    template = cwd.resolve(path).normalize();
                     if (Files.isDirectory(template)) {
                         template = template.resolve("template.yaml");
+                    }
+                    if (Files.isRegularFile(template)) {
+                        LocalSettings.PluginRef ref = LocalSettings.pluginRef(a, cwd);
+                        template = ref.template();
+                        given = ref.parameters();
                     }
                 }
             }
@@ -80,12 +88,21 @@ final class Conformance {
             throw new IllegalArgumentException((template == null ? "no template given" : "no file " + template) + "\n" + USAGE);
         }
         JsonNode parameters = templateParameters(template);
-        if (activity == null) {
-            activity = parameters.path("Activity").path("Default").asText("Conformance");
+        for (String name : given.keySet()) {
+            if (!parameters.has(name)) {
+                throw new IllegalArgumentException(template + " declares no parameter " + name + " (it declares "
+                        + names(parameters) + ")");
+            }
         }
-        Map<String, String> params = parameters.has("Activity") ? Map.of("Activity", activity) : Map.of();
+        if (activity == null) {
+            activity = given.getOrDefault("Activity", parameters.path("Activity").path("Default").asText("Conformance"));
+        }
+        Map<String, String> params = new java.util.LinkedHashMap<>(given);
+        if (parameters.has("Activity")) {
+            params.put("Activity", activity);
+        }
         try (LocalStack stack = LocalStack.deploy(root, List.of(activity), List.of(new LocalSettings.PluginRef(template, params)),
-                LocalSettings.DEFAULT_REGISTER_TIMEOUT, progress, false)) {
+                LocalSettings.DEFAULT_REGISTER_TIMEOUT, Map.of(), progress, false)) {
             SamStack plugin = stack.plugins.get(0);
             // The plugin's own queues deliver (a queue plugin's worker reports); the engine stays off.
             stack.runtime.startOnly(plugin);
@@ -498,6 +515,12 @@ final class Conformance {
     }
 
     /** The template's Parameters section (for the Activity parameter's default), read with the SAM translator's YAML parser. */
+    private static List<String> names(JsonNode object) {
+        List<String> out = new ArrayList<>();
+        object.fieldNames().forEachRemaining(out::add);
+        return out;
+    }
+
     static JsonNode templateParameters(Path template) {
         String python = System.getenv().getOrDefault("ORCHESTRATOR_PYTHON", "python3");
         String code = "import json,sys\nfrom samtranslator.yaml_helper import yaml_parse\n"
