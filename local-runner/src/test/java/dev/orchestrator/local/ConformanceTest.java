@@ -25,6 +25,17 @@ class ConformanceTest {
     }
 
     @Test
+    void templateParametersAreGivenAsRunTakesThem() throws Exception {
+        // Activity=Review after the path, as `scripts/local run --plugin` takes it (no --activity); a non-default LogRetentionDays.
+        OwnProjectTest.Result r = OwnProjectTest.run(ROOT, "conformance", "plugins-examples/audit-python/template.yaml,Activity=Review,LogRetentionDays=7");
+        assertThat(r.output()).contains("on Review/post", "-> CONFORMS");
+        assertThat(r.code()).isZero();
+        OwnProjectTest.Result bad = OwnProjectTest.run(ROOT, "conformance", "plugins-examples/audit-python,Stage=parallel");
+        assertThat(bad.output()).contains("declares no parameter Stage", "OrchestratorStackName", "Activity");
+        assertThat(bad.code()).isEqualTo(64);
+    }
+
+    @Test
     void theNodeExampleConformsThroughScriptsConformance() throws Exception {
         OwnProjectTest.Result r = OwnProjectTest.exec(ROOT.resolve("plugins-examples/notify-node"),
                 List.of(ROOT.resolve("scripts/conformance").toString(), "template.yaml", "--activity", "Review"));

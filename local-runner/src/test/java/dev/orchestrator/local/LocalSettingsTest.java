@@ -51,6 +51,39 @@ class LocalSettingsTest {
     }
 
     @Test
+    void parametersOfTheOrchestratorStackComeFromTheCommandLineAndTheConfigFile() throws Exception {
+        file("template.yaml");
+        assertThat(LocalSettings.parse(List.of(), project).parameters()).isEmpty();
+        LocalSettings s = LocalSettings.parse(List.of("--parameter", "TenantEventSources=a.source,b.source",
+                "--parameter", "LogLevel=DEBUG"), project);
+        assertThat(s.parameters()).containsExactly(Map.entry("TenantEventSources", "a.source,b.source"), Map.entry("LogLevel", "DEBUG"));
+        Files.writeString(project.resolve(LocalSettings.CONFIG_FILE), """
+                {"activities": ["Intake"], "plugins": ["template.yaml"],
+                 "parameters": {"TenantEventSources": "file.source", "DefaultFilterAttributes": "tier,region"}}
+                """);
+        // The command line wins per key; the file's other keys stay.
+        assertThat(LocalSettings.parse(List.of("--parameter", "TenantEventSources=cli.source"), project).parameters())
+                .containsEntry("TenantEventSources", "cli.source").containsEntry("DefaultFilterAttributes", "tier,region");
+        assertThatThrownBy(() -> LocalSettings.parse(List.of("--parameter", "TenantEventSources"), project))
+                .hasMessageContaining("--parameter TenantEventSources: not Key=Value");
+        Files.writeString(project.resolve(LocalSettings.CONFIG_FILE), """
+                {"activities": ["Intake"], "parameters": ["TenantEventSources=x"]}
+                """);
+        assertThatThrownBy(() -> LocalSettings.parse(List.of(), project)).hasMessageContaining("'parameters' must be an object");
+    }
+
+    @Test
+    void aStackParameterTheTemplateDoesNotDeclareOrTheRunnerSetsIsRefusedNamingIt() {
+        Path template = OwnProjectTest.ROOT.resolve("template.yaml");
+        LocalStack.checkParameters(template, Map.of("TenantEventSources", "x", "DefaultFilterAttributes", "region"));
+        assertThatThrownBy(() -> LocalStack.checkParameters(template, Map.of("TenantEventSource", "x")))
+                .hasMessageContaining("--parameter TenantEventSource: template.yaml declares no parameter TenantEventSource")
+                .hasMessageContaining("TenantEventSources");
+        assertThatThrownBy(() -> LocalStack.checkParameters(template, Map.of("Activities", "A,B")))
+                .hasMessageContaining("--parameter Activities: set with --activities");
+    }
+
+    @Test
     void noOptionsAndNoConfigFileMeansTheDemo() {
         LocalSettings s = LocalSettings.parse(List.of(), project);
         assertThat(s.ownProject()).isFalse();
