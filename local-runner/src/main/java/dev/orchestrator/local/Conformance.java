@@ -259,6 +259,26 @@ final class Conformance {
                     "message of " + msg.length() + " characters");
         }
 
+        // Long work: with a pluginTimeout of 3 s the plugin heartbeats every second while it works. Plugins
+        // that honour metadata.conformanceWorkSeconds (work that long) are checked; others are skipped.
+        String slow = run("Not Started", "In Progress", future(), Map.of("conformanceWorkSeconds", "4"));
+        Outcome os = invoke(sns(message(slow, addressed, "Not Started", Map.of("conformanceWorkSeconds", "4"), HEARTBEAT_TIMEOUT)));
+        JsonNode se = settled(slow);
+        long worked = se.path("endedAt").asLong(0) - se.path("startedAt").asLong(0);
+        if (os.error != null || !se.path("endedAt").isNumber() || worked < HEARTBEAT_TIMEOUT * 1000L) {
+            skip("heartbeat", "the work took " + worked + " ms, not the " + HEARTBEAT_TIMEOUT + " s timeout or more (no "
+                    + "metadata.conformanceWorkSeconds hook)" + (os.error == null ? "" : "; the invocation failed: " + os.error));
+        } else {
+            long last = se.path("heartbeatAt").asLong(0);
+            expect("heartbeat", last > se.path("startedAt").asLong(0) && se.path("endedAt").asLong() - last <= HEARTBEAT_TIMEOUT * 1000L,
+                    "worked " + worked + " ms with a " + HEARTBEAT_TIMEOUT + " s timeout and heartbeat (last " + (se.path("endedAt").asLong() - last)
+                            + " ms before the report)",
+                    "worked " + worked + " ms with a " + HEARTBEAT_TIMEOUT + " s pluginTimeout, but "
+                            + (last <= se.path("startedAt").asLong(0) ? "never heartbeat after the claim"
+                            : "its last heartbeat was " + (se.path("endedAt").asLong() - last) + " ms before the report")
+                            + " (heartbeat every timeout / 3 while working)");
+        }
+
         // Malformed input: the invocation fails naming the problem, nothing is written.
         String bad = run("Not Started", "In Progress", future(), Map.of());
         long bv = version(bad);
@@ -397,7 +417,14 @@ final class Conformance {
         return uid;
     }
 
+    /** The pluginTimeout (seconds) of the heartbeat rule's message: heartbeats are due every second. */
+    static final int HEARTBEAT_TIMEOUT = 3;
+
     private String message(String uid, String addressed, String listedState, Map<String, String> metadata) {
+        return message(uid, addressed, listedState, metadata, 900);
+    }
+
+    private String message(String uid, String addressed, String listedState, Map<String, String> metadata, int pluginTimeout) {
         ObjectNode m = Json.object();
         m.put("uid", uid);
         m.put("workflow", WORKFLOW);
@@ -410,7 +437,7 @@ final class Conformance {
         meta.put("tenantId", "conformance");
         metadata.forEach(meta::put);
         m.put("windowEndsAt", future());
-        m.put("pluginTimeout", 900);
+        m.put("pluginTimeout", pluginTimeout);
         ObjectNode plugins = m.putObject("plugins");
         plugins.putObject("mandatory");
         plugins.putObject("optional");
