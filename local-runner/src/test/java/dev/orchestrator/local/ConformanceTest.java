@@ -47,6 +47,26 @@ class ConformanceTest {
     }
 
     @Test
+    void aPluginThatHeartbeatsWhileItWorksPassesTheHeartbeatRule() throws Exception {
+        // The Python example with the conformanceWorkSeconds hook: it works that long, heartbeating every timeout / 3.
+        LocalDeployTest.copyExample(project, LocalDeployTest.FILTER, "");
+        LocalDeployTest.replace(project.resolve("app.py"), "def work(message):\n    metadata = message.get(\"metadata\") or {}\n", """
+                def work(message):
+                    metadata = message.get("metadata") or {}
+                    if "conformanceWorkSeconds" in metadata:
+                        execution = Execution(message, is_mandatory(message["activity"]), INFO["order"])
+                        until = time.time() + float(metadata["conformanceWorkSeconds"])
+                        while time.time() < until:
+                            time.sleep(min(execution.timeout / 3, max(0.0, until - time.time())))
+                            execution.update(["#heartbeatAt = :now"], [], "#state = :ip", {":ip": s("In Progress"), ":now": n(now_ms())})
+                """);
+        OwnProjectTest.Result r = OwnProjectTest.exec(project, List.of(ROOT.resolve("scripts/conformance").toString(), "template.yaml"));
+        assertThat(r.output()).contains("PASS heartbeat", "s timeout and heartbeat (last",
+                "conformance of audit-python: 18 passed, 0 failed, 2 skipped -> CONFORMS");
+        assertThat(r.code()).as(r.output()).isZero();
+    }
+
+    @Test
     void aJavaQueuePluginConformsWithItsWorkerReporting() throws Exception {
         OwnProjectTest.Result r = OwnProjectTest.run(ROOT, "conformance", "plugins-examples/provision-dns");
         assertThat(r.output()).contains("PASS report-complete", "PASS duplicate-once", "conformance of provision-dns:", "-> CONFORMS");
