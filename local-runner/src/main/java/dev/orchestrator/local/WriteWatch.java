@@ -79,6 +79,11 @@ final class WriteWatch implements AutoCloseable {
         return List.copyOf(writes);
     }
 
+    /** Records one write (the proxy does; tests give writes directly). */
+    void add(Write w) {
+        writes.add(w);
+    }
+
     private void pass(String function, HttpExchange exchange) throws IOException {
         try (exchange) {
             byte[] body;
@@ -156,7 +161,7 @@ final class WriteWatch implements AutoCloseable {
         List<String> names = new ArrayList<>();
         request.path("ExpressionAttributeNames").forEach(n -> names.add(n.asText()));
         JsonNode key = request.path("Key");
-        writes.add(new Write(function, operation, key.path("uid").path("S").asText(null), key.path("workflow").path("S").asText(null),
+        add(new Write(function, operation, key.path("uid").path("S").asText(null), key.path("workflow").path("S").asText(null),
                 names, error, message, broken(operation, request), System.currentTimeMillis()));
     }
 
