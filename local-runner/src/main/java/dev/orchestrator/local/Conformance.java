@@ -43,7 +43,7 @@ final class Conformance {
     }
 
     static final String WORKFLOW = "conformance";
-    static final String USAGE = "usage: scripts/conformance path/to/template.yaml [--function LogicalId] [--activity Name]";
+    static final String USAGE = "usage: scripts/conformance path/to/template.yaml[,Param=Value...] [--function LogicalId] [--activity Name]";
 
     private final LocalStack stack;
     private final String function;
@@ -66,6 +66,7 @@ final class Conformance {
 
     static int main(Path root, List<String> args, Path cwd, Progress progress) {
         Path template = null;
+        Map<String, String> given = Map.of();
         String functionId = null;
         String activity = null;
         for (int i = 0; i < args.size(); i++) {
@@ -77,9 +78,16 @@ final class Conformance {
                     if (a.startsWith("--") || template != null) {
                         throw new IllegalArgumentException("unexpected '" + a + "'\n" + USAGE);
                     }
-                    template = cwd.resolve(a).normalize();
+                    // TEMPLATE[,Param=Value...], as --plugin of scripts/local run takes it
+                    String path = a.split(",")[0];
+                    template = cwd.resolve(path).normalize();
                     if (Files.isDirectory(template)) {
                         template = template.resolve("template.yaml");
+                    }
+                    if (Files.isRegularFile(template)) {
+                        LocalSettings.PluginRef ref = LocalSettings.pluginRef(a, cwd);
+                        template = ref.template();
+                        given = ref.parameters();
                     }
                 }
             }
@@ -88,12 +96,21 @@ final class Conformance {
             throw new IllegalArgumentException((template == null ? "no template given" : "no file " + template) + "\n" + USAGE);
         }
         JsonNode parameters = templateParameters(template);
-        if (activity == null) {
-            activity = parameters.path("Activity").path("Default").asText("Conformance");
+        for (String name : given.keySet()) {
+            if (!parameters.has(name)) {
+                throw new IllegalArgumentException(template + " declares no parameter " + name + " (it declares "
+                        + names(parameters) + ")");
+            }
         }
-        Map<String, String> params = parameters.has("Activity") ? Map.of("Activity", activity) : Map.of();
+        if (activity == null) {
+            activity = given.getOrDefault("Activity", parameters.path("Activity").path("Default").asText("Conformance"));
+        }
+        Map<String, String> params = new java.util.LinkedHashMap<>(given);
+        if (parameters.has("Activity")) {
+            params.put("Activity", activity);
+        }
         try (LocalStack stack = LocalStack.deploy(root, List.of(activity), List.of(new LocalSettings.PluginRef(template, params)),
-                LocalSettings.DEFAULT_REGISTER_TIMEOUT, progress, false)) {
+                LocalSettings.DEFAULT_REGISTER_TIMEOUT, Map.of(), progress, false)) {
             SamStack plugin = stack.plugins.get(0);
             // The plugin's own queues deliver (a queue plugin's worker reports); the engine stays off.
             stack.runtime.startOnly(plugin);
@@ -278,6 +295,26 @@ final class Conformance {
                     "message of " + msg.length() + " characters");
         }
 
+        // Long work: with a pluginTimeout of 3 s the plugin heartbeats every second while it works. Plugins
+        // that honour metadata.conformanceWorkSeconds (work that long) are checked; others are skipped.
+        String slow = run(dispatched, Map.of("conformanceWorkSeconds", "4"));
+        Outcome ow = invoke(sns(message(slow, addressed, dispatched, Map.of("conformanceWorkSeconds", "4"), HEARTBEAT_TIMEOUT)));
+        JsonNode we = settled(slow);
+        long worked = we.path("endedAt").asLong(0) - we.path("startedAt").asLong(0);
+        if (ow.error != null || !we.path("endedAt").isNumber() || worked < HEARTBEAT_TIMEOUT * 1000L) {
+            skip("heartbeat", "the work took " + worked + " ms, not the " + HEARTBEAT_TIMEOUT + " s timeout or more (no "
+                    + "metadata.conformanceWorkSeconds hook)" + (ow.error == null ? "" : "; the invocation failed: " + ow.error));
+        } else {
+            long last = we.path("heartbeatAt").asLong(0);
+            expect("heartbeat", last > we.path("startedAt").asLong(0) && we.path("endedAt").asLong() - last <= HEARTBEAT_TIMEOUT * 1000L,
+                    "worked " + worked + " ms with a " + HEARTBEAT_TIMEOUT + " s timeout and heartbeat (last " + (we.path("endedAt").asLong() - last)
+                            + " ms before the report)",
+                    "worked " + worked + " ms with a " + HEARTBEAT_TIMEOUT + " s pluginTimeout, but "
+                            + (last <= we.path("startedAt").asLong(0) ? "never heartbeat after the claim"
+                            : "its last heartbeat was " + (we.path("endedAt").asLong() - last) + " ms before the report")
+                            + " (heartbeat every timeout / 3 while working)");
+        }
+
         // Malformed input: the invocation fails naming the problem, nothing is written.
         String bad = run(dispatched, Map.of());
         long bv = version(bad);
@@ -441,8 +478,15 @@ final class Conformance {
         return uid;
     }
 
+    /** The pluginTimeout (seconds) of the heartbeat rule's message: heartbeats are due every second. */
+    static final int HEARTBEAT_TIMEOUT = 3;
+
     /** A stage message; {@code ownState} (not null only when addressed to the plugin) is its entry as the engine sends it. */
     private String message(String uid, String addressed, String ownState, Map<String, String> metadata) {
+        return message(uid, addressed, ownState, metadata, TIMEOUT);
+    }
+
+    private String message(String uid, String addressed, String ownState, Map<String, String> metadata, int pluginTimeout) {
         ObjectNode m = Json.object();
         m.put("uid", uid);
         m.put("workflow", WORKFLOW);
@@ -457,7 +501,7 @@ final class Conformance {
         if (!stage.equals("pre") && !stage.equals("post")) {
             m.put("windowEndsAt", future());
         }
-        m.put("pluginTimeout", TIMEOUT);
+        m.put("pluginTimeout", pluginTimeout);
         ObjectNode plugins = m.putObject("plugins");
         plugins.putObject("mandatory");
         plugins.putObject("optional");
@@ -561,6 +605,12 @@ final class Conformance {
     }
 
     /** The template's Parameters section (for the Activity parameter's default), read with the SAM translator's YAML parser. */
+    private static List<String> names(JsonNode object) {
+        List<String> out = new ArrayList<>();
+        object.fieldNames().forEachRemaining(out::add);
+        return out;
+    }
+
     static JsonNode templateParameters(Path template) {
         String python = System.getenv().getOrDefault("ORCHESTRATOR_PYTHON", "python3");
         String code = "import json,sys\nfrom samtranslator.yaml_helper import yaml_parse\n"

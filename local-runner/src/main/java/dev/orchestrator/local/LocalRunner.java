@@ -11,6 +11,7 @@ import dev.orchestrator.core.WorkflowRun;
 import dev.orchestrator.obs.Log;
 import dev.orchestrator.obs.LogLines;
 import dev.orchestrator.obs.Metrics;
+import dev.orchestrator.testkit.LocalLambdaRuntime;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -21,6 +22,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.eventbridge.EventBridgeClient;
@@ -79,6 +81,10 @@ public final class LocalRunner {
         } catch (IllegalArgumentException e) {
             System.err.println("error: " + e.getMessage());
             code = 64;
+        } catch (RuntimeException e) {
+            // e.g. a stack that did not deploy: its error ends the command (never a silent hang)
+            System.err.println("error: " + e.getMessage());
+            code = 1;
         }
         System.exit(code);
     }
@@ -98,9 +104,10 @@ public final class LocalRunner {
 
     static LocalStack deploy(Path root, LocalSettings settings, Progress progress) {
         if (!settings.ownProject()) {
-            return LocalStack.deploy(root, settings.activities(), progress);
+            return LocalStack.deploy(root, settings.activities(), settings.parameters(), progress);
         }
-        return LocalStack.deploy(root, settings.activities(), settings.plugins(), settings.registerTimeout(), progress, true);
+        return LocalStack.deploy(root, settings.activities(), settings.plugins(), settings.registerTimeout(), settings.parameters(),
+                progress, true);
     }
 
     /** Deploys, sends the start events, follows each run to its end; 0 when every run ended Complete or Optional Task Error. */
@@ -111,6 +118,7 @@ public final class LocalRunner {
         try (LocalStack stack = deploy(root, settings, progress)) {
             StatusStore store = new StatusStore(stack.emulator.client(DynamoDbClient.builder()), stack.export("status-name"));
             boolean allWell = true;
+            Map<String, String> trees = new java.util.LinkedHashMap<>();
             for (Path start : settings.starts()) {
                 JsonNode event = Json.parse(read(start));
                 JsonNode detail = event.has("detail-type") && event.has("detail") ? event.get("detail") : event;
@@ -125,9 +133,50 @@ public final class LocalRunner {
                 boolean well = end.map(r -> r.status() == State.COMPLETE || r.status() == State.OPTIONAL_TASK_ERROR).orElse(false);
                 allWell &= well;
                 progress.step("run " + uid + "/" + workflow + " ended " + end.map(r -> r.status().wire()).orElse("nowhere"));
+                trees.put(uid + "\n" + workflow, end.map(StatusTree::render).orElse(""));
             }
-            return allWell ? 0 : 1;
+            List<String> problems = pluginProblems(stack, trees);
+            problems.forEach(p -> System.err.println("error: " + p));
+            if (!problems.isEmpty()) {
+                progress.step(problems.size() + " plugin problem(s) during the run(s) (above): exit 1");
+            }
+            return allWell && problems.isEmpty() ? 0 : 1;
         }
+    }
+
+    /** How long {@code run} waits, after the runs ended, for plugin deliveries still being retried to settle. */
+    static final Duration SETTLE_TIMEOUT = Duration.ofSeconds(60);
+
+    /**
+     * What the plugins got wrong while the runs went on, even when every run ended well: a delivery that
+     * failed for good, a write to the status table that failed or was refused by a condition it should
+     * have met, a broken wire rule (see {@link WriteWatch}). Each line names the plugin function.
+     */
+    static List<String> pluginProblems(LocalStack stack, Map<String, String> trees) {
+        List<String> out = new java.util.ArrayList<>();
+        if (!stack.runtime.awaitAsyncIdle(SETTLE_TIMEOUT)) {
+            out.add("plugin deliveries were still being retried " + SETTLE_TIMEOUT.toSeconds() + " s after the runs ended");
+        }
+        java.util.Map<String, String> pluginFunctions = new java.util.LinkedHashMap<>();
+        stack.plugins.forEach(p -> p.functions().keySet().forEach(id -> pluginFunctions.put(id, p.name())));
+        List<LocalLambdaRuntime.FailedDelivery> lost = stack.runtime.failedDeliveries();
+        for (var f : stack.runtime.exhaustedDeliveries()) {
+            if (pluginFunctions.containsKey(f.function())) {
+                out.add("plugin function " + pluginFunctions.get(f.function()) + "/" + f.function() + ": a delivery failed (its handler failed "
+                        + "every attempt; " + (lost.contains(f) ? "no on-failure destination or DLQ kept it" : "sent to its on-failure destination")
+                        + "): " + f.error());
+            }
+        }
+        if (stack.writes != null) {
+            DynamoDbClient dynamo = stack.emulator.client(DynamoDbClient.builder());
+            String table = stack.export("status-name");
+            WriteWatch.ItemReader items = x -> dynamo.getItem(b -> b.tableName(table).consistentRead(true).key(x.key())).item();
+            trees.forEach((run, tree) -> {
+                String[] key = run.split("\n", 2);
+                out.addAll(stack.writes.problems(key[0], key[1], items));
+            });
+        }
+        return out;
     }
 
     static int up(Path root, LocalSettings settings, Progress progress, InputStream input) throws IOException {

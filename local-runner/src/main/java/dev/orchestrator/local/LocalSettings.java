@@ -17,12 +17,20 @@ import java.util.Map;
  * file's folder or the caller's working directory.
  */
 record LocalSettings(List<String> activities, List<PluginRef> plugins, List<Path> starts, int registerTimeout,
-                     boolean ownProject) {
+                     boolean ownProject, Map<String, String> parameters) {
+
+    LocalSettings {
+        parameters = Map.copyOf(parameters);
+    }
 
     static final String CONFIG_FILE = "orchestrator-local.json";
     static final List<String> DEMO_ACTIVITIES = List.of("Setup", "Configure", "Handover");
-    /** Registration window of the local stack (seconds): short, so local runs do not wait. */
-    static final int DEFAULT_REGISTER_TIMEOUT = 2;
+    /**
+     * The local stack's DefaultRegisterTimeout (seconds): the stack's own default, 0 (registered plugins are
+     * expected without a window; only unregistered subscribers need one). At most the template's MaxValue.
+     */
+    static final int DEFAULT_REGISTER_TIMEOUT = 0;
+    static final int MAX_REGISTER_TIMEOUT = 86_400;
 
     /** A plugin stack: its template and the parameters given to it beyond OrchestratorStackName. */
     record PluginRef(Path template, Map<String, String> parameters) {
@@ -34,7 +42,8 @@ record LocalSettings(List<String> activities, List<PluginRef> plugins, List<Path
     static final String USAGE = """
             usage: scripts/local [demo]
                    scripts/local up|run [--config FILE] [--activities A,B,C] [--plugin TEMPLATE[,Param=Value...]]...
-                                        [--start EVENT.json]... [--register-timeout SECONDS]
+                                        [--start EVENT.json]... [--register-timeout SECONDS] [--parameter Key=Value]...
+              --parameter  a parameter of the orchestrator stack itself (template.yaml), e.g. TenantEventSources=my.source
               up    deploy and keep running (commands: send FILE | tree UID WORKFLOW | quit)
               run   deploy, send the --start events, follow each run to its end; exit 0 when all ended well
             Without --activities/--plugin/--config, ./%s is read if present, else the demo's stack is deployed.
@@ -47,6 +56,7 @@ record LocalSettings(List<String> activities, List<PluginRef> plugins, List<Path
         List<PluginRef> plugins = new ArrayList<>();
         List<Path> starts = new ArrayList<>();
         Integer registerTimeout = null;
+        Map<String, String> parameters = new LinkedHashMap<>();
         for (int i = 0; i < args.size(); i++) {
             String flag = args.get(i);
             if (i + 1 >= args.size()) {
@@ -58,7 +68,14 @@ record LocalSettings(List<String> activities, List<PluginRef> plugins, List<Path
                 case "--activities" -> activities = activities(List.of(value.split(",")), "--activities");
                 case "--plugin" -> plugins.add(pluginRef(value, cwd));
                 case "--start" -> starts.add(cwd.resolve(value).normalize());
-                case "--register-timeout" -> registerTimeout = positive(value, "--register-timeout");
+                case "--register-timeout" -> registerTimeout = seconds(value, "--register-timeout");
+                case "--parameter" -> {
+                    int eq = value.indexOf('=');
+                    if (eq < 1) {
+                        throw new IllegalArgumentException("--parameter " + value + ": not Key=Value");
+                    }
+                    parameters.put(value.substring(0, eq), value.substring(eq + 1));
+                }
                 default -> throw new IllegalArgumentException("unknown option " + flag + "\n" + USAGE);
             }
         }
@@ -71,8 +88,10 @@ record LocalSettings(List<String> activities, List<PluginRef> plugins, List<Path
             allPlugins.addAll(plugins);
             List<Path> allStarts = new ArrayList<>(file.starts());
             allStarts.addAll(starts);
+            Map<String, String> allParameters = new LinkedHashMap<>(file.parameters());
+            allParameters.putAll(parameters);
             return new LocalSettings(activities != null ? activities : file.activities(), allPlugins, allStarts,
-                    registerTimeout != null ? registerTimeout : file.registerTimeout(), true);
+                    registerTimeout != null ? registerTimeout : file.registerTimeout(), true, allParameters);
         }
         boolean own = activities != null || !plugins.isEmpty();
         if (own && activities == null) {
@@ -82,12 +101,13 @@ record LocalSettings(List<String> activities, List<PluginRef> plugins, List<Path
             requireFile(s, "--start");
         }
         return new LocalSettings(own ? activities : DEMO_ACTIVITIES, plugins, starts,
-                registerTimeout != null ? registerTimeout : DEFAULT_REGISTER_TIMEOUT, own);
+                registerTimeout != null ? registerTimeout : DEFAULT_REGISTER_TIMEOUT, own, parameters);
     }
 
     /**
      * The config file: {@code {"activities": ["A","B"], "plugins": ["path/template.yaml" | {"template": ...,
-     * "parameters": {"Activity": "B"}}], "start": ["events/x.json"], "registerTimeout": 2}}.
+     * "parameters": {"Activity": "B"}}], "start": ["events/x.json"], "registerTimeout": 2,
+     * "parameters": {"TenantEventSources": "my.source"}}} (the last: the orchestrator stack's own parameters).
      */
     static LocalSettings fromFile(Path file) {
         JsonNode o;
@@ -100,8 +120,8 @@ record LocalSettings(List<String> activities, List<PluginRef> plugins, List<Path
         List<String> problems = new ArrayList<>();
         for (var it = o.fieldNames(); it.hasNext(); ) {
             String f = it.next();
-            if (!List.of("activities", "plugins", "start", "registerTimeout").contains(f)) {
-                problems.add("unknown key '" + f + "' (known: activities, plugins, start, registerTimeout)");
+            if (!List.of("activities", "plugins", "start", "registerTimeout", "parameters").contains(f)) {
+                problems.add("unknown key '" + f + "' (known: activities, plugins, start, registerTimeout, parameters)");
             }
         }
         List<String> activities = new ArrayList<>();
@@ -126,10 +146,19 @@ record LocalSettings(List<String> activities, List<PluginRef> plugins, List<Path
         o.path("start").forEach(s -> starts.add(dir.resolve(s.asText()).normalize()));
         int registerTimeout = DEFAULT_REGISTER_TIMEOUT;
         if (o.has("registerTimeout")) {
-            if (!o.get("registerTimeout").canConvertToInt() || o.get("registerTimeout").asInt() < 1) {
-                problems.add("'registerTimeout' must be a positive number of seconds");
+            JsonNode rt = o.get("registerTimeout");
+            if (!rt.isIntegralNumber() || !rt.canConvertToInt() || rt.asInt() < 0 || rt.asInt() > MAX_REGISTER_TIMEOUT) {
+                problems.add("'registerTimeout' must be a whole number of seconds from 0 to " + MAX_REGISTER_TIMEOUT + ", not " + rt);
             } else {
                 registerTimeout = o.get("registerTimeout").asInt();
+            }
+        }
+        Map<String, String> parameters = new LinkedHashMap<>();
+        if (o.has("parameters")) {
+            if (!o.get("parameters").isObject()) {
+                problems.add("'parameters' must be an object of the orchestrator stack's parameters, e.g. {\"TenantEventSources\": \"my.source\"}");
+            } else {
+                o.get("parameters").fields().forEachRemaining(e -> parameters.put(e.getKey(), e.getValue().asText()));
             }
         }
         if (!problems.isEmpty()) {
@@ -137,7 +166,7 @@ record LocalSettings(List<String> activities, List<PluginRef> plugins, List<Path
         }
         plugins.forEach(p -> requireFile(p.template(), file + " plugins"));
         starts.forEach(s -> requireFile(s, file + " start"));
-        return new LocalSettings(activities(activities, file + " activities"), plugins, starts, registerTimeout, true);
+        return new LocalSettings(activities(activities, file + " activities"), plugins, starts, registerTimeout, true, parameters);
     }
 
     static PluginRef pluginRef(String value, Path cwd) {
@@ -173,16 +202,16 @@ record LocalSettings(List<String> activities, List<PluginRef> plugins, List<Path
         return List.copyOf(out);
     }
 
-    private static int positive(String value, String flag) {
+    private static int seconds(String value, String flag) {
         try {
             int v = Integer.parseInt(value);
-            if (v >= 1) {
+            if (v >= 0 && v <= MAX_REGISTER_TIMEOUT) {
                 return v;
             }
         } catch (NumberFormatException e) {
             // reported below
         }
-        throw new IllegalArgumentException(flag + " must be a positive number of seconds, not '" + value + "'");
+        throw new IllegalArgumentException(flag + " must be a whole number of seconds from 0 to " + MAX_REGISTER_TIMEOUT + ", not '" + value + "'");
     }
 
     private static void requireFile(Path p, String where) {

@@ -20,9 +20,20 @@ class ConformanceTest {
     void thePythonExampleConforms() throws Exception {
         OwnProjectTest.Result r = OwnProjectTest.run(ROOT, "conformance", "plugins-examples/audit-python");
         assertThat(r.output()).contains("PASS duplicate-once", "PASS report-error", "SKIP parallel-join",
-                "PASS reclaim-stale", "PASS rerun-due",
-                "conformance of audit-python: 17 passed, 0 failed, 2 skipped -> CONFORMS");
+                "PASS reclaim-stale", "PASS rerun-due", "SKIP heartbeat",
+                "conformance of audit-python: 17 passed, 0 failed, 3 skipped -> CONFORMS");
         assertThat(r.code()).isZero();
+    }
+
+    @Test
+    void templateParametersAreGivenAsRunTakesThem() throws Exception {
+        // Activity=Review after the path, as `scripts/local run --plugin` takes it (no --activity); a non-default LogRetentionDays.
+        OwnProjectTest.Result r = OwnProjectTest.run(ROOT, "conformance", "plugins-examples/audit-python/template.yaml,Activity=Review,LogRetentionDays=7");
+        assertThat(r.output()).contains("on Review/post", "-> CONFORMS");
+        assertThat(r.code()).isZero();
+        OwnProjectTest.Result bad = OwnProjectTest.run(ROOT, "conformance", "plugins-examples/audit-python,Stage=parallel");
+        assertThat(bad.output()).contains("declares no parameter Stage", "OrchestratorStackName", "Activity");
+        assertThat(bad.code()).isEqualTo(64);
     }
 
     @Test
@@ -30,9 +41,29 @@ class ConformanceTest {
         OwnProjectTest.Result r = OwnProjectTest.exec(ROOT.resolve("plugins-examples/notify-node"),
                 List.of(ROOT.resolve("scripts/conformance").toString(), "template.yaml", "--activity", "Review"));
         assertThat(r.output()).contains("on Review/parallel", "PASS parallel-join", "PASS join-window",
-                "PASS claim-fields",
-                "conformance of notify-node: 19 passed, 0 failed, 0 skipped -> CONFORMS");
+                "PASS claim-fields", "SKIP heartbeat",
+                "conformance of notify-node: 19 passed, 0 failed, 1 skipped -> CONFORMS");
         assertThat(r.code()).isZero();
+    }
+
+    @Test
+    void aPluginThatHeartbeatsWhileItWorksPassesTheHeartbeatRule() throws Exception {
+        // The Python example with the conformanceWorkSeconds hook: it works that long, heartbeating every timeout / 3.
+        LocalDeployTest.copyExample(project, LocalDeployTest.FILTER, "");
+        LocalDeployTest.replace(project.resolve("app.py"), "def work(message):\n    metadata = message.get(\"metadata\") or {}\n", """
+                def work(message):
+                    metadata = message.get("metadata") or {}
+                    if "conformanceWorkSeconds" in metadata:
+                        execution = Execution(message, is_mandatory(message["activity"]), INFO["order"])
+                        until = time.time() + float(metadata["conformanceWorkSeconds"])
+                        while time.time() < until:
+                            time.sleep(min(execution.timeout / 3, max(0.0, until - time.time())))
+                            execution.update(["#heartbeatAt = :now"], [], "#state = :ip", {":ip": s("In Progress"), ":now": n(now_ms())})
+                """);
+        OwnProjectTest.Result r = OwnProjectTest.exec(project, List.of(ROOT.resolve("scripts/conformance").toString(), "template.yaml"));
+        assertThat(r.output()).contains("PASS heartbeat", "s timeout and heartbeat (last",
+                "conformance of audit-python: 18 passed, 0 failed, 2 skipped -> CONFORMS");
+        assertThat(r.code()).as(r.output()).isZero();
     }
 
     @Test
@@ -71,6 +102,8 @@ class ConformanceTest {
                             ExpressionAttributeValues={":ip": {"S": "In Progress"}, ":now": now, ":one": {"N": "1"}, ":zero": {"N": "0"},
                                 ":t": {"BOOL": True}, ":u": {"S": m["uid"]}, ":w": {"S": m["workflow"]}, ":a": {"S": m["activity"]},
                                 ":s": {"S": m["stage"]}})
+                        time.sleep(float(m["metadata"].get("conformanceWorkSeconds", 0)))  # works, never heartbeats
+                        now = {"N": str(int(time.time() * 1000))}
                         db.update_item(TableName=os.environ["STATUS_TABLE"], Key=key, ExpressionAttributeNames={"#st": "state"},
                             UpdateExpression="SET #st = :c, endedAt = :now ADD version :one",
                             ExpressionAttributeValues={":c": {"S": "Complete"}, ":now": now, ":one": {"N": "1"}})
@@ -103,8 +136,8 @@ class ConformanceTest {
         assertThat(r.output()).contains("on Intake/pre", "PASS initialize", "PASS report-complete",
                 "FAIL claim-conditional    redelivery after Complete wrote to the item",
                 "FAIL version-bump         updatedAt is", "FAIL duplicate-once", "FAIL skip-done", "PASS reclaim-stale", "FAIL rerun-due",
-                "SKIP report-error",
-                "conformance of careless: 9 passed, 6 failed, 3 skipped -> DOES NOT CONFORM");
+                "SKIP report-error", "FAIL heartbeat", "s pluginTimeout, but never heartbeat after the claim",
+                "conformance of careless: 9 passed, 7 failed, 3 skipped -> DOES NOT CONFORM");
         assertThat(r.code()).isEqualTo(1);
     }
 }

@@ -51,11 +51,62 @@ class LocalSettingsTest {
     }
 
     @Test
+    void parametersOfTheOrchestratorStackComeFromTheCommandLineAndTheConfigFile() throws Exception {
+        file("template.yaml");
+        assertThat(LocalSettings.parse(List.of(), project).parameters()).isEmpty();
+        LocalSettings s = LocalSettings.parse(List.of("--parameter", "TenantEventSources=a.source,b.source",
+                "--parameter", "LogLevel=DEBUG"), project);
+        assertThat(s.parameters()).containsExactly(Map.entry("TenantEventSources", "a.source,b.source"), Map.entry("LogLevel", "DEBUG"));
+        Files.writeString(project.resolve(LocalSettings.CONFIG_FILE), """
+                {"activities": ["Intake"], "plugins": ["template.yaml"],
+                 "parameters": {"TenantEventSources": "file.source", "DefaultFilterAttributes": "tier,region"}}
+                """);
+        // The command line wins per key; the file's other keys stay.
+        assertThat(LocalSettings.parse(List.of("--parameter", "TenantEventSources=cli.source"), project).parameters())
+                .containsEntry("TenantEventSources", "cli.source").containsEntry("DefaultFilterAttributes", "tier,region");
+        assertThatThrownBy(() -> LocalSettings.parse(List.of("--parameter", "TenantEventSources"), project))
+                .hasMessageContaining("--parameter TenantEventSources: not Key=Value");
+        Files.writeString(project.resolve(LocalSettings.CONFIG_FILE), """
+                {"activities": ["Intake"], "parameters": ["TenantEventSources=x"]}
+                """);
+        assertThatThrownBy(() -> LocalSettings.parse(List.of(), project)).hasMessageContaining("'parameters' must be an object");
+    }
+
+    @Test
+    void aStackParameterTheTemplateDoesNotDeclareOrTheRunnerSetsIsRefusedNamingIt() {
+        Path template = OwnProjectTest.ROOT.resolve("template.yaml");
+        LocalStack.checkParameters(template, Map.of("TenantEventSources", "x", "DefaultFilterAttributes", "region"));
+        assertThatThrownBy(() -> LocalStack.checkParameters(template, Map.of("TenantEventSource", "x")))
+                .hasMessageContaining("--parameter TenantEventSource: template.yaml declares no parameter TenantEventSource")
+                .hasMessageContaining("TenantEventSources");
+        assertThatThrownBy(() -> LocalStack.checkParameters(template, Map.of("Activities", "A,B")))
+                .hasMessageContaining("--parameter Activities: set with --activities");
+    }
+
+    @Test
     void noOptionsAndNoConfigFileMeansTheDemo() {
         LocalSettings s = LocalSettings.parse(List.of(), project);
         assertThat(s.ownProject()).isFalse();
         assertThat(s.activities()).isEqualTo(LocalSettings.DEMO_ACTIVITIES);
-        assertThat(s.registerTimeout()).isEqualTo(LocalSettings.DEFAULT_REGISTER_TIMEOUT);
+        assertThat(s.registerTimeout()).isEqualTo(LocalSettings.DEFAULT_REGISTER_TIMEOUT).isZero();
+    }
+
+    @Test
+    void theRegisterTimeoutDefaultsToTheStacksDefaultAndAcceptsZero() throws Exception {
+        // The stack's DefaultRegisterTimeout defaults to 0 (template.yaml); the local stack's default is the same.
+        assertThat(LocalStack.declaredParameters(OwnProjectTest.ROOT.resolve("template.yaml"))).contains("DefaultRegisterTimeout");
+        assertThat(java.nio.file.Files.readString(OwnProjectTest.ROOT.resolve("template.yaml")))
+                .contains("  DefaultRegisterTimeout:\n    Type: Number\n    Default: " + LocalSettings.DEFAULT_REGISTER_TIMEOUT + "\n");
+        file("t/template.yaml");
+        LocalSettings own = LocalSettings.parse(List.of("--activities", "A", "--plugin", "t"), project);
+        assertThat(own.registerTimeout()).isZero();
+        assertThat(LocalSettings.parse(List.of("--activities", "A", "--register-timeout", "0"), project).registerTimeout()).isZero();
+        assertThat(LocalSettings.parse(List.of("--activities", "A", "--register-timeout", "86400"), project).registerTimeout()).isEqualTo(86_400);
+        Files.writeString(project.resolve("zero.json"), "{\"activities\": [\"A\"], \"registerTimeout\": 0}");
+        assertThat(LocalSettings.parse(List.of("--config", "zero.json"), project).registerTimeout()).isZero();
+        Files.writeString(project.resolve("neg.json"), "{\"activities\": [\"A\"], \"registerTimeout\": -1}");
+        assertThatThrownBy(() -> LocalSettings.parse(List.of("--config", "neg.json"), project))
+                .hasMessageContaining("'registerTimeout' must be a whole number of seconds from 0 to 86400, not -1");
     }
 
     @Test
@@ -68,8 +119,10 @@ class LocalSettingsTest {
                 .hasMessageContaining("--plugin: no file");
         assertThatThrownBy(() -> LocalSettings.parse(List.of("--activities", "A", "--plugin", "t,Activity"), project))
                 .hasMessageContaining("'Activity' is not Param=Value");
-        assertThatThrownBy(() -> LocalSettings.parse(List.of("--register-timeout", "0"), project))
-                .hasMessageContaining("--register-timeout must be a positive number");
+        assertThatThrownBy(() -> LocalSettings.parse(List.of("--register-timeout", "-1"), project))
+                .hasMessageContaining("--register-timeout must be a whole number of seconds from 0 to 86400, not '-1'");
+        assertThatThrownBy(() -> LocalSettings.parse(List.of("--register-timeout", "86401"), project))
+                .hasMessageContaining("--register-timeout must be a whole number of seconds from 0 to 86400, not '86401'");
         assertThatThrownBy(() -> LocalSettings.parse(List.of("--frobnicate", "x"), project)).hasMessageContaining("unknown option --frobnicate");
         Files.writeString(project.resolve("bad.json"), "{\"activity\": [\"A\"], \"plugins\": [3]}");
         assertThatThrownBy(() -> LocalSettings.parse(List.of("--config", "bad.json"), project))

@@ -94,7 +94,16 @@ public final class LocalLambdaRuntime implements AutoCloseable {
      * in a class loader of its own); Python and Node handlers run as subprocesses either way.
      */
     public LocalLambdaRuntime add(SamStack stack, ClassLoader classes) {
-        stack.functions().forEach((id, spec) -> functions.put(id, new Deployed(spec, instantiate(spec, classes))));
+        return add(stack, classes, spec -> Map.of());
+    }
+
+    /**
+     * The same, with environment variables of each function's own on top of the runtime's (e.g. an
+     * {@code AWS_ENDPOINT_URL} that lets a local run watch one plugin's calls).
+     */
+    public LocalLambdaRuntime add(SamStack stack, ClassLoader classes,
+                                  java.util.function.Function<FunctionSpec, Map<String, String>> environment) {
+        stack.functions().forEach((id, spec) -> functions.put(id, new Deployed(spec, instantiate(spec, classes, environment.apply(spec)))));
         for (FunctionSpec spec : stack.functions().values()) {
             if (!stopped.get() && !running.isEmpty()) {
                 startSources(spec, stack);
@@ -106,12 +115,13 @@ public final class LocalLambdaRuntime implements AutoCloseable {
 
     private final List<SamStack> stacks = new CopyOnWriteArrayList<>();
 
-    private RequestStreamHandler instantiate(FunctionSpec spec, ClassLoader classes) {
+    private RequestStreamHandler instantiate(FunctionSpec spec, ClassLoader classes, Map<String, String> own) {
         String className = spec.handler().split("::")[0];
         Map<String, String> env = new LinkedHashMap<>(spec.environment());
         env.put("AWS_LAMBDA_FUNCTION_NAME", spec.functionName()); // as Lambda sets it; names the function's SDK clients
         env.putAll(emulator.clientEnvironment());
         env.putAll(extraEnvironment);
+        env.putAll(own);
         if (SubprocessHandler.runs(spec.runtime())) {
             return new SubprocessHandler(spec, env);
         }
@@ -284,6 +294,38 @@ public final class LocalLambdaRuntime implements AutoCloseable {
         return List.copyOf(failed);
     }
 
+    /** Every failed asynchronous invocation, also those a retry then recovered (a function error, not an overload). */
+    public List<FailedDelivery> invocationErrors() {
+        return List.copyOf(invocationErrors);
+    }
+
+    /**
+     * Waits until no asynchronous invocation is running or waiting for its retry (each ends delivered,
+     * at its destination, or in {@link #failedDeliveries()}); false when the ceiling passed first.
+     */
+    public boolean awaitAsyncIdle(Duration ceiling) {
+        long deadline = System.nanoTime() + ceiling.toNanos();
+        while (asyncInFlight.get() > 0) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            Emulator.sleep(100);
+        }
+        return true;
+    }
+
+    private final List<FailedDelivery> invocationErrors = new CopyOnWriteArrayList<>();
+    private final List<FailedDelivery> exhausted = new CopyOnWriteArrayList<>();
+
+    /**
+     * Asynchronous deliveries whose every attempt failed, whether then kept at the function's on-failure
+     * destination or DLQ or lost (those also in {@link #failedDeliveries()}).
+     */
+    public List<FailedDelivery> exhaustedDeliveries() {
+        return List.copyOf(exhausted);
+    }
+    private final java.util.concurrent.atomic.AtomicInteger asyncInFlight = new java.util.concurrent.atomic.AtomicInteger();
+
     // ------------------------------------------------------------------ pollers
 
     private void pollSns(String function, String queueUrl, String subscriptionArn, boolean twice) {
@@ -384,6 +426,15 @@ public final class LocalLambdaRuntime implements AutoCloseable {
      * loses an event.
      */
     void deliverAsync(String function, String event) {
+        asyncInFlight.incrementAndGet();
+        try {
+            deliverAsyncCounted(function, event);
+        } finally {
+            asyncInFlight.decrementAndGet();
+        }
+    }
+
+    private void deliverAsyncCounted(String function, String event) {
         Deployed d = functions.get(function);
         FunctionSpec.Async config = d.spec().async();
         RetrySchedule overload = overloadRetry;
@@ -425,6 +476,7 @@ public final class LocalLambdaRuntime implements AutoCloseable {
                     continue;
                 }
                 functionErrors++;
+                invocationErrors.add(new FailedDelivery(function, event, String.valueOf(e)));
                 log(function, "async invocation " + invocations + " failed: " + e);
                 if (functionErrors > config.maximumRetryAttempts()) {
                     break;
@@ -439,6 +491,7 @@ public final class LocalLambdaRuntime implements AutoCloseable {
         if (last == null) {
             return; // stopped
         }
+        exhausted.add(new FailedDelivery(function, event, String.valueOf(last)));
         boolean kept = false;
         if (config.onFailureArn() != null) {
             sendRecord(config.onFailureArn(), record(d.spec(), event, condition, invocations, last, null));

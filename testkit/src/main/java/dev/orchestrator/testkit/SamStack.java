@@ -233,22 +233,67 @@ public final class SamStack {
                 .get(software.amazon.awssdk.services.sqs.model.QueueAttributeName.QUEUE_ARN);
         String topicArn = outputs.get(source.get("topicOutput").asText());
         Map<String, String> attributes = new LinkedHashMap<>();
+        // Intrinsic functions in the attributes resolved by CloudFormation (see sam_local.py), as on AWS.
         if (source.hasNonNull("filterPolicy")) {
+            source.set("filterPolicy", resolved(source.get("filterPolicy"), outputs));
             attributes.put("FilterPolicy", source.get("filterPolicy").toString());
         }
         if (source.hasNonNull("filterPolicyScope")) {
+            source.set("filterPolicyScope", resolved(source.get("filterPolicyScope"), outputs));
             attributes.put("FilterPolicyScope", source.get("filterPolicyScope").asText());
         }
-        String subscriptionArn = sns.subscribe(b -> b.topicArn(topicArn).protocol("sqs").endpoint(queueArn).attributes(attributes))
-                .subscriptionArn();
-        // The function's own subscription, as CloudFormation makes it: what the topic lists and the
-        // registrar registers. Deliveries still go through the queue (moto cannot run Lambda code).
-        String lambdaSubscriptionArn = sns.subscribe(b -> b.topicArn(topicArn).protocol("lambda").endpoint(functionArn)
-                .attributes(attributes)).subscriptionArn();
+        String subscriptionArn;
+        String lambdaSubscriptionArn;
+        try {
+            subscriptionArn = sns.subscribe(b -> b.topicArn(topicArn).protocol("sqs").endpoint(queueArn).attributes(attributes))
+                    .subscriptionArn();
+            // The function's own subscription, as CloudFormation makes it: what the topic lists and the
+            // registrar registers. Deliveries still go through the queue (moto cannot run Lambda code).
+            lambdaSubscriptionArn = sns.subscribe(b -> b.topicArn(topicArn).protocol("lambda").endpoint(functionArn)
+                    .attributes(attributes)).subscriptionArn();
+        } catch (software.amazon.awssdk.core.exception.SdkException e) {
+            String event = source.path("event").asText(source.path("queue").asText());
+            throw new IllegalStateException("resource " + event + " (the SNS event of " + functionArn + "): SNS refused the subscription to "
+                    + topicArn + " with " + attributes + ": " + e.getMessage(), e);
+        }
         source.put("topicArn", topicArn);
         source.put("subscriptionArn", lambdaSubscriptionArn);
         source.put("deliverySubscriptionArn", subscriptionArn);
         return source;
+    }
+
+    /**
+     * A subscription attribute with the values CloudFormation resolved put back where sam_local.py left
+     * a marker for an intrinsic function ({@code {"TestkitOutput": NAME, "list": bool}}).
+     */
+    static JsonNode resolved(JsonNode node, Map<String, String> outputs) {
+        if (node.isObject() && node.size() == 2 && node.path("TestkitOutput").isTextual() && node.has("list")) {
+            String name = node.get("TestkitOutput").asText();
+            String value = outputs.get(name);
+            if (value == null) {
+                throw new IllegalStateException("CloudFormation did not resolve an intrinsic function of a subscription attribute (output "
+                        + name + " is missing)");
+            }
+            if (!node.get("list").asBoolean()) {
+                return JSON.getNodeFactory().textNode(value);
+            }
+            var list = JSON.createArrayNode();
+            for (String item : value.split(",", -1)) {
+                list.add(item);
+            }
+            return list;
+        }
+        if (node.isObject()) {
+            var copy = JSON.createObjectNode();
+            node.fields().forEachRemaining(e -> copy.set(e.getKey(), resolved(e.getValue(), outputs)));
+            return copy;
+        }
+        if (node.isArray()) {
+            var copy = JSON.createArrayNode();
+            node.forEach(item -> copy.add(resolved(item, outputs)));
+            return copy;
+        }
+        return node;
     }
 
     private static Stack awaitStatus(CloudFormationClient cfn, String stackName, String wanted, Duration timeout) {

@@ -126,6 +126,41 @@ def import_names(node, out):
             import_names(v, out)
 
 
+INTRINSICS = ("Ref", "Fn::Sub", "Fn::ImportValue", "Fn::GetAtt", "Fn::Join", "Fn::If", "Fn::Select", "Fn::Split",
+              "Fn::FindInMap", "Fn::Base64", "Fn::GetAZs")
+
+
+def is_intrinsic(node):
+    return isinstance(node, dict) and len(node) == 1 and next(iter(node)) in INTRINSICS
+
+
+def returns_list(expr, declared):
+    """Whether CloudFormation resolves this expression to a list (a list parameter, Fn::Split, Fn::GetAZs)."""
+    key, arg = next(iter(expr.items()))
+    if key == "Ref" and isinstance(arg, str):
+        t = str(declared.get(arg, {}).get("Type", ""))
+        return t == "CommaDelimitedList" or t.startswith("List<") or t.startswith("AWS::SSM::Parameter::Value<List<")
+    return key in ("Fn::Split", "Fn::GetAZs")
+
+
+def outputs_for_intrinsics(node, prefix, outputs, declared, counter):
+    """Replaces every intrinsic function in a subscription attribute (e.g. a FilterPolicy) with a marker
+    {"TestkitOutput": NAME, "list": bool} and adds an output NAME whose value is that expression, so that
+    CloudFormation resolves it exactly as it resolves the attribute on AWS (parameters, pseudo parameters,
+    imports of other stacks' exports, conditions). The deployer puts the resolved values back."""
+    if is_intrinsic(node):
+        name = "%s%d" % (prefix, counter[0])
+        counter[0] += 1
+        as_list = returns_list(node, declared)
+        outputs[name] = {"Value": {"Fn::Join": [",", node]} if as_list else node}
+        return {"TestkitOutput": name, "list": as_list}
+    if isinstance(node, dict):
+        return {k: outputs_for_intrinsics(v, prefix, outputs, declared, counter) for k, v in node.items()}
+    if isinstance(node, list):
+        return [outputs_for_intrinsics(v, prefix, outputs, declared, counter) for v in node]
+    return node
+
+
 def bus_refs_to_names(node, buses):
     """moto returns an object for Ref of an EventBus; GetAtt Name is the same value on AWS."""
     if isinstance(node, dict):
@@ -225,8 +260,13 @@ def main():
                 # moto's CloudFormation does not create AWS::SNS::Subscription resources: the topic
                 # goes out as an output and the deployer subscribes the queue through the SNS API.
                 cfn.setdefault("Outputs", {})[queue + "Topic"] = {"Value": bus_refs_to_names(p["Topic"], buses)}
-                sources.append({"type": "sns", "queue": queue, "topicOutput": queue + "Topic",
-                                "filterPolicy": p.get("FilterPolicy"), "filterPolicyScope": p.get("FilterPolicyScope")})
+                outputs = cfn.setdefault("Outputs", {})
+                counter = [0]
+                sources.append({"type": "sns", "queue": queue, "topicOutput": queue + "Topic", "event": ev_name,
+                                "filterPolicy": outputs_for_intrinsics(p.get("FilterPolicy"), queue + "Filter", outputs,
+                                                                       declared, counter),
+                                "filterPolicyScope": outputs_for_intrinsics(p.get("FilterPolicyScope"), queue + "Filter",
+                                                                            outputs, declared, counter)})
             elif etype == "SQS":
                 sources.append({"type": "sqs", "queue": logical_of(p["Queue"]),
                                 "batchSize": p.get("BatchSize", 10),
