@@ -183,8 +183,8 @@ public final class Bench {
         }
         out.println();
         out.println("A longer window gathers more of a run's writes into one engine invocation (fewer invocations and lost"
-                + " conditional writes) and adds up to the window to each stage hop. The template's default is 1 s (README,"
-                + " EngineBatchingWindow).");
+                + " conditional writes) and adds up to the window to each stage hop. The template's default is 0 s, chosen from"
+                + " this table (README, EngineBatchingWindow).");
     }
 
     /** The write-unit meter's tables: by item kind, index partitions, reads, log bytes (means per workflow). */
