@@ -123,8 +123,42 @@ public final class StatusStore {
         }
         WorkflowRun run = roster.fill(ItemCodec.fromItem(raw.get()), s -> true);
         Map<String, AttributeValue> item = new java.util.LinkedHashMap<>(raw.get());
-        item.put(ItemCodec.ACTIVITIES, ItemCodec.readerActivities(run));
+        item.put(ItemCodec.ACTIVITIES, withOutputs(ItemCodec.readerActivities(run), run));
         return Optional.of(item);
+    }
+
+    /**
+     * The reader's activities with each Complete entry's output ({@code output}: the object, or {@code outputRef})
+     * beside its state: one BatchGetItem per 100 Complete executions, projecting only the outputs.
+     */
+    private AttributeValue withOutputs(AttributeValue activities, WorkflowRun run) {
+        java.util.List<Keys.Execution> complete = new java.util.ArrayList<>();
+        run.activities().forEach((a, act) -> {
+            for (Stage st : Stage.values()) {
+                for (StageStatus.Entry e : act.stage(st).plugins()) {
+                    if (e.status().state() == State.COMPLETE) {
+                        complete.add(new Keys.Execution(e.name(), run.uid(), run.workflow(), a, st));
+                    }
+                }
+            }
+        });
+        if (complete.isEmpty()) {
+            return activities;
+        }
+        Map<Keys.Execution, com.fasterxml.jackson.databind.node.ObjectNode> outputs = outputs(complete);
+        if (outputs.isEmpty()) {
+            return activities;
+        }
+        com.fasterxml.jackson.databind.node.ObjectNode tree = (com.fasterxml.jackson.databind.node.ObjectNode) AttributeJson.toJson(activities);
+        outputs.forEach((e, wire) -> {
+            com.fasterxml.jackson.databind.JsonNode stage = tree.path(e.activity()).path(e.stage().itemKey());
+            for (String group : new String[] {ItemCodec.MANDATORY, ItemCodec.OPTIONAL}) {
+                if (stage.path(group).path(e.plugin()).isObject()) {
+                    ((com.fasterxml.jackson.databind.node.ObjectNode) stage.path(group).path(e.plugin())).setAll(wire);
+                }
+            }
+        });
+        return AttributeJson.toAttribute(tree);
     }
 
     /** The run as given, with one stage's entries read (a stage the engine's view left unread). */
