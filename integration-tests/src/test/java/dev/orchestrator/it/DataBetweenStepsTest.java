@@ -35,7 +35,8 @@ class DataBetweenStepsTest {
 
     @BeforeAll
     static void deploy() {
-        stack = OrchestratorFixture.deploy("data", List.of("DataA", "DataB", "DataC", "DataD", "Big1", "Big2", "Bad"));
+        stack = OrchestratorFixture.deploy("data", List.of("DataA", "DataB", "DataC", "DataD", "Big1", "Big2", "Bad",
+                "Fan", "FanIn", "Q1", "Q2"));
     }
 
     @AfterAll
@@ -189,6 +190,81 @@ class DataBetweenStepsTest {
         assertThat(gone.status()).isEqualTo(State.ERROR);
         assertThat(gone.activity("Big2").async().mandatory().get("big-in").message())
                 .startsWith("input Big1.big-out: its payload object s3://").contains("/runs/gone-1/").contains("is gone");
+    }
+
+    @Test
+    void inputsOverTheEnginesBudgetTravelAsOneReferenceAndSoDoTheRunsOutputs() {
+        // Nine outputs of 15,000 bytes each stay inline (under 16 KiB) but add up to more than 128 KiB.
+        for (int i = 1; i <= 9; i++) {
+            String pad = Integer.toString(i).repeat(15_000);
+            stack.register("Fan", Stage.PARALLEL, new Fn(env(), "part" + i, c -> PluginResult.complete(Map.of("pad", pad))));
+        }
+        Fn gather = stack.register("FanIn", Stage.PARALLEL, new Fn(env(), "gather", c -> {
+            int total = 0;
+            for (int i = 1; i <= 9; i++) {
+                total += c.input("Fan", "part" + i).get("pad").asText().length();
+            }
+            return PluginResult.complete(Map.of("total", total));
+        }));
+        stack.start("{\"uid\":\"fan-1\",\"workflow\":\"data\",\"pluginRegisterTimeout\":1,\"activities\":[\"Fan\",\"FanIn\"]}");
+        WorkflowRun run = stack.awaitEnd("fan-1", "data", Duration.ofSeconds(180));
+        assertThat(run.status()).as("run message: %s", run.message()).isEqualTo(State.COMPLETE);
+        var message = gather.seen.get(0).message();
+        assertThat(message.inputsRef()).as("the inputs document went to the payload bucket").isNotNull();
+        assertThat(message.inputsRef().key()).startsWith("runs/fan-1/");
+        assertThat(Json.write(message.toJson()).length()).as("the stage message stays small").isLessThan(8_000);
+        assertThat(gather.seen.get(0).inputs().path("Fan").size()).isEqualTo(9);
+
+        JsonNode detail = stack.awaitOutcomeEvent("fan-1", Duration.ofSeconds(120)).path("detail");
+        assertThat(detail.has("outputs")).isFalse();
+        assertThat(detail.path("outputsRef").path("sha256").asText()).hasSize(64);
+        S3Client s3 = stack.emulator.client(S3Client.builder().forcePathStyle(true));
+        JsonNode outputs = Json.parse(s3.getObjectAsBytes(b -> b.bucket(detail.path("outputsRef").path("bucket").asText())
+                .key(detail.path("outputsRef").path("key").asText())).asUtf8String());
+        assertThat(outputs.path("FanIn").path("gather").path("output").path("total").asInt()).isEqualTo(9 * 15_000);
+    }
+
+    /** A queue plugin (bridge + worker) whose work is a function of its context. */
+    static final class QueuedFn extends dev.orchestrator.plugin.QueuePlugin {
+        final String name;
+        final Function<PluginContext, PluginResult> work;
+
+        QueuedFn(Map<String, String> env, String name, Function<PluginContext, PluginResult> work) {
+            super(env);
+            this.name = name;
+            this.work = work;
+        }
+
+        @Override
+        public PluginInfo info() {
+            return PluginInfo.builder(name).mandatory(true).build();
+        }
+
+        @Override
+        protected PluginResult process(PluginContext ctx) {
+            return work.apply(ctx);
+        }
+    }
+
+    @Test
+    void aQueuePluginsLargeOutputReachesTheNextActivity() {
+        String[] queue = stack.queueWithDlq("q-producer", 3, false);
+        ObjectNode big = Json.object();
+        big.put("zone", "x".repeat(40_000)); // over the default 16 KiB: stored in the payload bucket
+        QueuedFn producer = new QueuedFn(env(EnvNames.PLUGIN_QUEUE_URL, queue[0]), "zone-builder", c -> PluginResult.complete(big));
+        stack.register("Q1", Stage.PARALLEL, producer);
+        stack.runtime.subscribeQueue(queue[0], producer, 5, true);
+        List<Integer> lengths = new CopyOnWriteArrayList<>();
+        stack.register("Q2", Stage.PARALLEL, new Fn(env(), "zone-reader", c -> {
+            lengths.add(c.input("Q1", "zone-builder").get("zone").asText().length());
+            return PluginResult.complete();
+        }));
+        stack.start("{\"uid\":\"queued-1\",\"workflow\":\"data\",\"pluginRegisterTimeout\":1,\"activities\":[\"Q1\",\"Q2\"]}");
+        WorkflowRun run = stack.awaitEnd("queued-1", "data", Duration.ofSeconds(180));
+        assertThat(run.status()).as("run message: %s", run.message()).isEqualTo(State.COMPLETE);
+        assertThat(lengths).containsExactly(40_000);
+        var item = stack.store.execution(new Keys.Execution("zone-builder", "queued-1", "data", "Q1", Stage.PARALLEL)).orElseThrow();
+        assertThat(item.get("outputRef").m().get("size").n()).isEqualTo(Long.toString(Json.write(big).length()));
     }
 
     @Test
