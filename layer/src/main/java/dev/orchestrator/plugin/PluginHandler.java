@@ -230,7 +230,7 @@ public abstract class PluginHandler implements RequestStreamHandler {
     private Outcome apply(PluginResult result, StageMessage message, PluginInfo info, boolean mandatory, int attempt) {
         long now = clock.millis();
         if (result instanceof PluginResult.Complete c) {
-            return complete(reporter, outputs, message, info.pluginName(), mandatory, c, now);
+            return complete(reporter, outputs, message, info.pluginName(), mandatory, c, clock::millis);
         }
         if (result instanceof PluginResult.FatalError f) {
             reporter.report(message, info.pluginName(), mandatory, State.ERROR, f.message(), now);
@@ -274,7 +274,7 @@ public abstract class PluginHandler implements RequestStreamHandler {
      * the hard limit, or cannot be stored ends the plugin {@code Error} with a message naming {@code output}.
      */
     static Outcome complete(StatusReporter reporter, OutputWriter outputs, StageMessage message, String plugin,
-                            boolean mandatory, PluginResult.Complete c, long now) {
+                            boolean mandatory, PluginResult.Complete c, java.util.function.LongSupplier clock) {
         OutputWriter.Written w;
         try {
             w = outputs.prepare(message, plugin, c.output());
@@ -282,13 +282,14 @@ public abstract class PluginHandler implements RequestStreamHandler {
             w = new OutputWriter.Written("output could not be stored in the payload bucket: " + storing.getMessage(), null, null);
         }
         if (w.problem() != null) {
-            reporter.report(message, plugin, mandatory, State.ERROR, w.problem(), System.currentTimeMillis());
+            reporter.report(message, plugin, mandatory, State.ERROR, w.problem(), clock.getAsLong());
             LOG.warn("plugin output refused", "cause", w.problem());
             Metrics.count(Metrics.PLUGIN_ERRORS, message.workflow());
             return Outcome.FAILED;
         }
-        reporter.complete(message, plugin, w.inlineJson(), w.ref(), System.currentTimeMillis());
-        LOG.info("plugin completed", "output", w.ref() != null ? "reference" : w.inlineJson() != null ? "inline" : "none");
+        boolean written = reporter.complete(message, plugin, w.inlineJson(), w.ref(), clock.getAsLong()); // after a possible S3 put
+        LOG.info(written ? "plugin completed" : "plugin completed, but its claim was no longer its own (timed out or cancelled): nothing written",
+                "output", w.ref() != null ? "reference" : w.inlineJson() != null ? "inline" : "none");
         return Outcome.COMPLETED;
     }
 

@@ -167,7 +167,7 @@ public abstract class QueuePlugin implements RequestStreamHandler {
         }
         long now = System.currentTimeMillis();
         if (result instanceof PluginResult.Complete c) {
-            PluginHandler.complete(reporter, outputs, m, info.pluginName(), mandatory, c, now);
+            PluginHandler.complete(reporter, outputs, m, info.pluginName(), mandatory, c, System::currentTimeMillis);
         } else if (result instanceof PluginResult.FatalError f) {
             reporter.report(m, info.pluginName(), mandatory, State.ERROR, f.message(), now);
         } else if (result instanceof PluginResult.Schedule s) {
