@@ -15,6 +15,7 @@ import java.time.Instant;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Command;
@@ -50,6 +51,70 @@ final class Commands {
                         ? (u, w) -> java.util.Optional.empty() : this::run));
             }
             return Exit.OK;
+        }
+    }
+
+    @Command(name = "output", description = "A run's plugin outputs, whole (references to the payload bucket are "
+            + "fetched and their sha256 checked): all of them as {activity: {plugin: output}}, or one with ACTIVITY.PLUGIN.")
+    static final class Output extends Base {
+        @Parameters(index = "0", paramLabel = "UID") String uid;
+        @Parameters(index = "1", paramLabel = "WORKFLOW") String workflow;
+        @Parameters(index = "2", paramLabel = "ACTIVITY.PLUGIN", arity = "0..1") String which;
+
+        @Override
+        public Integer call() {
+            JsonNode item = requireRun(uid, workflow);
+            String activity = null;
+            String plugin = null;
+            if (which != null) {
+                int dot = which.indexOf('.');
+                if (dot <= 0 || dot == which.length() - 1) {
+                    throw new CliException(Exit.USAGE, "ACTIVITY.PLUGIN must name an activity and a plugin, e.g. Provision.dns; got '" + which + "'");
+                }
+                activity = which.substring(0, dot);
+                plugin = which.substring(dot + 1);
+            }
+            var payloads = new dev.orchestrator.core.PayloadStore(() -> target().s3(), null);
+            com.fasterxml.jackson.databind.node.ObjectNode all = Json.object();
+            JsonNode one = null;
+            for (Iterator<Map.Entry<String, JsonNode>> acts = item.path("activities").fields(); acts.hasNext(); ) {
+                Map.Entry<String, JsonNode> a = acts.next();
+                for (String stage : new String[] {"pre", "async", "post"}) { // a later stage's output wins, as in inputs
+                    for (String group : new String[] {"mandatory", "optional"}) {
+                        for (Iterator<Map.Entry<String, JsonNode>> ps = a.getValue().path(stage).path(group).fields(); ps.hasNext(); ) {
+                            Map.Entry<String, JsonNode> p = ps.next();
+                            JsonNode e = p.getValue();
+                            if (!e.has("output") && !e.has("outputRef")) {
+                                continue;
+                            }
+                            if (activity != null && !(activity.equals(a.getKey()) && plugin.equals(p.getKey()))) {
+                                continue;
+                            }
+                            JsonNode value;
+                            try {
+                                value = Target.aws(() -> payloads.resolve(e, "output of " + a.getKey() + "." + p.getKey()));
+                            } catch (dev.orchestrator.core.PayloadStore.Gone gone) {
+                                throw new CliException(Exit.NOT_FOUND, gone.getMessage());
+                            }
+                            one = value;
+                            (all.has(a.getKey()) ? (com.fasterxml.jackson.databind.node.ObjectNode) all.get(a.getKey())
+                                    : all.putObject(a.getKey())).set(p.getKey(), value);
+                        }
+                    }
+                }
+            }
+            if (activity != null && one == null) {
+                throw new CliException(Exit.NOT_FOUND, "run " + uid + " / " + workflow + " has no output from " + which
+                        + " (outputs: " + names(all) + ")");
+            }
+            printJson(activity != null ? one : all);
+            return Exit.OK;
+        }
+
+        private static String names(JsonNode all) {
+            List<String> out = new java.util.ArrayList<>();
+            all.fields().forEachRemaining(a -> a.getValue().fieldNames().forEachRemaining(p -> out.add(a.getKey() + "." + p)));
+            return out.isEmpty() ? "none" : String.join(", ", out);
         }
     }
 

@@ -16,7 +16,7 @@ import picocli.CommandLine.ScopeType;
 @Command(name = "orchestrator", mixinStandardHelpOptions = true, version = "orchestrator 1.0",
         description = "Operate an orchestrator stack: runs, history, plugins, dead-letter queues, tenants.",
         footer = {"", Exit.HELP},
-        subcommands = {Commands.Status.class, Commands.History.class, Commands.Runs.class, Commands.Start.class,
+        subcommands = {Commands.Status.class, Commands.Output.class, Commands.History.class, Commands.Runs.class, Commands.Start.class,
                 Commands.Resume.class, Commands.Cancel.class, Commands.Plugins.class, PluginCmd.class, Dlq.class,
                 Tenants.All.class, Tenants.One.class, Console.class})
 public final class Orchestrator {

@@ -77,6 +77,11 @@ final class Target {
         return client(DynamoDbClient.class, () -> configure(DynamoDbClient.builder(), endpoint).build());
     }
 
+    software.amazon.awssdk.services.s3.S3Client s3() {
+        return client(software.amazon.awssdk.services.s3.S3Client.class, () -> configure(
+                software.amazon.awssdk.services.s3.S3Client.builder().forcePathStyle(true), endpoint).build());
+    }
+
     SqsClient sqs() {
         return client(SqsClient.class, () -> configure(SqsClient.builder(), endpoint).build());
     }

@@ -113,6 +113,7 @@ final class OrchestratorFixture implements AutoCloseable {
     Map<String, String> pluginEnv() {
         Map<String, String> env = new LinkedHashMap<>(emulator.clientEnvironment());
         env.put(EnvNames.STATUS_TABLE, stack.export(stack.name() + "-status-name"));
+        env.put(EnvNames.PAYLOAD_BUCKET, stack.export(stack.name() + "-payload-bucket"));
         return env;
     }
 

@@ -28,6 +28,7 @@ class PluginPolicyTest {
     static final String REGION_ACCOUNT = "us-east-1:123456789012";
     static final String STATUS_ARN = "arn:aws:dynamodb:" + REGION_ACCOUNT + ":table/orch-StatusTable-1A2B3C";
     static final String PLUGIN_ARN = "arn:aws:dynamodb:" + REGION_ACCOUNT + ":table/orch-PluginTable-4D5E6F";
+    static final String PAYLOAD_ARN = "arn:aws:s3:::orch-payloadbucket-7g8h9i";
     static final String OTHER_STACK_STATUS_ARN = "arn:aws:dynamodb:" + REGION_ACCOUNT + ":table/other-StatusTable-9Z";
 
     static final IamPolicyEvaluator POLICY = new IamPolicyEvaluator(publishedPolicy());
@@ -51,8 +52,14 @@ class PluginPolicyTest {
                 return switch (target) {
                     case "StatusTable.Arn" -> STATUS_ARN;
                     case "PluginTable.Arn" -> PLUGIN_ARN;
+                    case "PayloadBucket.Arn" -> PAYLOAD_ARN;
                     default -> throw new IllegalArgumentException("the plugin policy uses Fn::GetAtt " + target + ", unknown to this test");
                 };
+            }
+            if (m.size() == 1 && m.containsKey("Fn::Join")) {
+                List<?> join = (List<?>) m.get("Fn::Join");
+                return ((List<?>) join.get(1)).stream().map(p -> String.valueOf(resolve(p)))
+                        .collect(java.util.stream.Collectors.joining(String.valueOf(join.get(0))));
             }
             Map<String, Object> out = new LinkedHashMap<>();
             ((Map<String, Object>) m).forEach((k, v) -> {

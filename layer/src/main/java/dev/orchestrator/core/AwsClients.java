@@ -72,6 +72,11 @@ public final class AwsClients {
         return configure(DynamoDbClient.builder()).build();
     }
 
+    /** S3 with path-style addressing (emulators on loopback serve buckets by path). */
+    public software.amazon.awssdk.services.s3.S3Client s3() {
+        return configure(software.amazon.awssdk.services.s3.S3Client.builder().forcePathStyle(true)).build();
+    }
+
     public SnsClient sns() {
         return configure(SnsClient.builder()).build();
     }

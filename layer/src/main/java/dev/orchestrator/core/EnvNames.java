@@ -76,6 +76,13 @@ public final class EnvNames {
     /** How many attempts RetryError gets before the plugin is marked Error. */
     public static final String PLUGIN_MAX_ATTEMPTS = "PLUGIN_MAX_ATTEMPTS";
 
+    /** The stack's payload bucket (export {@code <Stack>-payload-bucket}): large plugin outputs and stage inputs. */
+    public static final String PAYLOAD_BUCKET = "PAYLOAD_BUCKET";
+    /** A plugin's outputs up to this many bytes (UTF-8 JSON) stay in its execution item; larger ones go to S3. */
+    public static final String OUTPUT_INLINE_MAX_BYTES = "OUTPUT_INLINE_MAX_BYTES";
+    /** A plugin's output over this many bytes ends the plugin Error (the hard limit). */
+    public static final String OUTPUT_MAX_BYTES = "OUTPUT_MAX_BYTES";
+
     /** Set by Lambda itself; read to build clients. Not set in the template. */
     public static final String AWS_REGION = "AWS_REGION";
     /** Set by Lambda itself; names the function a client belongs to when API calls are counted (AwsClients.FUNCTION). */

@@ -123,14 +123,99 @@ public final class StatusStore {
         }
         WorkflowRun run = roster.fill(ItemCodec.fromItem(raw.get()), s -> true);
         Map<String, AttributeValue> item = new java.util.LinkedHashMap<>(raw.get());
-        item.put(ItemCodec.ACTIVITIES, ItemCodec.readerActivities(run));
+        item.put(ItemCodec.ACTIVITIES, withOutputs(ItemCodec.readerActivities(run), run));
         return Optional.of(item);
+    }
+
+    /**
+     * The reader's activities with each Complete entry's output ({@code output}: the object, or {@code outputRef})
+     * beside its state: one BatchGetItem per 100 Complete executions, projecting only the outputs.
+     */
+    private AttributeValue withOutputs(AttributeValue activities, WorkflowRun run) {
+        java.util.List<Keys.Execution> complete = new java.util.ArrayList<>();
+        run.activities().forEach((a, act) -> {
+            for (Stage st : Stage.values()) {
+                for (StageStatus.Entry e : act.stage(st).plugins()) {
+                    if (e.status().state() == State.COMPLETE) {
+                        complete.add(new Keys.Execution(e.name(), run.uid(), run.workflow(), a, st));
+                    }
+                }
+            }
+        });
+        if (complete.isEmpty()) {
+            return activities;
+        }
+        Map<Keys.Execution, com.fasterxml.jackson.databind.node.ObjectNode> outputs = outputs(complete);
+        if (outputs.isEmpty()) {
+            return activities;
+        }
+        com.fasterxml.jackson.databind.node.ObjectNode tree = (com.fasterxml.jackson.databind.node.ObjectNode) AttributeJson.toJson(activities);
+        outputs.forEach((e, wire) -> {
+            com.fasterxml.jackson.databind.JsonNode stage = tree.path(e.activity()).path(e.stage().itemKey());
+            for (String group : new String[] {ItemCodec.MANDATORY, ItemCodec.OPTIONAL}) {
+                if (stage.path(group).path(e.plugin()).isObject()) {
+                    ((com.fasterxml.jackson.databind.node.ObjectNode) stage.path(group).path(e.plugin())).setAll(wire);
+                }
+            }
+        });
+        return AttributeJson.toAttribute(tree);
     }
 
     /** The run as given, with one stage's entries read (a stage the engine's view left unread). */
     public WorkflowRun withEntries(WorkflowRun run, String activity, Stage stage) {
         StageStatus target = run.activity(activity).stage(stage);
         return roster.fill(run, s -> s == target);
+    }
+
+    /** The run as given, with the entries of the given stages read (by identity), in one roster Query. */
+    public WorkflowRun withEntries(WorkflowRun run, java.util.List<StageStatus> stages) {
+        if (stages.isEmpty()) {
+            return run;
+        }
+        return roster.fill(run, s -> stages.stream().anyMatch(t -> t == s));
+    }
+
+    /**
+     * The outputs of executions, as they travel ({@link Outputs#fromItem}): BatchGetItem, 100 keys a request,
+     * projecting only the keys and {@code output} / {@code outputRef}. Executions without an output are absent.
+     */
+    public Map<Keys.Execution, com.fasterxml.jackson.databind.node.ObjectNode> outputs(java.util.List<Keys.Execution> executions) {
+        Map<Map<String, AttributeValue>, Keys.Execution> byKey = new java.util.LinkedHashMap<>();
+        executions.forEach(e -> byKey.put(e.key(), e));
+        java.util.List<Map<String, AttributeValue>> keys = new java.util.ArrayList<>(byKey.keySet());
+        Map<Keys.Execution, com.fasterxml.jackson.databind.node.ObjectNode> out = new java.util.HashMap<>();
+        for (int i = 0; i < keys.size(); i += Rosters.BATCH_GET) {
+            Map<String, software.amazon.awssdk.services.dynamodb.model.KeysAndAttributes> pending = Map.of(table,
+                    software.amazon.awssdk.services.dynamodb.model.KeysAndAttributes.builder()
+                            .keys(keys.subList(i, Math.min(keys.size(), i + Rosters.BATCH_GET))).consistentRead(true)
+                            .projectionExpression("#u, #w, #o, #r")
+                            .expressionAttributeNames(Map.of("#u", ItemCodec.UID, "#w", ItemCodec.WORKFLOW,
+                                    "#o", Outputs.OUTPUT, "#r", Outputs.OUTPUT_REF)).build());
+            for (int attempt = 0; !pending.isEmpty(); attempt++) {
+                if (attempt > 20) {
+                    throw new IllegalStateException("DynamoDB left output reads unprocessed after 20 tries");
+                }
+                if (attempt > 0) {
+                    try {
+                        Thread.sleep(Math.min(1000L, 20L << Math.min(attempt, 6)));
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new IllegalStateException("interrupted while reading outputs", e);
+                    }
+                }
+                var send = pending;
+                var r = dynamo.batchGetItem(b -> b.requestItems(send));
+                for (Map<String, AttributeValue> item : r.responses().getOrDefault(table, java.util.List.of())) {
+                    Keys.Execution e = byKey.get(ItemCodec.key(item.get(ItemCodec.UID).s(), item.get(ItemCodec.WORKFLOW).s()));
+                    var wire = Outputs.fromItem(item);
+                    if (e != null && wire != null) {
+                        out.put(e, wire);
+                    }
+                }
+                pending = r.unprocessedKeys() == null ? Map.of() : r.unprocessedKeys();
+            }
+        }
+        return out;
     }
 
     /** The header alone (no plugin entries). */

@@ -112,6 +112,12 @@ public final class RunTree {
                     if (e.hasNonNull("rerunAt")) {
                         line += ", re-run at " + clock(e.path("rerunAt").asLong(), zone);
                     }
+                    if (e.path("output").isObject()) {
+                        line += ", output " + brief(dev.orchestrator.core.Json.write(e.path("output")));
+                    } else if (e.path("outputRef").isObject()) {
+                        line += ", output in s3://" + e.path("outputRef").path("bucket").asText() + "/"
+                                + e.path("outputRef").path("key").asText() + " (" + e.path("outputRef").path("size").asLong() + " bytes)";
+                    }
                     JsonNode child = e.path("child");
                     if (child.hasNonNull("uid")) {
                         line += ", child " + child.path("uid").asText() + " / " + child.path("workflow").asText();
@@ -128,6 +134,11 @@ public final class RunTree {
             }
         }
         return lines;
+    }
+
+    /** An output shown on a plugin's line: its JSON, cut to 60 characters ({@code orchestrator output} prints it whole). */
+    static String brief(String json) {
+        return json.length() <= 60 ? json : json.substring(0, 59) + "…";
     }
 
     /** "  after B, C" for an activity of a DAG run that waits for others; nothing otherwise. */

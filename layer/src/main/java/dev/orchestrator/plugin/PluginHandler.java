@@ -33,6 +33,8 @@ public abstract class PluginHandler implements RequestStreamHandler {
     private final StatusStore store;
     private final Map<String, String> environment;
     private final int maxAttempts;
+    private final dev.orchestrator.core.PayloadStore payloads;
+    private final OutputWriter outputs;
     /** The plugin's clock: what it writes as its own times, and how it judges a broadcast plainly late. */
     private final java.time.Clock clock;
 
@@ -63,6 +65,10 @@ public abstract class PluginHandler implements RequestStreamHandler {
         this.reporter = new StatusReporter(store);
         this.environment = Map.copyOf(environment);
         this.maxAttempts = new Env(environment).getInt(EnvNames.PLUGIN_MAX_ATTEMPTS, 4);
+        Env env = new Env(environment);
+        this.payloads = new dev.orchestrator.core.PayloadStore(AwsClients.memoize(() -> new AwsClients(env).s3()),
+                env.get(EnvNames.PAYLOAD_BUCKET, null));
+        this.outputs = new OutputWriter(env, payloads);
     }
 
     /** The plugin's declaration: name, mandatory flag, order, ... */
@@ -206,7 +212,7 @@ public abstract class PluginHandler implements RequestStreamHandler {
         PluginResult result;
         try {
             result = process(PluginContext.of(message, start.attempt(),
-                    () -> reporter.heartbeat(message, info.pluginName(), mandatory, clock.millis())));
+                    () -> reporter.heartbeat(message, info.pluginName(), mandatory, clock.millis()), payloads));
         } catch (Exception e) {
             String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
             reporter.report(message, info.pluginName(), mandatory, State.ERROR, why, clock.millis());
@@ -223,10 +229,8 @@ public abstract class PluginHandler implements RequestStreamHandler {
 
     private Outcome apply(PluginResult result, StageMessage message, PluginInfo info, boolean mandatory, int attempt) {
         long now = clock.millis();
-        if (result instanceof PluginResult.Complete) {
-            reporter.report(message, info.pluginName(), mandatory, State.COMPLETE, null, now);
-            LOG.info("plugin completed");
-            return Outcome.COMPLETED;
+        if (result instanceof PluginResult.Complete c) {
+            return complete(reporter, outputs, message, info.pluginName(), mandatory, c, clock::millis);
         }
         if (result instanceof PluginResult.FatalError f) {
             reporter.report(message, info.pluginName(), mandatory, State.ERROR, f.message(), now);
@@ -263,6 +267,30 @@ public abstract class PluginHandler implements RequestStreamHandler {
         }
         LOG.info("plugin waits for a later report");
         return Outcome.WAITING;
+    }
+
+    /**
+     * Complete, with the output kept inline or in the payload bucket; an output that is not a JSON object, is over
+     * the hard limit, or cannot be stored ends the plugin {@code Error} with a message naming {@code output}.
+     */
+    static Outcome complete(StatusReporter reporter, OutputWriter outputs, StageMessage message, String plugin,
+                            boolean mandatory, PluginResult.Complete c, java.util.function.LongSupplier clock) {
+        OutputWriter.Written w;
+        try {
+            w = outputs.prepare(message, plugin, c.output());
+        } catch (RuntimeException storing) {
+            w = new OutputWriter.Written("output could not be stored in the payload bucket: " + storing.getMessage(), null, null);
+        }
+        if (w.problem() != null) {
+            reporter.report(message, plugin, mandatory, State.ERROR, w.problem(), clock.getAsLong());
+            LOG.warn("plugin output refused", "cause", w.problem());
+            Metrics.count(Metrics.PLUGIN_ERRORS, message.workflow());
+            return Outcome.FAILED;
+        }
+        boolean written = reporter.complete(message, plugin, w.inlineJson(), w.ref(), clock.getAsLong()); // after a possible S3 put
+        LOG.info(written ? "plugin completed" : "plugin completed, but its claim was no longer its own (timed out or cancelled): nothing written",
+                "output", w.ref() != null ? "reference" : w.inlineJson() != null ? "inline" : "none");
+        return Outcome.COMPLETED;
     }
 
     /** Reports the outcome of work that returned {@link PluginResult#waitForReport()} (e.g. from a callback). */

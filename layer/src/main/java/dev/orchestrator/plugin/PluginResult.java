@@ -5,7 +5,9 @@ import java.time.Duration;
 /**
  * What a queue plugin's work returns, and its effect:
  * <ul>
- * <li>{@link Complete}: the plugin is {@code Complete}.</li>
+ * <li>{@link Complete}: the plugin is {@code Complete}, with an output when one is given
+ *     ({@link #complete(Object)}: a JSON object, passed to the activities that depend on this one as
+ *     {@code inputs}; over {@code OUTPUT_INLINE_MAX_BYTES} it is stored in the payload bucket).</li>
  * <li>{@link Wait}: it stays {@code In Progress}; something reports later through
  *     {@link QueuePlugin#reportLater} (e.g. when an external job ends).</li>
  * <li>{@link Schedule}: run again after the delay (polling); the message comes back through the
@@ -20,7 +22,11 @@ import java.time.Duration;
  */
 public sealed interface PluginResult {
 
-    record Complete() implements PluginResult {
+    /** {@code output}: null (none), or the value to validate and store (it must turn out to be a JSON object). */
+    record Complete(com.fasterxml.jackson.databind.JsonNode output) implements PluginResult {
+        public Complete() {
+            this(null);
+        }
     }
 
     record Wait() implements PluginResult {
@@ -40,6 +46,17 @@ public sealed interface PluginResult {
 
     static PluginResult complete() {
         return new Complete();
+    }
+
+    /**
+     * Complete with an output: a JSON object ({@code ObjectNode}, a {@code Map}, or any object Jackson writes as
+     * one). Anything else (a list, a string, null) ends the plugin {@code Error} naming {@code output}; so does an
+     * output over {@code OUTPUT_MAX_BYTES}.
+     */
+    static PluginResult complete(Object output) {
+        com.fasterxml.jackson.databind.JsonNode node = output instanceof com.fasterxml.jackson.databind.JsonNode j ? j
+                : dev.orchestrator.core.Json.mapper().valueToTree(output);
+        return new Complete(node == null ? com.fasterxml.jackson.databind.node.NullNode.getInstance() : node);
     }
 
     static PluginResult waitForReport() {

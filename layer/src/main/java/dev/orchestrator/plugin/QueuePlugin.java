@@ -43,6 +43,8 @@ public abstract class QueuePlugin implements RequestStreamHandler {
     private final String queueUrl;
     private final int maxReceiveCount;
     private final int maxAttempts;
+    private final dev.orchestrator.core.PayloadStore payloads;
+    private final OutputWriter outputs;
 
     protected QueuePlugin() {
         this(System.getenv());
@@ -57,6 +59,8 @@ public abstract class QueuePlugin implements RequestStreamHandler {
         this.queueUrl = env.require(EnvNames.PLUGIN_QUEUE_URL);
         this.maxReceiveCount = env.getInt(EnvNames.PLUGIN_MAX_RECEIVE_COUNT, 3);
         this.maxAttempts = env.getInt(EnvNames.PLUGIN_MAX_ATTEMPTS, 4);
+        this.payloads = new dev.orchestrator.core.PayloadStore(AwsClients.memoize(aws::s3), env.get(EnvNames.PAYLOAD_BUCKET, null));
+        this.outputs = new OutputWriter(env, payloads);
     }
 
     public abstract PluginInfo info();
@@ -147,7 +151,12 @@ public abstract class QueuePlugin implements RequestStreamHandler {
         PluginResult result;
         try {
             result = process(PluginContext.of(m, attempt,
-                    () -> reporter.heartbeat(m, info.pluginName(), mandatory, System.currentTimeMillis())));
+                    () -> reporter.heartbeat(m, info.pluginName(), mandatory, System.currentTimeMillis()), payloads));
+        } catch (dev.orchestrator.core.PayloadStore.Gone gone) {
+            // An input's payload object is gone or altered: receiving the message again cannot bring it back.
+            LOG.warn("queued work failed: an input is unavailable", "cause", gone.getMessage());
+            reportLater(m, State.ERROR, gone.getMessage());
+            return true;
         } catch (Exception e) {
             String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
             LOG.warn("queued work failed; the message is received again", "receives", receives, "cause", why);
@@ -157,8 +166,8 @@ public abstract class QueuePlugin implements RequestStreamHandler {
             return false;
         }
         long now = System.currentTimeMillis();
-        if (result instanceof PluginResult.Complete) {
-            reporter.report(m, info.pluginName(), mandatory, State.COMPLETE, null, now);
+        if (result instanceof PluginResult.Complete c) {
+            PluginHandler.complete(reporter, outputs, m, info.pluginName(), mandatory, c, System::currentTimeMillis);
         } else if (result instanceof PluginResult.FatalError f) {
             reporter.report(m, info.pluginName(), mandatory, State.ERROR, f.message(), now);
         } else if (result instanceof PluginResult.Schedule s) {

@@ -30,7 +30,9 @@ public record StageMessage(String uid,
                            Integer defaultPluginTimeout,
                            java.util.List<String> filterAttributes,
                            Long expiresAt,
-                           boolean listsOptional) {
+                           boolean listsOptional,
+                           ObjectNode inputs,
+                           dev.orchestrator.core.Outputs.Ref inputsRef) {
 
     /** SNS allows 10 message attributes; 4 are ours, the rest carry the run's chosen metadata fields. */
     public static final int MAX_ATTRIBUTES = 10;
@@ -39,6 +41,26 @@ public record StageMessage(String uid,
         mandatory = Map.copyOf(mandatory);
         optional = Map.copyOf(optional);
         filterAttributes = filterAttributes == null ? null : java.util.List.copyOf(filterAttributes);
+        inputs = inputs == null ? Json.object() : inputs;
+    }
+
+    /** Without inputs (a stage that depends on nothing, or a message built before they are known). */
+    public StageMessage(String uid, String workflow, String activity, Stage stage, String plugin, ObjectNode metadata,
+                        Long windowEndsAt, Map<String, PluginStatus> mandatory, Map<String, PluginStatus> optional,
+                        Integer pluginTimeout, Integer defaultPluginTimeout, java.util.List<String> filterAttributes,
+                        Long expiresAt, boolean listsOptional) {
+        this(uid, workflow, activity, stage, plugin, metadata, windowEndsAt, mandatory, optional, pluginTimeout,
+                defaultPluginTimeout, filterAttributes, expiresAt, listsOptional, null, null);
+    }
+
+    /**
+     * The same message carrying {@code inputs} ({@code inputs[activity][plugin]} = {@code {"output":..}} or
+     * {@code {"outputRef":..}}), or, when the engine put them in the payload bucket, {@code inputsRef} instead.
+     */
+    public StageMessage withInputs(ObjectNode newInputs, dev.orchestrator.core.Outputs.Ref newInputsRef) {
+        return new StageMessage(uid, workflow, activity, stage, plugin, metadata, windowEndsAt, mandatory, optional,
+                pluginTimeout, defaultPluginTimeout, filterAttributes, expiresAt, listsOptional,
+                newInputsRef != null ? null : newInputs, newInputsRef);
     }
 
     public StageMessage(String uid, String workflow, String activity, Stage stage, String plugin, ObjectNode metadata,
@@ -65,7 +87,7 @@ public record StageMessage(String uid,
     /** The same message addressed to one plugin (a sequential dispatch or a re-run). */
     public StageMessage addressedTo(String pluginName) {
         return new StageMessage(uid, workflow, activity, stage, pluginName, metadata, windowEndsAt, mandatory, optional,
-                pluginTimeout, defaultPluginTimeout, filterAttributes, expiresAt, listsOptional);
+                pluginTimeout, defaultPluginTimeout, filterAttributes, expiresAt, listsOptional, inputs, inputsRef);
     }
 
     /**
@@ -112,6 +134,11 @@ public record StageMessage(String uid,
         if (listsOptional) {
             o.put("listsOptional", true);
         }
+        if (inputsRef != null) {
+            o.set(dev.orchestrator.core.Outputs.INPUTS_REF, inputsRef.toJson());
+        } else {
+            o.set(dev.orchestrator.core.Outputs.INPUTS, inputs);
+        }
         ObjectNode plugins = o.putObject("plugins");
         plugins.set("mandatory", statuses(mandatory));
         plugins.set("optional", statuses(optional));
@@ -152,7 +179,10 @@ public record StageMessage(String uid,
                 o.hasNonNull("defaultPluginTimeout") ? o.get("defaultPluginTimeout").asInt() : null,
                 null,
                 o.hasNonNull("expiresAt") && o.get("expiresAt").canConvertToLong() ? o.get("expiresAt").asLong() : null,
-                o.path("listsOptional").asBoolean(false));
+                o.path("listsOptional").asBoolean(false),
+                o.path(dev.orchestrator.core.Outputs.INPUTS).isObject() ? (ObjectNode) o.get(dev.orchestrator.core.Outputs.INPUTS) : null,
+                o.path(dev.orchestrator.core.Outputs.INPUTS_REF).isObject()
+                        ? dev.orchestrator.core.Outputs.Ref.fromJson(o.get(dev.orchestrator.core.Outputs.INPUTS_REF), "inputsRef") : null);
     }
 
     private static Map<String, PluginStatus> statusesFrom(JsonNode o) {

@@ -2,6 +2,7 @@ package dev.orchestrator.plugin;
 
 import dev.orchestrator.core.ItemCodec;
 import dev.orchestrator.core.Keys;
+import dev.orchestrator.core.Outputs;
 import dev.orchestrator.core.Stage;
 import dev.orchestrator.core.State;
 import dev.orchestrator.core.StatusStore;
@@ -129,6 +130,24 @@ public final class StatusReporter {
         u.set(at(ItemCodec.ENDED_AT), AttributeValue.fromN(Long.toString(now)));
         if (message != null) {
             u.set(at(ItemCodec.MESSAGE), AttributeValue.fromS(cut(message)));
+        }
+        return write(m, pluginName, u, now);
+    }
+
+    /**
+     * Writes Complete with an output: inline ({@code outputJson}, the object's JSON text, as attribute
+     * {@code output}) or as a reference ({@code outputRef}); in the same single UpdateItem as the state.
+     */
+    public boolean complete(StageMessage m, String pluginName, String outputJson, Outputs.Ref outputRef, long now) {
+        UpdateBuilder u = running();
+        u.set(at(ItemCodec.STATE), AttributeValue.fromS(State.COMPLETE.wire()));
+        u.set(at(ItemCodec.ENDED_AT), AttributeValue.fromN(Long.toString(now)));
+        if (outputRef != null) {
+            u.set(at(Outputs.OUTPUT_REF), outputRef.toAttribute());
+            u.remove(at(Outputs.OUTPUT));
+        } else if (outputJson != null) {
+            u.set(at(Outputs.OUTPUT), AttributeValue.fromS(outputJson));
+            u.remove(at(Outputs.OUTPUT_REF));
         }
         return write(m, pluginName, u, now);
     }

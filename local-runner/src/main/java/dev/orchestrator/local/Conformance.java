@@ -186,6 +186,13 @@ final class Conformance {
                 "the claim set startedAt, heartbeatAt, attempt = 1, mandatory, runUid, runWorkflow, activity and stage",
                 String.join("; ", claimProblems) + " (item after one run: " + e + ")");
         expect("report-fields", e.path("endedAt").isNumber(), "the report set endedAt", "item after one run: " + e);
+        String outputProblem = outputProblem(e);
+        if (!e.has("output") && !e.has("outputRef")) {
+            skip("output-shape", "the run left no output (docs/protocol.md, \"Complete with an output\")");
+        } else {
+            expect("output-shape", outputProblem == null, "the output is " + (e.has("output")
+                    ? "the JSON text of an object" : "a reference with bucket, key, sha256 and size"), outputProblem);
+        }
         boolean stamped = e.path("updatedAt").isNumber() && e.path("updatedAt").asLong() >= e.path("endedAt").asLong(Long.MAX_VALUE);
         expect("version-bump", perRun >= 2 && stamped, "each write adds 1 to version and sets updatedAt (" + perRun + " writes for one run)",
                 perRun < 2 ? "version grew by " + perRun + " over a claim and a report; every write must ADD version :one"
@@ -563,6 +570,34 @@ final class Conformance {
     private JsonNode entry(String uid) {
         Map<String, AttributeValue> item = item(uid);
         return item == null || item.isEmpty() ? Json.object().path("none") : AttributeJson.toJson(item);
+    }
+
+    /** Why an execution item's output breaks the protocol (an object's JSON text inline, or a whole reference), or null. */
+    static String outputProblem(JsonNode item) {
+        if (item.has("output")) {
+            JsonNode text = item.get("output");
+            if (!text.isTextual()) {
+                return "output must be a string attribute holding an object's JSON text, got " + text.getNodeType();
+            }
+            try {
+                JsonNode parsed = Json.parse(text.asText());
+                return parsed.isObject() ? null : "output must be the JSON text of an object, got " + parsed.getNodeType();
+            } catch (RuntimeException unreadable) {
+                return "output is not JSON: " + unreadable.getMessage();
+            }
+        }
+        if (item.has("outputRef")) {
+            JsonNode ref = item.get("outputRef");
+            for (String f : new String[] {"bucket", "key", "sha256", "size"}) {
+                if (!ref.has(f)) {
+                    return "outputRef lacks " + f;
+                }
+            }
+            if (!ref.path("sha256").asText().matches("[0-9a-f]{64}")) {
+                return "outputRef.sha256 must be 64 lowercase hex digits";
+            }
+        }
+        return null;
     }
 
     private void expect(String rule, boolean ok, String passDetail, String failDetail) {

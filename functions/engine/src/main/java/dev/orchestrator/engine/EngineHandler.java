@@ -78,7 +78,8 @@ public final class EngineHandler implements RequestStreamHandler {
         this.executor = new Executor(store, new PluginRegistry(dynamo, env.require(EnvNames.PLUGIN_TABLE)),
                 AwsClients.memoize(aws::sns), AwsClients.memoize(aws::events), timers, planner,
                 new Executor.Settings(env.require(EnvNames.TOPIC_ARN_PREFIX), env.require(EnvNames.EVENT_BUS_NAME),
-                        limits.defaultFilterAttributes()));
+                        limits.defaultFilterAttributes()),
+                new dev.orchestrator.core.PayloadStore(AwsClients.memoize(aws::s3), env.get(EnvNames.PAYLOAD_BUCKET, null)));
     }
 
     @Override

@@ -67,10 +67,12 @@ public final class Executor {
     private final Timers timers;
     private final Planner planner;
     private final Settings settings;
+    private final dev.orchestrator.core.PayloadStore payloads;
 
     /** Clients as suppliers, asked for on first use: an invocation that publishes nothing builds no SNS client. */
     public Executor(StatusStore store, PluginRegistry registry, Supplier<SnsClient> sns, Supplier<EventBridgeClient> events,
-                    Timers timers, Planner planner, Settings settings) {
+                    Timers timers, Planner planner, Settings settings, dev.orchestrator.core.PayloadStore payloads) {
+        this.payloads = payloads;
         this.store = store;
         this.registry = registry;
         this.sns = sns;
@@ -369,7 +371,7 @@ public final class Executor {
         StageStatus s = view.activity(d.activity()).stage(d.stage());
         boolean mandatory = s.mandatory().containsKey(d.plugin());
         PluginStatus entry = s.group(mandatory).get(d.plugin());
-        publish(message(view, d.activity(), d.stage(), null, s, d.plugin()));
+        publish(withInputs(view, message(view, d.activity(), d.stage(), null, s, d.plugin())));
         // The plugin's item is created Not Started with dispatchedAt, unless its claim already created it.
         UpdateBuilder x = new UpdateBuilder().mayCreate();
         String state = x.path(List.of(ItemCodec.STATE));
@@ -389,7 +391,7 @@ public final class Executor {
     private Optional<WorkflowRun> publishParallel(WorkflowRun base, WorkflowRun view, List<Change> pending,
                                                   Step.PublishParallel p, long now) {
         StageStatus s = view.activity(p.activity()).stage(Stage.PARALLEL);
-        publish(message(view, p.activity(), Stage.PARALLEL, p.windowEndsAt(), s));
+        publish(withInputs(view, message(view, p.activity(), Stage.PARALLEL, p.windowEndsAt(), s)));
         UpdateBuilder u = new UpdateBuilder();
         withPending(u, base, pending, now);
         List<String> stagePath = Paths.stage(p.activity(), Stage.PARALLEL);
@@ -405,7 +407,7 @@ public final class Executor {
 
     private Optional<WorkflowRun> rerun(WorkflowRun base, WorkflowRun view, List<Change> pending, Step.Rerun r, long now) {
         StageStatus s = view.activity(r.activity()).stage(r.stage());
-        publish(message(view, r.activity(), r.stage(), s.windowEndsAt(), s, r.plugin()));
+        publish(withInputs(view, message(view, r.activity(), r.stage(), s.windowEndsAt(), s, r.plugin())));
         UpdateBuilder x = new UpdateBuilder();
         x.condition(x.path(List.of(ItemCodec.RERUN_AT)) + " = " + x.value(AttributeValue.fromN(Long.toString(r.rerunAt()))));
         x.set(List.of(ItemCodec.RERUN_PUBLISHED_AT), AttributeValue.fromN(Long.toString(now)));
@@ -464,6 +466,48 @@ public final class Executor {
                 planner.defaults().pluginTimeoutSeconds(),
                 run.filterAttributes() != null ? run.filterAttributes() : settings.defaultFilterAttributes(),
                 store.expiresAt(System.currentTimeMillis()));
+    }
+
+    /**
+     * The message with its {@code inputs} ({@link InputPlan} decides; this reads): the outputs of the Complete
+     * executions of the stages it depends on. Over {@link dev.orchestrator.core.Outputs#ENGINE_INLINE_BUDGET_BYTES}
+     * the whole document goes to the payload bucket and the message carries {@code inputsRef}.
+     */
+    private StageMessage withInputs(WorkflowRun view, StageMessage m) {
+        List<InputPlan.Source> sources = InputPlan.sources(view, m.activity(), m.stage());
+        if (sources.isEmpty()) {
+            return m;
+        }
+        ObjectNode inputs = outputsOf(view, sources);
+        return m.withInputs(inputs, offload(view, inputs, "inputs/" + m.activity() + "/" + m.stage().wireName()));
+    }
+
+    /** The outputs of the Complete executions of {@code sources}, as {@code [activity][plugin]}. */
+    private ObjectNode outputsOf(WorkflowRun view, List<InputPlan.Source> sources) {
+        WorkflowRun filled = store.withEntries(view, InputPlan.unread(view, sources));
+        List<Keys.Execution> executions = InputPlan.executions(filled, sources);
+        if (executions.isEmpty()) {
+            return Json.object();
+        }
+        Map<Keys.Execution, ObjectNode> outputs = store.outputs(executions);
+        outputs.forEach((e, wire) -> {
+            if (wire.has("invalid")) {
+                LOG.warn("a plugin's output is not passed on: " + wire.get("invalid").asText(), Log.ACTIVITY, e.activity(),
+                        Log.STAGE, e.stage().wireName(), Log.PLUGIN, e.plugin());
+            }
+        });
+        return InputPlan.assemble(executions, outputs);
+    }
+
+    /** A reference to the document in the payload bucket when it is over the engine's budget; else null. */
+    private dev.orchestrator.core.Outputs.Ref offload(WorkflowRun view, ObjectNode document, String name) {
+        int bytes = dev.orchestrator.core.Outputs.utf8(document).length;
+        if (bytes <= dev.orchestrator.core.Outputs.ENGINE_INLINE_BUDGET_BYTES) {
+            return null;
+        }
+        var ref = payloads.put(dev.orchestrator.core.Outputs.engineKey(view.uid(), view.workflow(), name), document);
+        LOG.info("document stored in the payload bucket", "document", name, "bytes", bytes, "key", ref.key());
+        return ref;
     }
 
     private void publish(StageMessage message) {
@@ -671,6 +715,16 @@ public final class Executor {
             detail.put("reason", run.cancelReason());
         }
         detail.set("metadata", run.metadata());
+        if (n.outcome() != State.ERROR) {
+            // The run's outputs, [activity][plugin] (large ones as references); the whole map by reference when big.
+            ObjectNode outputs = outputsOf(view, InputPlan.runOutputs(view));
+            var ref = offload(view, outputs, "outputs");
+            if (ref != null) {
+                detail.set(dev.orchestrator.core.Outputs.OUTPUTS_REF, ref.toJson());
+            } else {
+                detail.set(dev.orchestrator.core.Outputs.OUTPUTS, outputs);
+            }
+        }
         if (run.parent() != null) {
             ObjectNode parent = detail.putObject("parent");
             parent.put("uid", run.parent().uid());
