@@ -44,6 +44,13 @@ final class PrincipalCheck {
 
     static final String SUBSCRIBED = "subscribed function";
 
+    /**
+     * The variable naming a queue bridge's queue (the layer's QueuePlugin reads it), read from the bridge function's
+     * configuration, never from the registrar's own environment: a plain string, so the template contract test does
+     * not take it for one of the registrar's variables.
+     */
+    static final String BRIDGE_QUEUE_VARIABLE = "PLUGIN_QUEUE_URL";
+
     /** A principal that is not the plugin: what the log line and the registry say about it. */
     record Mismatch(Principal principal, String reason) {
     }

@@ -288,7 +288,7 @@ public final class RegistrarHandler implements RequestStreamHandler {
         List<PrincipalCheck.Principal> principals = new ArrayList<>();
         GetFunctionConfigurationResponse conf = principal(function, PrincipalCheck.SUBSCRIBED, principals);
         String queueUrl = conf == null || conf.environment() == null || conf.environment().variables() == null ? null
-                : conf.environment().variables().get(EnvNames.PLUGIN_QUEUE_URL);
+                : conf.environment().variables().get(PrincipalCheck.BRIDGE_QUEUE_VARIABLE);
         if (queueUrl != null && !queueUrl.isBlank()) {
             String queueArn = PrincipalCheck.queueArn(queueUrl, conf.functionArn());
             String part = "consumer of queue " + queueArn;

@@ -128,6 +128,11 @@ class PrincipalCheckTest {
     }
 
     @Test
+    void theBridgesQueueVariableIsTheOneTheLayersQueuePluginReads() {
+        assertThat(PrincipalCheck.BRIDGE_QUEUE_VARIABLE).isEqualTo(dev.orchestrator.core.EnvNames.PLUGIN_QUEUE_URL);
+    }
+
+    @Test
     void roleNameIsTheLastSegmentOfTheArnPathIncluded() {
         assertThat(PrincipalCheck.roleName("arn:aws:iam::111122223333:role/r1")).isEqualTo("r1");
         assertThat(PrincipalCheck.roleName("arn:aws:iam::111122223333:role/service-role/team/r2")).isEqualTo("r2");
