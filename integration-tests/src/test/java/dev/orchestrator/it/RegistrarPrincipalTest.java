@@ -137,8 +137,9 @@ class RegistrarPrincipalTest {
         PluginRegistration refused = row("Configure", Stage.PARALLEL, "provision-dns").orElseThrow();
         assertThat(refused.trusted()).isFalse();
         assertThat(refused.identity().principals()).containsExactly(bridgeRole, workerRole);
-        assertThat(refused.identity().refused()).startsWith("role " + workerRole + " of consumer of queue arn:aws:sqs:")
-                .contains(" is tagged orchestrator-plugin=welcome-email, not provision-dns: tag the role"
+        assertThat(refused.identity().refused()).startsWith("role " + workerRole + " (function ")
+                .contains(dns.function("WorkerFunction").functionName() + ", consumer of queue arn:aws:sqs:")
+                .contains(") is tagged orchestrator-plugin=welcome-email, not provision-dns: tag the role"
                         + " orchestrator-plugin=provision-dns, then reconcile");
         assertThat(listed("Configure", Stage.PARALLEL)).as("the engine no longer expects it").isEmpty();
         assertThat(listed("Handover", Stage.PARALLEL)).containsExactly("welcome-email");
@@ -176,8 +177,8 @@ class RegistrarPrincipalTest {
         PluginRegistration untagged = row("Handover", Stage.PARALLEL, "welcome-email").orElseThrow();
         assertThat(untagged.subscriptionArn()).isEqualTo(sub);
         assertThat(untagged.identity().principals()).containsExactly(welcomeRole);
-        assertThat(untagged.identity().refused()).isEqualTo("role " + welcomeRole + " of subscribed function " + fnArn
-                + " has no tag orchestrator-plugin: tag the role orchestrator-plugin=welcome-email, then reconcile");
+        assertThat(untagged.identity().refused()).isEqualTo("role " + welcomeRole + " (subscribed function " + fnArn
+                + ") has no tag orchestrator-plugin: tag the role orchestrator-plugin=welcome-email, then reconcile");
         assertThat(listed("Handover", Stage.PARALLEL)).isEmpty();
         assertThat(refusals("welcome-email")).singleElement().satisfies(l -> {
             assertThat(l.path("tagFound").asText()).isEqualTo("(none)");

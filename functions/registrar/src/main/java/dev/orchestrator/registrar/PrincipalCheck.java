@@ -91,21 +91,25 @@ final class PrincipalCheck {
     static String reason(String pluginName, Principal p) {
         String fix = "tag the role " + Keys.PLUGIN_TAG + "=" + pluginName + ", then reconcile";
         if (p.unreadable() != null) {
-            return "cannot check " + p.part() + " " + p.function() + (p.role() == null ? "" : " (role " + p.role() + ")")
-                    + ": " + p.unreadable();
+            return "cannot check " + who(p) + (p.role() == null ? "" : " (role " + p.role() + ")") + ": " + p.unreadable();
         }
         String tag = p.tag();
+        String role = "role " + p.role() + " (" + who(p) + ")";
         if (tag == null) {
-            return "role " + p.role() + " of " + p.part() + " " + p.function() + " has no tag " + Keys.PLUGIN_TAG + ": " + fix;
+            return role + " has no tag " + Keys.PLUGIN_TAG + ": " + fix;
         }
         if (tag.isEmpty()) {
-            return "role " + p.role() + " of " + p.part() + " " + p.function() + " has an empty tag " + Keys.PLUGIN_TAG + ": " + fix;
+            return role + " has an empty tag " + Keys.PLUGIN_TAG + ": " + fix;
         }
         if (!tag.equals(pluginName)) {
-            return "role " + p.role() + " of " + p.part() + " " + p.function() + " is tagged " + Keys.PLUGIN_TAG + "=" + tag
-                    + ", not " + pluginName + ": " + fix;
+            return role + " is tagged " + Keys.PLUGIN_TAG + "=" + tag + ", not " + pluginName + ": " + fix;
         }
         return null;
+    }
+
+    /** "subscribed function f", or "function f, consumer of queue q". */
+    private static String who(Principal p) {
+        return SUBSCRIBED.equals(p.part()) ? SUBSCRIBED + " " + p.function() : "function " + p.function() + ", " + p.part();
     }
 
     /** The role's name from its ARN ({@code arn:aws:iam::<account>:role[/path]/<name>}): what ListRoleTags takes. */

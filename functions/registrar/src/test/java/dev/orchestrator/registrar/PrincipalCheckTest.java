@@ -55,7 +55,7 @@ class PrincipalCheckTest {
         assertThat(v.trusted()).isFalse();
         assertThat(v.identity().trusted()).isFalse();
         assertThat(v.identity().principals()).as("the principal is recorded even when refused").containsExactly(ROLE);
-        assertThat(v.identity().refused()).isEqualTo("role " + ROLE + " of subscribed function dns-bridge has no tag orchestrator-plugin:"
+        assertThat(v.identity().refused()).isEqualTo("role " + ROLE + " (subscribed function dns-bridge) has no tag orchestrator-plugin:"
                 + " tag the role orchestrator-plugin=provision-dns, then reconcile");
         assertThat(v.mismatches()).singleElement().satisfies(m -> assertThat(m.principal().tag()).isNull());
     }
@@ -64,7 +64,7 @@ class PrincipalCheckTest {
     void aRoleTaggedWithAnotherPluginsNameIsRefusedWithTheTagFound() {
         var v = PrincipalCheck.decide("provision-dns", List.of(bridge(Map.of("orchestrator-plugin", "welcome-email"))));
         assertThat(v.trusted()).isFalse();
-        assertThat(v.identity().refused()).isEqualTo("role " + ROLE + " of subscribed function dns-bridge is tagged"
+        assertThat(v.identity().refused()).isEqualTo("role " + ROLE + " (subscribed function dns-bridge) is tagged"
                 + " orchestrator-plugin=welcome-email, not provision-dns: tag the role orchestrator-plugin=provision-dns, then reconcile");
         assertThat(v.mismatches()).singleElement().satisfies(m -> assertThat(m.principal().tag()).isEqualTo("welcome-email"));
     }
@@ -91,8 +91,8 @@ class PrincipalCheckTest {
                 worker(Map.of("orchestrator-plugin", "other"))));
         assertThat(v.trusted()).isFalse();
         assertThat(v.identity().principals()).containsExactly(ROLE, WORKER_ROLE);
-        assertThat(v.identity().refused()).startsWith("role " + WORKER_ROLE + " of " + QUEUE
-                + " arn:aws:lambda:eu-west-1:111122223333:function:dns-worker is tagged orchestrator-plugin=other");
+        assertThat(v.identity().refused()).isEqualTo("role " + WORKER_ROLE + " (function arn:aws:lambda:eu-west-1:111122223333:function:dns-worker, " + QUEUE
+                + ") is tagged orchestrator-plugin=other, not provision-dns: tag the role orchestrator-plugin=provision-dns, then reconcile");
         assertThat(v.mismatches()).extracting(m -> m.principal().role()).containsExactly(WORKER_ROLE);
     }
 
@@ -109,7 +109,7 @@ class PrincipalCheckTest {
         var v = PrincipalCheck.decide("provision-dns", List.of(bridge(Map.of("orchestrator-plugin", "provision-dns")), noFunction));
         assertThat(v.trusted()).isFalse();
         assertThat(v.identity().principals()).containsExactly(ROLE);
-        assertThat(v.identity().refused()).isEqualTo("cannot check " + QUEUE + " dns-worker: cannot read its configuration"
+        assertThat(v.identity().refused()).isEqualTo("cannot check function dns-worker, " + QUEUE + ": cannot read its configuration"
                 + " (AccessDeniedException: no)");
         var noTags = Principal.unreadable("dns-bridge", ROLE, PrincipalCheck.SUBSCRIBED, "cannot list the role's tags (AccessDenied: no)");
         var w = PrincipalCheck.decide("provision-dns", List.of(noTags));
