@@ -365,12 +365,22 @@ final class Commands {
                 return Exit.OK;
             }
             Table t = new Table("ACTIVITY", "STAGE", "ORDER", "PLUGIN", "MANDATORY", "FUNCTION");
+            List<String> refused = new ArrayList<>();
             for (JsonNode p : all) {
                 String[] id = p.path("orchestratorId").asText().split("\\|", 2);
-                t.row(id[0], id.length > 1 ? id[1] : "", p.path("order").asText("1000"), p.path("pluginName").asText(),
+                // A registration the registrar refused (its role's orchestrator-plugin tag is not its name): the
+                // engine does not list it; the reason says what to tag (docs/security.md).
+                boolean isRefused = p.hasNonNull("refused");
+                t.row(id[0], id.length > 1 ? id[1] : "", p.path("order").asText("1000"),
+                        p.path("pluginName").asText() + (isRefused ? " (refused)" : ""),
                         p.path("mandatory").asBoolean() ? "yes" : "no", p.path("functionName").asText());
+                if (isRefused) {
+                    refused.add("refused " + p.path("pluginName").asText() + " on " + id[0] + "/" + (id.length > 1 ? id[1] : "")
+                            + ": " + p.path("refused").asText());
+                }
             }
             out().print(t.render());
+            refused.forEach(out()::println);
             return Exit.OK;
         }
     }

@@ -618,8 +618,12 @@ final class ConsolePages {
             }
             b.append("<tr><td>").append(esc(p.path("order").asText("1000"))).append("</td><td class=\"name\">").append(esc(p.path("pluginName").asText()))
                     .append("</td><td>").append(p.path("mandatory").asBoolean() ? "yes" : "no").append("</td><td><code>")
-                    .append(esc(p.path("functionName").asText())).append("</code></td><td>").append(esc(p.path("description").asText("")))
-                    .append("</td></tr>");
+                    .append(esc(p.path("functionName").asText())).append("</code></td><td>").append(esc(p.path("description").asText("")));
+            if (p.hasNonNull("refused")) {
+                // Refused by the registrar: not run by the engine; the reason says which role to tag.
+                b.append("<br><strong class=\"warn\">Refused:</strong> ").append(esc(p.path("refused").asText()));
+            }
+            b.append("</td></tr>");
         }
         if (current != null) {
             b.append("</tbody></table>");

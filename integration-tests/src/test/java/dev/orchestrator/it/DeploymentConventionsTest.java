@@ -125,6 +125,19 @@ class DeploymentConventionsTest {
                 .filter(s -> "lambda:InvokeFunction".equals(((Map<String, Object>) s).get("Action"))).findFirst().orElseThrow();
         assertThat(invoke.get("Condition")).isEqualTo(Map.of("StringEquals",
                 Map.of("aws:ResourceTag/OrchestratorStack", Map.of("Ref", "AWS::StackName"))));
+        // To check who a plugin is, it reads the configuration (the role) of those same functions only, the tags of
+        // roles, and event source mappings (which Lambda grants on '*' alone); nothing more of Lambda or IAM.
+        Map<String, Object> configuration = (Map<String, Object>) statements.stream()
+                .filter(s -> "lambda:GetFunctionConfiguration".equals(((Map<String, Object>) s).get("Action"))).findFirst().orElseThrow();
+        assertThat(configuration.get("Condition")).isEqualTo(invoke.get("Condition"));
+        assertThat(configuration.get("Resource")).isEqualTo(invoke.get("Resource"));
+        Map<String, Object> tags = (Map<String, Object>) statements.stream()
+                .filter(s -> "iam:ListRoleTags".equals(((Map<String, Object>) s).get("Action"))).findFirst().orElseThrow();
+        assertThat(tags.get("Resource")).isEqualTo(Map.of("Fn::Sub", "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/*"));
+        List<Object> lambdaOrIam = statements.stream().map(s -> ((Map<String, Object>) s).get("Action"))
+                .filter(a -> String.valueOf(a).matches(".*\\b(lambda|iam):.*")).toList();
+        assertThat(lambdaOrIam).containsExactlyInAnyOrder("lambda:InvokeFunction", "lambda:GetFunctionConfiguration",
+                "lambda:ListEventSourceMappings", "iam:ListRoleTags");
     }
 
     @Test

@@ -8,6 +8,8 @@ import dev.orchestrator.plugin.PluginInfo;
  * {@code subscription} is what SNS decides delivery by (the subscription's filter policy and its scope), as
  * the registrar read it; {@code null} when it was never read (a row written before the registrar recorded
  * it, or by hand): the engine then cannot predict whether the plugin receives a stage message.
+ * {@code identity} is who the plugin is to IAM, as the registrar checked it ({@code null}: never checked, a
+ * row written before the registrar checked principals, or by hand; such a row is trusted as before).
  */
 public record PluginRegistration(String activity,
                                  Stage stage,
@@ -22,7 +24,43 @@ public record PluginRegistration(String activity,
                                  String fifoKey,
                                  Integer pluginRegisterTimeout,
                                  Integer timeout,
-                                 Subscription subscription) {
+                                 Subscription subscription,
+                                 Identity identity) {
+
+    /**
+     * The IAM principals the plugin's code runs as, and whether the registrar trusts them to be the plugin.
+     * {@code principals}: the execution role ARNs of the subscribed function and, for a queue bridge, of the
+     * functions consuming its queue (docs/security.md). {@code refused}: {@code null} when every role carries
+     * the tag {@code orchestrator-plugin} equal to the plugin's name; otherwise why not. A refused registration
+     * stays in the table (so {@code orchestrator plugins} shows it and why) but the engine never lists it.
+     */
+    public record Identity(java.util.List<String> principals, String refused) {
+        public Identity {
+            principals = java.util.List.copyOf(principals);
+        }
+
+        public boolean trusted() {
+            return refused == null;
+        }
+    }
+
+    /** Not refused: the engine lists it in rosters (a registration never checked counts as trusted). */
+    public boolean trusted() {
+        return identity == null || identity.trusted();
+    }
+
+    public PluginRegistration(String activity, Stage stage, String subscriptionArn, String functionName, String pluginName,
+                              boolean mandatory, int order, boolean alwaysRun, boolean idempotent, String description,
+                              String fifoKey, Integer pluginRegisterTimeout, Integer timeout, Subscription subscription) {
+        this(activity, stage, subscriptionArn, functionName, pluginName, mandatory, order, alwaysRun, idempotent,
+                description, fifoKey, pluginRegisterTimeout, timeout, subscription, null);
+    }
+
+    /** The same registration with its principals as the registrar checked them. */
+    public PluginRegistration withIdentity(Identity i) {
+        return new PluginRegistration(activity, stage, subscriptionArn, functionName, pluginName, mandatory, order, alwaysRun,
+                idempotent, description, fifoKey, pluginRegisterTimeout, timeout, subscription, i);
+    }
 
     /**
      * The subscription's delivery settings: {@code filterPolicy} is its {@code FilterPolicy} attribute
@@ -54,7 +92,7 @@ public record PluginRegistration(String activity,
     /** The same registration with the subscription's delivery settings as read from SNS. */
     public PluginRegistration withSubscription(Subscription s) {
         return new PluginRegistration(activity, stage, subscriptionArn, functionName, pluginName, mandatory, order, alwaysRun,
-                idempotent, description, fifoKey, pluginRegisterTimeout, timeout, s);
+                idempotent, description, fifoKey, pluginRegisterTimeout, timeout, s, identity);
     }
 
     public PluginRegistration(String activity, Stage stage, String subscriptionArn, String functionName, String pluginName,

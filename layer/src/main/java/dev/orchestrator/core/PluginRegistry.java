@@ -24,6 +24,10 @@ public final class PluginRegistry {
     public static final String FUNCTION_INDEX = "FunctionIndex";
     /** Set when the registrar read the subscription's delivery settings (then {@code filterPolicy}, {@code filterPolicyScope} say them). */
     public static final String SUBSCRIPTION_READ = "subscriptionRead";
+    /** The IAM role ARNs the plugin runs as, as the registrar checked them (docs/security.md). */
+    public static final String PRINCIPALS = "principals";
+    /** Why the registrar does not trust the registration; absent when trusted. The engine skips such rows. */
+    public static final String REFUSED = "refused";
 
     private final DynamoDbClient dynamo;
     private final String table;
@@ -71,6 +75,12 @@ public final class PluginRegistry {
                 item.put("filterPolicyScope", AttributeValue.fromS(r.subscription().scope()));
             }
         }
+        if (r.identity() != null) {
+            item.put(PRINCIPALS, AttributeValue.fromL(r.identity().principals().stream().map(AttributeValue::fromS).toList()));
+            if (r.identity().refused() != null) {
+                item.put(REFUSED, AttributeValue.fromS(r.identity().refused()));
+            }
+        }
         dynamo.putItem(PutItemRequest.builder().tableName(table).item(item).build());
     }
 
@@ -80,7 +90,10 @@ public final class PluginRegistry {
                 SUBSCRIPTION_ARN, AttributeValue.fromS(subscriptionArn))).build());
     }
 
-    /** Plugins of one stage, in dispatch order (order, then name: deterministic). */
+    /**
+     * The trusted plugins of one stage, in dispatch order (order, then name: deterministic): what the engine
+     * lists. A registration the registrar refused (its role's tag is not its name) is left out.
+     */
     public List<PluginRegistration> plugins(String activity, Stage stage) {
         List<PluginRegistration> out = new ArrayList<>();
         Map<String, AttributeValue> start = null;
@@ -94,7 +107,7 @@ public final class PluginRegistry {
                     .exclusiveStartKey(start)
                     .consistentRead(true)
                     .build());
-            page.items().forEach(i -> out.add(fromItem(i)));
+            page.items().stream().map(PluginRegistry::fromItem).filter(PluginRegistration::trusted).forEach(out::add);
             start = page.hasLastEvaluatedKey() && !page.lastEvaluatedKey().isEmpty() ? page.lastEvaluatedKey() : null;
         } while (start != null);
         out.sort(Comparator.comparingInt(PluginRegistration::order).thenComparing(PluginRegistration::pluginName));
@@ -102,7 +115,7 @@ public final class PluginRegistry {
     }
 
     /**
-     * Every registration of the stack, each stage's in dispatch order: one paginated consistent scan
+     * Every registration of the stack, refused ones included, each stage's in dispatch order: one paginated consistent scan
      * (the table holds one item per plugin subscription), instead of a query per stage.
      */
     public List<PluginRegistration> all() {
@@ -133,7 +146,9 @@ public final class PluginRegistry {
                 s(i, "description"), s(i, "fifoKey"),
                 i.containsKey("pluginRegisterTimeout") ? Integer.valueOf(i.get("pluginRegisterTimeout").n()) : null,
                 i.containsKey("timeout") ? Integer.valueOf(i.get("timeout").n()) : null,
-                bool(i, SUBSCRIPTION_READ) ? new PluginRegistration.Subscription(s(i, "filterPolicy"), s(i, "filterPolicyScope")) : null);
+                bool(i, SUBSCRIPTION_READ) ? new PluginRegistration.Subscription(s(i, "filterPolicy"), s(i, "filterPolicyScope")) : null,
+                i.containsKey(PRINCIPALS) ? new PluginRegistration.Identity(i.get(PRINCIPALS).l().stream().map(AttributeValue::s).toList(),
+                        s(i, REFUSED)) : null);
     }
 
     private static String s(Map<String, AttributeValue> i, String k) {

@@ -41,6 +41,8 @@ public final class Metrics {
     public static final String PLUGINS_REGISTERED = "PluginsRegistered";
     public static final String PLUGINS_REMOVED = "PluginsRemoved";
     public static final String PLUGIN_INITIALIZE_FAILURES = "PluginInitializeFailures";
+    /** Registrar: registrations refused because a role the plugin runs as is not tagged with its name (docs/security.md). */
+    public static final String PLUGINS_REFUSED = "PluginsRefused";
     /** History: transitions recorded from the status stream. */
     public static final String HISTORY_TRANSITIONS = "HistoryTransitions";
 

@@ -26,8 +26,12 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
+import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.SdkBytes;
+import software.amazon.awssdk.services.iam.IamClient;
 import software.amazon.awssdk.services.lambda.LambdaClient;
+import software.amazon.awssdk.services.lambda.model.EventSourceMappingConfiguration;
+import software.amazon.awssdk.services.lambda.model.GetFunctionConfigurationResponse;
 import software.amazon.awssdk.services.lambda.model.InvokeResponse;
 import software.amazon.awssdk.services.sns.SnsClient;
 import software.amazon.awssdk.services.sns.model.NotFoundException;
@@ -36,7 +40,9 @@ import software.amazon.awssdk.services.sns.model.NotFoundException;
  * Keeps the plugin table in step with who subscribes to the stack's stage topics: registers a Lambda
  * that subscribed (asking it for its info with an {@code initialize} invoke), drops one that
  * unsubscribed, refreshes one whose code changed, and reconciles all topics on a schedule or on
- * demand, so registration works even where the CloudTrail events never arrive.
+ * demand, so registration works even where the CloudTrail events never arrive. Each registration records
+ * the IAM roles the plugin runs as, and is refused (kept, marked, never listed by the engine) when a role's
+ * tag {@code orchestrator-plugin} is not the plugin's name (docs/security.md).
  */
 public final class RegistrarHandler implements RequestStreamHandler {
 
@@ -45,6 +51,9 @@ public final class RegistrarHandler implements RequestStreamHandler {
     private final PluginRegistry registry;
     private final Supplier<SnsClient> sns;
     private final Supplier<LambdaClient> lambda;
+    /** Lambda's control plane (GetFunctionConfiguration, ListEventSourceMappings): never the local invoke endpoint. */
+    private final Supplier<LambdaClient> lambdaApi;
+    private final Supplier<IamClient> iam;
     private final String topicArnPrefix;
     private final List<String> activities;
 
@@ -68,6 +77,8 @@ public final class RegistrarHandler implements RequestStreamHandler {
             }
             return lambdaBuilder.build();
         });
+        this.lambdaApi = AwsClients.memoize(() -> aws.configure(LambdaClient.builder()).build());
+        this.iam = AwsClients.memoize(() -> aws.configure(IamClient.builder()).build());
         this.topicArnPrefix = env.require(EnvNames.TOPIC_ARN_PREFIX);
         this.activities = Arrays.stream(env.get(EnvNames.ACTIVITIES, "").split(","))
                 .map(String::trim).filter(s -> !s.isEmpty()).toList();
@@ -80,7 +91,9 @@ public final class RegistrarHandler implements RequestStreamHandler {
         try {
             Command command = Command.parse(Json.parse(input));
             if (command instanceof Command.Subscribe s) {
-                result.put("registered", subscribe(s.topicArn(), s.endpoint(), s.subscriptionArn()));
+                Outcome o = subscribe(s.topicArn(), s.endpoint(), s.subscriptionArn());
+                result.put("registered", o == Outcome.REGISTERED);
+                result.put("refused", o == Outcome.REFUSED);
             } else if (command instanceof Command.Unsubscribe u) {
                 result.put("removed", unsubscribe(u.subscriptionArn()));
             } else if (command instanceof Command.CodeUpdated c) {
@@ -89,7 +102,8 @@ public final class RegistrarHandler implements RequestStreamHandler {
                 int[] counts = reconcile();
                 result.put("registered", counts[0]);
                 result.put("removed", counts[1]);
-                LOG.info("reconcile done", "registered", counts[0], "removed", counts[1]);
+                result.put("refused", counts[2]);
+                LOG.info("reconcile done", "registered", counts[0], "removed", counts[1], "refused", counts[2]);
             }
         } catch (RuntimeException e) {
             LOG.error("registrar request failed (retried, then dead-lettered)", e);
@@ -101,13 +115,19 @@ public final class RegistrarHandler implements RequestStreamHandler {
         output.write(Json.write(result).getBytes(StandardCharsets.UTF_8));
     }
 
-    /** Registers a Lambda subscription to one of our stage topics; other topics and protocols are not ours. */
-    boolean subscribe(String topicArn, String endpoint, String subscriptionArn) {
+    /** What became of a subscription. */
+    enum Outcome { REGISTERED, REFUSED, IGNORED }
+
+    /**
+     * Registers a Lambda subscription to one of our stage topics; other topics and protocols are not ours. A plugin
+     * whose roles are not tagged with its name is recorded refused (the engine does not list it) and logged.
+     */
+    Outcome subscribe(String topicArn, String endpoint, String subscriptionArn) {
         var topic = Topics.parse(topicArnPrefix, topicArn);
         if (topic.isEmpty() || !endpoint.contains(":lambda:")) {
             LOG.info("subscription ignored: not a Lambda on one of this stack's stage topics", "topicArn", topicArn,
                     "endpoint", endpoint);
-            return false;
+            return Outcome.IGNORED;
         }
         Log.put(Log.ACTIVITY, topic.get().activity());
         Log.put(Log.STAGE, topic.get().stage().wireName());
@@ -117,14 +137,20 @@ public final class RegistrarHandler implements RequestStreamHandler {
             Optional<PluginRegistration.Subscription> delivery = delivery(subscriptionArn);
             if (delivery.isEmpty()) {
                 LOG.info("subscription ignored: it no longer exists", "subscriptionArn", subscriptionArn);
-                return false;
+                return Outcome.IGNORED;
             }
+            PrincipalCheck.Verdict verdict = identify(endpoint, info.pluginName());
             registry.register(PluginRegistration.of(topic.get().activity(), topic.get().stage(), subscriptionArn,
-                    Command.functionName(endpoint), info).withSubscription(delivery.get()));
+                    Command.functionName(endpoint), info).withSubscription(delivery.get()).withIdentity(verdict.identity()));
+            if (!verdict.trusted()) {
+                logRefused(verdict, endpoint, info.pluginName(), subscriptionArn);
+                return Outcome.REFUSED;
+            }
             LOG.info("plugin registered", "function", Command.functionName(endpoint), "subscriptionArn", subscriptionArn,
+                    "principals", String.join(",", verdict.identity().principals()),
                     "filterPolicy", delivery.get().filterPolicy(), "filterPolicyScope", delivery.get().scope());
             Metrics.count(Metrics.PLUGINS_REGISTERED, null);
-            return true;
+            return Outcome.REGISTERED;
         } finally {
             Log.put(Log.ACTIVITY, null);
             Log.put(Log.STAGE, null);
@@ -148,18 +174,32 @@ public final class RegistrarHandler implements RequestStreamHandler {
         List<PluginRegistration> mine = registry.byFunction(functionName);
         for (PluginRegistration r : mine) {
             PluginInfo info = initialize(functionName);
+            // The new code may declare another name: its roles are checked against the name it declares now.
+            PrincipalCheck.Verdict verdict = identify(functionName, info.pluginName());
             registry.register(PluginRegistration.of(r.activity(), r.stage(), r.subscriptionArn(), functionName, info)
-                    .withSubscription(delivery(r.subscriptionArn()).orElse(r.subscription())));
+                    .withSubscription(delivery(r.subscriptionArn()).orElse(r.subscription())).withIdentity(verdict.identity()));
+            if (!verdict.trusted()) {
+                Log.put(Log.ACTIVITY, r.activity());
+                Log.put(Log.STAGE, r.stage().wireName());
+                try {
+                    logRefused(verdict, functionName, info.pluginName(), r.subscriptionArn());
+                } finally {
+                    Log.put(Log.ACTIVITY, null);
+                    Log.put(Log.STAGE, null);
+                }
+                continue;
+            }
             LOG.info("plugin refreshed after a code update", Log.ACTIVITY, r.activity(), Log.STAGE, r.stage().wireName(),
                     Log.PLUGIN, info.pluginName(), "function", functionName);
         }
         return mine.size();
     }
 
-    /** @return {registered, removed} */
+    /** @return {registered, removed, refused} */
     int[] reconcile() {
         int added = 0;
         int removed = 0;
+        int refused = 0;
         // One scan for every stage's registrations (a query per topic made reconcile 2 calls per topic).
         Map<String, List<PluginRegistration>> registered = registry.all().stream()
                 .collect(Collectors.groupingBy(r -> r.orchestratorId()));
@@ -172,20 +212,28 @@ public final class RegistrarHandler implements RequestStreamHandler {
                 ReconcilePlan plan = ReconcilePlan.of(actual,
                         registered.getOrDefault(PluginRegistration.orchestratorId(activity, stage), List.of()));
                 for (ReconcilePlan.TopicSubscription s : plan.toRegister()) {
-                    if (subscribe(topicArn, s.endpoint(), s.subscriptionArn())) {
-                        added++;
-                    }
+                    Outcome o = subscribe(topicArn, s.endpoint(), s.subscriptionArn());
+                    added += o == Outcome.REGISTERED ? 1 : 0;
+                    refused += o == Outcome.REFUSED ? 1 : 0;
                 }
+                Map<String, PluginRegistration> reread = new java.util.HashMap<>();
                 for (PluginRegistration r : plan.toReread()) {
                     // A filter policy can change after subscribing (SetSubscriptionAttributes): the engine predicts
                     // delivery from the recorded one, so reconcile records what SNS holds now.
                     Optional<PluginRegistration.Subscription> now = delivery(r.subscriptionArn());
                     if (now.isPresent() && !now.get().equals(r.subscription())) {
-                        registry.register(r.withSubscription(now.get()));
+                        PluginRegistration updated = r.withSubscription(now.get());
+                        registry.register(updated);
+                        reread.put(r.subscriptionArn(), updated);
                         LOG.info("plugin's filter policy re-read", Log.ACTIVITY, activity, Log.STAGE, stage.wireName(),
                                 Log.PLUGIN, r.pluginName(), "subscriptionArn", r.subscriptionArn(),
                                 "filterPolicy", now.get().filterPolicy(), "filterPolicyScope", now.get().scope());
                     }
+                }
+                for (PluginRegistration r : plan.toVerify()) {
+                    Outcome o = verify(reread.getOrDefault(r.subscriptionArn(), r));
+                    added += o == Outcome.REGISTERED ? 1 : 0;
+                    refused += o == Outcome.REFUSED ? 1 : 0;
                 }
                 for (PluginRegistration r : plan.toRemove()) {
                     registry.remove(activity, stage, r.subscriptionArn());
@@ -196,7 +244,112 @@ public final class RegistrarHandler implements RequestStreamHandler {
                 }
             }
         }
-        return new int[] {added, removed};
+        return new int[] {added, removed, refused};
+    }
+
+    /**
+     * Checks again the principals of a registration the registrar made (a role's tag, or a function's role, can change
+     * with no event): records the roles when they changed, refuses one that is no longer the plugin, and trusts again one
+     * whose role was tagged since. IGNORED when nothing changed.
+     */
+    Outcome verify(PluginRegistration r) {
+        PrincipalCheck.Verdict verdict = identify(r.functionName(), r.pluginName());
+        if (verdict.identity().equals(r.identity())) {
+            return Outcome.IGNORED;
+        }
+        registry.register(r.withIdentity(verdict.identity()));
+        Log.put(Log.ACTIVITY, r.activity());
+        Log.put(Log.STAGE, r.stage().wireName());
+        try {
+            if (!verdict.trusted()) {
+                logRefused(verdict, r.functionName(), r.pluginName(), r.subscriptionArn());
+                return Outcome.REFUSED;
+            }
+            LOG.info(r.trusted() ? "plugin's principals recorded" : "plugin registered: its roles are now tagged with its name",
+                    Log.PLUGIN, r.pluginName(), "function", r.functionName(), "subscriptionArn", r.subscriptionArn(),
+                    "principals", String.join(",", verdict.identity().principals()));
+            if (r.trusted()) {
+                return Outcome.IGNORED;
+            }
+            Metrics.count(Metrics.PLUGINS_REGISTERED, null);
+            return Outcome.REGISTERED;
+        } finally {
+            Log.put(Log.ACTIVITY, null);
+            Log.put(Log.STAGE, null);
+        }
+    }
+
+    /**
+     * The IAM principals a plugin's code runs as, read from Lambda and IAM, and the decision on them: the subscribed
+     * function's execution role and, when the function is a queue bridge (it has {@code PLUGIN_QUEUE_URL}), the roles
+     * of the functions its queue's event source mappings invoke.
+     */
+    PrincipalCheck.Verdict identify(String function, String pluginName) {
+        List<PrincipalCheck.Principal> principals = new ArrayList<>();
+        GetFunctionConfigurationResponse conf = principal(function, PrincipalCheck.SUBSCRIBED, principals);
+        String queueUrl = conf == null || conf.environment() == null || conf.environment().variables() == null ? null
+                : conf.environment().variables().get(PrincipalCheck.BRIDGE_QUEUE_VARIABLE);
+        if (queueUrl != null && !queueUrl.isBlank()) {
+            String queueArn = PrincipalCheck.queueArn(queueUrl, conf.functionArn());
+            String part = "consumer of queue " + queueArn;
+            List<String> consumers = new ArrayList<>();
+            try {
+                lambdaApi.get().listEventSourceMappingsPaginator(b -> b.eventSourceArn(queueArn)).eventSourceMappings()
+                        .stream().map(EventSourceMappingConfiguration::functionArn).distinct().forEach(consumers::add);
+            } catch (AwsServiceException e) {
+                principals.add(PrincipalCheck.Principal.unreadable(queueArn, null, "queue", "cannot list its event source mappings ("
+                        + e.awsErrorDetails().errorCode() + ": " + e.awsErrorDetails().errorMessage() + ")"));
+            }
+            if (consumers.isEmpty()) {
+                // Consumed by something Lambda does not map (or not yet): only the bridge can be checked; IAM still
+                // confines whatever consumes it to its own role's tag.
+                LOG.warn("queue bridge's queue has no Lambda consumer: only the bridge's role is checked", Log.PLUGIN, pluginName,
+                        "function", function, "queueArn", queueArn);
+            }
+            for (String consumer : consumers) {
+                principal(consumer, part, principals);
+            }
+        }
+        return PrincipalCheck.decide(pluginName, principals);
+    }
+
+    /** Reads one function's role and the role's tags into {@code into}; returns its configuration, null when unreadable. */
+    private GetFunctionConfigurationResponse principal(String function, String part, List<PrincipalCheck.Principal> into) {
+        GetFunctionConfigurationResponse conf;
+        try {
+            conf = lambdaApi.get().getFunctionConfiguration(b -> b.functionName(function));
+        } catch (AwsServiceException e) {
+            into.add(PrincipalCheck.Principal.unreadable(function, null, part, "cannot read its configuration ("
+                    + e.awsErrorDetails().errorCode() + ": " + e.awsErrorDetails().errorMessage()
+                    + "); the registrar reads only functions tagged OrchestratorStack=<this stack>"));
+            return null;
+        }
+        String role = conf.role();
+        try {
+            Map<String, String> tags = new java.util.LinkedHashMap<>();
+            iam.get().listRoleTagsPaginator(b -> b.roleName(PrincipalCheck.roleName(role))).tags()
+                    .forEach(t -> tags.put(t.key(), t.value()));
+            into.add(PrincipalCheck.Principal.read(function, role, tags, part));
+        } catch (AwsServiceException e) {
+            into.add(PrincipalCheck.Principal.unreadable(function, role, part, "cannot list the role's tags ("
+                    + e.awsErrorDetails().errorCode() + ": " + e.awsErrorDetails().errorMessage() + ")"));
+        }
+        return conf;
+    }
+
+    /** One WARN line per refused registration: the plugin, the function and role that failed, the tag found, what to do. */
+    private void logRefused(PrincipalCheck.Verdict verdict, String function, String pluginName, String subscriptionArn) {
+        PrincipalCheck.Mismatch first = verdict.mismatches().get(0);
+        PrincipalCheck.Principal p = first.principal();
+        String tag = p == null ? null : p.tag();
+        LOG.warn("plugin registration refused: a role it runs as is not tagged with its name", Log.PLUGIN, pluginName,
+                "function", function, "subscriptionArn", subscriptionArn,
+                "principalFunction", p == null ? null : p.function(), "role", p == null || p.role() == null ? "(unknown)" : p.role(),
+                "tagFound", tag == null ? "(none)" : tag, "reason", verdict.identity().refused(),
+                "action", "tag the role " + dev.orchestrator.core.Keys.PLUGIN_TAG + "=" + pluginName
+                        + " (aws iam tag-role), then run the registrar's reconcile; until then the engine does not list this plugin"
+                        + " and IAM lets its role write only the execution items its own tag names");
+        Metrics.count(Metrics.PLUGINS_REFUSED, null);
     }
 
     /**

@@ -28,6 +28,19 @@ class ReconcilePlanTest {
         assertThat(plan.toRegister()).extracting(ReconcilePlan.TopicSubscription::subscriptionArn).containsExactly("unread", "new");
         assertThat(plan.toReread()).containsExactly(known);
         assertThat(plan.toRemove()).containsExactly(gone);
+        assertThat(plan.toVerify()).as("live Lambda subscriptions already registered: their principals are checked again")
+                .containsExactly(known);
+    }
+
+    @Test
+    void aRowForAnotherProtocolIsNeverVerifiedTheRegistrarDidNotRegisterIt() {
+        PluginRegistration byHand = reg("queue", PluginRegistration.Subscription.everything());
+        ReconcilePlan plan = ReconcilePlan.of(List.of(new ReconcilePlan.TopicSubscription("queue", "sqs", "arn:aws:sqs:us-east-1:1:q")),
+                List.of(byHand));
+        assertThat(plan.toRegister()).isEmpty();
+        assertThat(plan.toRemove()).isEmpty();
+        assertThat(plan.toReread()).containsExactly(byHand);
+        assertThat(plan.toVerify()).isEmpty();
     }
 
     @Test
