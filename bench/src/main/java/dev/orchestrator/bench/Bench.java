@@ -21,7 +21,7 @@ import java.util.TreeSet;
  * layer and of each function's package ({@link PackageSizes}).
  *
  * <p>Options: {@code --runs N} (workflows averaged, 3), {@code --cold N} (fresh JVMs per function, 5),
- * {@code --fanout 10,100,1000}, {@code --batching 0,1} (the engine's stream batching windows compared),
+ * {@code --fanout 1,10,50,100,1000}, {@code --batching 0,1} (the engine's stream batching windows compared),
  * {@code --only size,calls,batching,cold,fanout}, {@code --no-jvm-options} (cold starts without template.yaml's
  * JAVA_TOOL_OPTIONS, to see what they buy).
  */
@@ -47,7 +47,7 @@ public final class Bench {
         }
         int runs = Integer.parseInt(opts.getOrDefault("runs", "3"));
         int cold = Integer.parseInt(opts.getOrDefault("cold", "5"));
-        List<Integer> fan = Arrays.stream(opts.getOrDefault("fanout", "10,100,1000").split(",")).map(String::trim).map(Integer::parseInt).toList();
+        List<Integer> fan = Arrays.stream(opts.getOrDefault("fanout", "1,10,50,100,1000").split(",")).map(String::trim).map(Integer::parseInt).toList();
         List<Integer> batching = Arrays.stream(opts.getOrDefault("batching", "0,1").split(",")).map(String::trim).map(Integer::parseInt).toList();
         Set<String> only = new TreeSet<>(Arrays.asList(opts.getOrDefault("only", "size,calls,batching,cold,fanout").split(",")));
         Set<String> unknown = new TreeSet<>(only);
