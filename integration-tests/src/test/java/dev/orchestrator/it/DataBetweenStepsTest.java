@@ -35,8 +35,9 @@ class DataBetweenStepsTest {
 
     @BeforeAll
     static void deploy() {
+        // Links to payload objects live 900 s here (PayloadLinkSeconds; default 43,200).
         stack = OrchestratorFixture.deploy("data", List.of("DataA", "DataB", "DataC", "DataD", "Big1", "Big2", "Bad",
-                "Fan", "FanIn", "Q1", "Q2"));
+                "Fan", "FanIn", "Q1", "Q2"), Map.of("PayloadLinkSeconds", "900"));
     }
 
     @AfterAll
@@ -159,12 +160,14 @@ class DataBetweenStepsTest {
         String producedSha = Outputs.sha256(Json.write(big).getBytes(StandardCharsets.UTF_8));
         S3Client s3 = stack.emulator.client(S3Client.builder().forcePathStyle(true));
         List<String> received = new CopyOnWriteArrayList<>();
+        List<String> links = new CopyOnWriteArrayList<>();
         stack.register("Big1", Stage.PARALLEL, new Fn(env(), "big-out", c -> PluginResult.complete(big)));
         stack.register("Big2", Stage.PARALLEL, new Fn(env(), "big-in", c -> {
             if (c.uid().equals("gone-1")) { // the object expired before this plugin read it
                 JsonNode ref = c.message().inputs().path("Big1").path("big-out").path("outputRef");
                 s3.deleteObject(b -> b.bucket(ref.path("bucket").asText()).key(ref.path("key").asText()));
             }
+            links.add(c.message().inputs().path("Big1").path("big-out").path("outputRef").path("url").asText());
             ObjectNode value = c.input("Big1", "big-out");
             received.add(Outputs.sha256(Json.write(value).getBytes(StandardCharsets.UTF_8)));
             return PluginResult.complete(Map.of("length", value.get("blob").asText().length()));
@@ -174,6 +177,17 @@ class DataBetweenStepsTest {
         WorkflowRun run = stack.awaitEnd("big-1", "data", Duration.ofSeconds(180));
         assertThat(run.status()).as("run message: %s", run.message()).isEqualTo(State.COMPLETE);
         assertThat(received).containsExactly(producedSha);
+        // The plugin read it through the engine's presigned link (its role has no s3:GetObject): a plain GET, no credentials.
+        assertThat(links).hasSize(1);
+        assertThat(links.get(0)).contains("/runs/big-1/").contains("X-Amz-Expires=900").contains("X-Amz-Signature=");
+        try {
+            var plain = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(links.get(0))).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+            assertThat(plain.statusCode()).isEqualTo(200);
+            assertThat(Outputs.sha256(plain.body())).isEqualTo(producedSha);
+        } catch (java.io.IOException | InterruptedException e) {
+            throw new AssertionError(e);
+        }
         var item = stack.store.execution(new Keys.Execution("big-out", "big-1", "data", "Big1", Stage.PARALLEL)).orElseThrow();
         assertThat(item).as("the execution item keeps a reference, not the megabyte").doesNotContainKey("output");
         assertThat(item.get("outputRef").m().get("sha256").s()).isEqualTo(producedSha);

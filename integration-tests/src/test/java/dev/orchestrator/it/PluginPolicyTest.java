@@ -121,6 +121,21 @@ class PluginPolicyTest {
     }
 
     @Test
+    void payloadsAPluginPutsOnlyItsOwnOutputsAndReadsNothingWithItsRole() {
+        String own = PAYLOAD_ARN + "/" + dev.orchestrator.core.Outputs.outputKey("run-1", "wf", "Provision", Stage.PARALLEL, "welcome-email");
+        String other = PAYLOAD_ARN + "/" + dev.orchestrator.core.Outputs.outputKey("run-1", "wf", "Provision", Stage.PARALLEL, "provision-dns");
+        String otherRun = PAYLOAD_ARN + "/" + dev.orchestrator.core.Outputs.outputKey("run-2", "wf", "Provision", Stage.PARALLEL, "provision-dns");
+        assertThat(POLICY.allows(as("welcome-email", "s3:PutObject", own, null))).as("its own output").isTrue();
+        assertThat(POLICY.allows(as("welcome-email", "s3:PutObject", other, null))).as("another plugin's output").isFalse();
+        assertThat(POLICY.allows(as(null, "s3:PutObject", own, null))).as("a role without the tag").isFalse();
+        // Reads go through the presigned links the engine puts in its stage messages, never the role.
+        for (String object : List.of(own, other, otherRun, PAYLOAD_ARN + "/" + dev.orchestrator.core.Outputs.engineKey("run-1", "wf", "inputs/Provision/parallel"))) {
+            assertThat(POLICY.allows(as("welcome-email", "s3:GetObject", object, null))).as("reading " + object).isFalse();
+        }
+        assertThat(POLICY.allows(as("welcome-email", "s3:ListBucket", PAYLOAD_ARN, null))).as("listing the bucket").isFalse();
+    }
+
+    @Test
     void notThePluginRegistryNorAnotherStacksTable() {
         assertThat(POLICY.allows(as("welcome-email", "dynamodb:UpdateItem", PLUGIN_ARN, own("welcome-email", "run-1")))).isFalse();
         assertThat(POLICY.allows(as("welcome-email", "dynamodb:GetItem", PLUGIN_ARN, "Provision|parallel"))).isFalse();

@@ -77,6 +77,22 @@ public final class AwsClients {
         return configure(software.amazon.awssdk.services.s3.S3Client.builder().forcePathStyle(true)).build();
     }
 
+    /**
+     * Signs GET links to payload objects with this function's credentials (path-style, as {@link #s3()}); signing is
+     * local, no API call.
+     */
+    public software.amazon.awssdk.services.s3.presigner.S3Presigner s3Presigner() {
+        var b = software.amazon.awssdk.services.s3.presigner.S3Presigner.builder()
+                .region(Region.of(env.get(EnvNames.AWS_REGION, "us-east-1")))
+                .credentialsProvider(credentials())
+                .serviceConfiguration(software.amazon.awssdk.services.s3.S3Configuration.builder().pathStyleAccessEnabled(true).build());
+        String endpoint = env.get(EnvNames.AWS_ENDPOINT_URL, null);
+        if (endpoint != null) {
+            b.endpointOverride(URI.create(endpoint));
+        }
+        return b.build();
+    }
+
     public SnsClient sns() {
         return configure(SnsClient.builder()).build();
     }

@@ -78,6 +78,8 @@ public final class EnvNames {
 
     /** The stack's payload bucket (export {@code <Stack>-payload-bucket}): large plugin outputs and stage inputs. */
     public static final String PAYLOAD_BUCKET = "PAYLOAD_BUCKET";
+    /** Seconds a presigned link to a payload object in a stage message stays valid (the engine mints them). */
+    public static final String PAYLOAD_URL_SECONDS = "PAYLOAD_URL_SECONDS";
     /** A plugin's outputs up to this many bytes (UTF-8 JSON) stay in its execution item; larger ones go to S3. */
     public static final String OUTPUT_INLINE_MAX_BYTES = "OUTPUT_INLINE_MAX_BYTES";
     /** A plugin's output over this many bytes ends the plugin Error (the hard limit). */

@@ -46,7 +46,17 @@ public final class Outputs {
     public static final int ENGINE_INLINE_BUDGET_BYTES = 128 * 1024;
 
     /** A reference to a payload object. */
-    public record Ref(String bucket, String key, String sha256, long size) {
+    public record Ref(String bucket, String key, String sha256, long size, String url) {
+
+        /** A reference as stored: no link (a link is only ever minted for one stage message, never kept). */
+        public Ref(String bucket, String key, String sha256, long size) {
+            this(bucket, key, sha256, size, null);
+        }
+
+        /** The same reference with a presigned GET link, the only way a plugin may read the object. */
+        public Ref withUrl(String presigned) {
+            return new Ref(bucket, key, sha256, size, presigned);
+        }
 
         public ObjectNode toJson() {
             ObjectNode o = Json.object();
@@ -54,6 +64,9 @@ public final class Outputs {
             o.put("key", key);
             o.put("sha256", sha256);
             o.put("size", size);
+            if (url != null) {
+                o.put("url", url);
+            }
             return o;
         }
 
@@ -76,7 +89,11 @@ public final class Outputs {
             if (!o.path("size").canConvertToLong()) {
                 throw new IllegalArgumentException(where + ".outputRef.size is missing or not a number");
             }
-            return new Ref(o.get("bucket").asText(), o.get("key").asText(), o.get("sha256").asText(), o.get("size").asLong());
+            if (o.has("url") && !(o.get("url").isTextual() && o.get("url").asText().startsWith("http"))) {
+                throw new IllegalArgumentException(where + ".outputRef.url is not an http(s) URL");
+            }
+            return new Ref(o.get("bucket").asText(), o.get("key").asText(), o.get("sha256").asText(), o.get("size").asLong(),
+                    o.has("url") ? o.get("url").asText() : null);
         }
 
         public static Ref fromAttribute(AttributeValue v) {

@@ -79,7 +79,9 @@ public final class EngineHandler implements RequestStreamHandler {
                 AwsClients.memoize(aws::sns), AwsClients.memoize(aws::events), timers, planner,
                 new Executor.Settings(env.require(EnvNames.TOPIC_ARN_PREFIX), env.require(EnvNames.EVENT_BUS_NAME),
                         limits.defaultFilterAttributes()),
-                new dev.orchestrator.core.PayloadStore(AwsClients.memoize(aws::s3), env.get(EnvNames.PAYLOAD_BUCKET, null)));
+                new dev.orchestrator.core.PayloadStore(AwsClients.memoize(aws::s3), env.get(EnvNames.PAYLOAD_BUCKET, null),
+                        dev.orchestrator.core.PayloadStore.presigning(AwsClients.memoize(aws::s3Presigner),
+                                env.getInt(EnvNames.PAYLOAD_URL_SECONDS, dev.orchestrator.core.PayloadStore.DEFAULT_URL_SECONDS))));
     }
 
     @Override

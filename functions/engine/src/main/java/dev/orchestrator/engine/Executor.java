@@ -478,8 +478,9 @@ public final class Executor {
         if (sources.isEmpty()) {
             return m;
         }
-        ObjectNode inputs = outputsOf(view, sources);
-        return m.withInputs(inputs, offload(view, inputs, "inputs/" + m.activity() + "/" + m.stage().wireName()));
+        // Links first: a plugin reads payload objects only through them, also those inside an offloaded document.
+        ObjectNode inputs = payloads.sign(outputsOf(view, sources));
+        return m.withInputs(inputs, payloads.signed(offload(view, inputs, "inputs/" + m.activity() + "/" + m.stage().wireName())));
     }
 
     /** The outputs of the Complete executions of {@code sources}, as {@code [activity][plugin]}. */
