@@ -14,6 +14,7 @@ import dev.orchestrator.core.PluginStatus;
 import dev.orchestrator.core.State;
 import dev.orchestrator.core.StatusStore;
 import dev.orchestrator.obs.Log;
+import dev.orchestrator.obs.Trace;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -43,6 +44,7 @@ public abstract class QueuePlugin implements RequestStreamHandler {
     private final String queueUrl;
     private final int maxReceiveCount;
     private final int maxAttempts;
+    private final Trace.Config trace;
 
     protected QueuePlugin() {
         this(System.getenv());
@@ -57,6 +59,7 @@ public abstract class QueuePlugin implements RequestStreamHandler {
         this.queueUrl = env.require(EnvNames.PLUGIN_QUEUE_URL);
         this.maxReceiveCount = env.getInt(EnvNames.PLUGIN_MAX_RECEIVE_COUNT, 3);
         this.maxAttempts = env.getInt(EnvNames.PLUGIN_MAX_ATTEMPTS, 4);
+        this.trace = Trace.Config.of(environment);
     }
 
     public abstract PluginInfo info();
@@ -67,6 +70,7 @@ public abstract class QueuePlugin implements RequestStreamHandler {
     @Override
     public void handleRequest(InputStream input, OutputStream output, Context context) throws IOException {
         Log.init(context);
+        Trace.begin(trace);
         try {
             JsonNode event = Json.parse(input);
             if (PluginHandler.isInitialize(event)) {
@@ -80,16 +84,27 @@ public abstract class QueuePlugin implements RequestStreamHandler {
             ObjectNode response = Json.object();
             ArrayNode failures = response.putArray("batchItemFailures");
             for (JsonNode record : records) {
-                if (record.has("Sns")) {
-                    bridge(StageMessage.fromJson(Json.parse(record.path("Sns").path("Message").asText())));
-                } else if (!work(record)) {
-                    failures.addObject().put("itemIdentifier", record.path("messageId").asText());
+                // One subsegment per message, annotated with the run's keys (set by bridge or work inside it).
+                try (Trace.Scope scope = Trace.open("plugin " + info().pluginName())) {
+                    scope.annotate("step", record.has("Sns") ? "bridge" : "work");
+                    try {
+                        if (record.has("Sns")) {
+                            bridge(StageMessage.fromJson(Json.parse(record.path("Sns").path("Message").asText())));
+                        } else if (!work(record)) {
+                            scope.annotate("outcome", "received again");
+                            failures.addObject().put("itemIdentifier", record.path("messageId").asText());
+                        }
+                    } catch (RuntimeException | Error e) {
+                        scope.fail(e);
+                        throw e;
+                    }
                 }
                 Log.clearKeys();
             }
             output.write(Json.write(response).getBytes(StandardCharsets.UTF_8));
         } finally {
             Log.clear();
+            Trace.end();
         }
     }
 
