@@ -306,6 +306,19 @@ public final class Bench {
                         s.runtime.invoke("EngineFunction", streamInsert(uid, "cold")); // opens BenchA's parallel stage
                         return snsStage(uid, "cold", "BenchA");
                     }));
+            // Tracing's cost: the engine and the plugin again, as a sampled invocation under X-Ray active tracing sees
+            // them (a trace header with Sampled=1 and the daemon's address), sending their subsegments to a UDP
+            // listener on loopback standing in for the X-Ray daemon.
+            java.net.DatagramSocket daemon = xrayDaemon();
+            Map<String, String> traced = Map.of(dev.orchestrator.obs.Trace.DAEMON_ADDRESS, "127.0.0.1:" + daemon.getLocalPort(),
+                    dev.orchestrator.obs.Trace.HEADER_VARIABLE, "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1");
+            for (ColdStart.Target t : List.copyOf(targets)) {
+                if (t.name().equals("EngineFunction") || t.name().startsWith("example plugin")) {
+                    Map<String, String> env = new LinkedHashMap<>(t.env());
+                    env.putAll(traced);
+                    targets.add(new ColdStart.Target(t.name() + ", traced", t.classpath(), t.handler(), env, t.memoryMb(), t.event()));
+                }
+            }
             Map<String, String> baseEnv = new LinkedHashMap<>(client);
             baseEnv.put("STATUS_TABLE", s.statusTable);
             baseEnv.put("AWS_LAMBDA_FUNCTION_NAME", "hello");
@@ -322,6 +335,20 @@ public final class Bench {
                 out.printf("| %s | %d MB | %s | %d | %d | %d | %.2fx | %.2fx |%n", c.name(), c.memoryMb(), c.jvmOptions(), c.min(), c.median(),
                         c.overBaselineMedian(), c.ratioMin(), c.ratioMedian());
             }
+            Map<String, Long> medians = new LinkedHashMap<>();
+            results.forEach(c -> medians.put(c.name(), c.median()));
+            List<String> costs = new ArrayList<>();
+            medians.forEach((name, median) -> {
+                if (name.endsWith(", traced") && medians.containsKey(name.substring(0, name.length() - ", traced".length()))) {
+                    costs.add(name.substring(0, name.length() - ", traced".length()) + " " + String.format("%+d ms",
+                            median - medians.get(name.substring(0, name.length() - ", traced".length()))));
+                }
+            });
+            daemon.close();
+            out.println();
+            out.println("Tracing at cold start (median traced - median untraced; `, traced` rows: a sampled invocation"
+                    + " under X-Ray active tracing, its subsegments sent over UDP to a loopback listener, "
+                    + XRAY_DOCUMENTS.sum() + " documents received): " + (costs.isEmpty() ? "not measured" : String.join(", ", costs)) + ".");
             out.println();
             out.println("Baseline: one DynamoDB client built by AwsClients and one GetItem (bench HelloDynamo), same JVM options and memory"
                     + " size as the function compared. Every JVM is launched as Lambda's Java runtime launches it: "
@@ -329,6 +356,31 @@ public final class Bench {
                     + " memory), then JAVA_TOOL_OPTIONS. Classpath per function: its classes, its dependencies and the layer's. Events: engine, a new run's"
                     + " stream INSERT with the created item as its new image, as the stream delivers it (it dispatches the first stage); start, a new run; tenant router, a tenant's Workflow Completed;"
                     + " registrar, reconcile; plugin, an open parallel stage's SNS message.");
+        }
+    }
+
+    static final java.util.concurrent.atomic.LongAdder XRAY_DOCUMENTS = new java.util.concurrent.atomic.LongAdder();
+
+    /** A UDP listener on loopback in the X-Ray daemon's place: counts the documents, drops them. */
+    static java.net.DatagramSocket xrayDaemon() {
+        try {
+            java.net.DatagramSocket socket = new java.net.DatagramSocket(0, java.net.InetAddress.getLoopbackAddress());
+            Thread t = new Thread(() -> {
+                byte[] buffer = new byte[65_536];
+                while (!socket.isClosed()) {
+                    try {
+                        socket.receive(new java.net.DatagramPacket(buffer, buffer.length));
+                        XRAY_DOCUMENTS.increment();
+                    } catch (java.io.IOException closed) {
+                        return;
+                    }
+                }
+            }, "xray-daemon");
+            t.setDaemon(true);
+            t.start();
+            return socket;
+        } catch (java.net.SocketException e) {
+            throw new IllegalStateException("cannot listen on loopback UDP for the X-Ray daemon's place", e);
         }
     }
 
