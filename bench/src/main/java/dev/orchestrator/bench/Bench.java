@@ -316,7 +316,9 @@ public final class Bench {
                 if (t.name().equals("EngineFunction") || t.name().startsWith("example plugin")) {
                     Map<String, String> env = new LinkedHashMap<>(t.env());
                     env.putAll(traced);
-                    targets.add(new ColdStart.Target(t.name() + ", traced", t.classpath(), t.handler(), env, t.memoryMb(), t.event()));
+                    // Right after the untraced one: each traced sample runs next to its untraced twin.
+                    targets.add(targets.indexOf(t) + 1,
+                            new ColdStart.Target(t.name() + ", traced", t.classpath(), t.handler(), env, t.memoryMb(), t.event()));
                 }
             }
             Map<String, String> baseEnv = new LinkedHashMap<>(client);
@@ -339,9 +341,15 @@ public final class Bench {
             results.forEach(c -> medians.put(c.name(), c.median()));
             List<String> costs = new ArrayList<>();
             medians.forEach((name, median) -> {
-                if (name.endsWith(", traced") && medians.containsKey(name.substring(0, name.length() - ", traced".length()))) {
-                    costs.add(name.substring(0, name.length() - ", traced".length()) + " " + String.format("%+d ms",
-                            median - medians.get(name.substring(0, name.length() - ", traced".length()))));
+                String untraced = name.endsWith(", traced") ? name.substring(0, name.length() - ", traced".length()) : null;
+                if (untraced != null && medians.containsKey(untraced)) {
+                    costs.add(untraced + ": " + String.format("%+d ms", median - medians.get(untraced))
+                            + String.format(" (paired samples: %+d ms; the handler's own time: %+d ms, %d vs %d ms)",
+                                    medianDifference(ColdStart.SAMPLES.get(name), ColdStart.SAMPLES.get(untraced)),
+                                    (ColdStart.median(ColdStart.sorted(ColdStart.HANDLER_MICROS.get(name)))
+                                            - ColdStart.median(ColdStart.sorted(ColdStart.HANDLER_MICROS.get(untraced)))) / 1000,
+                                    ColdStart.median(ColdStart.sorted(ColdStart.HANDLER_MICROS.get(name))) / 1000,
+                                    ColdStart.median(ColdStart.sorted(ColdStart.HANDLER_MICROS.get(untraced))) / 1000));
                 }
             });
             daemon.close();
@@ -357,6 +365,15 @@ public final class Bench {
                     + " stream INSERT with the created item as its new image, as the stream delivers it (it dispatches the first stage); start, a new run; tenant router, a tenant's Workflow Completed;"
                     + " registrar, reconcile; plugin, an open parallel stage's SNS message.");
         }
+    }
+
+    /** The median of {@code a[i] - b[i]}: samples of two targets taken back to back, so load drifts cancel. */
+    static long medianDifference(List<Long> a, List<Long> b) {
+        List<Long> d = new ArrayList<>();
+        for (int i = 0; i < Math.min(a.size(), b.size()); i++) {
+            d.add(a.get(i) - b.get(i));
+        }
+        return ColdStart.median(ColdStart.sorted(d));
     }
 
     static final java.util.concurrent.atomic.LongAdder XRAY_DOCUMENTS = new java.util.concurrent.atomic.LongAdder();
