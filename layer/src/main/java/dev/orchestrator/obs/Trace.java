@@ -164,6 +164,9 @@ public final class Trace {
      * opens or before it closes (a handler that learns the run's keys inside the scope still gets them).
      */
     public static Scope open(String name) {
+        if (CURRENT.get() == null) {
+            return Scope.NONE;
+        }
         Scope s = open(name, Log.keys());
         s.keysFromLog = true;
         return s;
