@@ -38,19 +38,20 @@ public abstract class QueuePlugin implements RequestStreamHandler {
 
     private static final Log LOG = Log.of(QueuePlugin.class);
 
+    private final Trace.Config trace;
     private final StatusStore store;
     private final StatusReporter reporter;
     private final SqsClient sqs;
     private final String queueUrl;
     private final int maxReceiveCount;
     private final int maxAttempts;
-    private final Trace.Config trace;
 
     protected QueuePlugin() {
         this(System.getenv());
     }
 
     protected QueuePlugin(Map<String, String> environment) {
+        this.trace = Trace.Config.of(environment);
         Env env = new Env(environment);
         AwsClients aws = new AwsClients(env);
         this.store = new StatusStore(aws.dynamo(), env.require(EnvNames.STATUS_TABLE));
@@ -59,7 +60,6 @@ public abstract class QueuePlugin implements RequestStreamHandler {
         this.queueUrl = env.require(EnvNames.PLUGIN_QUEUE_URL);
         this.maxReceiveCount = env.getInt(EnvNames.PLUGIN_MAX_RECEIVE_COUNT, 3);
         this.maxAttempts = env.getInt(EnvNames.PLUGIN_MAX_ATTEMPTS, 4);
-        this.trace = Trace.Config.of(environment);
     }
 
     public abstract PluginInfo info();
