@@ -16,7 +16,8 @@ import java.util.TreeSet;
 /**
  * The benchmark (scripts/bench): on the local emulator, prints what one workflow of 3 activities x 6
  * parallel plugins costs in API calls and Lambda invocations, that priced per million workflows beside
- * two reference layouts, each function's cold start as a ratio to a hello-world handler, and the
+ * two reference layouts, each function's cold start as a ratio to a hello-world handler (and the engine's and
+ * the example plugin's again as traced invocations, with tracing's difference), and the
  * end-to-end time of one activity with N parallel plugins beside the emulator's floor, and the size of the
  * layer and of each function's package ({@link PackageSizes}).
  *
