@@ -1,6 +1,7 @@
 package dev.orchestrator.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.orchestrator.core.Json;
@@ -28,6 +29,7 @@ import org.junit.jupiter.api.Test;
  * loopback standing in for the X-Ray daemon) and a sampled trace header. The daemon receives a subsegment per AWS
  * SDK call (DynamoDB, SNS) and the start's, the engine's and the plugin's subsegments annotated with the run's uid
  * and workflow: what the X-Ray console's filter {@code annotation.uid = "..." AND annotation.workflow = "..."} finds.
+ * A refused tenant event is a faulted subsegment annotated with its tenantId.
  */
 class XRayTracingTest {
 
@@ -56,6 +58,11 @@ class XRayTracingTest {
 
         stack.start(WorkflowRunTest.startJson(UID, WORKFLOW, List.of("Traced"), 1, "{}"));
         assertThat(stack.awaitEnd(UID, WORKFLOW, Duration.ofSeconds(90)).status()).isEqualTo(State.COMPLETE);
+        // A tenant event from a source the stack does not accept: refused, and traced as a failure.
+        assertThatThrownBy(() -> stack.runtime.invoke("TenantRouterFunction",
+                "{\"version\":\"0\",\"id\":\"evt-traced\",\"source\":\"someone.else\",\"detail-type\":\"TENANT_PROVISIONING\","
+                        + "\"detail\":{\"tenantId\":\"t-traced\"}}"))
+                .isInstanceOf(RuntimeException.class);
     }
 
     @AfterAll
@@ -146,9 +153,9 @@ class XRayTracingTest {
         assertThat(put.path("http").path("response").path("status").asInt()).isEqualTo(200);
         JsonNode publish = await("SNS Publish", d -> sdkCall(d, "Sns", "Publish")).get(0);
         assertThat(publish.path("aws").path("topic_arn").asText()).contains("Traced");
-        // A conditional write that lost (the engine writes so on purpose) is an error (4xx), not a fault.
-        DOCUMENTS.stream().filter(d -> d.path("fault").asBoolean(false))
-                .forEach(d -> assertThat(d.path("namespace").asText()).as("a fault outside SDK calls: " + d).isEqualTo("aws"));
+        // The run went well: none of its own subsegments is a fault.
+        assertThat(DOCUMENTS.stream().filter(XRayTracingTest::ofTheRun).filter(d -> d.path("fault").asBoolean(false)).toList())
+                .as("faulted subsegments of a run that completed").isEmpty();
     }
 
     @Test
@@ -169,6 +176,14 @@ class XRayTracingTest {
         assertThat(plugin.path("annotations").path("plugin").asText()).isEqualTo("traced-plugin");
         await("the plugin's own status write", d -> sdkCall(d, "DynamoDb", "UpdateItem")
                 && plugin.path("id").asText().equals(d.path("parent_id").asText()));
+    }
+
+    @Test
+    void aRefusedTenantEventIsAFaultAnnotatedWithItsTenant() {
+        JsonNode event = await("tenant event subsegment", d -> "tenant event".equals(d.path("name").asText())
+                && "t-traced".equals(d.path("annotations").path("tenantId").asText())).get(0);
+        assertThat(event.path("fault").asBoolean()).isTrue();
+        assertThat(event.path("cause").path("exceptions").get(0).path("message").asText()).contains("someone.else");
     }
 
     @Test

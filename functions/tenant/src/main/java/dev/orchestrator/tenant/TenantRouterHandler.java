@@ -79,8 +79,15 @@ public final class TenantRouterHandler implements RequestStreamHandler {
     public void handleRequest(InputStream input, OutputStream output, Context context) throws IOException {
         Log.init(context);
         Trace.begin(trace);
-        try {
-            String answer = handle(Json.parse(input), context);
+        // Annotated with the tenantId (and a run's keys when the event names one), set while it is handled.
+        try (Trace.Scope scope = Trace.open("tenant event")) {
+            String answer;
+            try {
+                answer = handle(Json.parse(input), context);
+            } catch (RuntimeException e) {
+                scope.fail(e);
+                throw e;
+            }
             output.write(answer.getBytes(StandardCharsets.UTF_8));
         } finally {
             Metrics.flush();
