@@ -4,11 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.orchestrator.core.EnvNames;
 import dev.orchestrator.core.Json;
 import dev.orchestrator.core.Stage;
 import dev.orchestrator.core.State;
 import dev.orchestrator.obs.Trace;
+import dev.orchestrator.plugin.PluginContext;
 import dev.orchestrator.plugin.PluginInfo;
+import dev.orchestrator.plugin.PluginResult;
+import dev.orchestrator.plugin.QueuePlugin;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
@@ -37,6 +41,23 @@ class XRayTracingTest {
     static final String WORKFLOW = "traced";
     static final String HEADER = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
 
+    /** A queue plugin that completes at once: its bridge and its worker are traced apart. */
+    static final class Queued extends QueuePlugin {
+        Queued(Map<String, String> env) {
+            super(env);
+        }
+
+        @Override
+        public PluginInfo info() {
+            return PluginInfo.builder("traced-queued").mandatory(true).build();
+        }
+
+        @Override
+        protected PluginResult process(PluginContext context) {
+            return PluginResult.complete();
+        }
+    }
+
     static DatagramSocket daemon;
     static final List<JsonNode> DOCUMENTS = new CopyOnWriteArrayList<>();
     static final List<String> REFUSED = new CopyOnWriteArrayList<>();
@@ -55,6 +76,12 @@ class XRayTracingTest {
         pluginEnv.putAll(lambda);
         stack.register("Traced", Stage.PARALLEL, new TestPlugin(pluginEnv,
                 PluginInfo.builder("traced-plugin").mandatory(true).build(), new CopyOnWriteArrayList<>()));
+        String[] queue = stack.queueWithDlq("q-traced", 3, false);
+        Map<String, String> queuedEnv = new LinkedHashMap<>(pluginEnv);
+        queuedEnv.put(EnvNames.PLUGIN_QUEUE_URL, queue[0]);
+        Queued queued = new Queued(queuedEnv);
+        stack.register("Traced", Stage.PARALLEL, queued);
+        stack.runtime.subscribeQueue(queue[0], queued, 5, true);
 
         stack.start(WorkflowRunTest.startJson(UID, WORKFLOW, List.of("Traced"), 1, "{}"));
         assertThat(stack.awaitEnd(UID, WORKFLOW, Duration.ofSeconds(90)).status()).isEqualTo(State.COMPLETE);
@@ -176,6 +203,15 @@ class XRayTracingTest {
         assertThat(plugin.path("annotations").path("plugin").asText()).isEqualTo("traced-plugin");
         await("the plugin's own status write", d -> sdkCall(d, "DynamoDb", "UpdateItem")
                 && plugin.path("id").asText().equals(d.path("parent_id").asText()));
+    }
+
+    @Test
+    void aQueuePluginsBridgeAndWorkerCarryTheRunsUidAndWorkflow() {
+        await("queue plugin bridge", d -> "plugin traced-queued".equals(d.path("name").asText()) && ofTheRun(d)
+                && "bridge".equals(d.path("annotations").path("step").asText()));
+        await("queue plugin worker", d -> "plugin traced-queued".equals(d.path("name").asText()) && ofTheRun(d)
+                && "work".equals(d.path("annotations").path("step").asText()));
+        await("the bridge's SQS send", d -> sdkCall(d, "Sqs", "SendMessage") && d.path("aws").path("queue_url").asText().contains("q-traced"));
     }
 
     @Test
