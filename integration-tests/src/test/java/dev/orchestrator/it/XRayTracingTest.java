@@ -85,6 +85,9 @@ class XRayTracingTest {
 
         stack.start(WorkflowRunTest.startJson(UID, WORKFLOW, List.of("Traced"), 1, "{}"));
         assertThat(stack.awaitEnd(UID, WORKFLOW, Duration.ofSeconds(90)).status()).isEqualTo(State.COMPLETE);
+        // The same start again: its conditional PutItem loses (a 400 from DynamoDB), and the start says so.
+        assertThat(stack.start(WorkflowRunTest.startJson(UID, WORKFLOW, List.of("Traced"), 1, "{}")).path("outcome").asText())
+                .isEqualTo("alreadyComplete");
         // A tenant event from a source the stack does not accept: refused, and traced as a failure.
         assertThatThrownBy(() -> stack.runtime.invoke("TenantRouterFunction",
                 "{\"version\":\"0\",\"id\":\"evt-traced\",\"source\":\"someone.else\",\"detail-type\":\"TENANT_PROVISIONING\","
@@ -203,6 +206,18 @@ class XRayTracingTest {
         assertThat(plugin.path("annotations").path("plugin").asText()).isEqualTo("traced-plugin");
         await("the plugin's own status write", d -> sdkCall(d, "DynamoDb", "UpdateItem")
                 && plugin.path("id").asText().equals(d.path("parent_id").asText()));
+    }
+
+    @Test
+    void aConditionalWriteThatLostIsAnErrorNotAFault() {
+        JsonNode lost = await("the second start's PutItem, refused", d -> sdkCall(d, "DynamoDb", "PutItem")
+                && d.path("error").asBoolean(false)).get(0);
+        assertThat(lost.path("http").path("response").path("status").asInt()).isEqualTo(400);
+        assertThat(lost.has("fault")).isFalse();
+        assertThat(lost.path("cause").path("exceptions").get(0).path("type").asText()).endsWith("ConditionalCheckFailedException");
+        assertThat(lost.path("aws").path("request_id").asText()).isNotBlank();
+        await("the second start's subsegment", d -> "start workflow".equals(d.path("name").asText()) && ofTheRun(d)
+                && "alreadyComplete".equals(d.path("annotations").path("outcome").asText()));
     }
 
     @Test
