@@ -16,7 +16,8 @@ import java.util.TreeSet;
 /**
  * The benchmark (scripts/bench): on the local emulator, prints what one workflow of 3 activities x 6
  * parallel plugins costs in API calls and Lambda invocations, that priced per million workflows beside
- * two reference layouts, each function's cold start as a ratio to a hello-world handler, and the
+ * two reference layouts, each function's cold start as a ratio to a hello-world handler (and the engine's and
+ * the example plugin's again as traced invocations, with tracing's difference), and the
  * end-to-end time of one activity with N parallel plugins beside the emulator's floor, and the size of the
  * layer and of each function's package ({@link PackageSizes}).
  *
@@ -306,6 +307,22 @@ public final class Bench {
                         s.runtime.invoke("EngineFunction", streamInsert(uid, "cold")); // opens BenchA's parallel stage
                         return snsStage(uid, "cold", "BenchA");
                     }));
+            // Tracing's cost: the engine and the plugin again, as a sampled invocation under X-Ray active tracing sees
+            // them (a trace header with Sampled=1 and the daemon's address), sending their subsegments to a UDP
+            // listener on loopback standing in for the X-Ray daemon.
+            java.net.DatagramSocket daemon = xrayDaemon();
+            Map<String, String> traced = Map.of(dev.orchestrator.obs.Trace.DAEMON_ADDRESS, "127.0.0.1:" + daemon.getLocalPort(),
+                    dev.orchestrator.obs.Trace.HEADER_VARIABLE, "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1");
+            for (ColdStart.Target t : List.copyOf(targets)) {
+                if (t.name().equals("EngineFunction") || t.name().startsWith("example plugin")) {
+                    Map<String, String> env = new LinkedHashMap<>(t.env());
+                    env.putAll(traced);
+                    // Right after the untraced one: each traced sample runs next to its untraced twin.
+                    // Its own runs (sample numbers from 100,000): the same run twice would find its work done.
+                    targets.add(targets.indexOf(t) + 1, new ColdStart.Target(t.name() + ", traced", t.classpath(), t.handler(), env,
+                            t.memoryMb(), i -> t.event().apply(100_000 + i)));
+                }
+            }
             Map<String, String> baseEnv = new LinkedHashMap<>(client);
             baseEnv.put("STATUS_TABLE", s.statusTable);
             baseEnv.put("AWS_LAMBDA_FUNCTION_NAME", "hello");
@@ -322,6 +339,26 @@ public final class Bench {
                 out.printf("| %s | %d MB | %s | %d | %d | %d | %.2fx | %.2fx |%n", c.name(), c.memoryMb(), c.jvmOptions(), c.min(), c.median(),
                         c.overBaselineMedian(), c.ratioMin(), c.ratioMedian());
             }
+            Map<String, Long> medians = new LinkedHashMap<>();
+            results.forEach(c -> medians.put(c.name(), c.median()));
+            List<String> costs = new ArrayList<>();
+            medians.forEach((name, median) -> {
+                String untraced = name.endsWith(", traced") ? name.substring(0, name.length() - ", traced".length()) : null;
+                if (untraced != null && medians.containsKey(untraced)) {
+                    costs.add(untraced + ": " + String.format("%+d ms", median - medians.get(untraced))
+                            + String.format(" (paired samples: %+d ms; the handler's own time: %+d ms, %d vs %d ms)",
+                                    medianDifference(ColdStart.SAMPLES.get(name), ColdStart.SAMPLES.get(untraced)),
+                                    (ColdStart.median(ColdStart.sorted(ColdStart.HANDLER_MICROS.get(name)))
+                                            - ColdStart.median(ColdStart.sorted(ColdStart.HANDLER_MICROS.get(untraced)))) / 1000,
+                                    ColdStart.median(ColdStart.sorted(ColdStart.HANDLER_MICROS.get(name))) / 1000,
+                                    ColdStart.median(ColdStart.sorted(ColdStart.HANDLER_MICROS.get(untraced))) / 1000));
+                }
+            });
+            daemon.close();
+            out.println();
+            out.println("Tracing at cold start (median traced - median untraced; `, traced` rows: a sampled invocation"
+                    + " under X-Ray active tracing, its subsegments sent over UDP to a loopback listener, "
+                    + XRAY_DOCUMENTS.sum() + " documents received): " + (costs.isEmpty() ? "not measured" : String.join(", ", costs)) + ".");
             out.println();
             out.println("Baseline: one DynamoDB client built by AwsClients and one GetItem (bench HelloDynamo), same JVM options and memory"
                     + " size as the function compared. Every JVM is launched as Lambda's Java runtime launches it: "
@@ -329,6 +366,40 @@ public final class Bench {
                     + " memory), then JAVA_TOOL_OPTIONS. Classpath per function: its classes, its dependencies and the layer's. Events: engine, a new run's"
                     + " stream INSERT with the created item as its new image, as the stream delivers it (it dispatches the first stage); start, a new run; tenant router, a tenant's Workflow Completed;"
                     + " registrar, reconcile; plugin, an open parallel stage's SNS message.");
+        }
+    }
+
+    /** The median of {@code a[i] - b[i]}: samples of two targets taken back to back, so load drifts cancel. */
+    static long medianDifference(List<Long> a, List<Long> b) {
+        List<Long> d = new ArrayList<>();
+        for (int i = 0; i < Math.min(a.size(), b.size()); i++) {
+            d.add(a.get(i) - b.get(i));
+        }
+        return ColdStart.median(ColdStart.sorted(d));
+    }
+
+    static final java.util.concurrent.atomic.LongAdder XRAY_DOCUMENTS = new java.util.concurrent.atomic.LongAdder();
+
+    /** A UDP listener on loopback in the X-Ray daemon's place: counts the documents, drops them. */
+    static java.net.DatagramSocket xrayDaemon() {
+        try {
+            java.net.DatagramSocket socket = new java.net.DatagramSocket(0, java.net.InetAddress.getLoopbackAddress());
+            Thread t = new Thread(() -> {
+                byte[] buffer = new byte[65_536];
+                while (!socket.isClosed()) {
+                    try {
+                        socket.receive(new java.net.DatagramPacket(buffer, buffer.length));
+                        XRAY_DOCUMENTS.increment();
+                    } catch (java.io.IOException closed) {
+                        return;
+                    }
+                }
+            }, "xray-daemon");
+            t.setDaemon(true);
+            t.start();
+            return socket;
+        } catch (java.net.SocketException e) {
+            throw new IllegalStateException("cannot listen on loopback UDP for the X-Ray daemon's place", e);
         }
     }
 

@@ -8,7 +8,8 @@ import java.io.InputStream;
 /**
  * Runs in a fresh JVM as the Lambda runtime would: builds the handler with its no-argument
  * constructor (environment from the process), handles one event, prints a marker and exits.
- * The parent times process start to marker. Arguments: handler class, event file.
+ * The parent times process start to marker; the marker also carries the output's size and the handler's own time in
+ * microseconds (loading the handler's class to its return). Arguments: handler class, event file.
  */
 public final class ColdChild {
 
@@ -20,6 +21,7 @@ public final class ColdChild {
             ColdTrace.install();
         }
         ByteArrayOutputStream out = new ByteArrayOutputStream();
+        long h0 = System.nanoTime(); // the handler's own time (its class, constructor and one event), without the JVM's start
         try (InputStream in = new FileInputStream(args[1])) {
             RequestStreamHandler handler = (RequestStreamHandler) Class.forName(args[0]).getConstructor().newInstance();
             handler.handleRequest(in, out, new BenchContext(System.getenv().getOrDefault("AWS_LAMBDA_FUNCTION_NAME", "cold")));
@@ -29,7 +31,8 @@ public final class ColdChild {
             System.out.flush();
             Runtime.getRuntime().halt(1);
         }
-        System.out.println("COLD-DONE " + out.size());
+        long handlerMicros = (System.nanoTime() - h0) / 1_000;
+        System.out.println("COLD-DONE " + out.size() + " " + handlerMicros);
         System.out.flush();
         if (System.getenv("BENCH_COLD_EXIT") != null) {
             System.exit(0); // diagnostics: run shutdown hooks (a flight recording is written by one)

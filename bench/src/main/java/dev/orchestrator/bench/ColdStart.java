@@ -118,6 +118,7 @@ final class ColdStart {
             for (Target t : all) {
                 long ms = once(t, bench, i);
                 times.computeIfAbsent(t.name(), k -> new ArrayList<>()).add(ms);
+                SAMPLES.computeIfAbsent(t.name(), k -> new ArrayList<>()).add(ms);
                 System.err.printf("  cold %-40s sample %d: %d ms%n", t.name(), i + 1, ms);
             }
         }
@@ -131,6 +132,12 @@ final class ColdStart {
         }
         return out;
     }
+
+    /** Per target, each sample's handler time (its class loaded to its return, inside the JVM), in microseconds. */
+    static final Map<String, List<Long>> HANDLER_MICROS = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** Per target, each sample's process time in ms, in sample order (pairs samples of two targets run back to back). */
+    static final Map<String, List<Long>> SAMPLES = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** One fresh JVM: process start to the handler's return marker, in ms. */
     static long once(Target t, Path bench, int sample) {
@@ -175,6 +182,13 @@ final class ColdStart {
             long ms = (System.nanoTime() - t0) / 1_000_000;
             if (!p.waitFor(30, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
+            }
+            if (marker != null && marker.startsWith("COLD-DONE")) {
+                String[] parts = marker.split(" ");
+                if (parts.length >= 3) {
+                    HANDLER_MICROS.computeIfAbsent(t.name(), k -> new java.util.concurrent.CopyOnWriteArrayList<>())
+                            .add(Long.parseLong(parts[2]));
+                }
             }
             if (marker == null || marker.startsWith("COLD-FAIL")) {
                 String err = Files.readString(log);

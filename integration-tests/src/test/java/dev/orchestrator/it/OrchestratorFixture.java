@@ -49,6 +49,10 @@ final class OrchestratorFixture implements AutoCloseable {
     private final List<JsonNode> outcomes = new CopyOnWriteArrayList<>();
 
     private OrchestratorFixture(Emulator emulator, SamStack stack) {
+        this(emulator, stack, Map.of());
+    }
+
+    private OrchestratorFixture(Emulator emulator, SamStack stack, Map<String, String> runtimeEnvironment) {
         this.emulator = emulator;
         this.stack = stack;
         this.dynamo = emulator.client(DynamoDbClient.builder());
@@ -56,7 +60,7 @@ final class OrchestratorFixture implements AutoCloseable {
         this.store = new StatusStore(dynamo, stack.export(stack.name() + "-status-name"));
         this.registry = new PluginRegistry(dynamo, stack.export(stack.name() + "-plugin-name"));
         this.outcomeQueue = watchOutcomes();
-        this.runtime = new LocalLambdaRuntime(emulator, stack).start();
+        this.runtime = new LocalLambdaRuntime(emulator, stack, runtimeEnvironment).start();
     }
 
     static OrchestratorFixture deploy(String stackName, List<String> activities) {
@@ -65,6 +69,12 @@ final class OrchestratorFixture implements AutoCloseable {
 
     /** @param parameters more stack parameters (or overrides of the fixture's) */
     static OrchestratorFixture deploy(String stackName, List<String> activities, Map<String, String> parameters) {
+        return deploy(stackName, activities, parameters, Map.of());
+    }
+
+    /** @param runtimeEnvironment added to every function's environment, as Lambda adds its own (e.g. the X-Ray daemon's address) */
+    static OrchestratorFixture deploy(String stackName, List<String> activities, Map<String, String> parameters,
+                                      Map<String, String> runtimeEnvironment) {
         Emulator emulator = new Emulator().start();
         try {
             Map<String, String> params = new LinkedHashMap<>(Map.of(
@@ -73,7 +83,7 @@ final class OrchestratorFixture implements AutoCloseable {
                     "DefaultRegisterTimeout", "2"));
             params.putAll(parameters);
             SamStack stack = SamStack.deploy(emulator, TEMPLATE, stackName, params);
-            return new OrchestratorFixture(emulator, stack);
+            return new OrchestratorFixture(emulator, stack, runtimeEnvironment);
         } catch (RuntimeException e) {
             emulator.close();
             throw e;

@@ -30,6 +30,8 @@ import software.amazon.awssdk.services.sqs.SqsClient;
  * {@code AWS_LAMBDA_FUNCTION_NAME}) and one shared interceptor that hands each call to the observers
  * registered with {@link #observe}. Tests and the benchmark count API calls that way, per function,
  * without mocking anything; with no observer (production) the cost is one empty-list check per call.
+ * Clients also carry {@link dev.orchestrator.obs.Trace#SDK_CALLS}: each call becomes an X-Ray subsegment when
+ * the invocation is traced (one thread-local read per call when it is not).
  * A caller that adds its own override configuration must start from
  * {@code builder.overrideConfiguration().toBuilder()}, or it replaces ours.
  */
@@ -110,6 +112,7 @@ public final class AwsClients {
         builder.region(Region.of(env.get(EnvNames.AWS_REGION, "us-east-1")))
                 .credentialsProvider(credentials())
                 .overrideConfiguration(o -> o.addExecutionInterceptor(Dispatch.INSTANCE)
+                        .addExecutionInterceptor(dev.orchestrator.obs.Trace.SDK_CALLS)
                         .putExecutionAttribute(FUNCTION, env.get(EnvNames.AWS_LAMBDA_FUNCTION_NAME, "unknown")));
         if (builder instanceof software.amazon.awssdk.awscore.client.builder.AwsSyncClientBuilder<?, ?> sync) {
             sync.httpClientBuilder(UrlConnectionHttpClient.builder());

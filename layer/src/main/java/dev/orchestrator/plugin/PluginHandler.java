@@ -12,6 +12,7 @@ import dev.orchestrator.core.State;
 import dev.orchestrator.core.StatusStore;
 import dev.orchestrator.obs.Log;
 import dev.orchestrator.obs.Metrics;
+import dev.orchestrator.obs.Trace;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -37,6 +38,7 @@ public abstract class PluginHandler implements RequestStreamHandler {
     private final OutputWriter outputs;
     /** The plugin's clock: what it writes as its own times, and how it judges a broadcast plainly late. */
     private final java.time.Clock clock;
+    private final Trace.Config trace;
 
     /**
      * How far past a broadcast's {@code windowEndsAt} this plugin's clock must be before it skips the broadcast as
@@ -64,6 +66,7 @@ public abstract class PluginHandler implements RequestStreamHandler {
         this.store = new StatusStore(dynamo, new Env(environment).require(EnvNames.STATUS_TABLE));
         this.reporter = new StatusReporter(store);
         this.environment = Map.copyOf(environment);
+        this.trace = Trace.Config.of(environment);
         this.maxAttempts = new Env(environment).getInt(EnvNames.PLUGIN_MAX_ATTEMPTS, 4);
         Env env = new Env(environment);
         this.payloads = new dev.orchestrator.core.PayloadStore(AwsClients.memoize(() -> new AwsClients(env).s3()),
@@ -98,6 +101,7 @@ public abstract class PluginHandler implements RequestStreamHandler {
     public void handleRequest(InputStream input, OutputStream output, Context context) throws IOException {
         Log.configure(environment);
         Log.init(context);
+        Trace.begin(trace);
         try {
             JsonNode event = Json.parse(input);
             if (isInitialize(event)) {
@@ -120,6 +124,7 @@ public abstract class PluginHandler implements RequestStreamHandler {
         } finally {
             Metrics.flush();
             Log.clear();
+            Trace.end();
         }
     }
 
@@ -196,6 +201,20 @@ public abstract class PluginHandler implements RequestStreamHandler {
         Log.put(Log.ACTIVITY, message.activity());
         Log.put(Log.STAGE, message.stage().wireName());
         Log.put(Log.PLUGIN, info.pluginName());
+        // A subsegment per stage message, annotated with the run's keys and the outcome (found across traces).
+        try (Trace.Scope scope = Trace.open("plugin " + info.pluginName())) {
+            try {
+                Outcome outcome = claimAndRun(message, info);
+                scope.annotate("outcome", outcome.name());
+                return outcome;
+            } catch (RuntimeException | Error e) {
+                scope.fail(e);
+                throw e;
+            }
+        }
+    }
+
+    private Outcome claimAndRun(StageMessage message, PluginInfo info) {
         Start start = claim(reporter, info, message, clock.millis());
         if (start.outcome() == Outcome.NOT_CLAIMED) {
             if (!start.explained()) {

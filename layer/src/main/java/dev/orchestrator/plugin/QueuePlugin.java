@@ -14,6 +14,7 @@ import dev.orchestrator.core.PluginStatus;
 import dev.orchestrator.core.State;
 import dev.orchestrator.core.StatusStore;
 import dev.orchestrator.obs.Log;
+import dev.orchestrator.obs.Trace;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -37,6 +38,7 @@ public abstract class QueuePlugin implements RequestStreamHandler {
 
     private static final Log LOG = Log.of(QueuePlugin.class);
 
+    private final Trace.Config trace;
     private final StatusStore store;
     private final StatusReporter reporter;
     private final SqsClient sqs;
@@ -51,6 +53,7 @@ public abstract class QueuePlugin implements RequestStreamHandler {
     }
 
     protected QueuePlugin(Map<String, String> environment) {
+        this.trace = Trace.Config.of(environment);
         Env env = new Env(environment);
         AwsClients aws = new AwsClients(env);
         this.store = new StatusStore(aws.dynamo(), env.require(EnvNames.STATUS_TABLE));
@@ -71,6 +74,7 @@ public abstract class QueuePlugin implements RequestStreamHandler {
     @Override
     public void handleRequest(InputStream input, OutputStream output, Context context) throws IOException {
         Log.init(context);
+        Trace.begin(trace);
         try {
             JsonNode event = Json.parse(input);
             if (PluginHandler.isInitialize(event)) {
@@ -84,16 +88,27 @@ public abstract class QueuePlugin implements RequestStreamHandler {
             ObjectNode response = Json.object();
             ArrayNode failures = response.putArray("batchItemFailures");
             for (JsonNode record : records) {
-                if (record.has("Sns")) {
-                    bridge(StageMessage.fromJson(Json.parse(record.path("Sns").path("Message").asText())));
-                } else if (!work(record)) {
-                    failures.addObject().put("itemIdentifier", record.path("messageId").asText());
+                // One subsegment per message, annotated with the run's keys (set by bridge or work inside it).
+                try (Trace.Scope scope = Trace.open("plugin " + info().pluginName())) {
+                    scope.annotate("step", record.has("Sns") ? "bridge" : "work");
+                    try {
+                        if (record.has("Sns")) {
+                            bridge(StageMessage.fromJson(Json.parse(record.path("Sns").path("Message").asText())));
+                        } else if (!work(record)) {
+                            scope.annotate("outcome", "received again");
+                            failures.addObject().put("itemIdentifier", record.path("messageId").asText());
+                        }
+                    } catch (RuntimeException | Error e) {
+                        scope.fail(e);
+                        throw e;
+                    }
                 }
                 Log.clearKeys();
             }
             output.write(Json.write(response).getBytes(StandardCharsets.UTF_8));
         } finally {
             Log.clear();
+            Trace.end();
         }
     }
 

@@ -21,6 +21,7 @@ import dev.orchestrator.core.UpdateBuilder;
 import dev.orchestrator.core.WorkflowRun;
 import dev.orchestrator.obs.Log;
 import dev.orchestrator.obs.Metrics;
+import dev.orchestrator.obs.Trace;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -57,6 +58,7 @@ public final class EngineHandler implements RequestStreamHandler {
     private final Planner planner;
     private final Executor executor;
     private final Timers timers;
+    private final Trace.Config trace;
 
     public EngineHandler() {
         this(System.getenv());
@@ -65,6 +67,7 @@ public final class EngineHandler implements RequestStreamHandler {
     public EngineHandler(Map<String, String> environment) {
         Log.configure(environment);
         Env env = new Env(environment);
+        this.trace = Trace.Config.of(environment);
         AwsClients aws = new AwsClients(env);
         var dynamo = aws.dynamo();
         // Finished runs expire with their history: one retention knob (HistoryRetentionDays) for both.
@@ -87,6 +90,7 @@ public final class EngineHandler implements RequestStreamHandler {
     @Override
     public void handleRequest(InputStream input, OutputStream output, Context context) throws IOException {
         Log.init(context);
+        Trace.begin(trace);
         ObjectNode response = Json.object();
         ArrayNode failures = response.putArray("batchItemFailures");
         try {
@@ -108,6 +112,7 @@ public final class EngineHandler implements RequestStreamHandler {
         } finally {
             Metrics.flush();
             Log.clear();
+            Trace.end();
         }
         output.write(Json.write(response).getBytes(StandardCharsets.UTF_8));
     }
@@ -193,7 +198,10 @@ public final class EngineHandler implements RequestStreamHandler {
                     + u.path(List.of(ItemCodec.NOTIFIED_AT)) + ")");
             u.set(List.of(ItemCodec.WOKEN_AT), AttributeValue.fromN(Long.toString(now)));
             u.withoutVersionBump(); // a wake-up changes no state: it must not void a transition planned meanwhile
-            boolean touched = store.update(wake.uid(), wake.workflow(), u, now);
+            boolean touched;
+            try (Trace.Scope s = Trace.open("engine timer", Map.of(Log.UID, wake.uid(), Log.WORKFLOW, wake.workflow()))) {
+                touched = store.update(wake.uid(), wake.workflow(), u, now);
+            }
             LOG.debug(touched ? "timer woke run" : "timer for an ended or unknown run dropped",
                     Log.UID, wake.uid(), Log.WORKFLOW, wake.workflow());
         } catch (IllegalArgumentException e) {
@@ -212,16 +220,20 @@ public final class EngineHandler implements RequestStreamHandler {
     private boolean driveIsolated(RunKey key, List<News> news) {
         Log.put(Log.UID, key.uid());
         Log.put(Log.WORKFLOW, key.workflow());
+        // One subsegment per run and invocation, annotated uid and workflow: the stream hop starts a new trace.
+        Trace.Scope step = Trace.open("engine step");
         try {
             drive(key, news);
             return true;
         } catch (RuntimeException e) {
+            step.fail(e);
             if (transient_(e)) {
                 LOG.warn("transient failure; the run's records will be retried", "cause", String.valueOf(e));
                 return false;
             }
             return failRun(key, e);
         } finally {
+            step.close();
             Log.clearKeys(); // the next run of the batch keeps the invocation's Lambda fields
         }
     }

@@ -9,6 +9,7 @@ import dev.orchestrator.core.Env;
 import dev.orchestrator.core.EnvNames;
 import dev.orchestrator.core.Json;
 import dev.orchestrator.obs.Log;
+import dev.orchestrator.obs.Trace;
 import dev.orchestrator.obs.Metrics;
 import java.io.IOException;
 import java.io.InputStream;
@@ -43,9 +44,12 @@ public final class HistoryHandler implements RequestStreamHandler {
         this(System.getenv());
     }
 
+    private final Trace.Config trace;
+
     public HistoryHandler(Map<String, String> environment) {
         Env env = new Env(environment);
         Log.configure(environment);
+        this.trace = Trace.Config.of(environment);
         this.dynamo = new AwsClients(env).dynamo();
         this.table = env.require(EnvNames.HISTORY_TABLE);
         this.retentionDays = env.getInt(EnvNames.HISTORY_RETENTION_DAYS, 90);
@@ -54,6 +58,7 @@ public final class HistoryHandler implements RequestStreamHandler {
     @Override
     public void handleRequest(InputStream input, OutputStream output, Context context) throws IOException {
         Log.init(context);
+        Trace.begin(trace);
         try {
             Map<String, List<HistoryItems.Recorded>> byRun = new LinkedHashMap<>();
             for (JsonNode record : Json.parse(input).path("Records")) {
@@ -70,6 +75,7 @@ public final class HistoryHandler implements RequestStreamHandler {
         } finally {
             Metrics.flush();
             Log.clear();
+            Trace.end();
         }
         output.write("null".getBytes(StandardCharsets.UTF_8));
     }

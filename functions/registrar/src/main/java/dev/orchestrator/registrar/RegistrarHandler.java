@@ -12,6 +12,7 @@ import dev.orchestrator.core.PluginRegistry;
 import dev.orchestrator.core.Stage;
 import dev.orchestrator.core.Topics;
 import dev.orchestrator.obs.Log;
+import dev.orchestrator.obs.Trace;
 import dev.orchestrator.obs.Metrics;
 import dev.orchestrator.plugin.PluginInfo;
 import java.io.IOException;
@@ -61,9 +62,12 @@ public final class RegistrarHandler implements RequestStreamHandler {
         this(System.getenv());
     }
 
+    private final Trace.Config trace;
+
     public RegistrarHandler(Map<String, String> environment) {
         Env env = new Env(environment);
         Log.configure(environment);
+        this.trace = Trace.Config.of(environment);
         AwsClients aws = new AwsClients(env);
         this.registry = new PluginRegistry(aws.dynamo(), env.require(EnvNames.PLUGIN_TABLE));
         // Built on first use: the subscribe/unsubscribe paths never list topics, and only a new plugin is invoked.
@@ -87,6 +91,7 @@ public final class RegistrarHandler implements RequestStreamHandler {
     @Override
     public void handleRequest(InputStream input, OutputStream output, Context context) throws IOException {
         Log.init(context);
+        Trace.begin(trace);
         ObjectNode result = Json.object();
         try {
             Command command = Command.parse(Json.parse(input));
@@ -111,6 +116,7 @@ public final class RegistrarHandler implements RequestStreamHandler {
         } finally {
             Metrics.flush();
             Log.clear();
+            Trace.end();
         }
         output.write(Json.write(result).getBytes(StandardCharsets.UTF_8));
     }

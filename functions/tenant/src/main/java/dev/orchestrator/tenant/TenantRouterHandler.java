@@ -7,6 +7,7 @@ import dev.orchestrator.core.Env;
 import dev.orchestrator.core.EnvNames;
 import dev.orchestrator.core.Json;
 import dev.orchestrator.obs.Log;
+import dev.orchestrator.obs.Trace;
 import dev.orchestrator.obs.Metrics;
 import java.io.IOException;
 import java.io.InputStream;
@@ -41,6 +42,8 @@ public final class TenantRouterHandler implements RequestStreamHandler {
         this(System.getenv());
     }
 
+    private final Trace.Config trace;
+
     public TenantRouterHandler(Map<String, String> environment) {
         Env env = new Env(environment);
         AwsClients aws = new AwsClients(env);
@@ -60,6 +63,7 @@ public final class TenantRouterHandler implements RequestStreamHandler {
                 secrets, env.require(EnvNames.TENANT_SECRETS_PATH), env.get(EnvNames.TENANT_WORKFLOW, "tenant-onboarding"),
                 split(env.get(EnvNames.TENANT_ACTIVITIES, "")), sbt).all());
         Log.configure(environment);
+        this.trace = Trace.Config.of(environment);
     }
 
     /**
@@ -74,12 +78,21 @@ public final class TenantRouterHandler implements RequestStreamHandler {
     @Override
     public void handleRequest(InputStream input, OutputStream output, Context context) throws IOException {
         Log.init(context);
-        try {
-            String answer = handle(Json.parse(input), context);
+        Trace.begin(trace);
+        // Annotated with the tenantId (and a run's keys when the event names one), set while it is handled.
+        try (Trace.Scope scope = Trace.open("tenant event")) {
+            String answer;
+            try {
+                answer = handle(Json.parse(input), context);
+            } catch (RuntimeException e) {
+                scope.fail(e);
+                throw e;
+            }
             output.write(answer.getBytes(StandardCharsets.UTF_8));
         } finally {
             Metrics.flush();
             Log.clear();
+            Trace.end();
         }
     }
 

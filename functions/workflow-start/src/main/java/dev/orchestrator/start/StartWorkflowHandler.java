@@ -22,6 +22,7 @@ import java.util.List;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.orchestrator.core.UpdateBuilder;
 import dev.orchestrator.obs.Log;
+import dev.orchestrator.obs.Trace;
 import dev.orchestrator.obs.Metrics;
 
 /**
@@ -44,21 +45,29 @@ public final class StartWorkflowHandler implements RequestStreamHandler {
         this(System.getenv());
     }
 
+    private final Trace.Config trace;
+
     public StartWorkflowHandler(Map<String, String> environment) {
         Env env = new Env(environment);
         this.store = new StatusStore(new AwsClients(env).dynamo(), env.require(EnvNames.STATUS_TABLE));
         this.limits = StartRequest.Limits.parse(env.get(EnvNames.ACTIVITIES, ""),
                 env.get(EnvNames.DEFAULT_FILTER_ATTRIBUTES, ""));
         Log.configure(environment);
+        this.trace = Trace.Config.of(environment);
     }
 
     @Override
     public void handleRequest(InputStream input, OutputStream output, Context context) throws IOException {
         Log.init(context);
+        Trace.begin(trace);
         try {
             JsonNode event = Json.parse(input);
-            ObjectNode result = isCancel(event) ? cancel(CancelRequest.parse(event))
-                    : start(StartRequest.parse(event, limits));
+            ObjectNode result;
+            // Annotated with the run's uid and workflow (set inside): the run's first subsegment.
+            try (Trace.Scope scope = Trace.open(isCancel(event) ? "cancel workflow" : "start workflow")) {
+                result = isCancel(event) ? cancel(CancelRequest.parse(event)) : start(StartRequest.parse(event, limits));
+                scope.annotate("outcome", result.path("outcome").asText(null));
+            }
             output.write(Json.write(result).getBytes(StandardCharsets.UTF_8));
         } catch (IllegalArgumentException e) {
             LOG.warn("request refused", "cause", e.getMessage());
@@ -66,6 +75,7 @@ public final class StartWorkflowHandler implements RequestStreamHandler {
         } finally {
             Metrics.flush();
             Log.clear();
+            Trace.end();
         }
     }
 
