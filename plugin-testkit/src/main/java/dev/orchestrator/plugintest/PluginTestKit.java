@@ -202,6 +202,26 @@ public final class PluginTestKit implements AutoCloseable {
         return store.execution(execution(m, plugin)).map(ItemCodec::pluginFrom);
     }
 
+    /**
+     * The same message with one more input, as the engine would put it there: {@code inputs[activity][plugin]} =
+     * {@code {"output": <outputJson>}} (an upstream plugin's inline output).
+     */
+    public StageMessage withInput(StageMessage m, String activity, String plugin, String outputJson) {
+        com.fasterxml.jackson.databind.node.ObjectNode inputs = m.inputs() == null
+                ? dev.orchestrator.core.Json.object() : m.inputs().deepCopy();
+        com.fasterxml.jackson.databind.node.ObjectNode byPlugin = inputs.has(activity)
+                ? (com.fasterxml.jackson.databind.node.ObjectNode) inputs.get(activity) : inputs.putObject(activity);
+        byPlugin.putObject(plugin).set(dev.orchestrator.core.Outputs.OUTPUT, dev.orchestrator.core.Json.parse(outputJson));
+        return m.withInputs(inputs, null);
+    }
+
+    /** The output the plugin ended Complete with (inline on its execution item), if any. */
+    public Optional<com.fasterxml.jackson.databind.JsonNode> output(StageMessage m, String plugin) {
+        return store.execution(execution(m, plugin))
+                .map(item -> item.get(dev.orchestrator.core.Outputs.OUTPUT))
+                .map(v -> dev.orchestrator.core.Json.parse(v.s()));
+    }
+
     private static String invoke(RequestStreamHandler handler, String json) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try {

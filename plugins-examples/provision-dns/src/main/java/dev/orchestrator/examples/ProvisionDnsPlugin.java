@@ -33,7 +33,9 @@ public class ProvisionDnsPlugin extends QueuePlugin {
         if (!tenant.matches("[a-z0-9-]+")) {
             return PluginResult.fatal("'" + tenant + "' cannot be a DNS label");
         }
-        System.out.println("provision-dns: created " + tenant + ".example.com");
-        return PluginResult.complete();
+        String hostname = tenant + ".example.com";
+        System.out.println("provision-dns: created " + hostname);
+        // Its output reaches the activities that depend on Configure (welcome-email reads it in Handover).
+        return PluginResult.complete(Map.of("hostname", hostname));
     }
 }

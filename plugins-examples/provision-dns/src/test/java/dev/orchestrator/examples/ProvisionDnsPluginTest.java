@@ -41,6 +41,9 @@ class ProvisionDnsPluginTest {
         assertEquals(State.IN_PROGRESS, kit.state(m, "provision-dns").orElseThrow());
         kit.deliverQueue(plugin, queue);
         assertEquals(State.COMPLETE, kit.state(m, "provision-dns").orElseThrow());
+        // Its output, the hostname it created, is what the activities after Configure receive as an input.
+        assertEquals(m.metadata().path("tenantId").asText(m.uid()) + ".example.com",
+                kit.output(m, "provision-dns").orElseThrow().path("hostname").asText());
     }
 
     @Test

@@ -38,6 +38,26 @@ class WelcomeEmailPluginTest {
     }
 
     @Test
+    void namesTheEndpointProvisionDnsCreatedAndEndsWithWhatItSent() {
+        WelcomeEmailPlugin plugin = new WelcomeEmailPlugin(kit.environment());
+        StageMessage m = kit.withInput(kit.openStage("tenant-3", "Handover", Stage.PARALLEL, "{\"tenantId\":\"acme\"}"),
+                "Configure", "provision-dns", "{\"hostname\":\"acme.example.com\"}");
+        kit.deliverSns(plugin, m);
+        assertEquals(State.COMPLETE, kit.state(m, "welcome-email").orElseThrow());
+        assertEquals("https://acme.example.com", kit.output(m, "welcome-email").orElseThrow().path("endpoint").asText());
+    }
+
+    @Test
+    void withoutProvisionDnsInTheRunTheEmailNamesNoEndpoint() {
+        WelcomeEmailPlugin plugin = new WelcomeEmailPlugin(kit.environment());
+        StageMessage m = kit.openStage("tenant-4", "Handover", Stage.PARALLEL, "{\"tenantId\":\"beta\"}");
+        kit.deliverSns(plugin, m);
+        assertEquals(State.COMPLETE, kit.state(m, "welcome-email").orElseThrow());
+        assertEquals("beta", kit.output(m, "welcome-email").orElseThrow().path("tenant").asText());
+        assertTrue(kit.output(m, "welcome-email").orElseThrow().path("endpoint").isMissingNode());
+    }
+
+    @Test
     void ignoresAMessageForAnotherPlugin() {
         WelcomeEmailPlugin plugin = new WelcomeEmailPlugin(kit.environment());
         StageMessage m = kit.addressedTo(kit.openStage("tenant-2", "Handover", Stage.PRE, "{}"), "someone-else");
