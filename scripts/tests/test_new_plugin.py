@@ -5,6 +5,7 @@ to Complete (the run's tree shows the plugin Complete, exit 0), and checked with
 Needs what scripts/local needs (Java 17, Maven, the layer installed in ~/.m2 by `mvn install`, moto_server,
 Node 20+). NEW_PLUGIN_LANGS (default: java,python,node) picks languages."""
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -43,6 +44,8 @@ def test_generated_project_builds_tests_and_runs_to_complete(lang, tmp_path):
         assert (project / f).is_file(), f
     template = (project / "template.yaml").read_text()
     assert "orchestrator-plugin: %s" % name in template and "${OrchestratorStackName}-plugin-policy" in template
+    if shutil.which("cfn-lint"):
+        run(["cfn-lint", str(project / "template.yaml")], project)
 
     # Its own build and unit test, with its own tools.
     if lang == "java":
@@ -50,7 +53,7 @@ def test_generated_project_builds_tests_and_runs_to_complete(lang, tmp_path):
         assert "Tests run: 1, Failures: 0, Errors: 0" in out
     elif lang == "python":
         run([sys.executable, "-m", "venv", "--system-site-packages", ".venv"], project)
-        run([".venv/bin/pip", "install", "--quiet", "-r", "requirements.txt"], project)
+        run([".venv/bin/pip", "install", "--quiet", "-r", "requirements-dev.txt"], project)  # as its README says
         out = run([".venv/bin/python", "-m", "pytest", "-q", "tests"], project)
         assert "2 passed" in out
     else:
