@@ -12,13 +12,16 @@ import org.junit.jupiter.api.io.TempDir;
  * scripts/local deploys plugin templates as CloudFormation would (intrinsic functions in filter
  * policies resolved, a stack that does not deploy ends the command with its error), sets the
  * orchestrator stack's own parameters with --parameter, and fails a run loudly when a plugin's write
- * went wrong even though the run itself ended Complete. The plugins are copies of the Python example
- * (boto3, written from docs/protocol.md), changed as a team would change theirs.
+ * went wrong even though the run itself ended Complete. The plugins are copies of the Python example's
+ * template with the hand-written protocol of {@link #BY_HAND} (boto3, written from docs/protocol.md, no kit),
+ * changed as a team would change theirs.
  */
 class LocalDeployTest {
 
     static final Path ROOT = OwnProjectTest.ROOT;
     static final Path EXAMPLE = ROOT.resolve("plugins-examples/audit-python");
+    /** The example's handler as it was before the kits: the protocol's writes by hand, for tests that break one. */
+    static final Path BY_HAND = ROOT.resolve("local-runner/src/test/fixtures/audit-python-by-hand/app.py");
     /** The example's own subscription filter, replaced in each copy. */
     static final String FILTER = """
                         FilterPolicy:
@@ -103,6 +106,7 @@ class LocalDeployTest {
         Path nobump = project.resolve("nobump");
         copyExample(nobump, FILTER.replace("audit-python", "audit-nobump"), "");
         replace(nobump.resolve("app.py"), "PLUGIN = \"audit-python\"", "PLUGIN = \"audit-nobump\"");
+        replace(nobump.resolve("template.yaml"), "orchestrator-plugin: audit-python", "orchestrator-plugin: audit-nobump"); // the registrar checks the tag
         replace(nobump.resolve("app.py"), "+ [\"#updatedAt = :now\"]) + \" ADD #version :one\"", "+ [\"#updatedAt = :now\"])");
         // 3. An optional parallel plugin whose handler throws: Lambda's retries fail too, and the event
         //    goes to its on-failure queue; the run ends Complete without it.
@@ -111,6 +115,7 @@ class LocalDeployTest {
         replace(throwing.resolve("template.yaml"), "AuditFunction", "ThrowingFunction");
         replace(throwing.resolve("template.yaml"), "-post-processing", "-parallel-processing");
         replace(throwing.resolve("app.py"), "PLUGIN = \"audit-python\"", "PLUGIN = \"audit-throwing\"");
+        replace(throwing.resolve("template.yaml"), "orchestrator-plugin: audit-python", "orchestrator-plugin: audit-throwing");
         replace(throwing.resolve("app.py"), "\"mandatory\": True", "\"mandatory\": False");
         replace(throwing.resolve("app.py"), "def handle(message):\n", "def handle(message):\n    raise RuntimeError(\"audit database unreachable\")\n");
         Files.writeString(project.resolve("start.json"),
@@ -129,10 +134,10 @@ class LocalDeployTest {
         assertThat(r.code()).as(r.output()).isEqualTo(1);
     }
 
-    /** The Python example in {@code dir}, its filter replaced and {@code parameters} added to its Parameters section. */
+    /** The Python example's template and the hand-written handler in {@code dir}, its filter replaced and {@code parameters} added. */
     static void copyExample(Path dir, String filter, String parameters) throws IOException {
         Files.createDirectories(dir);
-        Files.copy(EXAMPLE.resolve("app.py"), dir.resolve("app.py"));
+        Files.copy(BY_HAND, dir.resolve("app.py"));
         String template = Files.readString(EXAMPLE.resolve("template.yaml"));
         assertThat(template).contains(FILTER);
         template = template.replace(FILTER, filter);

@@ -1,0 +1,72 @@
+"""scripts/new-plugin: one project per language, generated into a temporary folder, built and tested with its own
+tools (mvn -o against the layer in ~/.m2, pytest in its own .venv, node --test), then run with `scripts/local run`
+to Complete (the run's tree shows the plugin Complete, exit 0), and checked with `scripts/conformance`.
+
+Needs what scripts/local needs (Java 17, Maven, the layer installed in ~/.m2 by `mvn install`, moto_server,
+Node 20+). NEW_PLUGIN_LANGS (default: java,python,node) picks languages."""
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+LANGS = [l for l in os.environ.get("NEW_PLUGIN_LANGS", "java,python,node").split(",") if l]
+STAGES = {"java": "parallel", "python": "post", "node": "pre"}  # one of each stage across the three
+
+
+def run(cmd, cwd, timeout=900, env=None):
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
+    if proc.returncode != 0:
+        pytest.fail("%s in %s exited %d:\n%s\n%s" % (" ".join(map(str, cmd)), cwd, proc.returncode,
+                                                     proc.stdout[-4000:], proc.stderr[-4000:]))
+    return proc.stdout + proc.stderr
+
+
+def test_refuses_bad_arguments_naming_them(tmp_path):
+    cmd = [str(ROOT / "scripts/new-plugin"), "--lang", "python", "--activity", "Set-up", "--stage", "pre", "p", str(tmp_path / "x")]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    assert proc.returncode == 64 and "--activity 'Set-up' is not an activity name" in proc.stderr
+    proc = subprocess.run(cmd[:4] + ["Setup", "--stage", "pre", "p", str(ROOT / "inside")], capture_output=True, text=True)
+    assert proc.returncode == 64 and "inside the orchestrator repository" in proc.stderr
+    assert not (tmp_path / "x").exists() and not (ROOT / "inside").exists()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_generated_project_builds_tests_and_runs_to_complete(lang, tmp_path):
+    name, activity, stage = "gen-%s" % lang, "Review", STAGES[lang]
+    project = tmp_path / name
+    out = run([str(ROOT / "scripts/new-plugin"), "--lang", lang, "--activity", activity, "--stage", stage, name, str(project)], ROOT)
+    assert "wrote %s plugin '%s'" % (lang, name) in out
+    for f in ("template.yaml", "README.md", "events/start.json", "events/stage-message.json"):
+        assert (project / f).is_file(), f
+    template = (project / "template.yaml").read_text()
+    assert "orchestrator-plugin: %s" % name in template and "${OrchestratorStackName}-plugin-policy" in template
+    if shutil.which("cfn-lint"):
+        run(["cfn-lint", str(project / "template.yaml")], project)
+
+    # Its own build and unit test, with its own tools.
+    if lang == "java":
+        out = run(["mvn", "-B", "-o", "test"], project)
+        assert "Tests run: 1, Failures: 0, Errors: 0" in out
+    elif lang == "python":
+        run([sys.executable, "-m", "venv", "--system-site-packages", ".venv"], project)
+        run([".venv/bin/pip", "install", "--quiet", "-r", "requirements-dev.txt"], project)  # as its README says
+        out = run([".venv/bin/python", "-m", "pytest", "-q", "tests"], project)
+        assert "2 passed" in out
+    else:
+        run(["npm", "install", "--no-audit", "--no-fund"], project)
+        out = run(["npm", "test"], project)
+        assert "# pass 2" in out and "# fail 0" in out
+
+    # scripts/local run: the orchestrator with this activity, the plugin deployed from its template, one run.
+    env = dict(os.environ, AWS_DEFAULT_REGION=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
+    out = run([str(ROOT / "scripts/local"), "run", "--activities", activity, "--plugin", str(project / "template.yaml"),
+               "--start", str(project / "events/start.json")], ROOT, timeout=900, env=env)
+    assert "%s  Complete" % name in out, out[-3000:]
+
+    # scripts/conformance: every rule of docs/protocol.md passes or is skipped.
+    out = run([str(ROOT / "scripts/conformance"), str(project / "template.yaml")], ROOT, timeout=900, env=env)
+    assert "0 failed" in out and "CONFORMS" in out, out[-3000:]
