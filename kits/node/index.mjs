@@ -99,9 +99,20 @@ async function readPayload(clients, ref, what) {
   if (!ref || typeof ref.bucket !== 'string' || typeof ref.key !== 'string' || typeof ref.sha256 !== 'string' || ref.size == null) {
     throw new InputUnavailable(`${what}: its reference is not {bucket, key, sha256, size}: ${JSON.stringify(ref)?.slice(0, 120)}`);
   }
-  const { sdk, client } = await clients.s3();
   let bytes;
-  try {
+  if (typeof ref.url === 'string') {
+    // A plugin's read: the presigned link the engine put in the message (the plugin's role has no read on the bucket).
+    if (!/^https?:\/\//.test(ref.url)) throw new InputUnavailable(`${what}.outputRef.url is not an http(s) URL`);
+    const res = await fetch(ref.url);
+    if (res.status === 403 || res.status === 404) {
+      throw new InputUnavailable(`${what}: its payload object s3://${ref.bucket}/${ref.key} is gone (expired with the run's retention, or deleted)`
+        + ` or its link expired (HTTP ${res.status}; links live PAYLOAD_URL_SECONDS)`);
+    }
+    if (!res.ok) throw new Error(`${what}: reading its payload object answered HTTP ${res.status}; a retry may succeed`);
+    bytes = Buffer.from(await res.arrayBuffer());
+  } else try {
+    // An operator's or a test's reference without a link: the caller's own credentials.
+    const { sdk, client } = await clients.s3();
     const got = await client.send(new sdk.GetObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
     bytes = Buffer.from(await got.Body.transformToByteArray());
   } catch (e) {

@@ -1,9 +1,10 @@
 // The kit against a real DynamoDB/S3/SQS API (moto_server on loopback): what a plugin's item shows after each result.
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { S3Client, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { S3Client, GetObjectCommand, PutObjectCommand, DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { SQSClient, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { Plugin, Result, SEP } from '../index.mjs';
 import { startEmulator, freshResources } from './emulator.mjs';
@@ -179,6 +180,39 @@ test('inputs: inline, by reference, altered and missing', async () => {
   const m = message({ uid: 'run-2', inputs });
   await returning((ctx) => ctx.input('Provision', 'nope')).handler(sns(m));
   assert.match((await item(m)).message.S, /^no input Provision\.nope in this stage's inputs \(it has Provision\.b/);
+});
+
+/** A SigV4 presigned GET link, as the engine mints them (the SDK's signer; SHA-256 from node:crypto). */
+async function presign(bucket, key) {
+  class Sha256 {
+    constructor(secret) { this.h = secret ? createHmac('sha256', secret) : createHash('sha256'); }
+    update(d) { this.h.update(d); }
+    async digest() { return new Uint8Array(this.h.digest()); }
+  }
+  const endpoint = new URL(process.env.AWS_ENDPOINT_URL);
+  const signer = new SignatureV4({ service: 's3', region: process.env.AWS_REGION, sha256: Sha256, uriEscapePath: false,
+    credentials: { accessKeyId: process.env.AWS_ACCESS_KEY_ID, secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY } });
+  const signed = await signer.presign({ method: 'GET', protocol: endpoint.protocol, hostname: endpoint.hostname, port: Number(endpoint.port),
+    path: `/${bucket}/${key}`, headers: { host: endpoint.host }, query: {} }, { expiresIn: 900 });
+  return `${endpoint.origin}${signed.path}?${new URLSearchParams(signed.query)}`;
+}
+
+test('inputs: a reference with a link is read through the link, and a link to a deleted object is gone', async () => {
+  // The engine's stage messages carry presigned links (moto refuses an unsigned GET of a private object).
+  const data = Buffer.from(JSON.stringify({ linked: 1 }));
+  const key = 'runs/run-3/~b~/y.json';
+  const s3 = new S3Client({ forcePathStyle: true });
+  await s3.send(new PutObjectCommand({ Bucket: aws.bucket, Key: key, Body: data }));
+  const ref = { bucket: aws.bucket, key, sha256: createHash('sha256').update(data).digest('hex'), size: data.length,
+    url: await presign(aws.bucket, key) };
+  const seen = {};
+  await returning(async (ctx) => { seen.b = await ctx.input('Provision', 'b'); })
+    .handler(sns(message({ uid: 'run-3', inputs: { Provision: { b: { outputRef: ref } } } })));
+  assert.deepEqual(seen, { b: { linked: 1 } });
+  await s3.send(new DeleteObjectCommand({ Bucket: aws.bucket, Key: key }));
+  const m = message({ uid: 'run-4', inputs: { Provision: { b: { outputRef: ref } } } });
+  await returning(async (ctx) => { await ctx.input('Provision', 'b'); }).handler(sns(m));
+  assert.match((await item(m)).message.S, /is gone .* or its link expired \(HTTP 404/);
 });
 
 test('queue bridge: the bridge claims and forwards, the worker reports', async () => {

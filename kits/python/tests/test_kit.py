@@ -210,6 +210,27 @@ def test_inputs_inline_reference_and_missing(aws):
     assert item(aws, m=m)["message"]["S"].startswith("no input Provision.nope in this stage's inputs (it has Provision.b")
 
 
+def test_a_reference_with_a_link_is_read_through_the_link(aws):
+    # The engine's stage messages carry presigned links; the plugin reads with no S3 call of its own.
+    data = json.dumps({"linked": 1}).encode()
+    s3 = boto3.client("s3")
+    s3.put_object(Bucket=aws["bucket"], Key="runs/run-3/~b~/y.json", Body=data)
+    ref = {"bucket": aws["bucket"], "key": "runs/run-3/~b~/y.json", "sha256": hashlib.sha256(data).hexdigest(), "size": len(data),
+           "url": s3.generate_presigned_url("get_object", Params={"Bucket": aws["bucket"], "Key": "runs/run-3/~b~/y.json"},
+                                            ExpiresIn=900)}
+    seen = {}
+
+    def work(ctx):
+        seen["b"] = ctx.input("Provision", "b")
+    m = message(uid="run-3", inputs={"Provision": {"b": {"outputRef": ref}}})
+    plugin_returning(work).handler(sns(m), None)
+    assert seen == {"b": {"linked": 1}}
+    s3.delete_object(Bucket=aws["bucket"], Key="runs/run-3/~b~/y.json")
+    m = message(uid="run-4", inputs={"Provision": {"b": {"outputRef": ref}}})
+    plugin_returning(work).handler(sns(m), None)
+    assert "is gone" in item(aws, m=m)["message"]["S"] and "HTTP 404" in item(aws, m=m)["message"]["S"]
+
+
 def test_queue_bridge_claims_forwards_and_the_worker_reports(aws, monkeypatch):
     monkeypatch.setenv("PLUGIN_QUEUE_URL", aws["queue"])
     p = plugin_returning(Result.complete({"via": "queue"}))
