@@ -138,6 +138,10 @@ class OwnProjectTest {
                       Runtime: java21
                       CodeUri: .
                       Handler: com.example.IntakeCheck::handleRequest
+                      Tags:
+                        orchestrator-plugin: intake-check
+                      Policies:
+                        - Fn::ImportValue: !Sub ${OrchestratorStackName}-plugin-policy
                       Layers:
                         - Fn::ImportValue: !Sub ${OrchestratorStackName}-layer
                       Environment:
