@@ -114,6 +114,9 @@ public final class Executor {
         if (step instanceof Step.ReleaseElements r) {
             return releaseElements(base, view, pending, r, now);
         }
+        if (step instanceof Step.ReconcileMap r) {
+            return reconcileMap(base, view, pending, r, now);
+        }
         if (step instanceof Step.FinishMap f) {
             return finishMap(base, view, pending, f, now);
         }
@@ -745,10 +748,13 @@ public final class Executor {
     }
 
     /**
-     * Counts one element execution that ended, once: a transaction marks the element item counted (only if it is
-     * still the ended state and not counted before) and adds one to the plugin's {@code ended} (and to
-     * {@code failed} for a mandatory Error) in the header, while the map stage is running. False when it was
-     * counted before, or the stage no longer runs. Two writes per element, whatever the map's size.
+     * Counts one element execution that ended, once: first its item is marked {@code countedAt} (only if it is still
+     * that ended state and not counted before: a redelivered record counts nothing), then the header adds one to the
+     * plugin's {@code ended} (and to {@code failed} for a mandatory Error), while the map stage is running. Two
+     * conditional writes per element, whatever the map's size. Not one transaction: the local emulator copies the
+     * whole table for each transaction. A crash between the two loses a count, never doubles one (so never more than
+     * {@code maxConcurrency} in flight); a map that then stops progressing is reconciled from its items
+     * ({@link Step.FinishMap} after the stall deadline reads every element anyway).
      */
     public boolean countElement(WorkflowRun run, Keys.Execution element, State state, long now) {
         var activity = run.activities().get(element.activity());
@@ -771,6 +777,9 @@ public final class Executor {
         x.condition("attribute_not_exists(" + x.path(List.of(COUNTED_AT)) + ")");
         x.set(List.of(COUNTED_AT), AttributeValue.fromN(Long.toString(now)));
         x.withoutVersionBump();
+        if (!store.updateExecution(element, x, now)) {
+            return false; // counted before (a redelivered record), or no longer in that state
+        }
         UpdateBuilder h = new UpdateBuilder();
         List<String> stage = Paths.stage(element.activity(), Stage.PARALLEL);
         List<String> map = Paths.child(stage, dev.orchestrator.core.MapState.MAP);
@@ -781,15 +790,57 @@ public final class Executor {
             h.increment(Paths.child(map, dev.orchestrator.core.MapState.FAILED));
         }
         h.set(Paths.child(map, dev.orchestrator.core.MapState.PROGRESS_AT), AttributeValue.fromN(Long.toString(now)));
-        var xr = x.build(store.table(), element.uidKey(), element.sortKey(), now);
-        var hr = h.build(store.table(), run.uid(), run.workflow(), now);
-        try {
-            store.client().transactWriteItems(b -> b.transactItems(update(xr), update(hr)));
-            return true;
-        } catch (software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException already) {
-            return false;
-        }
+        return store.update(run.uid(), run.workflow(), h, now);
     }
+
+    /**
+     * A stalled map: its released elements' items are read (once) and counted; when they say more ended than the
+     * header does (a count lost between its two writes), the header takes their counts and the map carries on.
+     * Otherwise an element really is stuck, and the map ends Error.
+     */
+    private Optional<WorkflowRun> reconcileMap(WorkflowRun base, WorkflowRun view, List<Change> pending, Step.ReconcileMap r,
+                                               long now) {
+        StageStatus s = view.activity(r.activity()).stage(Stage.PARALLEL);
+        var m = s.map();
+        Map<String, Integer> ended = new LinkedHashMap<>();
+        int failed = 0;
+        for (StageStatus.Entry e : s.plugins()) {
+            Keys.Execution stageExec = execution(view, r.activity(), Stage.PARALLEL, e.name());
+            List<Keys.Execution> released = new ArrayList<>();
+            for (int i = 0; i < m.released(); i++) {
+                released.add(stageExec.element(i));
+            }
+            int n = 0;
+            for (MapPlan.Element el : elements(released).values()) {
+                if (el.state() == State.COMPLETE || el.state() == State.ERROR) {
+                    n++;
+                    failed += el.state() == State.ERROR && e.mandatory() ? 1 : 0;
+                }
+            }
+            ended.put(e.name(), n);
+        }
+        if (ended.equals(m.ended()) && failed == m.failed()) {
+            return finishMap(base, view, pending, new Step.FinishMap(r.activity(), State.ERROR, r.message()), now);
+        }
+        LOG.warn("map counts reconciled from its element items", Log.ACTIVITY, r.activity(), "ended", ended, "failed", failed);
+        UpdateBuilder u = new UpdateBuilder();
+        withPending(u, base, pending, now);
+        u.expectVersion(base.version());
+        List<String> map = Paths.child(Paths.stage(r.activity(), Stage.PARALLEL), dev.orchestrator.core.MapState.MAP);
+        Map<String, AttributeValue> counts = new LinkedHashMap<>();
+        ended.forEach((k, v) -> counts.put(k, AttributeValue.fromN(Integer.toString(v))));
+        u.set(Paths.child(map, dev.orchestrator.core.MapState.ENDED), AttributeValue.fromM(counts));
+        u.set(Paths.child(map, dev.orchestrator.core.MapState.FAILED), AttributeValue.fromN(Integer.toString(failed)));
+        u.set(Paths.child(map, dev.orchestrator.core.MapState.PROGRESS_AT), AttributeValue.fromN(Long.toString(now)));
+        var a = view.activity(r.activity());
+        WorkflowRun after = view.withActivity(r.activity(), a.withStage(Stage.PARALLEL, s.withMap(
+                new dev.orchestrator.core.MapState(m.spec(), m.total(), m.released(), ended, failed, now))));
+        armTimer(u, after, now);
+        return write(base, after, u, now, pending);
+    }
+
+    /** Execution items of map elements: when the engine counted their end. */
+    public static final String COUNTED_AT = "countedAt";
 
     /** Element executions as they ended (state, output as it travels, message): BatchGetItem, 100 keys a request. */
     private Map<Integer, MapPlan.Element> elements(List<Keys.Execution> executions) {
@@ -825,18 +876,6 @@ public final class Executor {
             }
         }
         return out;
-    }
-
-    /** Execution items of map elements: when the engine counted their end. */
-    public static final String COUNTED_AT = "countedAt";
-
-    private static software.amazon.awssdk.services.dynamodb.model.TransactWriteItem update(
-            software.amazon.awssdk.services.dynamodb.model.UpdateItemRequest r) {
-        return software.amazon.awssdk.services.dynamodb.model.TransactWriteItem.builder().update(
-                software.amazon.awssdk.services.dynamodb.model.Update.builder().tableName(r.tableName()).key(r.key())
-                        .updateExpression(r.updateExpression()).conditionExpression(r.conditionExpression())
-                        .expressionAttributeNames(r.expressionAttributeNames())
-                        .expressionAttributeValues(r.expressionAttributeValues()).build()).build();
     }
 
     /**

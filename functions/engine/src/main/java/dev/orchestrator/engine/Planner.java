@@ -417,7 +417,7 @@ public final class Planner {
         }
         Long stalled = MapPlan.stalledAt(s.map(), mapStallMs(run));
         if (stalled != null && now >= stalled) {
-            return new Step.FinishMap(activity, State.ERROR, "map: no element ended for " + mapStallMs(run) / 1000
+            return new Step.ReconcileMap(activity, "map: no element ended for " + mapStallMs(run) / 1000
                     + " s (start timeout + plugin timeout); " + s.map().released() + " of " + s.map().total()
                     + " released, " + MapPlan.minEnded(s.map(), plugins) + " ended");
         }

@@ -54,6 +54,13 @@ public sealed interface Step {
     record ReleaseElements(String activity, int from, int to) implements Step {
     }
 
+    /**
+     * A map stage that made no progress for its stall limit: recount from the element items (a count lost between
+     * its two writes); when nothing was lost, it ends Error with {@code message}.
+     */
+    record ReconcileMap(String activity, String message) implements Step {
+    }
+
     /** A map stage: collect each plugin's results in order as its output, and end the stage {@code state}. */
     record FinishMap(String activity, State state, String message) implements Step {
     }
