@@ -29,10 +29,11 @@ import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 class MapOverListTest {
 
     /**
-     * Elements of the big map. 1,000 (the issue's number) when {@code -Dmap.elements} says so; the bench prints the
-     * cost per element at 100 and 1,000 (scripts/bench --only map).
+     * Elements of the big map: 120 by default, so the run ends within the fixture's 120 s ceiling on a busy 2-core
+     * machine (the emulator's stream drives about 2-3 elements a second there); {@code -Dmap.elements=1000} runs the
+     * issue's 1,000 where the machine allows, and {@code scripts/bench --only map} measures 100 and 1,000.
      */
-    static final int ELEMENTS = Integer.getInteger("map.elements", 300);
+    static final int ELEMENTS = Integer.getInteger("map.elements", 120);
     static final int MAX_CONCURRENCY = 50;
 
     static OrchestratorFixture stack;
