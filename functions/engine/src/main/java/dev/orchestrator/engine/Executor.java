@@ -678,7 +678,8 @@ public final class Executor {
             throw new IllegalStateException("map items " + r.from() + ".." + (r.to() - 1) + " of " + r.activity()
                     + " could not be read (" + (unprocessed == null ? 0 : unprocessed.size()) + " unprocessed); retrying");
         }
-        StageMessage base0 = withInputs(view, message(view, r.activity(), Stage.PARALLEL, null, s));
+        StageMessage base0 = withInputs(view, withoutMappedList(message(view, r.activity(), Stage.PARALLEL, null, s),
+                s.map().spec()));
         for (int i = r.from(); i < to; i++) {
             publish(base0.forElement(items.get(i), i));
         }
@@ -696,6 +697,28 @@ public final class Executor {
         armTimer(u, after, now);
         LOG.info("map elements released", Log.ACTIVITY, r.activity(), "from", r.from(), "to", to, "total", m.total());
         return write(base, after, u, now, pending);
+    }
+
+    /**
+     * An element's message carries its {@code item}, not the whole list: a map over {@code $.metadata.<path>} sends the
+     * run's metadata without the list at that path, so a message's size does not grow with the list.
+     */
+    static StageMessage withoutMappedList(StageMessage m, dev.orchestrator.core.MapSpec spec) {
+        if (spec.fromInputs()) {
+            return m;
+        }
+        ObjectNode metadata = m.metadata().deepCopy();
+        List<String> path = spec.segments();
+        com.fasterxml.jackson.databind.JsonNode parent = metadata;
+        for (String seg : path.subList(0, path.size() - 1)) {
+            parent = parent.path(seg);
+        }
+        if (parent instanceof ObjectNode o) {
+            o.remove(path.get(path.size() - 1));
+        }
+        return new StageMessage(m.uid(), m.workflow(), m.activity(), m.stage(), m.plugin(), metadata, m.windowEndsAt(),
+                m.mandatory(), m.optional(), m.pluginTimeout(), m.defaultPluginTimeout(), m.filterAttributes(), m.expiresAt(),
+                m.listsOptional(), m.inputs(), m.inputsRef(), m.item(), m.index());
     }
 
     /**
