@@ -23,7 +23,8 @@ import java.util.TreeSet;
  *
  * <p>Options: {@code --runs N} (workflows averaged, 3), {@code --cold N} (fresh JVMs per function, 5),
  * {@code --fanout 1,10,50,100,1000}, {@code --batching 0,1} (the engine's stream batching windows compared),
- * {@code --only size,calls,batching,cold,fanout}, {@code --no-jvm-options} (cold starts without template.yaml's
+ * {@code --map 100,1000} (elements of a map over a list: its cost per element, {@link MapCost}),
+ * {@code --only size,calls,batching,cold,fanout,map}, {@code --no-jvm-options} (cold starts without template.yaml's
  * JAVA_TOOL_OPTIONS, to see what they buy).
  */
 public final class Bench {
@@ -50,11 +51,11 @@ public final class Bench {
         int cold = Integer.parseInt(opts.getOrDefault("cold", "5"));
         List<Integer> fan = Arrays.stream(opts.getOrDefault("fanout", "1,10,50,100,1000").split(",")).map(String::trim).map(Integer::parseInt).toList();
         List<Integer> batching = Arrays.stream(opts.getOrDefault("batching", "0,1").split(",")).map(String::trim).map(Integer::parseInt).toList();
-        Set<String> only = new TreeSet<>(Arrays.asList(opts.getOrDefault("only", "size,calls,batching,cold,fanout").split(",")));
+        Set<String> only = new TreeSet<>(Arrays.asList(opts.getOrDefault("only", "size,calls,batching,cold,fanout,map").split(",")));
         Set<String> unknown = new TreeSet<>(only);
-        unknown.removeAll(Set.of("size", "calls", "batching", "cold", "fanout"));
+        unknown.removeAll(Set.of("size", "calls", "batching", "cold", "fanout", "map"));
         if (!unknown.isEmpty()) {
-            throw new IllegalArgumentException("--only: unknown section(s) " + unknown + "; sections: size, calls, batching, cold, fanout");
+            throw new IllegalArgumentException("--only: unknown section(s) " + unknown + "; sections: size, calls, batching, cold, fanout, map");
         }
         boolean jvmOptions = !opts.containsKey("no-jvm-options");
 
@@ -75,6 +76,9 @@ public final class Bench {
             }
             if (only.contains("fanout")) {
                 fanout(root, fan);
+            }
+            if (only.contains("map")) {
+                map(root, Arrays.stream(opts.getOrDefault("map", "100,1000").split(",")).map(String::trim).map(Integer::parseInt).toList());
             }
         } catch (RuntimeException | Error e) {
             e.printStackTrace();
@@ -423,6 +427,36 @@ public final class Bench {
                 + "\"stage\":{\"Type\":\"String\",\"Value\":\"parallel\"}}}}]}";
     }
 
+    // ------------------------------------------------------------------ map over a list
+
+    static void map(Path root, List<Integer> sizes) {
+        out.println();
+        out.println("## Map over a list: cost per element (1 activity, 1 plugin, maxConcurrency " + MapCost.MAX_CONCURRENCY + ")");
+        out.println();
+        out.println("| elements | final status | end to end ms | ms per element | write units per element | API calls per element"
+                + " | engine invocations per element | plugin invocations per element |");
+        out.println("|---:|---|---:|---:|---:|---:|---:|---:|");
+        for (int n : sizes) {
+            System.err.println("map: 1 activity, 1 plugin, " + n + " elements");
+            try {
+                MapCost.Result r = MapCost.measure(root, n);
+                RunMeter.Run run = r.run();
+                long calls = run.calls().values().stream().flatMap(m -> m.values().stream()).mapToLong(Long::longValue).sum();
+                out.printf("| %d | %s | %d | %.1f | %.2f | %.2f | %.2f | %.2f |%n", n, r.status(), r.endToEndMillis(),
+                        r.per(r.endToEndMillis()), r.per(run.writeUnits()), r.per(calls),
+                        r.per(run.invocations().getOrDefault("engine", 0L)), r.per(run.pluginInvocations()));
+            } catch (RuntimeException e) {
+                out.println("| " + n + " | did not complete on this emulator: " + String.valueOf(e.getMessage()).lines().findFirst().orElse("")
+                        + " | | | | | | |");
+                System.err.println("map with " + n + " elements failed: " + e);
+            }
+        }
+        out.println();
+        out.println("Per element: the run's totals (write units priced from the status and history streams, every API call of the"
+                + " orchestrator and the plugin, invocations) divided by the elements. The design keeps them constant: nothing the"
+                + " engine reads or writes per element grows with the list (docs/protocol.md, Map elements).");
+    }
+
     // ------------------------------------------------------------------ fan-out
 
     static void fanout(Path root, List<Integer> sizes) {
@@ -490,7 +524,7 @@ public final class Bench {
             String a = args[i];
             if (!a.startsWith("--")) {
                 throw new IllegalArgumentException("unexpected argument '" + a + "'; options: --runs N --cold N --fanout 1,10,50,100"
-                        + " --batching 0,1 --only size,calls,batching,cold,fanout --no-jvm-options --root DIR");
+                        + " --batching 0,1 --map 100,1000 --only size,calls,batching,cold,fanout,map --no-jvm-options --root DIR");
             }
             String key = a.substring(2);
             if (key.equals("no-jvm-options")) {

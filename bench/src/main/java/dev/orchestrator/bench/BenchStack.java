@@ -185,6 +185,11 @@ final class BenchStack implements AutoCloseable {
         return runtime.invoke("StartWorkflowFunction", startJson(uid, workflow, activities, window));
     }
 
+    /** Starts a run from a request written in full (e.g. one with a map). */
+    String startRaw(String json) {
+        return runtime.invoke("StartWorkflowFunction", json);
+    }
+
     Map<String, AttributeValue> item(String uid, String workflow) {
         return dynamo.getItem(b -> b.tableName(statusTable).consistentRead(true)
                 .key(Map.of("uid", AttributeValue.fromS(uid), "workflow", AttributeValue.fromS(workflow)))).item();

@@ -126,6 +126,9 @@ public final class ItemCodec {
         putNumber(m, WINDOW_SECONDS, s.windowSeconds());
         putNumber(m, PUBLISHED_AT, s.publishedAt());
         putNumber(m, WINDOW_ENDS_AT, s.windowEndsAt());
+        if (s.map() != null) {
+            m.put(MapState.MAP, s.map().toAttribute());
+        }
         return AttributeValue.fromM(m);
     }
 
@@ -261,7 +264,7 @@ public final class ItemCodec {
                 pluginsFrom(m.get(MANDATORY), true, rejected), pluginsFrom(m.get(OPTIONAL), false, rejected),
                 integer(m, WINDOW_SECONDS), longOrNull(m, PUBLISHED_AT), longOrNull(m, WINDOW_ENDS_AT),
                 longOrNull(m, STARTED_AT), longOrNull(m, ENDED_AT), stringOrNull(m, MESSAGE), rejected,
-                longOrNull(m, ROSTER));
+                longOrNull(m, ROSTER), MapState.fromAttribute(m.get(MapState.MAP)));
     }
 
     /** Plugin entries; names the orchestrator cannot carry (too long, odd characters) are set aside, not fatal. */

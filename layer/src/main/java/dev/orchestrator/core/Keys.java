@@ -45,15 +45,27 @@ public final class Keys {
         return uidKey.startsWith(EXEC_PREFIX) ? Kind.EXECUTION : Kind.HEADER;
     }
 
-    /** One plugin's execution in one stage of one run. */
-    public record Execution(String plugin, String uid, String workflow, String activity, Stage stage) {
+    /**
+     * One plugin's execution in one stage of one run; {@code index} set: its execution of one element of a map
+     * (sort key {@code <workflow>␟<activity>␟parallel␟<index>}, same partition, so IAM's LeadingKeys still holds).
+     */
+    public record Execution(String plugin, String uid, String workflow, String activity, Stage stage, Integer index) {
+
+        public Execution(String plugin, String uid, String workflow, String activity, Stage stage) {
+            this(plugin, uid, workflow, activity, stage, null);
+        }
 
         public String uidKey() {
             return EXEC_PREFIX + plugin + EXEC_PREFIX + uid;
         }
 
         public String sortKey() {
-            return workflow + SEP + activity + SEP + stage.wireName();
+            return workflow + SEP + activity + SEP + stage.wireName() + (index == null ? "" : SEP + index.toString());
+        }
+
+        /** The same plugin's execution of element {@code i} of this stage's map. */
+        public Execution element(int i) {
+            return new Execution(plugin, uid, workflow, activity, stage, i);
         }
 
         public Map<String, AttributeValue> key() {
@@ -72,13 +84,35 @@ public final class Keys {
         }
         String plugin = uidKey.substring(1, second);
         String uid = uidKey.substring(second + 1);
-        int b = sortKey.lastIndexOf(SEP);
-        int a = b < 0 ? -1 : sortKey.lastIndexOf(SEP, b - 1);
-        if (a < 0 || uid.isEmpty()) {
-            throw new IllegalArgumentException("execution sort key is not <workflow>␟<activity>␟<stage>: " + Names.shorten(sortKey));
+        String[] p = sortKey.split(String.valueOf(SEP), -1);
+        if ((p.length != 3 && p.length != 4) || uid.isEmpty()) {
+            throw new IllegalArgumentException("execution sort key is not <workflow>␟<activity>␟<stage>[␟<index>]: " + Names.shorten(sortKey));
         }
-        return new Execution(plugin, uid, sortKey.substring(0, a), sortKey.substring(a + 1, b),
-                Stage.fromWire(sortKey.substring(b + 1)));
+        Integer index = null;
+        if (p.length == 4) {
+            try {
+                index = Integer.valueOf(p[3]);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("execution sort key's element index is not a number: " + Names.shorten(sortKey));
+            }
+            if (index < 0) {
+                throw new IllegalArgumentException("execution sort key's element index is negative: " + Names.shorten(sortKey));
+            }
+        }
+        return new Execution(plugin, uid, p[0], p[1], Stage.fromWire(p[2]), index);
+    }
+
+    /**
+     * The partition of a run's map elements (the resolved lists, one item per element): {@code ~~<uid>␟items}. A run
+     * uid holds no control character, so it meets neither a roster nor another run's; the engine writes it alone.
+     */
+    public static String itemsPartition(String uid) {
+        return ROSTER_PREFIX + uid + SEP + "items";
+    }
+
+    /** One element of a map: sort key {@code <workflow>␟<activity>␟<index>}. */
+    public static Map<String, AttributeValue> mapItem(String uid, String workflow, String activity, int index) {
+        return ItemCodec.key(itemsPartition(uid), workflow + SEP + activity + SEP + index);
     }
 
     public static String rosterPartition(String uid) {

@@ -144,7 +144,13 @@ public final class Outputs {
 
     /** The payload bucket key of a plugin's output: under the run's prefix, then the plugin's own. */
     public static String outputKey(String uid, String workflow, String activity, Stage stage, String plugin) {
-        return runPrefix(uid) + "~" + plugin + "~/" + workflow + "/" + activity + "/" + stage.wireName() + ".json";
+        return outputKey(uid, workflow, activity, stage, plugin, null);
+    }
+
+    /** A map element's output ({@code index} set) goes to {@code .../<stage>/<index>.json}. */
+    public static String outputKey(String uid, String workflow, String activity, Stage stage, String plugin, Integer index) {
+        return runPrefix(uid) + "~" + plugin + "~/" + workflow + "/" + activity + "/" + stage.wireName()
+                + (index == null ? "" : "/" + index) + ".json";
     }
 
     /** Where the engine writes a stage's inputs or a run's outputs when they are over its budget. */

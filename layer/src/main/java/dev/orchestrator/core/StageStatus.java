@@ -21,7 +21,8 @@ public record StageStatus(State status,
                           Long endedAt,
                           String message,
                           List<Rejected> rejected,
-                          Long rosterVersion) {
+                          Long rosterVersion,
+                          MapState map) {
 
     /** A plugin entry the engine must drop: which group, its (shortened) name, and why. */
     public record Rejected(boolean mandatory, String fullName, String reason) {
@@ -31,6 +32,19 @@ public record StageStatus(State status,
         mandatory = Map.copyOf(mandatory);
         optional = Map.copyOf(optional);
         rejected = rejected == null ? List.of() : List.copyOf(rejected);
+    }
+
+    public StageStatus(State status, Map<String, PluginStatus> mandatory, Map<String, PluginStatus> optional,
+                       Integer windowSeconds, Long publishedAt, Long windowEndsAt, Long startedAt, Long endedAt,
+                       String message, List<Rejected> rejected, Long rosterVersion) {
+        this(status, mandatory, optional, windowSeconds, publishedAt, windowEndsAt, startedAt, endedAt, message, rejected,
+                rosterVersion, null);
+    }
+
+    /** The same stage with its map (a map activity's parallel stage), or without one. */
+    public StageStatus withMap(MapState newMap) {
+        return new StageStatus(status, mandatory, optional, windowSeconds, publishedAt, windowEndsAt, startedAt,
+                endedAt, message, rejected, rosterVersion, newMap);
     }
 
     public StageStatus(State status, Map<String, PluginStatus> mandatory, Map<String, PluginStatus> optional,
@@ -48,7 +62,7 @@ public record StageStatus(State status,
     /** The same stage with the roster (what it lists) written under {@code version} (engine v3). */
     public StageStatus withRoster(long version) {
         return new StageStatus(status, mandatory, optional, windowSeconds, publishedAt, windowEndsAt, startedAt,
-                endedAt, message, rejected, version);
+                endedAt, message, rejected, version, map);
     }
 
     public static StageStatus notStarted() {
@@ -57,22 +71,22 @@ public record StageStatus(State status,
 
     public StageStatus withStatus(State newStatus) {
         return new StageStatus(newStatus, mandatory, optional, windowSeconds, publishedAt, windowEndsAt, startedAt,
-                endedAt, message, rejected, rosterVersion);
+                endedAt, message, rejected, rosterVersion, map);
     }
 
     public StageStatus withPlugins(Map<String, PluginStatus> newMandatory, Map<String, PluginStatus> newOptional) {
         return new StageStatus(status, newMandatory, newOptional, windowSeconds, publishedAt, windowEndsAt, startedAt,
-                endedAt, message, rejected, rosterVersion);
+                endedAt, message, rejected, rosterVersion, map);
     }
 
     public StageStatus withPublished(long at, long endsAt) {
         return new StageStatus(status, mandatory, optional, windowSeconds, at, endsAt, startedAt, endedAt, message,
-                rejected, rosterVersion);
+                rejected, rosterVersion, map);
     }
 
     public StageStatus withoutRejected(String note) {
         return new StageStatus(status, mandatory, optional, windowSeconds, publishedAt, windowEndsAt, startedAt,
-                endedAt, note, List.of(), rosterVersion);
+                endedAt, note, List.of(), rosterVersion, map);
     }
 
     /** Every plugin of the stage, mandatory first, each group by (order, name): the dispatch order. */

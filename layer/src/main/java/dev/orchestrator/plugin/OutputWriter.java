@@ -58,7 +58,7 @@ final class OutputWriter {
         if (bytes <= inlineMax) {
             return new Written(null, text, null);
         }
-        Outputs.Ref ref = payloads.put(Outputs.outputKey(m.uid(), m.workflow(), m.activity(), m.stage(), plugin), output);
+        Outputs.Ref ref = payloads.put(Outputs.outputKey(m.uid(), m.workflow(), m.activity(), m.stage(), plugin, m.index()), output);
         LOG.info("output stored in the payload bucket", "bytes", bytes, "key", ref.key(), "inlineMaxBytes", inlineMax);
         return new Written(null, null, ref);
     }

@@ -84,6 +84,16 @@ public record PluginContext(String uid, String workflow, String activity, Stage 
         return (ObjectNode) value;
     }
 
+    /** In a map's parallel stage: this execution's element of the list (any JSON value); null elsewhere. */
+    public JsonNode item() {
+        return message.item();
+    }
+
+    /** In a map's parallel stage: the element's index in the list, from 0; null elsewhere. */
+    public Integer index() {
+        return message.index();
+    }
+
     private PayloadStore store() {
         return payloads != null ? payloads : new PayloadStore(() -> {
             throw new IllegalStateException("this context has no payload store: inputs held as references cannot be read");

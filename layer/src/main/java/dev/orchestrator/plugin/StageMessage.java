@@ -32,7 +32,9 @@ public record StageMessage(String uid,
                            Long expiresAt,
                            boolean listsOptional,
                            ObjectNode inputs,
-                           dev.orchestrator.core.Outputs.Ref inputsRef) {
+                           dev.orchestrator.core.Outputs.Ref inputsRef,
+                           JsonNode item,
+                           Integer index) {
 
     /** SNS allows 10 message attributes; 4 are ours, the rest carry the run's chosen metadata fields. */
     public static final int MAX_ATTRIBUTES = 10;
@@ -50,7 +52,23 @@ public record StageMessage(String uid,
                         Integer pluginTimeout, Integer defaultPluginTimeout, java.util.List<String> filterAttributes,
                         Long expiresAt, boolean listsOptional) {
         this(uid, workflow, activity, stage, plugin, metadata, windowEndsAt, mandatory, optional, pluginTimeout,
-                defaultPluginTimeout, filterAttributes, expiresAt, listsOptional, null, null);
+                defaultPluginTimeout, filterAttributes, expiresAt, listsOptional, null, null, null, null);
+    }
+
+    /** With inputs, as every message but a map element's carries them. */
+    public StageMessage(String uid, String workflow, String activity, Stage stage, String plugin, ObjectNode metadata,
+                        Long windowEndsAt, Map<String, PluginStatus> mandatory, Map<String, PluginStatus> optional,
+                        Integer pluginTimeout, Integer defaultPluginTimeout, java.util.List<String> filterAttributes,
+                        Long expiresAt, boolean listsOptional, ObjectNode inputs, dev.orchestrator.core.Outputs.Ref inputsRef) {
+        this(uid, workflow, activity, stage, plugin, metadata, windowEndsAt, mandatory, optional, pluginTimeout,
+                defaultPluginTimeout, filterAttributes, expiresAt, listsOptional, inputs, inputsRef, null, null);
+    }
+
+    /** The same message for element {@code i} of a map: it carries the element ({@code item}) and its {@code index}. */
+    public StageMessage forElement(JsonNode newItem, int i) {
+        return new StageMessage(uid, workflow, activity, stage, plugin, metadata, windowEndsAt, mandatory, optional,
+                pluginTimeout, defaultPluginTimeout, filterAttributes, expiresAt, listsOptional, inputs, inputsRef,
+                newItem, i);
     }
 
     /**
@@ -60,7 +78,7 @@ public record StageMessage(String uid,
     public StageMessage withInputs(ObjectNode newInputs, dev.orchestrator.core.Outputs.Ref newInputsRef) {
         return new StageMessage(uid, workflow, activity, stage, plugin, metadata, windowEndsAt, mandatory, optional,
                 pluginTimeout, defaultPluginTimeout, filterAttributes, expiresAt, listsOptional,
-                newInputsRef != null ? null : newInputs, newInputsRef);
+                newInputsRef != null ? null : newInputs, newInputsRef, item, index);
     }
 
     public StageMessage(String uid, String workflow, String activity, Stage stage, String plugin, ObjectNode metadata,
@@ -87,7 +105,7 @@ public record StageMessage(String uid,
     /** The same message addressed to one plugin (a sequential dispatch or a re-run). */
     public StageMessage addressedTo(String pluginName) {
         return new StageMessage(uid, workflow, activity, stage, pluginName, metadata, windowEndsAt, mandatory, optional,
-                pluginTimeout, defaultPluginTimeout, filterAttributes, expiresAt, listsOptional, inputs, inputsRef);
+                pluginTimeout, defaultPluginTimeout, filterAttributes, expiresAt, listsOptional, inputs, inputsRef, item, index);
     }
 
     /**
@@ -139,6 +157,10 @@ public record StageMessage(String uid,
         } else {
             o.set(dev.orchestrator.core.Outputs.INPUTS, inputs);
         }
+        if (index != null) {
+            o.put("index", index);
+            o.set("item", item == null ? com.fasterxml.jackson.databind.node.NullNode.getInstance() : item);
+        }
         ObjectNode plugins = o.putObject("plugins");
         plugins.set("mandatory", statuses(mandatory));
         plugins.set("optional", statuses(optional));
@@ -182,7 +204,20 @@ public record StageMessage(String uid,
                 o.path("listsOptional").asBoolean(false),
                 o.path(dev.orchestrator.core.Outputs.INPUTS).isObject() ? (ObjectNode) o.get(dev.orchestrator.core.Outputs.INPUTS) : null,
                 o.path(dev.orchestrator.core.Outputs.INPUTS_REF).isObject()
-                        ? dev.orchestrator.core.Outputs.Ref.fromJson(o.get(dev.orchestrator.core.Outputs.INPUTS_REF), "inputsRef") : null);
+                        ? dev.orchestrator.core.Outputs.Ref.fromJson(o.get(dev.orchestrator.core.Outputs.INPUTS_REF), "inputsRef") : null,
+                o.has("index") ? o.get("item") : null, index(o));
+    }
+
+    /** A map element's index: absent, or a whole number from 0 (anything else is refused, naming the field). */
+    private static Integer index(JsonNode o) {
+        if (!o.has("index") || o.get("index").isNull()) {
+            return null;
+        }
+        JsonNode i = o.get("index");
+        if (!i.isIntegralNumber() || !i.canConvertToInt() || i.asInt() < 0) {
+            throw new IllegalArgumentException("stage message's 'index' must be a whole number from 0, got " + i);
+        }
+        return i.asInt();
     }
 
     private static Map<String, PluginStatus> statusesFrom(JsonNode o) {

@@ -37,7 +37,7 @@ public final class StatusReporter {
     }
 
     static Keys.Execution execution(StageMessage m, String pluginName) {
-        return new Keys.Execution(pluginName, m.uid(), m.workflow(), m.activity(), m.stage());
+        return new Keys.Execution(pluginName, m.uid(), m.workflow(), m.activity(), m.stage(), m.index());
     }
 
     private static List<String> at(String name) {

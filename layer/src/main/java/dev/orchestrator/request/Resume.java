@@ -75,7 +75,8 @@ public final class Resume {
         if (s.status() == State.COMPLETE || s.status() == State.NOT_STARTED) {
             return s;
         }
-        StageStatus out = new StageStatus(State.NOT_STARTED, reset(s.mandatory()), reset(s.optional()), null, null, null);
+        StageStatus out = new StageStatus(State.NOT_STARTED, reset(s.mandatory()), reset(s.optional()), null, null, null)
+                .withMap(s.map() == null ? null : s.map().reset());
         return s.rosterVersion() == null ? out : out.withRoster(s.rosterVersion()); // its entries stay findable
     }
 

@@ -29,7 +29,8 @@ public record StartRequest(String uid,
                            Integer pluginTimeout,
                            Integer startTimeout,
                            List<String> filterAttributes,
-                           boolean metadataOverride) {
+                           boolean metadataOverride,
+                           Map<String, dev.orchestrator.core.MapSpec> maps) {
 
     public static final int MAX_REGISTER_TIMEOUT = 86_400;
     /** Longest execution or start timeout a run may ask for: 7 days. */
@@ -37,6 +38,7 @@ public record StartRequest(String uid,
 
     public StartRequest {
         activities = List.copyOf(activities);
+        maps = maps == null ? Map.of() : Map.copyOf(maps);
     }
 
     /** The limits the stack applies: deployed activities and the default attribute list. */
@@ -62,7 +64,12 @@ public record StartRequest(String uid,
     /** The run this request creates: every activity Not Started, {@code parent} set for a child run. */
     public dev.orchestrator.core.WorkflowRun newRun(dev.orchestrator.core.WorkflowRun.Parent parent) {
         Map<String, dev.orchestrator.core.ActivityStatus> status = new LinkedHashMap<>();
-        activities.forEach(a -> status.put(a, dev.orchestrator.core.ActivityStatus.notStarted()));
+        activities.forEach(a -> {
+            var fresh = dev.orchestrator.core.ActivityStatus.notStarted();
+            var map = maps.get(a);
+            status.put(a, map == null ? fresh : fresh.withStage(dev.orchestrator.core.Stage.PARALLEL,
+                    fresh.async().withMap(dev.orchestrator.core.MapState.of(map))));
+        });
         return new dev.orchestrator.core.WorkflowRun(uid, workflow, dev.orchestrator.core.State.NOT_STARTED, metadata,
                 activities, status, pluginRegisterTimeout, 1, null, dependsOn, pluginTimeout, startTimeout,
                 filterAttributes, null, null, null, null, null, parent);
@@ -100,7 +107,11 @@ public record StartRequest(String uid,
         }
 
         List<String> activities = new ArrayList<>();
-        Map<String, List<String>> dependsOn = parseActivities(body.get("activities"), limits.deployed(), activities, errors);
+        Map<String, dev.orchestrator.core.MapSpec> maps = new LinkedHashMap<>();
+        Map<String, String> mapFields = new LinkedHashMap<>();
+        Map<String, List<String>> dependsOn = parseActivities(body.get("activities"), limits.deployed(), activities, errors,
+                maps, mapFields);
+        checkMaps(maps, mapFields, metadata, activities, dependsOn, errors);
 
         Integer window = seconds(body, "pluginRegisterTimeout", 0, MAX_REGISTER_TIMEOUT, errors);
         Integer pluginTimeout = seconds(body, "pluginTimeout", 1, MAX_TIMEOUT, errors);
@@ -138,12 +149,14 @@ public record StartRequest(String uid,
             throw new InvalidStartException(errors);
         }
         return new StartRequest(uid, workflow, metadata, activities, dependsOn, window, pluginTimeout, startTimeout,
-                filter, override);
+                filter, override, maps);
     }
 
     /** Fills {@code names}; returns the dependsOn map for a DAG, or null for a plain list. */
     private static Map<String, List<String>> parseActivities(JsonNode acts, Set<String> deployed, List<String> names,
-                                                             List<String> errors) {
+                                                             List<String> errors,
+                                                             Map<String, dev.orchestrator.core.MapSpec> maps,
+                                                             Map<String, String> mapFields) {
         if (acts == null || acts.isNull()) {
             errors.add("activities is required: a non-empty list of activity names or {name, dependsOn} objects");
             return null;
@@ -191,6 +204,13 @@ public record StartRequest(String uid,
                 }
             }
             dependsOn.put(name, deps);
+            if (a.isObject() && a.has("map") && !a.get("map").isNull()) {
+                dev.orchestrator.core.MapSpec spec = dev.orchestrator.core.MapSpec.parse(a.get("map"), field + ".map", errors);
+                if (spec != null) {
+                    maps.put(name, spec);
+                    mapFields.put(name, field + ".map.items");
+                }
+            }
         }
         names.addAll(seen);
         if (!graph) {
@@ -198,6 +218,42 @@ public record StartRequest(String uid,
         }
         errors.addAll(ActivityGraph.problems(names, dependsOn));
         return dependsOn;
+    }
+
+    /**
+     * A map over the metadata is resolved now (the list must exist, be a list and have at most 10,000 elements); a map
+     * over an upstream output must name an activity this one depends on directly (its outputs are this activity's
+     * inputs), and is resolved when its stage starts.
+     */
+    private static void checkMaps(Map<String, dev.orchestrator.core.MapSpec> maps, Map<String, String> fields,
+                                  ObjectNode metadata, List<String> names, Map<String, List<String>> dependsOn,
+                                  List<String> errors) {
+        maps.forEach((activity, spec) -> {
+            String field = fields.get(activity);
+            if (!spec.fromInputs()) {
+                var r = dev.orchestrator.core.MapSpec.resolve(metadata, spec.segments(), field, spec.items());
+                if (r.problem() != null) {
+                    errors.add(r.problem());
+                }
+                return;
+            }
+            String upstream = spec.inputActivity();
+            List<String> deps;
+            if (dependsOn != null) {
+                deps = dependsOn.getOrDefault(activity, List.of());
+            } else {
+                int i = names.indexOf(activity);
+                deps = i <= 0 ? List.of() : List.of(names.get(i - 1));
+            }
+            if (!deps.contains(upstream)) {
+                errors.add(field + " \"" + spec.items() + "\" reads an output of " + upstream + ", which " + activity
+                        + " does not depend on directly (its dependencies: " + (deps.isEmpty() ? "none" : String.join(", ", deps)) + ")");
+            }
+            if (!Names.validPluginName(spec.inputPlugin())) {
+                errors.add(field + " \"" + spec.items() + "\" names plugin '" + Names.shorten(spec.inputPlugin())
+                        + "', which is not a valid plugin name");
+            }
+        });
     }
 
     /**

@@ -11,6 +11,7 @@ import dev.orchestrator.core.Env;
 import dev.orchestrator.core.EnvNames;
 import dev.orchestrator.core.ItemCodec;
 import dev.orchestrator.core.Keys;
+import dev.orchestrator.core.Stage;
 import dev.orchestrator.core.StageStatus;
 import dev.orchestrator.core.Json;
 import dev.orchestrator.core.PluginRegistration;
@@ -165,6 +166,11 @@ public final class EngineHandler implements RequestStreamHandler {
                         } catch (NumberFormatException bad) {
                             order = 1000;
                         }
+                        if (e.index() != null && (image.containsKey(Executor.COUNTED_AT)
+                                || !(state == State.COMPLETE || state == State.ERROR))) {
+                            // A map element's claim, heartbeat or the engine's own count: nothing to decide.
+                            return;
+                        }
                         news = new News(e, state, m != null && Boolean.TRUE.equals(m.bool()), order, received);
                     }
                 }
@@ -300,6 +306,12 @@ public final class EngineHandler implements RequestStreamHandler {
             }
             return; // deleted or never created: nothing to drive
         }
+        if (countElements(start.get(), news)) {
+            start = store.getForEngine(key.uid(), key.workflow());
+            if (start.isEmpty()) {
+                return;
+            }
+        }
         if (admit(start.get(), news)) {
             start = store.getForEngine(key.uid(), key.workflow());
             if (start.isEmpty()) {
@@ -325,7 +337,8 @@ public final class EngineHandler implements RequestStreamHandler {
             if (step instanceof Step.EnterStage e) {
                 List<PluginRegistration> registered = executor.registered(e);
                 StageStatus current = view.activity(e.activity()).stage(e.stage());
-                int window = planner.windowSeconds(view);
+                // A map stage admits no joiners: its plugins run once per element, as listed when it starts.
+                int window = e.stage() == Stage.PARALLEL && current.map() != null ? 0 : planner.windowSeconds(view);
                 // The plugins the stage expects: for the parallel stage, those SNS delivers its message to.
                 List<PluginRegistration> listed = Planner.toList(e.stage(), current, registered,
                         executor.delivery(view, e.activity(), now + window * 1000L));
@@ -363,10 +376,21 @@ public final class EngineHandler implements RequestStreamHandler {
      * Admits (records as joiners) or refuses (closes Do Not Run, with the reason) the running plugin items this
      * run's stages do not list. True when anything was recorded, so the run is read again.
      */
+    /** Counts the map elements that ended ({@link Executor#countElement}); true when any was counted. */
+    private boolean countElements(WorkflowRun run, List<News> news) {
+        boolean counted = false;
+        for (News n : news) {
+            if (n.execution().index() != null) {
+                counted |= executor.countElement(run, n.execution(), n.state(), System.currentTimeMillis());
+            }
+        }
+        return counted;
+    }
+
     private boolean admit(WorkflowRun run, List<News> news) {
         boolean changed = false;
         for (News n : news) {
-            if (n.state() != State.IN_PROGRESS) {
+            if (n.state() != State.IN_PROGRESS || n.execution().index() != null) {
                 continue;
             }
             Keys.Execution e = n.execution();

@@ -108,6 +108,18 @@ public final class Executor {
         if (step instanceof Step.CancelChild c) {
             return cancelChild(base, view, pending, c, now);
         }
+        if (step instanceof Step.ResolveMap r) {
+            return resolveMap(base, view, pending, r, now);
+        }
+        if (step instanceof Step.ReleaseElements r) {
+            return releaseElements(base, view, pending, r, now);
+        }
+        if (step instanceof Step.ReconcileMap r) {
+            return reconcileMap(base, view, pending, r, now);
+        }
+        if (step instanceof Step.FinishMap f) {
+            return finishMap(base, view, pending, f, now);
+        }
         if (step instanceof Step.Notify n) {
             if (view.parent() != null && !pending.isEmpty()) {
                 // A child's end must be durable before its parent hears of it: write it, then plan the notice.
@@ -530,6 +542,364 @@ public final class Executor {
         message.attributes().forEach((k, v) ->
                 attributes.put(k, MessageAttributeValue.builder().dataType("String").stringValue(v).build()));
         return attributes;
+    }
+
+    /** A map element rides in a stage message beside the metadata and inputs: at most this many bytes of JSON. */
+    static final int MAX_ELEMENT_BYTES = 128 * 1024;
+
+    /**
+     * Resolves a map's list: from the run's metadata, or from the output of the upstream plugin the path names (its
+     * latest stage's, fetched from the payload bucket when it is a reference). Each element becomes an item of its own
+     * (partition {@code ~~<uid>␟items}, batches of 25), then the header records the total and a zero count per listed
+     * plugin. A path that does not resolve, is not a list, or has too many or too large elements ends the stage Error
+     * with a message naming the field: every listed mandatory plugin Error, optional ones Do Not Run.
+     */
+    private Optional<WorkflowRun> resolveMap(WorkflowRun base, WorkflowRun view, List<Change> pending, Step.ResolveMap r,
+                                             long now) {
+        StageStatus s = view.activity(r.activity()).stage(Stage.PARALLEL);
+        dev.orchestrator.core.MapSpec spec = s.map().spec();
+        String field = "map.items of " + r.activity();
+        String problem = null;
+        List<com.fasterxml.jackson.databind.JsonNode> items = null;
+        com.fasterxml.jackson.databind.JsonNode root = view.metadata();
+        List<String> segments = spec.segments();
+        if (spec.fromInputs()) {
+            String upstream = spec.inputActivity();
+            String plugin = spec.inputPlugin();
+            root = null;
+            if (view.activities().containsKey(upstream)) {
+                List<Keys.Execution> ex = new ArrayList<>();
+                for (Stage st : Stage.values()) {
+                    ex.add(new Keys.Execution(plugin, view.uid(), view.workflow(), upstream, st));
+                }
+                Map<Keys.Execution, ObjectNode> outs = store.outputs(ex);
+                for (int i = ex.size() - 1; i >= 0 && root == null; i--) { // the latest stage's output wins
+                    ObjectNode wire = outs.get(ex.get(i));
+                    if (wire != null && !wire.has("invalid")) {
+                        try {
+                            root = payloads.resolve(wire, "input " + upstream + "." + plugin);
+                        } catch (dev.orchestrator.core.PayloadStore.Gone gone) {
+                            problem = field + " \"" + spec.items() + "\": " + gone.getMessage();
+                        }
+                    }
+                }
+            }
+            if (root == null && problem == null) {
+                problem = field + " \"" + spec.items() + "\" does not resolve: " + upstream + "." + plugin + " left no output";
+            }
+            segments = segments.subList(2, segments.size());
+        }
+        if (problem == null) {
+            var resolved = dev.orchestrator.core.MapSpec.resolve(root, segments, field, spec.items());
+            problem = resolved.problem();
+            items = resolved.items();
+        }
+        List<Map<String, AttributeValue>> puts = new ArrayList<>();
+        if (problem == null) {
+            Long expires = store.expiresAt(now);
+            for (int i = 0; i < items.size(); i++) {
+                String json = Json.write(items.get(i));
+                int bytes = json.getBytes(StandardCharsets.UTF_8).length;
+                if (bytes > MAX_ELEMENT_BYTES) {
+                    problem = field + " \"" + spec.items() + "\": element " + i + " is " + bytes
+                            + " bytes of JSON; a map element rides in a stage message and may be at most " + MAX_ELEMENT_BYTES;
+                    break;
+                }
+                Map<String, AttributeValue> item = new LinkedHashMap<>(Keys.mapItem(view.uid(), view.workflow(), r.activity(), i));
+                item.put(dev.orchestrator.core.MapState.ITEMS, AttributeValue.fromS(json));
+                if (expires != null) {
+                    item.put(ItemCodec.EXPIRES_AT, AttributeValue.fromN(Long.toString(expires)));
+                }
+                puts.add(item);
+            }
+        }
+        if (problem != null) {
+            LOG.warn("map refused", Log.ACTIVITY, r.activity(), "cause", problem);
+            List<Change> out = new ArrayList<>(pending);
+            List<Change> mine = new ArrayList<>();
+            for (StageStatus.Entry e : s.plugins()) {
+                mine.add(Change.plugin(r.activity(), Stage.PARALLEL, e.mandatory(), e.name(),
+                        e.mandatory() ? State.ERROR : State.DO_NOT_RUN, Names.cut(problem, 500)));
+            }
+            mine.add(Change.stage(r.activity(), Stage.PARALLEL, State.ERROR));
+            out.addAll(mine);
+            return flush(base, Changes.apply(view, mine), out, now);
+        }
+        store.rosters().putAll(puts);
+        UpdateBuilder u = new UpdateBuilder();
+        withPending(u, base, pending, now);
+        u.expectVersion(base.version());
+        List<String> map = Paths.child(Paths.stage(r.activity(), Stage.PARALLEL), dev.orchestrator.core.MapState.MAP);
+        u.condition("attribute_not_exists(" + u.path(Paths.child(map, dev.orchestrator.core.MapState.TOTAL)) + ")");
+        u.set(Paths.child(map, dev.orchestrator.core.MapState.TOTAL), AttributeValue.fromN(Integer.toString(items.size())));
+        Map<String, AttributeValue> zero = new LinkedHashMap<>();
+        Map<String, Integer> ended = new LinkedHashMap<>();
+        for (StageStatus.Entry e : s.plugins()) {
+            zero.put(e.name(), AttributeValue.fromN("0"));
+            ended.put(e.name(), 0);
+        }
+        u.set(Paths.child(map, dev.orchestrator.core.MapState.ENDED), AttributeValue.fromM(zero));
+        u.set(Paths.child(map, dev.orchestrator.core.MapState.PROGRESS_AT), AttributeValue.fromN(Long.toString(now)));
+        var m = s.map();
+        var resolvedState = new dev.orchestrator.core.MapState(m.spec(), items.size(), 0, ended, 0, now);
+        var a = view.activity(r.activity());
+        WorkflowRun after = view.withActivity(r.activity(), a.withStage(Stage.PARALLEL, s.withMap(resolvedState)));
+        armTimer(u, after, now);
+        LOG.info("map resolved", Log.ACTIVITY, r.activity(), "elements", items.size(), "items", spec.items(),
+                "maxConcurrency", spec.maxConcurrency());
+        return write(base, after, u, now, pending);
+    }
+
+    /**
+     * Publishes elements {@code from..to-1} of a map (their items read in one BatchGetItem): each a parallel stage
+     * message with {@code item} and {@code index}, which every plugin of the stage receives and claims under its own
+     * element key. The header then records {@code released = to}, conditional on it still being {@code from}.
+     */
+    private Optional<WorkflowRun> releaseElements(WorkflowRun base, WorkflowRun view, List<Change> pending,
+                                                  Step.ReleaseElements r, long now) {
+        StageStatus s = view.activity(r.activity()).stage(Stage.PARALLEL);
+        List<Map<String, AttributeValue>> keys = new ArrayList<>();
+        for (int i = r.from(); i < r.to(); i++) {
+            keys.add(Keys.mapItem(view.uid(), view.workflow(), r.activity(), i));
+        }
+        Map<Integer, com.fasterxml.jackson.databind.JsonNode> items = new java.util.HashMap<>();
+        var got = store.client().batchGetItem(b -> b.requestItems(Map.of(store.table(),
+                software.amazon.awssdk.services.dynamodb.model.KeysAndAttributes.builder().keys(keys).consistentRead(true).build())));
+        var unprocessed = got.unprocessedKeys();
+        for (Map<String, AttributeValue> item : got.responses().getOrDefault(store.table(), List.of())) {
+            String sk = item.get(ItemCodec.WORKFLOW).s();
+            int index = Integer.parseInt(sk.substring(sk.lastIndexOf(Keys.SEP) + 1));
+            items.put(index, Json.parse(item.get(dev.orchestrator.core.MapState.ITEMS).s()));
+        }
+        int to = r.from();
+        while (to < r.to() && items.containsKey(to)) {
+            to++; // only a contiguous prefix: what DynamoDB left unprocessed waits for the next step
+        }
+        if (to == r.from()) {
+            throw new IllegalStateException("map items " + r.from() + ".." + (r.to() - 1) + " of " + r.activity()
+                    + " could not be read (" + (unprocessed == null ? 0 : unprocessed.size()) + " unprocessed); retrying");
+        }
+        StageMessage base0 = withInputs(view, withoutMappedList(message(view, r.activity(), Stage.PARALLEL, null, s),
+                s.map().spec()));
+        for (int i = r.from(); i < to; i++) {
+            publish(base0.forElement(items.get(i), i));
+        }
+        UpdateBuilder u = new UpdateBuilder();
+        withPending(u, base, pending, now);
+        List<String> map = Paths.child(Paths.stage(r.activity(), Stage.PARALLEL), dev.orchestrator.core.MapState.MAP);
+        String released = u.path(Paths.child(map, dev.orchestrator.core.MapState.RELEASED));
+        u.condition(released + " = " + u.value(AttributeValue.fromN(Integer.toString(r.from()))));
+        u.set(Paths.child(map, dev.orchestrator.core.MapState.RELEASED), AttributeValue.fromN(Integer.toString(to)));
+        u.set(Paths.child(map, dev.orchestrator.core.MapState.PROGRESS_AT), AttributeValue.fromN(Long.toString(now)));
+        var m = s.map();
+        var a = view.activity(r.activity());
+        WorkflowRun after = view.withActivity(r.activity(), a.withStage(Stage.PARALLEL, s.withMap(
+                new dev.orchestrator.core.MapState(m.spec(), m.total(), to, m.ended(), m.failed(), now))));
+        armTimer(u, after, now);
+        LOG.info("map elements released", Log.ACTIVITY, r.activity(), "from", r.from(), "to", to, "total", m.total());
+        return write(base, after, u, now, pending);
+    }
+
+    /**
+     * An element's message carries its {@code item}, not the whole list: a map over {@code $.metadata.<path>} sends the
+     * run's metadata without the list at that path, so a message's size does not grow with the list.
+     */
+    static StageMessage withoutMappedList(StageMessage m, dev.orchestrator.core.MapSpec spec) {
+        if (spec.fromInputs()) {
+            return m;
+        }
+        ObjectNode metadata = m.metadata().deepCopy();
+        List<String> path = spec.segments();
+        com.fasterxml.jackson.databind.JsonNode parent = metadata;
+        for (String seg : path.subList(0, path.size() - 1)) {
+            parent = parent.path(seg);
+        }
+        if (parent instanceof ObjectNode o) {
+            o.remove(path.get(path.size() - 1));
+        }
+        return new StageMessage(m.uid(), m.workflow(), m.activity(), m.stage(), m.plugin(), metadata, m.windowEndsAt(),
+                m.mandatory(), m.optional(), m.pluginTimeout(), m.defaultPluginTimeout(), m.filterAttributes(), m.expiresAt(),
+                m.listsOptional(), m.inputs(), m.inputsRef(), m.item(), m.index());
+    }
+
+    /**
+     * Ends a map stage: each listed plugin's element executions are read (BatchGetItem, 100 at a time, once) and
+     * collected in index order ({@link MapPlan#collect}) as that plugin's output on its stage execution item (in the
+     * payload bucket when over the inline threshold), so what depends on the activity receives it as an input. The
+     * plugin's entry ends Complete, or Error when the map failed and it had failures (or the map stalled).
+     */
+    private Optional<WorkflowRun> finishMap(WorkflowRun base, WorkflowRun view, List<Change> pending, Step.FinishMap f,
+                                            long now) {
+        StageStatus s = view.activity(f.activity()).stage(Stage.PARALLEL);
+        int total = s.map().total() == null ? 0 : s.map().total();
+        List<Change> mine = new ArrayList<>();
+        for (StageStatus.Entry e : s.plugins()) {
+            if (!e.status().state().isPending()) {
+                continue; // written by an earlier attempt of this step
+            }
+            Keys.Execution stageExec = execution(view, f.activity(), Stage.PARALLEL, e.name());
+            List<Keys.Execution> elements = new ArrayList<>(total);
+            for (int i = 0; i < Math.min(total, s.map().released()); i++) {
+                elements.add(stageExec.element(i));
+            }
+            Map<Integer, MapPlan.Element> read = elements(elements);
+            ObjectNode collected = MapPlan.collect(total, read);
+            UpdateBuilder x = new UpdateBuilder().mayCreate();
+            String state = x.path(List.of(ItemCodec.STATE));
+            x.condition("attribute_not_exists(" + state + ") OR " + state + " = " + x.value(AttributeValue.fromS(State.NOT_STARTED.wire())));
+            byte[] bytes = dev.orchestrator.core.Outputs.utf8(collected);
+            if (bytes.length <= dev.orchestrator.core.Outputs.DEFAULT_INLINE_MAX_BYTES) {
+                x.set(List.of(dev.orchestrator.core.Outputs.OUTPUT), AttributeValue.fromS(new String(bytes, StandardCharsets.UTF_8)));
+            } else {
+                var ref = payloads.put(dev.orchestrator.core.Outputs.engineKey(view.uid(), view.workflow(),
+                        "map/" + f.activity() + "/" + e.name()), collected);
+                x.set(List.of(dev.orchestrator.core.Outputs.OUTPUT_REF), ref.toAttribute());
+            }
+            Changes.identify(x, view, f.activity(), Stage.PARALLEL, e.name(), e.mandatory());
+            if (!store.updateExecution(stageExec, x, now)) {
+                return Optional.empty();
+            }
+            boolean failedHere = f.state() == State.ERROR && (collected.path("failed").asInt() > 0 || f.message().startsWith("map: no element"));
+            String msg = f.message() + (collected.path("failed").asInt() > 0 ? "; first: " + MapPlan.firstErrors(collected, 3) : "");
+            State st = failedHere ? (e.mandatory() ? State.ERROR : State.COMPLETE) : State.COMPLETE;
+            mine.add(Change.plugin(f.activity(), Stage.PARALLEL, e.mandatory(), e.name(), st, Names.cut(msg, 500)));
+        }
+        mine.add(Change.stage(f.activity(), Stage.PARALLEL, f.state()));
+        List<Change> out = new ArrayList<>(pending);
+        out.addAll(mine);
+        LOG.info("map ended", Log.ACTIVITY, f.activity(), "status", f.state().wire(), "elements", total, "cause", f.message());
+        return flush(base, Changes.apply(view, mine), out, now);
+    }
+
+    /**
+     * Counts one element execution that ended, once: first its item is marked {@code countedAt} (only if it is still
+     * that ended state and not counted before: a redelivered record counts nothing), then the header adds one to the
+     * plugin's {@code ended} (and to {@code failed} for a mandatory Error), while the map stage is running. Two
+     * conditional writes per element, whatever the map's size. Not one transaction: the local emulator copies the
+     * whole table for each transaction. A crash between the two loses a count, never doubles one (so never more than
+     * {@code maxConcurrency} in flight); a map that then stops progressing is reconciled from its items
+     * ({@link Step.FinishMap} after the stall deadline reads every element anyway).
+     */
+    public boolean countElement(WorkflowRun run, Keys.Execution element, State state, long now) {
+        var activity = run.activities().get(element.activity());
+        if (activity == null) {
+            return false;
+        }
+        StageStatus s = activity.stage(Stage.PARALLEL);
+        if (s.map() == null || s.map().total() == null || s.status() != State.IN_PROGRESS) {
+            return false;
+        }
+        boolean mandatory = s.mandatory().containsKey(element.plugin());
+        if (!mandatory && !s.optional().containsKey(element.plugin())) {
+            LOG.warn("map element of a plugin the stage does not list: not counted", Log.ACTIVITY, element.activity(),
+                    Log.PLUGIN, element.plugin(), "index", element.index());
+            return false;
+        }
+        UpdateBuilder x = new UpdateBuilder();
+        String st = x.path(List.of(ItemCodec.STATE));
+        x.condition(st + " = " + x.value(AttributeValue.fromS(state.wire())));
+        x.condition("attribute_not_exists(" + x.path(List.of(COUNTED_AT)) + ")");
+        x.set(List.of(COUNTED_AT), AttributeValue.fromN(Long.toString(now)));
+        x.withoutVersionBump();
+        if (!store.updateExecution(element, x, now)) {
+            return false; // counted before (a redelivered record), or no longer in that state
+        }
+        UpdateBuilder h = new UpdateBuilder();
+        List<String> stage = Paths.stage(element.activity(), Stage.PARALLEL);
+        List<String> map = Paths.child(stage, dev.orchestrator.core.MapState.MAP);
+        h.condition(h.path(Paths.child(stage, ItemCodec.STATUS)) + " = " + h.value(AttributeValue.fromS(State.IN_PROGRESS.wire())));
+        h.increment(List.of(ItemCodec.ACTIVITIES, element.activity(), Stage.PARALLEL.itemKey(), dev.orchestrator.core.MapState.MAP,
+                dev.orchestrator.core.MapState.ENDED, element.plugin()));
+        if (state == State.ERROR && mandatory) {
+            h.increment(Paths.child(map, dev.orchestrator.core.MapState.FAILED));
+        }
+        h.set(Paths.child(map, dev.orchestrator.core.MapState.PROGRESS_AT), AttributeValue.fromN(Long.toString(now)));
+        return store.update(run.uid(), run.workflow(), h, now);
+    }
+
+    /**
+     * A stalled map: its released elements' items are read (once) and counted; when they say more ended than the
+     * header does (a count lost between its two writes), the header takes their counts and the map carries on.
+     * Otherwise an element really is stuck, and the map ends Error.
+     */
+    private Optional<WorkflowRun> reconcileMap(WorkflowRun base, WorkflowRun view, List<Change> pending, Step.ReconcileMap r,
+                                               long now) {
+        StageStatus s = view.activity(r.activity()).stage(Stage.PARALLEL);
+        var m = s.map();
+        Map<String, Integer> ended = new LinkedHashMap<>();
+        int failed = 0;
+        for (StageStatus.Entry e : s.plugins()) {
+            Keys.Execution stageExec = execution(view, r.activity(), Stage.PARALLEL, e.name());
+            List<Keys.Execution> released = new ArrayList<>();
+            for (int i = 0; i < m.released(); i++) {
+                released.add(stageExec.element(i));
+            }
+            int n = 0;
+            for (MapPlan.Element el : elements(released).values()) {
+                if (el.state() == State.COMPLETE || el.state() == State.ERROR) {
+                    n++;
+                    failed += el.state() == State.ERROR && e.mandatory() ? 1 : 0;
+                }
+            }
+            ended.put(e.name(), n);
+        }
+        if (ended.equals(m.ended()) && failed == m.failed()) {
+            return finishMap(base, view, pending, new Step.FinishMap(r.activity(), State.ERROR, r.message()), now);
+        }
+        LOG.warn("map counts reconciled from its element items", Log.ACTIVITY, r.activity(), "ended", ended, "failed", failed);
+        UpdateBuilder u = new UpdateBuilder();
+        withPending(u, base, pending, now);
+        u.expectVersion(base.version());
+        List<String> map = Paths.child(Paths.stage(r.activity(), Stage.PARALLEL), dev.orchestrator.core.MapState.MAP);
+        Map<String, AttributeValue> counts = new LinkedHashMap<>();
+        ended.forEach((k, v) -> counts.put(k, AttributeValue.fromN(Integer.toString(v))));
+        u.set(Paths.child(map, dev.orchestrator.core.MapState.ENDED), AttributeValue.fromM(counts));
+        u.set(Paths.child(map, dev.orchestrator.core.MapState.FAILED), AttributeValue.fromN(Integer.toString(failed)));
+        u.set(Paths.child(map, dev.orchestrator.core.MapState.PROGRESS_AT), AttributeValue.fromN(Long.toString(now)));
+        var a = view.activity(r.activity());
+        WorkflowRun after = view.withActivity(r.activity(), a.withStage(Stage.PARALLEL, s.withMap(
+                new dev.orchestrator.core.MapState(m.spec(), m.total(), m.released(), ended, failed, now))));
+        armTimer(u, after, now);
+        return write(base, after, u, now, pending);
+    }
+
+    /** Execution items of map elements: when the engine counted their end. */
+    public static final String COUNTED_AT = "countedAt";
+
+    /** Element executions as they ended (state, output as it travels, message): BatchGetItem, 100 keys a request. */
+    private Map<Integer, MapPlan.Element> elements(List<Keys.Execution> executions) {
+        Map<Integer, MapPlan.Element> out = new java.util.HashMap<>();
+        for (int i = 0; i < executions.size(); i += Rosters.BATCH_GET) {
+            List<Map<String, AttributeValue>> keys = executions.subList(i, Math.min(executions.size(), i + Rosters.BATCH_GET))
+                    .stream().map(Keys.Execution::key).toList();
+            Map<String, software.amazon.awssdk.services.dynamodb.model.KeysAndAttributes> pending = Map.of(store.table(),
+                    software.amazon.awssdk.services.dynamodb.model.KeysAndAttributes.builder().keys(keys).consistentRead(true)
+                            .projectionExpression("#u, #w, #s, #m, #o, #r")
+                            .expressionAttributeNames(Map.of("#u", ItemCodec.UID, "#w", ItemCodec.WORKFLOW, "#s", ItemCodec.STATE,
+                                    "#m", ItemCodec.MESSAGE, "#o", dev.orchestrator.core.Outputs.OUTPUT,
+                                    "#r", dev.orchestrator.core.Outputs.OUTPUT_REF)).build());
+            for (int attempt = 0; !pending.isEmpty(); attempt++) {
+                if (attempt > 20) {
+                    throw new IllegalStateException("DynamoDB left map element reads unprocessed after 20 tries");
+                }
+                var send = pending;
+                var r = store.client().batchGetItem(b -> b.requestItems(send));
+                for (Map<String, AttributeValue> item : r.responses().getOrDefault(store.table(), List.of())) {
+                    Keys.Execution e = Keys.execution(item.get(ItemCodec.UID).s(), item.get(ItemCodec.WORKFLOW).s());
+                    State st;
+                    try {
+                        st = State.fromWire(item.containsKey(ItemCodec.STATE) ? item.get(ItemCodec.STATE).s() : null);
+                    } catch (IllegalArgumentException unknown) {
+                        st = State.ERROR;
+                    }
+                    ObjectNode wire = dev.orchestrator.core.Outputs.fromItem(item);
+                    out.put(e.index(), new MapPlan.Element(st, wire == null || wire.has("invalid") ? null : wire,
+                            item.containsKey(ItemCodec.MESSAGE) ? item.get(ItemCodec.MESSAGE).s() : null));
+                }
+                pending = r.unprocessedKeys() == null ? Map.of() : r.unprocessedKeys();
+            }
+        }
+        return out;
     }
 
     /**

@@ -342,6 +342,9 @@ public final class Planner {
     }
 
     private Step planStage(WorkflowRun run, String activity, Stage stage, StageStatus s, long now) {
+        if (stage == Stage.PARALLEL && s.map() != null) {
+            return planMap(run, activity, s, now);
+        }
         List<Change> expired = expired(run, activity, stage, s, now);
         if (!expired.isEmpty()) {
             return new Step.Transition(expired);
@@ -393,6 +396,37 @@ public final class Planner {
             }
         }
         return new Step.Idle("nothing left to dispatch in " + activity + " " + stage.wireName());
+    }
+
+    /**
+     * A map stage ({@link MapPlan}): its listed entries only name the plugins that run once per element; each
+     * element's execution is an item of its own, counted into the header as it ends. A map that made no progress
+     * for the run's start plus execution timeout ends Error: no silent element can hang the run.
+     */
+    private Step planMap(WorkflowRun run, String activity, StageStatus s, long now) {
+        List<String> plugins = s.plugins().stream().map(StageStatus.Entry::name).toList();
+        MapPlan.Next next = MapPlan.next(s.map(), plugins);
+        if (next instanceof MapPlan.Resolve) {
+            return new Step.ResolveMap(activity);
+        }
+        if (next instanceof MapPlan.Finish f) {
+            return new Step.FinishMap(activity, f.state(), f.message());
+        }
+        if (next instanceof MapPlan.Release r) {
+            return new Step.ReleaseElements(activity, r.from(), r.to());
+        }
+        Long stalled = MapPlan.stalledAt(s.map(), mapStallMs(run));
+        if (stalled != null && now >= stalled) {
+            return new Step.ReconcileMap(activity, "map: no element ended for " + mapStallMs(run) / 1000
+                    + " s (start timeout + plugin timeout); " + s.map().released() + " of " + s.map().total()
+                    + " released, " + MapPlan.minEnded(s.map(), plugins) + " ended");
+        }
+        return new Step.Idle(((MapPlan.Wait) next).reason());
+    }
+
+    /** How long a map may go without an element ending before it is judged stuck. */
+    long mapStallMs(WorkflowRun run) {
+        return (startTimeout(run) + (long) (run.pluginTimeout() != null ? run.pluginTimeout() : defaults.pluginTimeoutSeconds())) * 1000L;
     }
 
     /**
@@ -475,6 +509,13 @@ public final class Planner {
             for (Stage stage : Stage.values()) {
                 StageStatus s = a.stage(stage);
                 if (!s.status().isPending() || s.status() == State.NOT_STARTED) {
+                    continue;
+                }
+                if (stage == Stage.PARALLEL && s.map() != null) {
+                    Long stalled = MapPlan.stalledAt(s.map(), mapStallMs(run));
+                    if (stalled != null) {
+                        best = Math.min(best, Math.max(stalled, now + 1));
+                    }
                     continue;
                 }
                 Long closes = stage.sequential() ? null : joinsCloseAt(s);

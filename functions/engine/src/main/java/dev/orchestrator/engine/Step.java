@@ -46,6 +46,25 @@ public sealed interface Step {
                        String childWorkflow, String reason) implements Step {
     }
 
+    /** A map stage: resolve its list and store one item per element (or fail the stage, naming the field). */
+    record ResolveMap(String activity) implements Step {
+    }
+
+    /** A map stage: publish elements {@code from..to-1}, one stage message each (with {@code item} and {@code index}). */
+    record ReleaseElements(String activity, int from, int to) implements Step {
+    }
+
+    /**
+     * A map stage that made no progress for its stall limit: recount from the element items (a count lost between
+     * its two writes); when nothing was lost, it ends Error with {@code message}.
+     */
+    record ReconcileMap(String activity, String message) implements Step {
+    }
+
+    /** A map stage: collect each plugin's results in order as its output, and end the stage {@code state}. */
+    record FinishMap(String activity, State state, String message) implements Step {
+    }
+
     /** Announce the run's outcome on the event bus (and to a parent run). */
     record Notify(State outcome) implements Step {
     }
