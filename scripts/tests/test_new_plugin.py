@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -58,6 +59,11 @@ def test_generated_project_builds_tests_and_runs_to_complete(lang, tmp_path):
         assert "pytest" in reqs and "moto[server]" in reqs and "orchestrator-plugin @ file://" in reqs
         out = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"], project)
         assert "2 passed" in out
+        # The project's README has its user make .venv (pip install -r requirements-dev.txt); scripts/local runs the
+        # handler with it. Offline here: a .venv without pip whose site-packages points at this interpreter's.
+        run([sys.executable, "-m", "venv", "--without-pip", str(project / ".venv")], project)
+        venv_site = run([str(project / ".venv/bin/python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], project)
+        (Path(venv_site.strip()) / "requirements.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     else:
         # --offline: the kit comes by path and its one dependency from npm's cache (kits/node's npm ci filled it).
         run(["npm", "install", "--offline", "--no-audit", "--no-fund"], project)
