@@ -35,12 +35,15 @@ class MapOverListTest {
      */
     static final int ELEMENTS = Integer.getInteger("map.elements", 120);
     static final int MAX_CONCURRENCY = 50;
+    static final String LIST_BUCKET = "maps-lists";
 
     static OrchestratorFixture stack;
 
     @BeforeAll
     static void deploy() {
-        stack = OrchestratorFixture.deploy("maps", List.of("MapFan", "MapTol", "MapSrc", "MapUse", "MapAfter"));
+        // MapListBucket (default: none) set, so a map may read its list from that bucket too.
+        stack = OrchestratorFixture.deploy("maps", List.of("MapFan", "MapTol", "MapSrc", "MapUse", "MapAfter", "MapS3"),
+                Map.of("MapListBucket", LIST_BUCKET));
     }
 
     @AfterAll
@@ -220,6 +223,45 @@ class MapOverListTest {
     }
 
     @Test
+    void aMapReadsItsListFromS3AndAnUnreadableListFailsTheActivityNamingIt() {
+        var s3 = stack.emulator.client(software.amazon.awssdk.services.s3.S3Client.builder().forcePathStyle(true));
+        s3.createBucket(b -> b.bucket(LIST_BUCKET));
+        s3.createBucket(b -> b.bucket("not-the-list-bucket"));
+        s3.putObject(b -> b.bucket(LIST_BUCKET).key("lists/hosts.json"),
+                software.amazon.awssdk.core.sync.RequestBody.fromString("[\"a\",\"b\",\"c\",\"d\"]"));
+        s3.putObject(b -> b.bucket(LIST_BUCKET).key("lists/one.json"),
+                software.amazon.awssdk.core.sync.RequestBody.fromString("{\"hosts\":[\"a\"]}"));
+        s3.putObject(b -> b.bucket("not-the-list-bucket").key("hosts.json"),
+                software.amazon.awssdk.core.sync.RequestBody.fromString("[\"a\"]"));
+        stack.register("MapS3", Stage.PARALLEL, new Fn("ping", c -> PluginResult.complete(
+                Map.of("host", c.item().asText(), "index", c.index()))));
+        java.util.function.Function<String, String> start = items -> "\"activities\":[{\"name\":\"MapS3\",\"map\":{\"items\":\""
+                + items + "\",\"maxConcurrency\":2}}]}";
+        stack.start("{\"uid\":\"s3-1\",\"workflow\":\"maps\"," + start.apply("s3://" + LIST_BUCKET + "/lists/hosts.json"));
+        stack.start("{\"uid\":\"s3-gone\",\"workflow\":\"maps\"," + start.apply("s3://" + LIST_BUCKET + "/lists/none.json"));
+        stack.start("{\"uid\":\"s3-object\",\"workflow\":\"maps\"," + start.apply("s3://" + LIST_BUCKET + "/lists/one.json"));
+        stack.start("{\"uid\":\"s3-other\",\"workflow\":\"maps\"," + start.apply("s3://not-the-list-bucket/hosts.json"));
+
+        WorkflowRun ok = awaitEnd("s3-1", "MapS3", "ping");
+        assertThat(ok.status()).as("run message: %s", ok.message()).isEqualTo(State.COMPLETE);
+        JsonNode results = stack.awaitOutcomeEvent("s3-1", OrchestratorFixture.CEILING).path("detail").path("outputs")
+                .path("MapS3").path("ping").path("output").path("results");
+        assertThat(results).isEqualTo(Json.parse("[{\"host\":\"a\",\"index\":0},{\"host\":\"b\",\"index\":1},"
+                + "{\"host\":\"c\",\"index\":2},{\"host\":\"d\",\"index\":3}]"));
+
+        assertThat(awaitEnd("s3-gone", "MapS3", "ping").message()).isEqualTo("activity MapS3 failed: parallel plugin ping:"
+                + " map.items of MapS3 \"s3://maps-lists/lists/none.json\": there is no object s3://maps-lists/lists/none.json");
+        assertThat(awaitEnd("s3-object", "MapS3", "ping").message()).isEqualTo("activity MapS3 failed: parallel plugin ping:"
+                + " map.items of MapS3 \"s3://maps-lists/lists/one.json\" is not a list (it is object)");
+        WorkflowRun other = awaitEnd("s3-other", "MapS3", "ping");
+        assertThat(other.status()).isEqualTo(State.ERROR);
+        assertThat(other.message()).contains("map.items of MapS3 \"s3://not-the-list-bucket/hosts.json\" is in bucket"
+                + " not-the-list-bucket, which the engine may not read").contains("MapListBucket (maps-lists)");
+        assertThat(refusal("{\"uid\":\"s3-bad\",\"workflow\":\"maps\"," + start.apply("s3://just-a-bucket")))
+                .contains("activities[0].map.items must name a bucket and a key after \"s3://\", got \"s3://just-a-bucket\"");
+    }
+
+    @Test
     void aBadMapIsRefusedAtStartNamingTheField() {
         assertThat(refusal("{\"uid\":\"bad-1\",\"workflow\":\"maps\",\"metadata\":{\"r\":\"x\"},"
                 + "\"activities\":[{\"name\":\"MapFan\",\"map\":{\"items\":\"$.metadata.r\"}}]}"))
@@ -238,7 +280,8 @@ class MapOverListTest {
     /** Waits for the run's end; on a timeout, says where the map stood (header counters, element states). */
     static WorkflowRun awaitEnd(String uid, String activity, String plugin) {
         try {
-            return stack.awaitEnd(uid, "maps", OrchestratorFixture.CEILING);
+            // The ceiling grows with the big map: a second per element on top (only a failing run waits it out).
+            return stack.awaitEnd(uid, "maps", OrchestratorFixture.CEILING.plusSeconds(ELEMENTS));
         } catch (AssertionError e) {
             var header = stack.store.getItem(uid, "maps").orElseThrow();
             StringBuilder b = new StringBuilder("map of " + uid + " did not end: header map "

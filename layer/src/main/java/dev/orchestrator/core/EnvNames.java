@@ -80,6 +80,8 @@ public final class EnvNames {
     public static final String PAYLOAD_BUCKET = "PAYLOAD_BUCKET";
     /** Seconds a presigned link to a payload object in a stage message stays valid (the engine mints them). */
     public static final String PAYLOAD_URL_SECONDS = "PAYLOAD_URL_SECONDS";
+    /** The engine: the one bucket besides the payload bucket a map may read its list from ({@code MapListBucket}). */
+    public static final String MAP_LIST_BUCKET = "MAP_LIST_BUCKET";
     /** A plugin's outputs up to this many bytes (UTF-8 JSON) stay in its execution item; larger ones go to S3. */
     public static final String OUTPUT_INLINE_MAX_BYTES = "OUTPUT_INLINE_MAX_BYTES";
     /** A plugin's output over this many bytes ends the plugin Error (the hard limit). */

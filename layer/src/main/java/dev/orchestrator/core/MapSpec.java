@@ -8,7 +8,8 @@ import java.util.List;
  * An activity's map (issue 21): its parallel stage runs each subscribed plugin once per element of a list.
  * {@code items} is a path: {@code $.metadata.<key>[.<key>...]} (resolved when the run starts) or
  * {@code $.inputs.<Activity>.<plugin>[.<key>...]} (an output of an activity this one depends on, resolved when the
- * stage starts). At most {@code maxConcurrency} elements are in flight per plugin; the stage fails once more
+ * stage starts) or {@code s3://<bucket>/<key>} (an object holding a JSON array, read when the stage starts). At most
+ * {@code maxConcurrency} elements are in flight per plugin; the stage fails once more
  * elements failed than {@code toleratedFailureCount} (default 0) or {@code toleratedFailurePercentage} allow.
  * Pure: parsing and resolution only.
  */
@@ -22,14 +23,59 @@ public record MapSpec(String items, int maxConcurrency, Integer toleratedFailure
     public static final int MAX_CONCURRENCY = 1_000;
     public static final String METADATA_PREFIX = "$.metadata.";
     public static final String INPUTS_PREFIX = "$.inputs.";
+    public static final String S3_PREFIX = "s3://";
+    /**
+     * The largest list object a map reads from S3: 10,000 elements of a few KiB each, well inside the engine's
+     * memory; a larger list is refused naming its size.
+     */
+    public static final long MAX_S3_LIST_BYTES = 64L * 1024 * 1024;
 
     /** Whether {@code path} points into an upstream output (resolved when the stage starts). */
     public boolean fromInputs() {
         return items.startsWith(INPUTS_PREFIX);
     }
 
-    /** The segments after {@code $.metadata.} or {@code $.inputs.}. */
+    /** Whether the list is an S3 object (read when the stage starts). */
+    public boolean fromS3() {
+        return items.startsWith(S3_PREFIX);
+    }
+
+    /** Whether the list is in the run's metadata (resolved when the run starts). */
+    public boolean fromMetadata() {
+        return items.startsWith(METADATA_PREFIX);
+    }
+
+    /** For {@code s3://b/k}: the bucket b. */
+    public String s3Bucket() {
+        String rest = items.substring(S3_PREFIX.length());
+        return rest.substring(0, rest.indexOf('/'));
+    }
+
+    /** For {@code s3://b/k}: the key k. */
+    public String s3Key() {
+        String rest = items.substring(S3_PREFIX.length());
+        return rest.substring(rest.indexOf('/') + 1);
+    }
+
+    /**
+     * Why the engine may not read this map's S3 list, or null: it reads lists only from the stack's payload bucket and
+     * the bucket the {@code MapListBucket} parameter names (its role reads no other).
+     */
+    public String s3BucketProblem(String field, String payloadBucket, String listBucket) {
+        String b = s3Bucket();
+        if (b.equals(payloadBucket) || (listBucket != null && !listBucket.isBlank() && b.equals(listBucket))) {
+            return null;
+        }
+        return field + " \"" + Names.shorten(items) + "\" is in bucket " + Names.shorten(b) + ", which the engine may not read: a map "
+                + "reads a list from the payload bucket (" + payloadBucket + ") or the stack parameter MapListBucket ("
+                + (listBucket == null || listBucket.isBlank() ? "not set" : listBucket) + ")";
+    }
+
+    /** The segments after {@code $.metadata.} or {@code $.inputs.} (none for an S3 list: the object is the list). */
     public List<String> segments() {
+        if (fromS3()) {
+            return List.of();
+        }
         String rest = fromInputs() ? items.substring(INPUTS_PREFIX.length()) : items.substring(METADATA_PREFIX.length());
         return List.of(rest.split("\\.", -1));
     }
@@ -66,7 +112,8 @@ public record MapSpec(String items, int maxConcurrency, Integer toleratedFailure
         JsonNode items = map.get("items");
         String path = null;
         if (items == null || !items.isTextual()) {
-            errors.add(field + ".items is required: a path such as \"$.metadata.regions\" or \"$.inputs.Provision.dns.hosts\"");
+            errors.add(field + ".items is required: a path such as \"$.metadata.regions\", \"$.inputs.Provision.dns.hosts\" or "
+                    + "\"s3://bucket/lists/hosts.json\"");
         } else {
             path = items.asText();
             String problem = pathProblem(path);
@@ -117,8 +164,15 @@ public record MapSpec(String items, int maxConcurrency, Integer toleratedFailure
         } else if (path.startsWith(INPUTS_PREFIX)) {
             rest = path.substring(INPUTS_PREFIX.length());
             min = 2;
+        } else if (path.startsWith(S3_PREFIX)) {
+            String loc = path.substring(S3_PREFIX.length());
+            int slash = loc.indexOf('/');
+            if (slash <= 0 || slash == loc.length() - 1) {
+                return "must name a bucket and a key after \"s3://\", got \"" + Names.shorten(path) + "\"";
+            }
+            return null;
         } else {
-            return "must start with \"$.metadata.\" or \"$.inputs.<Activity>.<plugin>\", got \"" + Names.shorten(path) + "\"";
+            return "must start with \"$.metadata.\", \"$.inputs.<Activity>.<plugin>\" or \"s3://\", got \"" + Names.shorten(path) + "\"";
         }
         String[] parts = rest.split("\\.", -1);
         for (String s : parts) {

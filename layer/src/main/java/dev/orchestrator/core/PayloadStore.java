@@ -116,6 +116,37 @@ public final class PayloadStore {
         return Json.parse(new String(bytes, java.nio.charset.StandardCharsets.UTF_8));
     }
 
+    /**
+     * Reads a JSON document a user put in S3 (a map's list): at most {@code maxBytes}, checked from the response's
+     * length before the body is read. Problems throw {@link Gone} (no such object) or IllegalArgumentException (too
+     * large, not JSON, not readable), each naming {@code what} and the object.
+     */
+    public JsonNode readJson(String bucketName, String key, long maxBytes, String what) {
+        String where = "s3://" + bucketName + "/" + key;
+        byte[] bytes;
+        try (var in = s3.get().getObject(b -> b.bucket(bucketName).key(key))) {
+            Long length = in.response().contentLength();
+            if (length != null && length > maxBytes) {
+                in.abort();
+                throw new IllegalArgumentException(what + ": " + where + " is " + length + " bytes; a list object may be at most "
+                        + maxBytes);
+            }
+            bytes = in.readAllBytes();
+        } catch (NoSuchKeyException | NoSuchBucketException gone) {
+            throw new Gone(what + ": there is no object " + where);
+        } catch (software.amazon.awssdk.services.s3.model.S3Exception e) {
+            throw new IllegalArgumentException(what + ": reading " + where + " was refused (HTTP " + e.statusCode() + " "
+                    + e.awsErrorDetails().errorCode() + ")");
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(what + ": reading " + where + " failed (" + e + "); a retry may succeed", e);
+        }
+        try {
+            return Json.parse(new String(bytes, java.nio.charset.StandardCharsets.UTF_8));
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException(what + ": " + where + " is not JSON (" + Names.shorten(String.valueOf(e.getMessage())) + ")");
+        }
+    }
+
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
     /** A plugin's read: the presigned link, no S3 permission needed (its role has none on the bucket). */

@@ -230,6 +230,9 @@ public record StartRequest(String uid,
                                   List<String> errors) {
         maps.forEach((activity, spec) -> {
             String field = fields.get(activity);
+            if (spec.fromS3()) {
+                return; // read when its stage starts, where the engine knows which buckets it may read
+            }
             if (!spec.fromInputs()) {
                 var r = dev.orchestrator.core.MapSpec.resolve(metadata, spec.segments(), field, spec.items());
                 if (r.problem() != null) {

@@ -82,7 +82,7 @@ public final class EngineHandler implements RequestStreamHandler {
         this.executor = new Executor(store, new PluginRegistry(dynamo, env.require(EnvNames.PLUGIN_TABLE)),
                 AwsClients.memoize(aws::sns), AwsClients.memoize(aws::events), timers, planner,
                 new Executor.Settings(env.require(EnvNames.TOPIC_ARN_PREFIX), env.require(EnvNames.EVENT_BUS_NAME),
-                        limits.defaultFilterAttributes()),
+                        limits.defaultFilterAttributes(), env.get(EnvNames.MAP_LIST_BUCKET, "")),
                 new dev.orchestrator.core.PayloadStore(AwsClients.memoize(aws::s3), env.get(EnvNames.PAYLOAD_BUCKET, null),
                         dev.orchestrator.core.PayloadStore.presigning(AwsClients.memoize(aws::s3Presigner),
                                 env.getInt(EnvNames.PAYLOAD_URL_SECONDS, dev.orchestrator.core.PayloadStore.DEFAULT_URL_SECONDS))));

@@ -56,8 +56,11 @@ public final class Executor {
     public static final String COMPLETED = "Workflow Completed";
     public static final String FAILED = "Workflow Failed";
 
-    /** The stack-wide settings the executor needs beside its clients. */
-    public record Settings(String topicArnPrefix, String busName, List<String> defaultFilterAttributes) {
+    /**
+     * The stack-wide settings the executor needs beside its clients; {@code mapListBucket} is the one bucket besides the
+     * payload bucket a map may read its list from (blank: none).
+     */
+    public record Settings(String topicArnPrefix, String busName, List<String> defaultFilterAttributes, String mapListBucket) {
     }
 
     private final StatusStore store;
@@ -563,7 +566,18 @@ public final class Executor {
         List<com.fasterxml.jackson.databind.JsonNode> items = null;
         com.fasterxml.jackson.databind.JsonNode root = view.metadata();
         List<String> segments = spec.segments();
-        if (spec.fromInputs()) {
+        if (spec.fromS3()) {
+            root = null;
+            problem = spec.s3BucketProblem(field, payloads.bucket(), settings.mapListBucket());
+            if (problem == null) {
+                try {
+                    root = payloads.readJson(spec.s3Bucket(), spec.s3Key(), dev.orchestrator.core.MapSpec.MAX_S3_LIST_BYTES,
+                            field + " \"" + spec.items() + "\"");
+                } catch (dev.orchestrator.core.PayloadStore.Gone | IllegalArgumentException e) {
+                    problem = e.getMessage();
+                }
+            }
+        } else if (spec.fromInputs()) {
             String upstream = spec.inputActivity();
             String plugin = spec.inputPlugin();
             root = null;
@@ -705,7 +719,7 @@ public final class Executor {
      * run's metadata without the list at that path, so a message's size does not grow with the list.
      */
     static StageMessage withoutMappedList(StageMessage m, dev.orchestrator.core.MapSpec spec) {
-        if (spec.fromInputs()) {
+        if (!spec.fromMetadata()) {
             return m;
         }
         ObjectNode metadata = m.metadata().deepCopy();
