@@ -99,6 +99,9 @@ public final class RunTree {
                 lines.add(indent + (lastStage ? "└─ " : "├─ ") + pad(STAGES[j][1], 9) + sStatus + " " + mark(sStatus)
                         + message(s) + times(s, "startedAt", "endedAt", zone));
                 String inner = indent + (lastStage ? "   " : "│  ");
+                if (s.path("map").isObject()) {
+                    lines.add(inner + mapLine(s.path("map")));
+                }
                 for (Plugin p : plugins(s)) {
                     JsonNode e = p.entry();
                     String line = inner + "· " + p.name() + (p.mandatory() ? "" : " (optional)") + "  " + e.path("state").asText("Not Started");
@@ -134,6 +137,22 @@ public final class RunTree {
             }
         }
         return lines;
+    }
+
+    /**
+     * A map stage's progress from the header's counters: "map over $.metadata.hosts: 120 elements, 100 released,
+     * ended: ping 80; 2 failed (maxConcurrency 50)", or "... list not read yet".
+     */
+    static String mapLine(JsonNode map) {
+        String head = "↻ map over " + map.path("items").asText() + ": ";
+        String tail = " (maxConcurrency " + map.path("maxConcurrency").asInt() + ")";
+        if (!map.hasNonNull("total")) {
+            return head + "list not read yet" + tail;
+        }
+        List<String> ended = new ArrayList<>();
+        map.path("ended").fields().forEachRemaining(e -> ended.add(e.getKey() + " " + e.getValue().asInt()));
+        return head + map.path("total").asInt() + " elements, " + map.path("released").asInt() + " released, ended: "
+                + (ended.isEmpty() ? "none" : String.join(", ", ended)) + "; " + map.path("failed").asInt() + " failed" + tail;
     }
 
     /** An output shown on a plugin's line: its JSON, cut to 60 characters ({@code orchestrator output} prints it whole). */

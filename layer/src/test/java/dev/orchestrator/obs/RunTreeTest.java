@@ -33,6 +33,25 @@ class RunTreeTest {
     }
 
     @Test
+    void aMapStageShowsItsCountersUnderTheStage() {
+        String item = """
+            {"uid":"m-1","workflow":"rollout","status":"In Progress","activityOrder":["Deploy","Check"],
+             "activities":{
+               "Deploy":{"status":"In Progress","pre":{"status":"Complete"},
+                 "async":{"status":"In Progress","map":{"items":"$.metadata.regions","maxConcurrency":50,"total":120,
+                          "released":100,"ended":{"ping":80,"audit":78},"failed":2},
+                          "mandatory":{"ping":{"state":"In Progress","order":1}}},
+                 "post":{"status":"Not Started"}},
+               "Check":{"status":"In Progress","pre":{"status":"Complete"},
+                 "async":{"status":"In Progress","map":{"items":"s3://lists/hosts.json","maxConcurrency":40,"released":0,"ended":{},"failed":0}},
+                 "post":{"status":"Not Started"}}}}
+            """;
+        assertThat(RunTree.render(Json.parse(item), ZoneOffset.UTC).lines().toList()).contains(
+                "│  │  ↻ map over $.metadata.regions: 120 elements, 100 released, ended: ping 80, audit 78; 2 failed (maxConcurrency 50)",
+                "   │  ↻ map over s3://lists/hosts.json: list not read yet (maxConcurrency 40)");
+    }
+
+    @Test
     void aDagSaysWhatEachActivityWaitsForAndAChildIsDrawnUnderItsPlugin() {
         String parent = """
             {"uid":"acme","workflow":"onboard","status":"In Progress",
