@@ -39,6 +39,12 @@ final class PluginProjects {
             String runtime = f.runtime() == null ? "java" : f.runtime();
             if (runtime.startsWith("nodejs")) {
                 npm(f.codeDir());
+            } else if (runtime.startsWith("python") && f.codeDir() != null
+                    && Files.isRegularFile(f.codeDir().resolve("requirements.txt"))
+                    && !Files.isExecutable(f.codeDir().resolve(".venv/bin/python"))) {
+                // Not installed for the user (pip may need the network): say which interpreter runs it and how to give it its own.
+                progress.step(f.logicalId() + ": " + f.codeDir() + " has requirements.txt but no .venv, so python3 on PATH runs"
+                        + " it; if an import fails: python3 -m venv .venv && .venv/bin/pip install -r requirements.txt (in " + f.codeDir() + ")");
             } else if (runtime.startsWith("java") && !loadable(f.handler()) && f.codeDir() != null) {
                 javaDirs.add(f.codeDir());
             }
