@@ -3,6 +3,8 @@ package dev.orchestrator.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.orchestrator.core.Json;
+import dev.orchestrator.core.Keys;
 import dev.orchestrator.core.PluginStatus;
 import dev.orchestrator.core.Stage;
 import dev.orchestrator.core.State;
@@ -23,7 +25,7 @@ import org.junit.jupiter.api.Test;
 /**
  * Child workflows on the emulator: a parent's plugin starts another workflow and ends when it ends,
  * taking its outcome; cancelling the parent cancels the child; a refused child request fails the plugin
- * with the reason; a resumed parent resumes its failed child.
+ * with the reason; a resumed parent resumes its failed child; a Complete child's outputs become the plugin's output.
  */
 class ChildWorkflowTest {
 
@@ -32,12 +34,16 @@ class ChildWorkflowTest {
 
     @BeforeAll
     static void deploy() {
-        stack = OrchestratorFixture.deploy("child", List.of("Provision", "CreateDb", "Migrate", "Hold"));
+        stack = OrchestratorFixture.deploy("child", List.of("Provision", "CreateDb", "Migrate", "Hold", "Report"));
         stack.register("Provision", Stage.PARALLEL, new Delegator(stack.pluginEnv()));
         stack.register("CreateDb", Stage.PARALLEL, new ChildWork(stack.pluginEnv(), "create-db"));
         stack.register("Migrate", Stage.PRE, new ChildWork(stack.pluginEnv(), "migrate"));
         stack.register("Hold", Stage.PARALLEL, new Holder(stack.pluginEnv()));
+        reporter = new Reporter(stack.pluginEnv());
+        stack.register("Report", Stage.PARALLEL, reporter);
     }
+
+    static Reporter reporter;
 
     @AfterAll
     static void stop() {
@@ -81,8 +87,38 @@ class ChildWorkflowTest {
         @Override
         protected PluginResult process(PluginContext ctx) {
             dbRuns.incrementAndGet();
-            return ctx.metadata().path("fail").asBoolean(false)
-                    ? PluginResult.fatal(name + " found no capacity") : PluginResult.complete();
+            if (ctx.metadata().path("fail").asBoolean(false)) {
+                return PluginResult.fatal(name + " found no capacity");
+            }
+            // An output, and with metadata.padding a large one (the plugin stores it in the payload bucket).
+            Map<String, Object> out = new java.util.LinkedHashMap<>();
+            out.put("by", name);
+            out.put("host", name + "." + ctx.uid().replace('/', '-') + ".db.internal");
+            int padding = ctx.metadata().path("padding").asInt(0);
+            if (padding > 0) {
+                out.put("padding", "x".repeat(padding));
+            }
+            return PluginResult.complete(out);
+        }
+    }
+
+    /** The parent's next activity: keeps the input it received from the plugin that ran the child. */
+    static final class Reporter extends PluginHandler {
+        final List<JsonNode> received = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        Reporter(Map<String, String> env) {
+            super(env);
+        }
+
+        @Override
+        public PluginInfo info() {
+            return PluginInfo.builder("report").mandatory(true).build();
+        }
+
+        @Override
+        protected PluginResult process(PluginContext ctx) {
+            received.add(ctx.input("Provision", "delegate-db"));
+            return PluginResult.complete();
         }
     }
 
@@ -139,6 +175,63 @@ class ChildWorkflowTest {
                 .anyMatch(l -> l.equals("   │      │  child of acme / onboard (Provision parallel, plugin delegate-db)"))
                 .anyMatch(l -> l.startsWith("   │      ├─ CreateDb  Complete [ok]"));
         assertThat(cliStatus("acme", "onboard", "--no-children")).doesNotContain("child of");
+    }
+
+    /** The child's outputs as `orchestrator output` prints them are the parent plugin's output; the next activity gets them. */
+    @Test
+    void aCompleteChildsOutputsBecomeItsParentPluginsOutputAndReachTheNextActivity() {
+        stack.start(start("wayne", DB_CHILD + ",\"fail\":false}").replace("[\"Provision\"]", "[\"Provision\",\"Report\"]"));
+        WorkflowRun parent = stack.awaitEnd("wayne", "onboard", Duration.ofSeconds(120));
+        assertThat(parent.status()).as(parent.message()).isEqualTo(State.COMPLETE);
+        JsonNode expected = Json.parse("{\"CreateDb\":{\"create-db\":{\"by\":\"create-db\",\"host\":\"create-db.wayne-Provision-delegate-db.db.internal\"}},"
+                + "\"Migrate\":{\"migrate\":{\"by\":\"migrate\",\"host\":\"migrate.wayne-Provision-delegate-db.db.internal\"}}}");
+        assertThat(Json.parse(cli("output", "wayne/Provision/delegate-db", "db-setup"))).as("the child's outputs").isEqualTo(expected);
+
+        var item = stack.store.execution(new Keys.Execution("delegate-db", "wayne", "onboard", "Provision", Stage.PARALLEL)).orElseThrow();
+        assertThat(item).as("small: inline on the parent plugin's execution item").containsKey("output").doesNotContainKey("outputRef");
+        assertThat(Json.parse(item.get("output").s())).isEqualTo(expected);
+        assertThat(Json.parse(cli("output", "wayne", "onboard", "Provision.delegate-db"))).isEqualTo(expected);
+        assertThat(reporter.received).as("the next activity's input Provision.delegate-db")
+                .filteredOn(in -> in.toString().contains("wayne-")).containsExactly(expected);
+        assertThat(stack.awaitOutcomeEvent("wayne", Duration.ofSeconds(120)).path("detail").path("outputs").path("Provision")
+                .path("delegate-db").path("output")).isEqualTo(expected);
+        assertThat(cliStatus("wayne", "onboard", "--no-children")).as("status shows it briefly")
+                .contains("· delegate-db  Complete").contains(", output {\"CreateDb\":{\"create-db\":{\"by\":\"create-db\",");
+    }
+
+    /** Child outputs over the inline threshold: the child's plugins store theirs in the bucket, and so does the parent. */
+    @Test
+    void aLargeChildOutputReachesTheParentAndTheNextActivityThroughThePayloadBucket() {
+        stack.start(start("stark", DB_CHILD + ",\"fail\":false,\"padding\":20000}").replace("[\"Provision\"]", "[\"Provision\",\"Report\"]"));
+        WorkflowRun parent = stack.awaitEnd("stark", "onboard", Duration.ofSeconds(120));
+        assertThat(parent.status()).as(parent.message()).isEqualTo(State.COMPLETE);
+        var childItem = stack.store.execution(new Keys.Execution("create-db", "stark/Provision/delegate-db", "db-setup", "CreateDb",
+                Stage.PARALLEL)).orElseThrow();
+        assertThat(childItem).as("the child's own plugin output is a reference").containsKey("outputRef");
+        JsonNode childOutputs = Json.parse(cli("output", "stark/Provision/delegate-db", "db-setup"));
+        assertThat(childOutputs.path("CreateDb").path("create-db").path("padding").asText()).hasSize(20000);
+
+        var item = stack.store.execution(new Keys.Execution("delegate-db", "stark", "onboard", "Provision", Stage.PARALLEL)).orElseThrow();
+        assertThat(item).as("over 16 KiB: a reference on the parent plugin's execution item").doesNotContainKey("output");
+        assertThat(item.get("outputRef").m().get("key").s()).isEqualTo("runs/stark/~delegate-db~/onboard/Provision/parallel.json");
+        assertThat(Long.parseLong(item.get("outputRef").m().get("size").n())).isEqualTo(Json.write(childOutputs).length());
+        assertThat(Json.parse(cli("output", "stark", "onboard", "Provision.delegate-db"))).isEqualTo(childOutputs);
+        assertThat(cliStatus("stark", "onboard", "--no-children"))
+                .contains(", output in s3://" + item.get("outputRef").m().get("bucket").s() + "/runs/stark/~delegate-db~/onboard/Provision/parallel.json");
+        assertThat(reporter.received).as("read by the next activity through its presigned link")
+                .filteredOn(in -> in.toString().contains("stark-")).containsExactly(childOutputs);
+    }
+
+    static String cli(String... args) {
+        List<String> all = new java.util.ArrayList<>(List.of("--stack", "child", "--endpoint-url", stack.emulator.endpoint().toString(),
+                "--lambda-endpoint-url", stack.runtime.lambdaEndpoint()));
+        all.addAll(List.of(args));
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
+        int code = dev.orchestrator.cli.Orchestrator.run(all.toArray(String[]::new), stack.emulator.clientEnvironment(),
+                java.time.ZoneOffset.UTC, new java.io.PrintWriter(out), new java.io.PrintWriter(err));
+        assertThat(code).as(err.toString()).isZero();
+        return out.toString();
     }
 
     static String cliStatus(String uid, String workflow, String... more) {

@@ -930,6 +930,7 @@ public final class Executor {
         WorkflowRun fresh = r.newRun(parent);
         List<Change> out = new ArrayList<>(pending);
         String how;
+        ChildEndWrite found = null;
         if (store.create(fresh, now)) {
             how = "started";
             Metrics.count(Metrics.RUNS_STARTED, r.workflow());
@@ -944,7 +945,9 @@ public final class Executor {
                 how = "adopted";
             } else if (existing.status() == State.COMPLETE || existing.status() == State.OPTIONAL_TASK_ERROR) {
                 how = "found complete";
-                out.add(childOutcome(c.activity(), c.stage(), c.mandatory(), c.plugin(), existing, existing.status()));
+                found = childEnd(parent, existing.uid(), existing.workflow(), existing.status(), existing.message(),
+                        outputsOf(existing, InputPlan.runOutputs(existing)));
+                out.add(found.change(parent));
             } else {
                 try {
                     Resume.Decision d = Resume.decide(existing, r);
@@ -966,6 +969,9 @@ public final class Executor {
         x.set(Paths.child(child, ItemCodec.UID), AttributeValue.fromS(r.uid()));
         x.set(Paths.child(child, ItemCodec.WORKFLOW), AttributeValue.fromS(r.workflow()));
         x.set(Paths.child(child, ItemCodec.STARTED_AT), AttributeValue.fromN(Long.toString(now)));
+        if (found != null) {
+            found.writeOutput(x); // with the child fields; the state follows in the flush below
+        }
         if (!store.updateExecution(execution(view, c.activity(), c.stage(), c.plugin()), x, now)) {
             return Optional.empty();
         }
@@ -981,17 +987,74 @@ public final class Executor {
         return flush(seen, Changes.apply(after, out.subList(pending.size(), out.size())), out, now);
     }
 
-    /** The parent entry's state for a child's outcome: Complete, or Error with the child's cause. */
-    static Change childOutcome(String activity, Stage stage, boolean mandatory, String plugin, WorkflowRun child, State outcome) {
-        return childOutcome(activity, stage, mandatory, plugin, child.uid(), child.workflow(), outcome, child.message());
+    /** A child's end for its parent's entry ({@link Planner#childEnd}) and the output attribute to write with it. */
+    record ChildEndWrite(Planner.ChildEnd end, List<String> outputAttribute, AttributeValue output) {
+
+        Change change(WorkflowRun.Parent p) {
+            return Change.plugin(p.activity(), p.stage(), p.mandatory(), p.plugin(), end.state(), end.message());
+        }
+
+        /** SETs the output (inline or the reference) and REMOVEs the other shape, so the item has one of them. */
+        void writeOutput(UpdateBuilder u) {
+            if (output != null) {
+                u.set(outputAttribute, output);
+                u.remove(List.of(outputAttribute.get(0).equals(dev.orchestrator.core.Outputs.OUTPUT)
+                        ? dev.orchestrator.core.Outputs.OUTPUT_REF : dev.orchestrator.core.Outputs.OUTPUT));
+            }
+        }
     }
 
-    static Change childOutcome(String activity, Stage stage, boolean mandatory, String plugin, String childUid,
-                               String childWorkflow, State outcome, String cause) {
-        boolean ok = outcome == State.COMPLETE || outcome == State.OPTIONAL_TASK_ERROR;
-        String text = "child run " + childUid + " / " + childWorkflow + " ended " + outcome.wire()
-                + (cause != null ? ": " + cause : "");
-        return Change.plugin(activity, stage, mandatory, plugin, ok ? State.COMPLETE : State.ERROR, Names.cut(text, 500));
+    /**
+     * Decides a child's end for its parent's entry (pure: {@link Planner#childEnd}) around the I/O it needs: the
+     * child's referenced outputs are read (only when the whole stays under the hard limit), and a document over the
+     * inline threshold is written to the payload bucket under the parent plugin's own output key.
+     * {@code childOutputs}: the child's run outputs as its outcome event carries them (null for a failed child).
+     */
+    private ChildEndWrite childEnd(WorkflowRun.Parent p, String childUid, String childWorkflow, State outcome, String cause,
+                                   ObjectNode childOutputs) {
+        long bytes = 0;
+        String problem = null;
+        ObjectNode document = null;
+        byte[] utf8 = null;
+        if (outcome == State.COMPLETE || outcome == State.OPTIONAL_TASK_ERROR) {
+            ObjectNode wire = childOutputs == null ? Json.object() : childOutputs;
+            bytes = ChildOutputs.boundBytes(wire);
+            if (bytes <= dev.orchestrator.core.Outputs.DEFAULT_MAX_BYTES) {
+                try {
+                    Map<String, com.fasterxml.jackson.databind.JsonNode> read = new LinkedHashMap<>();
+                    ChildOutputs.references(wire).forEach((name, ref) -> read.put(name, payloads.get(ref, "output of " + name)));
+                    document = ChildOutputs.unwrap(wire, read);
+                    utf8 = dev.orchestrator.core.Outputs.utf8(document);
+                    bytes = utf8.length;
+                } catch (dev.orchestrator.core.PayloadStore.Gone gone) {
+                    problem = gone.getMessage();
+                }
+            }
+        }
+        Planner.ChildEnd end = Planner.childEnd(childUid, childWorkflow, outcome, cause, bytes, problem,
+                dev.orchestrator.core.Outputs.DEFAULT_INLINE_MAX_BYTES, dev.orchestrator.core.Outputs.DEFAULT_MAX_BYTES);
+        List<String> attribute = null;
+        AttributeValue value = null;
+        String key = null;
+        switch (end.output()) {
+            case INLINE -> {
+                attribute = List.of(dev.orchestrator.core.Outputs.OUTPUT);
+                value = AttributeValue.fromS(new String(utf8, StandardCharsets.UTF_8));
+            }
+            case BUCKET -> {
+                var ref = payloads.put(dev.orchestrator.core.Outputs.outputKey(p.uid(), p.workflow(), p.activity(), p.stage(),
+                        p.plugin()), document);
+                attribute = List.of(dev.orchestrator.core.Outputs.OUTPUT_REF);
+                value = ref.toAttribute();
+                key = ref.key();
+            }
+            default -> { }
+        }
+        LOG.info("child outcome decided for its parent", "parentUid", p.uid(), "parentWorkflow", p.workflow(),
+                Log.ACTIVITY, p.activity(), Log.PLUGIN, p.plugin(), "childUid", childUid, "childStatus", outcome.wire(),
+                "status", end.state().wire(), "output", end.output().name().toLowerCase(java.util.Locale.ROOT),
+                "outputBytes", end.outputBytes(), "key", key, "cause", end.state() == State.ERROR ? end.message() : null);
+        return new ChildEndWrite(end, attribute, value);
     }
 
     /**
@@ -1023,13 +1086,14 @@ public final class Executor {
      * child and its stage is open (a cancelled or moved-on parent refuses it). The parent's stream record
      * then brings the parent to the engine.
      */
-    private void reportToParent(WorkflowRun child, State outcome, long now) {
-        reportToParent(child.parent(), child.uid(), child.workflow(), outcome, child.message(), now);
+    private void reportToParent(WorkflowRun child, State outcome, ObjectNode outputs, long now) {
+        reportToParent(child.parent(), child.uid(), child.workflow(), outcome, child.message(), outputs, now);
     }
 
     private void reportToParent(WorkflowRun.Parent p, String childUid, String childWorkflow, State outcome, String cause,
-                                long now) {
-        Change c = childOutcome(p.activity(), p.stage(), p.mandatory(), p.plugin(), childUid, childWorkflow, outcome, cause);
+                                ObjectNode outputs, long now) {
+        ChildEndWrite end = childEnd(p, childUid, childWorkflow, outcome, cause, outputs);
+        Change c = end.change(p);
         // Only while the parent's entry waits for this child: In Progress with a child. A parent whose stage ended
         // marked its entry Do Not Run, so a late outcome lands nowhere.
         UpdateBuilder u = new UpdateBuilder();
@@ -1038,6 +1102,7 @@ public final class Executor {
         u.set(List.of(ItemCodec.STATE), AttributeValue.fromS(c.state().wire()));
         u.set(List.of(ItemCodec.MESSAGE), AttributeValue.fromS(c.message()));
         u.set(List.of(ItemCodec.ENDED_AT), AttributeValue.fromN(Long.toString(now)));
+        end.writeOutput(u);
         boolean told = store.updateExecution(new Keys.Execution(p.plugin(), p.uid(), p.workflow(), p.activity(), p.stage()), u, now);
         LOG.info(told ? "parent told of child's outcome" : "parent no longer waits for this child",
                 "parentUid", p.uid(), "parentWorkflow", p.workflow(), Log.ACTIVITY, p.activity(), Log.PLUGIN, p.plugin(),
@@ -1058,7 +1123,7 @@ public final class Executor {
             return;
         }
         if (p != null) {
-            reportToParent(p, uid, workflow, State.ERROR, cause, System.currentTimeMillis());
+            reportToParent(p, uid, workflow, State.ERROR, cause, null, System.currentTimeMillis());
         }
     }
 
@@ -1079,8 +1144,10 @@ public final class Executor {
         if (expires != null) {
             claim.set(List.of(ItemCodec.EXPIRES_AT), AttributeValue.fromN(Long.toString(expires))); // a finished run expires
         }
+        // The run's outputs, [activity][plugin] (large ones as references): read once, for the parent and the event.
+        ObjectNode outputs = n.outcome() == State.ERROR || view.parent() == null ? null : outputsOf(view, InputPlan.runOutputs(view));
         if (view.parent() != null) {
-            reportToParent(view, n.outcome(), now); // before the claim: a crash repeats it, and it is conditional
+            reportToParent(view, n.outcome(), outputs, now); // before the claim: a crash repeats it, and it is conditional
         }
         Optional<WorkflowRun> claimed = write(base, view, claim, now, pending);
         if (claimed.isEmpty()) {
@@ -1101,8 +1168,10 @@ public final class Executor {
         }
         detail.set("metadata", run.metadata());
         if (n.outcome() != State.ERROR) {
-            // The run's outputs, [activity][plugin] (large ones as references); the whole map by reference when big.
-            ObjectNode outputs = outputsOf(view, InputPlan.runOutputs(view));
+            if (outputs == null) {
+                outputs = outputsOf(view, InputPlan.runOutputs(view)); // a run without a parent reads them once it won the claim
+            }
+            // The whole map by reference when big.
             var ref = offload(view, outputs, "outputs");
             if (ref != null) {
                 detail.set(dev.orchestrator.core.Outputs.OUTPUTS_REF, ref.toJson());

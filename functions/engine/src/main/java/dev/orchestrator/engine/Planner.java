@@ -167,6 +167,39 @@ public final class Planner {
         return Optional.empty();
     }
 
+    /** Where a finished child's outputs go on its parent plugin's execution item. */
+    public enum OutputPlace { NONE, INLINE, BUCKET }
+
+    /** What a child's end writes into its parent plugin's entry: state, message, and where the child's outputs go. */
+    public record ChildEnd(State state, String message, OutputPlace output, long outputBytes) {
+    }
+
+    /**
+     * The parent entry's end for its child's outcome. A child that ended {@code Complete} (or
+     * {@code Optional Task Error}) completes the entry, and its outputs document ({@link ChildOutputs}) becomes the
+     * entry's output like a plugin's own: inline up to {@code inlineMaxBytes}, else in the payload bucket. A failed
+     * child fails the entry with its cause and leaves no output. Outputs that cannot be passed on (over
+     * {@code maxBytes}, or a referenced object gone: {@code outputProblem}) fail the entry, naming why: the parent
+     * must not go on believing it has them.
+     */
+    static ChildEnd childEnd(String childUid, String childWorkflow, State outcome, String cause, long outputBytes,
+                             String outputProblem, int inlineMaxBytes, long maxBytes) {
+        String text = "child run " + childUid + " / " + childWorkflow + " ended " + outcome.wire() + (cause != null ? ": " + cause : "");
+        if (!(outcome == State.COMPLETE || outcome == State.OPTIONAL_TASK_ERROR)) {
+            return new ChildEnd(State.ERROR, Names.cut(text, 500), OutputPlace.NONE, 0);
+        }
+        if (outputProblem != null) {
+            return new ChildEnd(State.ERROR, Names.cut(text + ", but its outputs cannot be read: " + outputProblem, 500),
+                    OutputPlace.NONE, 0);
+        }
+        if (outputBytes > maxBytes) {
+            return new ChildEnd(State.ERROR, Names.cut(text + ", but its outputs are " + outputBytes
+                    + " bytes of JSON, over the hard limit of " + maxBytes + " for a plugin's output", 500), OutputPlace.NONE, outputBytes);
+        }
+        return new ChildEnd(State.COMPLETE, Names.cut(text, 500),
+                outputBytes <= inlineMaxBytes ? OutputPlace.INLINE : OutputPlace.BUCKET, outputBytes);
+    }
+
     /** Why an activity can no longer run: a dependency failed or was itself not run. */
     static Optional<String> blockedBy(WorkflowRun run, String activity) {
         for (String d : run.dependenciesOf(activity)) {

@@ -589,4 +589,53 @@ class PlannerTest {
         assertThat(pending).containsExactly(Change.workflow(State.IN_PROGRESS), Change.activity("A", State.IN_PROGRESS),
                 Change.stage("A", Stage.PRE, State.COMPLETE));
     }
+
+    // ------------------------------------------------------------------ a child's outputs as its parent plugin's output
+
+    @Test
+    void aCompleteChildsOutputsBecomeThePluginsOutputInlineWhenSmallAndInTheBucketWhenLarge() {
+        Planner.ChildEnd small = Planner.childEnd("u1/A/p", "child-wf", State.COMPLETE, null, 16_384, null, 16_384, 10_485_760);
+        assertThat(small).isEqualTo(new Planner.ChildEnd(State.COMPLETE, "child run u1/A/p / child-wf ended Complete",
+                Planner.OutputPlace.INLINE, 16_384));
+        Planner.ChildEnd large = Planner.childEnd("u1/A/p", "child-wf", State.COMPLETE, null, 16_385, null, 16_384, 10_485_760);
+        assertThat(large.state()).isEqualTo(State.COMPLETE);
+        assertThat(large.output()).isEqualTo(Planner.OutputPlace.BUCKET);
+        Planner.ChildEnd optional = Planner.childEnd("u1/A/p", "child-wf", State.OPTIONAL_TASK_ERROR, "activity B: optional failed",
+                40, null, 16_384, 10_485_760);
+        assertThat(optional.state()).as("an optional failure in the child still completes the plugin").isEqualTo(State.COMPLETE);
+        assertThat(optional.output()).isEqualTo(Planner.OutputPlace.INLINE);
+        assertThat(optional.message()).isEqualTo("child run u1/A/p / child-wf ended Optional Task Error: activity B: optional failed");
+    }
+
+    @Test
+    void aFailedChildLeavesNoOutputAndOutputsThatCannotBePassedOnFailThePluginNamingWhy() {
+        Planner.ChildEnd failed = Planner.childEnd("u1/A/p", "child-wf", State.ERROR, "activity X failed", 0, null, 16_384, 10_485_760);
+        assertThat(failed).isEqualTo(new Planner.ChildEnd(State.ERROR, "child run u1/A/p / child-wf ended Error: activity X failed",
+                Planner.OutputPlace.NONE, 0));
+        Planner.ChildEnd tooBig = Planner.childEnd("u1/A/p", "child-wf", State.COMPLETE, null, 10_485_761, null, 16_384, 10_485_760);
+        assertThat(tooBig.state()).isEqualTo(State.ERROR);
+        assertThat(tooBig.output()).isEqualTo(Planner.OutputPlace.NONE);
+        assertThat(tooBig.message()).isEqualTo("child run u1/A/p / child-wf ended Complete, but its outputs are 10485761 bytes of"
+                + " JSON, over the hard limit of 10485760 for a plugin's output");
+        Planner.ChildEnd gone = Planner.childEnd("u1/A/p", "child-wf", State.COMPLETE, null, 0,
+                "output of X.q: its payload object s3://b/k is gone", 16_384, 10_485_760);
+        assertThat(gone.state()).isEqualTo(State.ERROR);
+        assertThat(gone.message()).endsWith("ended Complete, but its outputs cannot be read: output of X.q: its payload object s3://b/k is gone");
+    }
+
+    @Test
+    void aChildsOutputsDocumentIsActivityPluginOutputWithReferencesResolved() {
+        var wire = (com.fasterxml.jackson.databind.node.ObjectNode) Json.parse("{\"CreateDb\":{\"db\":{\"output\":{\"host\":\"h1\"}},"
+                + "\"big\":{\"outputRef\":{\"bucket\":\"b\",\"key\":\"runs/u1/A/p/~big~/x.json\",\"sha256\":\"00\",\"size\":9}}},"
+                + "\"Migrate\":{\"m\":{\"output\":{}}}}");
+        var refs = ChildOutputs.references(wire);
+        assertThat(refs).containsOnlyKeys("CreateDb.big");
+        assertThat(refs.get("CreateDb.big").key()).isEqualTo("runs/u1/A/p/~big~/x.json");
+        var doc = ChildOutputs.unwrap(wire, Map.of("CreateDb.big", Json.parse("{\"n\":1234}")));
+        assertThat(Json.write(doc)).isEqualTo("{\"CreateDb\":{\"db\":{\"host\":\"h1\"},\"big\":{\"n\":1234}},\"Migrate\":{\"m\":{}}}");
+        long actual = Json.write(doc).length();
+        assertThat(ChildOutputs.boundBytes(wire)).as("the bound counts the reference by its recorded size")
+                .isBetween(actual, actual + 5);
+        assertThat(ChildOutputs.boundBytes(Json.object())).isEqualTo(2); // "{}": a child without outputs gives {}
+    }
 }
