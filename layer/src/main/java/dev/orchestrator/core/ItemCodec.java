@@ -47,6 +47,8 @@ public final class ItemCodec {
     public static final String RERUN_AT = "rerunAt";
     public static final String RERUN_PUBLISHED_AT = "rerunPublishedAt";
     public static final String PARENT = "parent";
+    /** Header: the digest naming the item that holds the run's start inputs ({@link Keys#startInputsItem}). */
+    public static final String START_INPUTS = "startInputs";
     public static final String CHILD = "child";
     public static final String REQUEST = "request";
     public static final String CANCELLED_AT = "cancelledAt";
@@ -101,6 +103,9 @@ public final class ItemCodec {
                     WORKFLOW, AttributeValue.fromS(p.workflow()), ACTIVITY, AttributeValue.fromS(p.activity()),
                     STAGE, AttributeValue.fromS(p.stage().wireName()), MANDATORY, AttributeValue.fromBool(p.mandatory()),
                     PLUGIN, AttributeValue.fromS(p.plugin()))));
+        }
+        if (run.startInputs() != null) {
+            item.put(START_INPUTS, AttributeValue.fromS(run.startInputs()));
         }
         item.put(VERSION, AttributeValue.fromN(Long.toString(run.version())));
         item.put(UPDATED_AT, AttributeValue.fromN(Long.toString(now)));
@@ -232,7 +237,8 @@ public final class ItemCodec {
                 dependsOn, integer(item, PLUGIN_TIMEOUT), integer(item, START_TIMEOUT), filter,
                 stringOrNull(item, MESSAGE),
                 cancel.isEmpty() ? null : cancel.containsKey(REASON) && cancel.get(REASON).s() != null ? cancel.get(REASON).s() : "",
-                longOrNull(item, WAKE_AT), longOrNull(item, STARTED_AT), longOrNull(item, ENDED_AT), parent);
+                longOrNull(item, WAKE_AT), longOrNull(item, STARTED_AT), longOrNull(item, ENDED_AT), parent,
+                stringOrNull(item, START_INPUTS));
     }
 
     /** The run's parent entry, if it is a child run; read alone so even an otherwise unreadable item yields it. */

@@ -115,6 +115,16 @@ public final class Keys {
         return ItemCodec.key(itemsPartition(uid), workflow + SEP + activity + SEP + index);
     }
 
+    /**
+     * The item holding the inputs a run was started with: partition {@code ~~<uid>␟inputs}, sort key
+     * {@code <workflow>␟<digest>}. Like a map's elements, no plugin can write it (a plugin writes only
+     * {@code ~<plugin>~} partitions); the digest makes a resume with other inputs a new item, never a change
+     * under a running stage.
+     */
+    public static Map<String, AttributeValue> startInputsItem(String uid, String workflow, String digest) {
+        return ItemCodec.key(ROSTER_PREFIX + uid + SEP + "inputs", workflow + SEP + digest);
+    }
+
     public static String rosterPartition(String uid) {
         return ROSTER_PREFIX + uid;
     }

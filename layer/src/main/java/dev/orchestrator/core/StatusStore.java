@@ -1,5 +1,6 @@
 package dev.orchestrator.core;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.util.Map;
 import java.util.Optional;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
@@ -10,7 +11,7 @@ import software.amazon.awssdk.services.dynamodb.model.PutItemRequest;
 
 /**
  * The status table (engine v3, see {@link Keys}): a small header per run, one item per plugin execution, and
- * each run's roster. Every write is conditional; a lost condition returns false. {@link #get} is the one read
+ * each run's roster. Every write is conditional (but the content-addressed start inputs); a lost condition returns false. {@link #get} is the one read
  * model: the header with every entered stage's entries filled in from the roster and the executions, so the
  * engine, the CLI, the console and the tests all see a run the same way.
  */
@@ -216,6 +217,31 @@ public final class StatusStore {
             }
         }
         return out;
+    }
+
+    /**
+     * Writes the inputs a run starts with ({@link Keys#startInputsItem}), before its header names them: the engine
+     * never sees a header whose inputs are not there yet. Unconditional: the same digest is the same document.
+     */
+    public void putStartInputs(String uid, String workflow, String digest, com.fasterxml.jackson.databind.node.ObjectNode inputs,
+                               Long expiresAt) {
+        Map<String, AttributeValue> item = new java.util.LinkedHashMap<>(Keys.startInputsItem(uid, workflow, digest));
+        item.put(Outputs.INPUTS, AttributeValue.fromS(Json.write(inputs)));
+        if (expiresAt != null) {
+            item.put(ItemCodec.EXPIRES_AT, AttributeValue.fromN(Long.toString(expiresAt)));
+        }
+        dynamo.putItem(b -> b.tableName(table).item(item));
+    }
+
+    /** The inputs a run started with, {@code {source: {name: {...}}}}; empty when its item is gone. */
+    public Optional<com.fasterxml.jackson.databind.node.ObjectNode> startInputs(String uid, String workflow, String digest) {
+        Map<String, AttributeValue> item = dynamo.getItem(GetItemRequest.builder().tableName(table)
+                .key(Keys.startInputsItem(uid, workflow, digest)).consistentRead(true).build()).item();
+        if (item == null || !item.containsKey(Outputs.INPUTS)) {
+            return Optional.empty();
+        }
+        JsonNode doc = Json.parse(item.get(Outputs.INPUTS).s());
+        return doc.isObject() ? Optional.of((com.fasterxml.jackson.databind.node.ObjectNode) doc) : Optional.empty();
     }
 
     /** The header alone (no plugin entries). */

@@ -29,7 +29,8 @@ public record WorkflowRun(String uid,
                           Long wakeAt,
                           Long startedAt,
                           Long endedAt,
-                          Parent parent) {
+                          Parent parent,
+                          String startInputs) {
 
     /** The plugin entry of another run that started this one as its child; it ends when this run ends. */
     public record Parent(String uid, String workflow, String activity, Stage stage, boolean mandatory, String plugin) {
@@ -44,6 +45,20 @@ public record WorkflowRun(String uid,
             dependsOn = java.util.Collections.unmodifiableMap(copy);
         }
         filterAttributes = filterAttributes == null ? null : List.copyOf(filterAttributes);
+    }
+
+    /**
+     * A run without start inputs. {@code startInputs}, when set, names the item holding the inputs the run was
+     * started with ({@link Keys#startInputsItem}): a digest of them, so a resume with other inputs names another item.
+     */
+    public WorkflowRun(String uid, String workflow, State status, ObjectNode metadata, List<String> activityOrder,
+                       Map<String, ActivityStatus> activities, Integer pluginRegisterTimeout, long version,
+                       Long notifiedAt, Map<String, List<String>> dependsOn, Integer pluginTimeout, Integer startTimeout,
+                       List<String> filterAttributes, String message, String cancelReason, Long wakeAt, Long startedAt,
+                       Long endedAt, Parent parent) {
+        this(uid, workflow, status, metadata, activityOrder, activities, pluginRegisterTimeout, version, notifiedAt,
+                dependsOn, pluginTimeout, startTimeout, filterAttributes, message, cancelReason, wakeAt, startedAt, endedAt,
+                parent, null);
     }
 
     public WorkflowRun(String uid, String workflow, State status, ObjectNode metadata, List<String> activityOrder,
@@ -75,18 +90,18 @@ public record WorkflowRun(String uid,
         copy.put(name, a);
         return new WorkflowRun(uid, workflow, status, metadata, activityOrder, copy, pluginRegisterTimeout, version,
                 notifiedAt, dependsOn, pluginTimeout, startTimeout, filterAttributes, message, cancelReason, wakeAt,
-                startedAt, endedAt, parent);
+                startedAt, endedAt, parent, startInputs);
     }
 
     public WorkflowRun withStatus(State newStatus, String newMessage) {
         return new WorkflowRun(uid, workflow, newStatus, metadata, activityOrder, activities, pluginRegisterTimeout,
                 version, notifiedAt, dependsOn, pluginTimeout, startTimeout, filterAttributes,
-                newMessage != null ? newMessage : message, cancelReason, wakeAt, startedAt, endedAt, parent);
+                newMessage != null ? newMessage : message, cancelReason, wakeAt, startedAt, endedAt, parent, startInputs);
     }
 
     public WorkflowRun withVersion(long newVersion) {
         return new WorkflowRun(uid, workflow, status, metadata, activityOrder, activities, pluginRegisterTimeout,
                 newVersion, notifiedAt, dependsOn, pluginTimeout, startTimeout, filterAttributes, message, cancelReason,
-                wakeAt, startedAt, endedAt, parent);
+                wakeAt, startedAt, endedAt, parent, startInputs);
     }
 }

@@ -52,7 +52,9 @@ public final class Resume {
                 request.pluginTimeout() != null ? request.pluginTimeout() : existing.pluginTimeout(),
                 request.startTimeout() != null ? request.startTimeout() : existing.startTimeout(),
                 request.filterAttributes() != null ? request.filterAttributes() : existing.filterAttributes(),
-                null, null, null, null, null, existing.parent());
+                null, null, null, null, null, existing.parent(),
+                // Inputs sent with the resume replace the first ones (a re-provisioned tenant's new build variables).
+                request.startInputsDigest() != null ? request.startInputsDigest() : existing.startInputs());
         return new Decision(Outcome.RESUMED, resumed);
     }
 

@@ -30,7 +30,8 @@ public record StartRequest(String uid,
                            Integer startTimeout,
                            List<String> filterAttributes,
                            boolean metadataOverride,
-                           Map<String, dev.orchestrator.core.MapSpec> maps) {
+                           Map<String, dev.orchestrator.core.MapSpec> maps,
+                           ObjectNode inputs) {
 
     public static final int MAX_REGISTER_TIMEOUT = 86_400;
     /** Longest execution or start timeout a run may ask for: 7 days. */
@@ -39,6 +40,30 @@ public record StartRequest(String uid,
     public StartRequest {
         activities = List.copyOf(activities);
         maps = maps == null ? Map.of() : Map.copyOf(maps);
+        inputs = inputs == null || inputs.isEmpty() ? null : inputs;
+    }
+
+    /**
+     * At most this many bytes of JSON in {@code inputs}: the engine's budget for one stage message's inputs
+     * ({@link dev.orchestrator.core.Outputs#ENGINE_INLINE_BUDGET_BYTES}); it also keeps a start event under
+     * EventBridge's 256 KB and the item that holds them under DynamoDB's 400 KB.
+     */
+    public static final int MAX_INPUTS_BYTES = dev.orchestrator.core.Outputs.ENGINE_INLINE_BUDGET_BYTES;
+
+    /**
+     * The digest naming the item the start inputs are kept in (null without inputs): the same inputs, the same item,
+     * so a start delivered twice writes one.
+     */
+    public String startInputsDigest() {
+        if (inputs == null) {
+            return null;
+        }
+        try {
+            byte[] d = java.security.MessageDigest.getInstance("SHA-256").digest(Json.write(inputs).getBytes(StandardCharsets.UTF_8));
+            return java.util.HexFormat.of().formatHex(d, 0, 16);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** The limits the stack applies: deployed activities and the default attribute list. */
@@ -72,7 +97,7 @@ public record StartRequest(String uid,
         });
         return new dev.orchestrator.core.WorkflowRun(uid, workflow, dev.orchestrator.core.State.NOT_STARTED, metadata,
                 activities, status, pluginRegisterTimeout, 1, null, dependsOn, pluginTimeout, startTimeout,
-                filterAttributes, null, null, null, null, null, parent);
+                filterAttributes, null, null, null, null, null, parent, startInputsDigest());
     }
 
     public static StartRequest parse(JsonNode input, Set<String> deployed) {
@@ -145,11 +170,54 @@ public record StartRequest(String uid,
                 override = o.booleanValue();
             }
         }
+        ObjectNode inputs = startInputs(body.get("inputs"), activities, errors);
         if (!errors.isEmpty()) {
             throw new InvalidStartException(errors);
         }
         return new StartRequest(uid, workflow, metadata, activities, dependsOn, window, pluginTimeout, startTimeout,
-                filter, override, maps);
+                filter, override, maps, inputs);
+    }
+
+    /**
+     * The run's start inputs: {@code {"<source>": {"<name>": {...}}}}, each value a JSON object, which every stage
+     * message of the run carries as {@code inputs[source][name]} beside its upstream outputs (the tenant router puts
+     * a provisioning build's variables here). A source may not be an activity of the run: its plugins' outputs have
+     * that address.
+     */
+    private static ObjectNode startInputs(JsonNode node, List<String> activities, List<String> errors) {
+        if (node == null || node.isNull()) {
+            return null;
+        }
+        if (!node.isObject()) {
+            errors.add("inputs must be a JSON object: {\"<source>\": {\"<name>\": {...}}}");
+            return null;
+        }
+        int before = errors.size();
+        node.fields().forEachRemaining(source -> {
+            String field = "inputs." + source.getKey();
+            if (source.getKey().isBlank() || source.getKey().length() > 64) {
+                errors.add("inputs: a source name must be 1-64 characters, got \"" + shorten(source.getKey()) + "\"");
+            } else if (activities.contains(source.getKey())) {
+                errors.add(field + " names an activity of this run; its plugins' outputs use that address (choose another source name)");
+            }
+            if (!source.getValue().isObject() || source.getValue().isEmpty()) {
+                errors.add(field + " must be a non-empty JSON object of named inputs, each a JSON object");
+                return;
+            }
+            source.getValue().fields().forEachRemaining(input -> {
+                if (input.getKey().isBlank() || input.getKey().length() > Names.MAX_PLUGIN_NAME) {
+                    errors.add(field + ": an input name must be 1-" + Names.MAX_PLUGIN_NAME + " characters");
+                } else if (!input.getValue().isObject()) {
+                    errors.add(field + "." + input.getKey() + " must be a JSON object, got " + input.getValue().getNodeType().name().toLowerCase());
+                }
+            });
+        });
+        int bytes = Json.write(node).getBytes(StandardCharsets.UTF_8).length;
+        if (bytes > MAX_INPUTS_BYTES) {
+            errors.add("inputs is " + bytes + " bytes of JSON; a run's start inputs may be at most " + MAX_INPUTS_BYTES
+                    + " (they ride in every stage message; put large data in S3 and its key in an input)");
+        }
+        return errors.size() == before ? (ObjectNode) node : null;
     }
 
     /** Fills {@code names}; returns the dependsOn map for a DAG, or null for a plain list. */

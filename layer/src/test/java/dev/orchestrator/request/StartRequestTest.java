@@ -43,4 +43,26 @@ class StartRequestTest {
         assertThatThrownBy(() -> parse("[1]")).hasMessageContaining("must be a JSON object");
         assertThatThrownBy(() -> parse("not json")).hasMessageContaining("not valid JSON");
     }
+
+    @Test
+    void startInputsAreNamedObjectsUnderASourceThatIsNoActivity() {
+        StartRequest r = parse("{\"uid\":\"u\",\"workflow\":\"w\",\"activities\":[\"Ingest\"],"
+                + "\"inputs\":{\"Provisioning\":{\"codebuild\":{\"variables\":{\"DB_HOST\":\"db.acme\"}}}}}");
+        assertThat(r.inputs().path("Provisioning").path("codebuild").path("variables").path("DB_HOST").asText()).isEqualTo("db.acme");
+        assertThat(r.startInputsDigest()).hasSize(32);
+        assertThat(r.newRun(null).startInputs()).isEqualTo(r.startInputsDigest());
+        StartRequest none = parse("{\"uid\":\"u\",\"workflow\":\"w\",\"activities\":[\"Ingest\"]}");
+        assertThat(none.inputs()).isNull();
+        assertThat(none.newRun(null).startInputs()).isNull();
+
+        assertThatThrownBy(() -> parse("{\"uid\":\"u\",\"workflow\":\"w\",\"activities\":[\"Ingest\"],\"inputs\":[1]}"))
+                .hasMessageContaining("inputs must be a JSON object");
+        assertThatThrownBy(() -> parse("{\"uid\":\"u\",\"workflow\":\"w\",\"activities\":[\"Ingest\"],\"inputs\":{\"Ingest\":{\"x\":{}}}}"))
+                .hasMessageContaining("inputs.Ingest names an activity of this run");
+        assertThatThrownBy(() -> parse("{\"uid\":\"u\",\"workflow\":\"w\",\"activities\":[\"Ingest\"],\"inputs\":{\"P\":{\"x\":\"text\"}}}"))
+                .hasMessageContaining("inputs.P.x must be a JSON object, got string");
+        String big = "x".repeat(StartRequest.MAX_INPUTS_BYTES);
+        assertThatThrownBy(() -> parse("{\"uid\":\"u\",\"workflow\":\"w\",\"activities\":[\"Ingest\"],\"inputs\":{\"P\":{\"x\":{\"v\":\"" + big + "\"}}}}"))
+                .hasMessageContaining("inputs is 1310").hasMessageContaining("at most 131072");
+    }
 }

@@ -490,12 +490,23 @@ public final class Executor {
      */
     private StageMessage withInputs(WorkflowRun view, StageMessage m) {
         List<InputPlan.Source> sources = InputPlan.sources(view, m.activity(), m.stage());
-        if (sources.isEmpty()) {
+        if (sources.isEmpty() && view.startInputs() == null) {
             return m;
         }
+        ObjectNode upstream = sources.isEmpty() ? Json.object() : outputsOf(view, sources);
         // Links first: a plugin reads payload objects only through them, also those inside an offloaded document.
-        ObjectNode inputs = payloads.sign(outputsOf(view, sources));
+        ObjectNode inputs = payloads.sign(InputPlan.withStartInputs(startInputs(view), upstream));
         return m.withInputs(inputs, payloads.signed(offload(view, inputs, "inputs/" + m.activity() + "/" + m.stage().wireName())));
+    }
+
+    /** The inputs the run was started with (null without); their item gone fails the run, naming it. */
+    private ObjectNode startInputs(WorkflowRun view) {
+        if (view.startInputs() == null) {
+            return null;
+        }
+        return store.startInputs(view.uid(), view.workflow(), view.startInputs()).orElseThrow(() -> new RunFailure(
+                "the inputs this run was started with are gone (status item ~~" + view.uid() + "␟inputs / " + view.workflow()
+                        + "␟" + view.startInputs() + "; it expires HistoryRetentionDays + 7 days after the start)"));
     }
 
     /** The outputs of the Complete executions of {@code sources}, as {@code [activity][plugin]}. */
@@ -928,6 +939,12 @@ public final class Executor {
         WorkflowRun.Parent parent = new WorkflowRun.Parent(view.uid(), view.workflow(), c.activity(), c.stage(),
                 c.mandatory(), c.plugin());
         WorkflowRun fresh = r.newRun(parent);
+        if (r.inputs() != null) {
+            // Before the child's header names them, as StartWorkflow does.
+            Long expires = store.expiresAt(now);
+            store.putStartInputs(r.uid(), r.workflow(), r.startInputsDigest(), r.inputs(),
+                    expires == null ? null : expires + 7 * 86_400L);
+        }
         List<Change> out = new ArrayList<>(pending);
         String how;
         ChildEndWrite found = null;

@@ -3,6 +3,7 @@ package dev.orchestrator.engine;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.orchestrator.core.Json;
 import dev.orchestrator.core.Keys;
+import dev.orchestrator.core.Outputs;
 import dev.orchestrator.core.PluginStatus;
 import dev.orchestrator.core.Stage;
 import dev.orchestrator.core.StageStatus;
@@ -24,7 +25,9 @@ import java.util.Map;
  *     {@code {"outputRef":..}}). A plugin that ran in more than one stage of an activity is addressed once: its
  *     latest stage's output wins (post over parallel over pre).</li>
  * </ol>
- * {@link #runOutputs} is the same for a finished run's outcome event: every stage of every activity.
+ * {@link #withStartInputs} puts the inputs the run was started with first, under their own sources, in every stage.
+ * {@link #runOutputs} is the same for a finished run's outcome event: every stage of every activity (start inputs
+ * are not outputs: they are left out there).
  */
 final class InputPlan {
 
@@ -87,6 +90,24 @@ final class InputPlan {
             }
         }
         return out;
+    }
+
+    /**
+     * The run's start inputs ({@code {source: {name: {...}}}}, from its start request) as {@code {"output": ..}} values
+     * under {@code inputs[source][name]}, first, then the upstream outputs. A source is never an activity of the run
+     * (the start request refuses it), so neither hides the other. {@code start} null: the upstream outputs alone.
+     */
+    static ObjectNode withStartInputs(ObjectNode start, ObjectNode upstream) {
+        if (start == null || start.isEmpty()) {
+            return upstream;
+        }
+        ObjectNode inputs = Json.object();
+        start.fields().forEachRemaining(source -> {
+            ObjectNode byName = inputs.putObject(source.getKey());
+            source.getValue().fields().forEachRemaining(n -> byName.set(n.getKey(), Json.object().set(Outputs.OUTPUT, n.getValue().deepCopy())));
+        });
+        upstream.fields().forEachRemaining(a -> inputs.set(a.getKey(), a.getValue()));
+        return inputs;
     }
 
     /** {@code inputs[activity][plugin]}; executions without an output are left out (they have nothing to pass). */

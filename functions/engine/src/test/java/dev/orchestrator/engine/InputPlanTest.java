@@ -85,4 +85,14 @@ class InputPlanTest {
         assertThat(names(InputPlan.runOutputs(run(List.of("A", "B"), null))))
                 .containsExactly("A.pre", "A.parallel", "A.post", "B.pre", "B.parallel", "B.post");
     }
+
+    @Test
+    void startInputsComeFirstUnderTheirSourceAsOutputs() {
+        ObjectNode upstream = (ObjectNode) Json.parse("{\"A\":{\"dns\":{\"output\":{\"host\":\"h\"}}}}");
+        ObjectNode start = (ObjectNode) Json.parse("{\"Provisioning\":{\"codebuild\":{\"variables\":{\"DB_HOST\":\"db\"}}}}");
+        ObjectNode inputs = InputPlan.withStartInputs(start, upstream);
+        assertThat(Json.write(inputs)).isEqualTo("{\"Provisioning\":{\"codebuild\":{\"output\":{\"variables\":{\"DB_HOST\":\"db\"}}}},"
+                + "\"A\":{\"dns\":{\"output\":{\"host\":\"h\"}}}}");
+        assertThat(InputPlan.withStartInputs(null, upstream)).isSameAs(upstream);
+    }
 }

@@ -187,6 +187,8 @@ public final class DefaultHandlers {
         Map<String, AttributeValue> outs = new LinkedHashMap<>();
         outputs.forEach((k, v) -> outs.put(k, AttributeValue.fromS(v)));
         update.put("outputs", AttributeValue.fromM(outs));
+        // Names only: the onboarding run gets these as the references the build was given, or listed as redacted.
+        update.put("redacted", AttributeValue.fromL(redacted(outcome.exported()).stream().map(AttributeValue::fromS).toList()));
         store.updateJob(tenantId, job.get().get("jobId").s(), update);
         ObjectNode detail = Json.object();
         detail.put("tenantId", tenantId);
@@ -249,6 +251,7 @@ public final class DefaultHandlers {
             activities.addAll(defaultActivities);
         }
         ObjectNode start = startRequest(tenantId, workflow, activities, tenantId, tierName, tier);
+        buildInputs(e, tenantId, activities, start);
         // The deployment record is written before the run can end: only runs recorded here may change tenant state.
         Map<String, AttributeValue> record = new LinkedHashMap<>();
         record.put("workflow", AttributeValue.fromS(workflow));
@@ -273,6 +276,46 @@ public final class DefaultHandlers {
         bus.put("Start Workflow", start);
         store.tenantState(tenantId, "DEPLOYING", null);
         LOG.info("tenant workflow started", Log.WORKFLOW, workflow, "tier", tierName);
+    }
+
+    /**
+     * Adds the provisioning build's exported variables to the run's start request as its first inputs
+     * ({@link BuildInputs} decides; this reads the build record: which secret-looking names it exported, which
+     * references it was given).
+     */
+    private void buildInputs(TenantEvent e, String tenantId, List<String> activities, ObjectNode start) {
+        String buildId = e.detail().path("buildId").isTextual() ? e.detail().get("buildId").asText() : null;
+        Optional<Map<String, AttributeValue>> build = buildId == null ? Optional.empty() : store.job(tenantId, PROVISIONING + "#" + buildId);
+        List<String> secretLike = new ArrayList<>();
+        Map<String, BuildInputs.Reference> given = new LinkedHashMap<>();
+        if (build.isPresent()) {
+            AttributeValue r = build.get().get("redacted");
+            if (r != null && r.hasL()) {
+                r.l().forEach(v -> secretLike.add(v.s()));
+            }
+            AttributeValue env = build.get().get("environment");
+            if (env != null && env.hasL()) {
+                env.l().forEach(v -> given.put(v.m().get("name").s(), new BuildInputs.Reference(v.m().get("type").s(), v.m().get("value").s())));
+            }
+        } else {
+            // arc-saas's own deployment event: its flat fields are the build's outputs; secret-looking ones are named only.
+            e.detail().fields().forEachRemaining(f -> {
+                if (!OWN_FIELDS.contains(f.getKey()) && f.getValue().isValueNode() && !f.getValue().isNull()
+                        && (BuildEnvironment.looksSecret(f.getKey()) || BuildEnvironment.looksLikePrivateKey(f.getValue().asText()))) {
+                    secretLike.add(f.getKey());
+                }
+            });
+        }
+        BuildInputs.Decision d = BuildInputs.decide(build.isPresent() ? buildId : null, flatOutputs(e.detail()), secretLike, given,
+                activities);
+        String address = BuildInputs.SOURCE + "." + BuildInputs.NAME;
+        if (d.inputs() == null) {
+            LOG.warn("build variables not passed as inputs", "address", address, "cause", d.skipped());
+            return;
+        }
+        start.set("inputs", d.inputs());
+        LOG.info("build variables passed as inputs", "address", address, "buildId", String.valueOf(buildId), "variables", d.variables(),
+                "references", d.references(), "redacted", String.join(",", d.redacted()), "bytes", d.bytes());
     }
 
     void workflowEnded(TenantEvent e) {

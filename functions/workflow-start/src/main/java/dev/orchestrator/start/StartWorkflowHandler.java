@@ -40,6 +40,8 @@ public final class StartWorkflowHandler implements RequestStreamHandler {
 
     private final StatusStore store;
     private final StartRequest.Limits limits;
+    /** Start inputs are kept as long as a finished run (HistoryRetentionDays), counted from the start plus a week. */
+    private final int retentionDays;
 
     public StartWorkflowHandler() {
         this(System.getenv());
@@ -50,6 +52,7 @@ public final class StartWorkflowHandler implements RequestStreamHandler {
     public StartWorkflowHandler(Map<String, String> environment) {
         Env env = new Env(environment);
         this.store = new StatusStore(new AwsClients(env).dynamo(), env.require(EnvNames.STATUS_TABLE));
+        this.retentionDays = env.getInt(EnvNames.HISTORY_RETENTION_DAYS, 90);
         this.limits = StartRequest.Limits.parse(env.get(EnvNames.ACTIVITIES, ""),
                 env.get(EnvNames.DEFAULT_FILTER_ATTRIBUTES, ""));
         Log.configure(environment);
@@ -113,6 +116,15 @@ public final class StartWorkflowHandler implements RequestStreamHandler {
         Log.put(Log.WORKFLOW, request.workflow());
         long now = System.currentTimeMillis();
         WorkflowRun fresh = request.newRun(null);
+        if (request.inputs() != null) {
+            // Written before the header names it, so the engine never reads a header whose inputs are missing.
+            store.putStartInputs(request.uid(), request.workflow(), request.startInputsDigest(), request.inputs(),
+                    retentionDays > 0 ? now / 1000 + (retentionDays + 7) * 86_400L : null);
+            List<String> names = new java.util.ArrayList<>();
+            request.inputs().fields().forEachRemaining(s -> s.getValue().fieldNames().forEachRemaining(n -> names.add(s.getKey() + "." + n)));
+            LOG.info("start inputs stored", "inputs", String.join(",", names), "digest", request.startInputsDigest(),
+                    "bytes", Json.write(request.inputs()).getBytes(StandardCharsets.UTF_8).length);
+        }
         if (store.create(fresh, now)) {
             LOG.info("run created", "activities", String.join(",", request.activities()));
             Metrics.count(Metrics.RUNS_STARTED, request.workflow());
