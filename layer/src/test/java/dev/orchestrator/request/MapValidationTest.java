@@ -95,13 +95,35 @@ class MapValidationTest {
     @Test
     void badPathsAreRefusedNamingTheField() {
         assertThat(problems(start("{}", "{}"))).containsExactly(
-                "activities[1].map.items is required: a path such as \"$.metadata.regions\" or \"$.inputs.Provision.dns.hosts\"");
+                "activities[1].map.items is required: a path such as \"$.metadata.regions\", \"$.inputs.Provision.dns.hosts\" or \"s3://bucket/lists/hosts.json\"");
         assertThat(problems(start("{\"items\":\"regions\"}", "{}"))).containsExactly(
-                "activities[1].map.items must start with \"$.metadata.\" or \"$.inputs.<Activity>.<plugin>\", got \"regions\"");
+                "activities[1].map.items must start with \"$.metadata.\", \"$.inputs.<Activity>.<plugin>\" or \"s3://\", got \"regions\"");
         assertThat(problems(start("{\"items\":\"$.inputs.A\"}", "{}"))).containsExactly(
                 "activities[1].map.items must name an activity and a plugin after \"$.inputs.\", got \"$.inputs.A\"");
         assertThat(problems(start("{\"items\":\"$.metadata..x\"}", "{}"))).containsExactly(
                 "activities[1].map.items has an empty segment: \"$.metadata..x\"");
+        for (String bad : new String[] {"s3://lists", "s3://lists/", "s3:///key.json"}) {
+            assertThat(problems(start("{\"items\":\"" + bad + "\"}", "{}"))).containsExactly(
+                    "activities[1].map.items must name a bucket and a key after \"s3://\", got \"" + bad + "\"");
+        }
+        // An S3 list is read when its stage starts: the start accepts any well-formed location.
+        assertThat(parse(start("{\"items\":\"s3://lists/rollout/hosts.json\"}", "{}")).maps().get("B").s3Key())
+                .isEqualTo("rollout/hosts.json");
+    }
+
+    @Test
+    void anS3ListIsReadOnlyFromThePayloadBucketOrTheMapListBucket() {
+        var spec = new dev.orchestrator.core.MapSpec("s3://lists/a/b.json", 40, null, null);
+        assertThat(spec.fromS3()).isTrue();
+        assertThat(spec.fromMetadata()).isFalse();
+        assertThat(spec.s3Bucket()).isEqualTo("lists");
+        assertThat(spec.s3Key()).isEqualTo("a/b.json");
+        assertThat(spec.segments()).isEmpty();
+        assertThat(spec.s3BucketProblem("f", "payloads", "lists")).isNull();
+        assertThat(new dev.orchestrator.core.MapSpec("s3://payloads/x.json", 40, null, null).s3BucketProblem("f", "payloads", "")).isNull();
+        assertThat(spec.s3BucketProblem("map.items of Deploy", "payloads", "")).isEqualTo("map.items of Deploy \"s3://lists/a/b.json\""
+                + " is in bucket lists, which the engine may not read: a map reads a list from the payload bucket (payloads)"
+                + " or the stack parameter MapListBucket (not set)");
     }
 
     @Test
