@@ -477,8 +477,9 @@ final class Conformance {
         if (!info.isObject()) {
             return List.of("the reply must be a JSON object, not " + info);
         }
-        if (!info.path("pluginName").isTextual() || !info.get("pluginName").asText().matches("[A-Za-z0-9._-]{1,64}")) {
-            p.add("pluginName must be 1-64 letters, digits, '.', '_' or '-' (got " + info.get("pluginName") + ")");
+        if (!info.path("pluginName").isTextual() || !dev.orchestrator.core.Names.validPluginName(info.get("pluginName").asText())) {
+            p.add("pluginName must be 1-" + dev.orchestrator.core.Names.MAX_PLUGIN_NAME
+                    + " letters, digits, '.', '_' or '-', starting with a letter or digit (got " + info.get("pluginName") + ")");
         }
         JsonNode d = info.path("default");
         if (!info.has("default") || !d.isObject() || !d.path("mandatory").isBoolean()) {
