@@ -30,6 +30,10 @@ def work(ctx):
     metadata = ctx.metadata
     if "conformanceFail" in metadata:  # the conformance check's error case (docs/protocol.md)
         return Result.fatal(str(metadata["conformanceFail"]))
+    if "conformanceSchedule" in metadata:  # the conformance check's Schedule case
+        return Result.schedule(float(metadata["conformanceSchedule"]), "conformance: scheduled")
+    if "conformanceRetry" in metadata:  # the conformance check's RetryError case
+        return Result.retry(str(metadata["conformanceRetry"]))
     time.sleep(float(metadata.get("conformanceWorkSeconds", 0)))  # the conformance check's long work (heartbeats)
     _dynamodb.update_item(
         TableName=os.environ["AUDIT_TABLE"],

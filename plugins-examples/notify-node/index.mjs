@@ -18,6 +18,8 @@ const dynamodb = new DynamoDBClient({});
 plugin.process(async (ctx) => {
   const metadata = ctx.metadata;
   if ('conformanceFail' in metadata) return Result.fatal(String(metadata.conformanceFail)); // conformance error case
+  if ('conformanceSchedule' in metadata) return Result.schedule(Number(metadata.conformanceSchedule), 'conformance: scheduled');
+  if ('conformanceRetry' in metadata) return Result.retry(String(metadata.conformanceRetry)); // conformance RetryError case
   // The conformance check's long work (heartbeats).
   await new Promise((resolve) => setTimeout(resolve, Number(metadata.conformanceWorkSeconds ?? 0) * 1000));
   await dynamodb.send(new UpdateItemCommand({

@@ -35,6 +35,14 @@ def test_refuses_bad_arguments_naming_them(tmp_path):
     assert not (tmp_path / "x").exists() and not (ROOT / "inside").exists()
 
 
+def make_venv(project):
+    """The project's README has its user make .venv (pip install -r requirements-dev.txt); scripts/local runs the
+    handler with it. Offline here: a .venv without pip whose site-packages points at this interpreter's."""
+    run([sys.executable, "-m", "venv", "--without-pip", str(project / ".venv")], project)
+    venv_site = run([str(project / ".venv/bin/python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], project)
+    (Path(venv_site.strip()) / "requirements.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+
+
 @pytest.mark.parametrize("lang", LANGS)
 def test_generated_project_builds_tests_and_runs_to_complete(lang, tmp_path):
     name, activity, stage = "gen-%s" % lang, "Review", STAGES[lang]
@@ -59,11 +67,7 @@ def test_generated_project_builds_tests_and_runs_to_complete(lang, tmp_path):
         assert "pytest" in reqs and "moto[server]" in reqs and "orchestrator-plugin @ file://" in reqs
         out = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"], project)
         assert "2 passed" in out
-        # The project's README has its user make .venv (pip install -r requirements-dev.txt); scripts/local runs the
-        # handler with it. Offline here: a .venv without pip whose site-packages points at this interpreter's.
-        run([sys.executable, "-m", "venv", "--without-pip", str(project / ".venv")], project)
-        venv_site = run([str(project / ".venv/bin/python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], project)
-        (Path(venv_site.strip()) / "requirements.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+        make_venv(project)
     else:
         # --offline: the kit comes by path and its one dependency from npm's cache (kits/node's npm ci filled it).
         run(["npm", "install", "--offline", "--no-audit", "--no-fund"], project)
@@ -79,3 +83,26 @@ def test_generated_project_builds_tests_and_runs_to_complete(lang, tmp_path):
     # scripts/conformance: every rule of docs/protocol.md passes or is skipped.
     out = run([str(ROOT / "scripts/conformance"), str(project / "template.yaml")], ROOT, timeout=900, env=env)
     assert "0 failed" in out and "CONFORMS" in out, out[-3000:]
+
+
+@pytest.mark.skipif("python" not in LANGS, reason="NEW_PLUGIN_LANGS leaves out python")
+def test_generated_plugin_with_one_write_broken_fails_the_local_run_naming_plugin_and_rule(tmp_path):
+    name, activity = "gen-broken", "Review"
+    project = tmp_path / name
+    run([str(ROOT / "scripts/new-plugin"), "--lang", "python", "--activity", activity, "--stage", "post", name, str(project)], ROOT)
+    make_venv(project)
+    # One write broken, as a slip in a plugin's own protocol code would: its report leaves out endedAt.
+    with open(project / "app.py", "a") as app:
+        app.write('''
+from orchestrator_plugin import execution as _execution
+
+_update = _execution.Execution._update
+_execution.Execution._update = lambda self, sets, *a, **k: _update(self, [x for x in sets if x != "#endedAt = :now"], *a, **k)
+''')
+    env = dict(os.environ, AWS_DEFAULT_REGION=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
+    proc = subprocess.run([str(ROOT / "scripts/local"), "run", "--activities", activity, "--plugin", str(project / "template.yaml"),
+                           "--start", str(project / "events/start.json")], cwd=ROOT, capture_output=True, text=True, timeout=900, env=env)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, out[-3000:]
+    assert "(plugin %s, %s/post) broke a rule in a UpdateItem of run" % (name, activity) in out, out[-3000:]
+    assert "report-fields: the report (SET state = Complete) lacks SET endedAt = :now" in out, out[-3000:]

@@ -302,6 +302,52 @@ final class Conformance {
                     "message of " + msg.length() + " characters");
         }
 
+        // Schedule: the plugin asks to run again in SCHEDULE_SECONDS (its metadata.conformanceSchedule hook).
+        String sched = run(dispatched, Map.of("conformanceSchedule", Integer.toString(SCHEDULE_SECONDS)));
+        long s0 = version(sched);
+        long schedFrom = System.currentTimeMillis();
+        Outcome osc = invoke(sns(message(sched, addressed, dispatched, Map.of("conformanceSchedule", Integer.toString(SCHEDULE_SECONDS)))));
+        JsonNode sc = written(sched, s0);
+        long schedTo = System.currentTimeMillis();
+        if (List.of("Complete", "Error").contains(sc.path("state").asText()) && osc.error == null) {
+            skip("schedule", "the plugin ended " + sc.path("state").asText() + " although metadata.conformanceSchedule was set (no hook)");
+        } else {
+            List<String> p = rerunProblems(sc, schedFrom + SCHEDULE_SECONDS * 1000L - SKEW_MS, schedTo + SCHEDULE_SECONDS * 1000L + SKEW_MS);
+            expect("schedule", osc.error == null && p.isEmpty(),
+                    "Schedule(" + SCHEDULE_SECONDS + " s) left the item In Progress with rerunAt " + SCHEDULE_SECONDS + " s ahead and a message",
+                    "after Schedule(" + SCHEDULE_SECONDS + " s): " + String.join("; ", p) + " (item " + sc + ")"
+                            + (osc.error == null ? "" : ", the invocation failed: " + osc.error));
+        }
+
+        // RetryError: a transient failure re-runs later; past the plugin's own limit it ends Error with the reason.
+        String retry = run(dispatched, Map.of("conformanceRetry", RETRY_REASON));
+        long r0 = version(retry);
+        long retryFrom = System.currentTimeMillis();
+        Outcome ort = invoke(sns(message(retry, addressed, dispatched, Map.of("conformanceRetry", RETRY_REASON))));
+        JsonNode rt = written(retry, r0);
+        if ("Complete".equals(rt.path("state").asText()) && ort.error == null) {
+            skip("retry-error", "the plugin completed although metadata.conformanceRetry was set (no hook)");
+        } else {
+            List<String> p = new ArrayList<>(rerunProblems(rt, retryFrom, System.currentTimeMillis() + 3_600_000L));
+            if (!rt.path("message").asText("").contains(RETRY_REASON)) {
+                p.add("message must carry the error (" + RETRY_REASON + ")");
+            }
+            // The same failure at attempt 50 (claimed from a due re-run): past any sensible limit, it gives up.
+            long t = System.currentTimeMillis();
+            String last = run("In Progress", Map.of("conformanceRetry", RETRY_REASON), Map.of("heartbeatAt", AttributeValue.fromN(Long.toString(t)),
+                    "startedAt", AttributeValue.fromN(Long.toString(t)), "attempt", AttributeValue.fromN(Integer.toString(RETRY_LAST_ATTEMPT - 1)),
+                    "rerunAt", AttributeValue.fromN(Long.toString(t - 1000))));
+            Outcome ol = invoke(sns(message(last, plugin, "In Progress", Map.of("conformanceRetry", RETRY_REASON))));
+            JsonNode le = settled(last);
+            if (!"Error".equals(le.path("state").asText()) || !le.path("message").asText("").contains(RETRY_REASON)) {
+                p.add("at attempt " + RETRY_LAST_ATTEMPT + " the item must end Error with the reason (\"gave up after N attempts: <reason>\"), "
+                        + "not " + le + (ol.error == null ? "" : " (the invocation failed: " + ol.error + ")"));
+            }
+            expect("retry-error", ort.error == null && p.isEmpty(),
+                    "RetryError left the item In Progress with a future rerunAt and the reason; at attempt " + RETRY_LAST_ATTEMPT + " it ended Error",
+                    "after RetryError: " + String.join("; ", p) + " (item " + rt + ")" + (ort.error == null ? "" : ", the invocation failed: " + ort.error));
+        }
+
         // Long work: with a pluginTimeout of 3 s the plugin heartbeats every second while it works. Plugins
         // that honour metadata.conformanceWorkSeconds (work that long) are checked; others are skipped.
         String slow = run(dispatched, Map.of("conformanceWorkSeconds", "4"));
@@ -333,6 +379,47 @@ final class Conformance {
                 "a stage message without uid and an event that is neither SNS nor initialize fail the invocation",
                 "malformed input was accepted: no uid -> " + (ob1.error == null ? "no error" : "error") + ", {\"unexpected\":true} -> "
                         + (ob2.error == null ? "no error" : "error"));
+    }
+
+    /** The delay the schedule rule asks for (metadata.conformanceSchedule, seconds). */
+    static final int SCHEDULE_SECONDS = 600;
+    /** The error the retry-error rule asks for (metadata.conformanceRetry). */
+    static final String RETRY_REASON = "conformance: transient failure";
+    /** The attempt at which a plugin still answering RetryError must have given up. */
+    static final int RETRY_LAST_ATTEMPT = 50;
+    /** Clock tolerance of the schedule rule's rerunAt (ms). */
+    static final long SKEW_MS = 2_000;
+
+    /**
+     * What a Schedule / RetryError write must have left (docs/protocol.md, "Schedule and RetryError"): the item
+     * still In Progress, no endedAt, a message of at most 180 characters, heartbeatAt refreshed and rerunAt within
+     * [from, to]. A plugin behind a queue may carry the delay in its queue instead: then no rerunAt, but a
+     * heartbeat after its claim. Pure.
+     */
+    static List<String> rerunProblems(JsonNode e, long from, long to) {
+        List<String> p = new ArrayList<>();
+        if (!"In Progress".equals(e.path("state").asText())) {
+            p.add("state must stay 'In Progress', not '" + e.path("state").asText() + "'");
+        }
+        if (e.has("endedAt")) {
+            p.add("endedAt must not be set (the work is not over)");
+        }
+        String msg = e.path("message").asText("");
+        if (msg.isEmpty() || msg.length() > 180) {
+            p.add("message must say what it waits for, in at most 180 characters (got " + msg.length() + ")");
+        }
+        if (e.has("rerunAt")) {
+            long at = e.path("rerunAt").asLong(-1);
+            if (!e.get("rerunAt").isNumber() || at < from || at > to) {
+                p.add("rerunAt must be epoch ms between " + from + " and " + to + ", got " + e.get("rerunAt"));
+            }
+            if (e.path("heartbeatAt").asLong(0) < e.path("startedAt").asLong(Long.MAX_VALUE)) {
+                p.add("heartbeatAt must be set with rerunAt");
+            }
+        } else if (e.path("heartbeatAt").asLong(0) <= e.path("startedAt").asLong(Long.MAX_VALUE)) {
+            p.add("rerunAt must be set to now + delay * 1000 (or, behind a queue, heartbeatAt refreshed after the claim)");
+        }
+        return p;
     }
 
     /** What the claim must have written into the execution item (docs/protocol.md, "Claim"). */
@@ -390,8 +477,9 @@ final class Conformance {
         if (!info.isObject()) {
             return List.of("the reply must be a JSON object, not " + info);
         }
-        if (!info.path("pluginName").isTextual() || !info.get("pluginName").asText().matches("[A-Za-z0-9._-]{1,64}")) {
-            p.add("pluginName must be 1-64 letters, digits, '.', '_' or '-' (got " + info.get("pluginName") + ")");
+        if (!info.path("pluginName").isTextual() || !dev.orchestrator.core.Names.validPluginName(info.get("pluginName").asText())) {
+            p.add("pluginName must be 1-" + dev.orchestrator.core.Names.MAX_PLUGIN_NAME
+                    + " letters, digits, '.', '_' or '-', starting with a letter or digit (got " + info.get("pluginName") + ")");
         }
         JsonNode d = info.path("default");
         if (!info.has("default") || !d.isObject() || !d.path("mandatory").isBoolean()) {
@@ -565,6 +653,22 @@ final class Conformance {
     }
 
     static final java.time.Duration SETTLE = java.time.Duration.ofSeconds(20);
+
+    /**
+     * The entry once the plugin answered a Schedule or RetryError request: ended, or with a rerunAt, or two
+     * writes past {@code from} (a claim and, behind a queue, a heartbeat). Gives up after {@link #SETTLE}.
+     */
+    private JsonNode written(String uid, long from) {
+        long deadline = System.currentTimeMillis() + SETTLE.toMillis();
+        JsonNode e = entry(uid);
+        while (!List.of("Complete", "Error").contains(e.path("state").asText()) && !e.has("rerunAt")
+                && e.path("version").asLong(0) - from < 2 && System.currentTimeMillis() < deadline) {
+            RunWatcher.sleep(200);
+            e = entry(uid);
+        }
+        return e;
+    }
+
 
     /** The plugin's execution item as JSON, or a missing node. */
     private JsonNode entry(String uid) {

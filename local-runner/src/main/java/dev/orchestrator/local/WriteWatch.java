@@ -200,7 +200,87 @@ final class WriteWatch implements AutoCloseable {
         if (!Pattern.compile("(?is)\\bSET\\b.*\\bupdatedAt\\s*=").matcher(update).find()) {
             broken.add("version-bump: the UpdateExpression lacks SET updatedAt = :now");
         }
+        broken.addAll(conformance(sets(update), request.path("ExpressionAttributeValues")));
         return broken;
+    }
+
+    /** What a claim sets besides the state (docs/protocol.md, "Claim"). */
+    static final List<String> CLAIM_FIELDS = List.of("startedAt", "heartbeatAt", "attempt", "mandatory", "runUid", "runWorkflow",
+            "activity", "stage");
+
+    /**
+     * The conformance rules a single write shows (docs/protocol.md, "Conformance rules"), judged during a local run
+     * as scripts/conformance judges them: a claim (SET state = In Progress) sets every claim field
+     * ({@code claim-fields}); a report (SET state = Complete / Error) sets endedAt ({@code report-fields}); a
+     * message is at most 180 characters ({@code message-length}); a Schedule / RetryError (SET rerunAt) sets
+     * heartbeatAt and a message, and rerunAt in epoch ms ({@code schedule}). Pure.
+     */
+    static List<String> conformance(Map<String, String> sets, JsonNode values) {
+        List<String> broken = new ArrayList<>();
+        String state = text(values, sets.get("state"));
+        if ("In Progress".equals(state)) {
+            List<String> missing = CLAIM_FIELDS.stream().filter(f -> !sets.containsKey(f)).toList();
+            if (!missing.isEmpty()) {
+                broken.add("claim-fields: the claim (SET state = In Progress) lacks SET " + String.join(", ", missing));
+            }
+        } else if ("Complete".equals(state) || "Error".equals(state)) {
+            if (!sets.containsKey("endedAt")) {
+                broken.add("report-fields: the report (SET state = " + state + ") lacks SET endedAt = :now");
+            }
+        }
+        String message = text(values, sets.get("message"));
+        if (message != null && message.length() > 180) {
+            broken.add("message-length: message is " + message.length() + " characters, over 180");
+        }
+        if (sets.containsKey("rerunAt")) {
+            List<String> missing = java.util.stream.Stream.of("heartbeatAt", "message").filter(f -> !sets.containsKey(f)).toList();
+            if (!missing.isEmpty()) {
+                broken.add("schedule: a Schedule / RetryError (SET rerunAt) lacks SET " + String.join(", ", missing));
+            }
+            JsonNode at = placeholder(values, sets.get("rerunAt"));
+            if (at != null && at.has("N") && at.get("N").asText().matches("\\d+") && Long.parseLong(at.get("N").asText()) < 100_000_000_000L) {
+                broken.add("schedule: rerunAt must be epoch milliseconds, got " + at.get("N").asText() + " (seconds?)");
+            }
+        }
+        return broken;
+    }
+
+    /** The SET clause's assignments, attribute name to right-hand side, names already substituted. Pure. */
+    static Map<String, String> sets(String update) {
+        Map<String, String> out = new LinkedHashMap<>();
+        Matcher set = Pattern.compile("(?is)\\bSET\\b(.*?)(?=\\b(?:REMOVE|ADD|DELETE)\\b|$)").matcher(update);
+        if (!set.find()) {
+            return out;
+        }
+        int depth = 0;
+        StringBuilder part = new StringBuilder();
+        List<String> parts = new ArrayList<>();
+        for (char c : set.group(1).toCharArray()) {
+            depth += c == '(' ? 1 : c == ')' ? -1 : 0;
+            if (c == ',' && depth == 0) {
+                parts.add(part.toString());
+                part.setLength(0);
+            } else {
+                part.append(c);
+            }
+        }
+        parts.add(part.toString());
+        for (String p : parts) {
+            int eq = p.indexOf('=');
+            if (eq > 0) {
+                out.put(p.substring(0, eq).trim(), p.substring(eq + 1).trim());
+            }
+        }
+        return out;
+    }
+
+    private static JsonNode placeholder(JsonNode values, String rhs) {
+        return rhs == null || !rhs.matches(":\\w+") ? null : values.get(rhs);
+    }
+
+    private static String text(JsonNode values, String rhs) {
+        JsonNode v = placeholder(values, rhs);
+        return v == null || !v.has("S") ? null : v.get("S").asText();
     }
 
     private static String substitute(String expression, Map<String, String> names) {
@@ -268,8 +348,10 @@ final class WriteWatch implements AutoCloseable {
         byFunction.forEach((function, list) -> {
             Map<Keys.Execution, List<Write>> byItem = new LinkedHashMap<>();
             for (Write w : list) {
+                Keys.Execution own = executionOf(w);
+                String named = own == null ? "" : " (plugin " + own.plugin() + ", " + own.activity() + "/" + own.stage().wireName() + ")";
                 for (String rule : w.broken()) {
-                    addOnce(out, "plugin function " + function + " broke a rule in a " + w.operation() + " of run " + run + ": " + rule);
+                    addOnce(out, "plugin function " + function + named + " broke a rule in a " + w.operation() + " of run " + run + ": " + rule);
                 }
                 if (w.error() != null && !w.error().equals("ConditionalCheckFailedException")) {
                     addOnce(out, "plugin function " + function + ": its " + w.operation() + " on the status table for run " + run

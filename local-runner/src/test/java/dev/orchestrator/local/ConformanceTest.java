@@ -22,7 +22,8 @@ class ConformanceTest {
         // On the Python kit: it heartbeats while it works (its conformanceWorkSeconds hook), so the heartbeat rule runs.
         assertThat(r.output()).contains("PASS duplicate-once", "PASS report-error", "SKIP parallel-join",
                 "PASS reclaim-stale", "PASS rerun-due", "PASS heartbeat",
-                "conformance of audit-python: 18 passed, 0 failed, 3 skipped -> CONFORMS");
+                "PASS schedule", "PASS retry-error",
+                "conformance of audit-python: 20 passed, 0 failed, 3 skipped -> CONFORMS");
         assertThat(r.code()).isZero();
     }
 
@@ -42,8 +43,8 @@ class ConformanceTest {
         OwnProjectTest.Result r = OwnProjectTest.exec(ROOT.resolve("plugins-examples/notify-node"),
                 List.of(ROOT.resolve("scripts/conformance").toString(), "template.yaml", "--activity", "Review"));
         assertThat(r.output()).contains("on Review/parallel", "PASS parallel-join", "PASS join-window",
-                "PASS claim-fields", "PASS heartbeat",
-                "conformance of notify-node: 20 passed, 0 failed, 1 skipped -> CONFORMS");
+                "PASS claim-fields", "PASS heartbeat", "PASS schedule", "PASS retry-error",
+                "conformance of notify-node: 22 passed, 0 failed, 1 skipped -> CONFORMS");
         assertThat(r.code()).isZero();
     }
 
@@ -63,8 +64,34 @@ class ConformanceTest {
                 """);
         OwnProjectTest.Result r = OwnProjectTest.exec(project, List.of(ROOT.resolve("scripts/conformance").toString(), "template.yaml"));
         assertThat(r.output()).contains("PASS heartbeat", "s timeout and heartbeat (last",
-                "conformance of audit-python: 18 passed, 0 failed, 3 skipped -> CONFORMS");
+                "SKIP schedule", "SKIP retry-error", "conformance of audit-python: 18 passed, 0 failed, 5 skipped -> CONFORMS");
         assertThat(r.code()).as(r.output()).isZero();
+    }
+
+    @Test
+    void aPluginWhoseScheduleAndRetryErrorBreakTheProtocolFailsThoseRules() throws Exception {
+        // The hand-written plugin with both hooks, each slipping: Schedule writes rerunAt in seconds, not
+        // milliseconds; RetryError ends the work Error at once instead of running again later.
+        LocalDeployTest.copyExample(project, LocalDeployTest.FILTER, "");
+        LocalDeployTest.replace(project.resolve("app.py"), "    try:\n        work(message)\n", """
+                    metadata = message.get("metadata") or {}
+                    if "conformanceSchedule" in metadata:
+                        at = int(time.time()) + int(metadata["conformanceSchedule"])  # slip: seconds
+                        execution.update(["#rerunAt = :at", "#heartbeatAt = :now", "#message = :msg"], [], "#state = :ip",
+                                         {":ip": s("In Progress"), ":at": n(at), ":now": n(now_ms()), ":msg": s("scheduled")})
+                        return "scheduled"
+                    if "conformanceRetry" in metadata:
+                        execution.report("Error", str(metadata["conformanceRetry"]))  # slip: no re-run
+                        return "error"
+                    try:
+                        work(message)
+                """);
+        OwnProjectTest.Result r = OwnProjectTest.exec(project, List.of(ROOT.resolve("scripts/conformance").toString(), "template.yaml"));
+        assertThat(r.output()).contains("PASS report-complete",
+                "FAIL schedule             after Schedule(600 s): rerunAt must be epoch ms between",
+                "FAIL retry-error          after RetryError: state must stay 'In Progress', not 'Error'",
+                "conformance of audit-python: 17 passed, 2 failed, 4 skipped -> DOES NOT CONFORM");
+        assertThat(r.code()).as(r.output()).isEqualTo(1);
     }
 
     @Test
@@ -138,7 +165,8 @@ class ConformanceTest {
                 "FAIL claim-conditional    redelivery after Complete wrote to the item",
                 "FAIL version-bump         updatedAt is", "FAIL duplicate-once", "FAIL skip-done", "PASS reclaim-stale", "FAIL rerun-due",
                 "SKIP report-error", "FAIL heartbeat", "s pluginTimeout, but never heartbeat after the claim",
-                "conformance of careless: 9 passed, 7 failed, 4 skipped -> DOES NOT CONFORM");
+                "SKIP schedule", "SKIP retry-error",
+                "conformance of careless: 9 passed, 7 failed, 6 skipped -> DOES NOT CONFORM");
         assertThat(r.code()).isEqualTo(1);
     }
 }

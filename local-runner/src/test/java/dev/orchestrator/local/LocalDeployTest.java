@@ -126,7 +126,7 @@ class LocalDeployTest {
         assertThat(r.output()).contains("run w-1/writes ended Complete", "· audit-nobump  Complete",
                 "error: plugin function plugin-typo/TypoFunction (plugin audit-python, Review/parallel): rule claim-refused: every write "
                         + "it made to its execution item of run w-1/writes was refused (ConditionalCheckFailedException) and ",
-                "error: plugin function plugin-nobump/AuditFunction broke a rule in a UpdateItem of run w-1/writes: "
+                "error: plugin function plugin-nobump/AuditFunction (plugin audit-nobump, Review/post) broke a rule in a UpdateItem of run w-1/writes: "
                         + "version-bump: the UpdateExpression lacks ADD version :one",
                 "error: plugin function plugin-throwing/ThrowingFunction: a delivery failed (its handler failed every attempt; "
                         + "sent to its on-failure destination)", "audit database unreachable");

@@ -136,7 +136,7 @@ class LocalSettingsTest {
                 "{\"pluginName\":\"audit-python\",\"default\":{\"mandatory\":true,\"timeout\":60},\"order\":5}"), "A")).isEmpty();
         assertThat(Conformance.initializeProblems(Json.parse(
                 "{\"pluginName\":\"\",\"default\":{\"timeout\":0},\"overrides\":{\"A\":{\"mandatory\":\"yes\"}},\"alwaysRun\":1}"), "A"))
-                .containsExactly("pluginName must be 1-64 letters, digits, '.', '_' or '-' (got \"\")",
+                .containsExactly("pluginName must be 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit (got \"\")",
                         "default.mandatory must be true or false", "default.timeout must be a positive whole number of seconds",
                         "overrides.A.mandatory must be true or false", "alwaysRun must be true or false");
     }

@@ -26,18 +26,54 @@ class WriteWatchTest {
 
     @Test
     void wireRulesAreCheckedOnTheRequest() {
-        String good = "SET #state = :ip, #updatedAt = :now ADD #version :one";
+        String good = "SET #heartbeatAt = :now, #updatedAt = :now ADD #version :one";
         assertThat(WriteWatch.broken("UpdateItem", Json.parse(request("~audit~r-1", good)))).isEmpty();
         assertThat(WriteWatch.broken("UpdateItem", Json.parse(request("r-1", good))))
                 .containsExactly("own-item: a plugin writes only its own execution item (uid '~<plugin>~<run uid>'), not the run's header 'r-1'");
         assertThat(WriteWatch.broken("UpdateItem", Json.parse(request("~~r-1", good)))).singleElement().asString()
                 .startsWith("own-item: a plugin writes only its own execution item").endsWith("not the engine's roster '~~r-1'");
-        assertThat(WriteWatch.broken("UpdateItem", Json.parse(request("~audit~r-1", "SET #state = :ip ADD #version :one"))))
+        assertThat(WriteWatch.broken("UpdateItem", Json.parse(request("~audit~r-1", "SET #heartbeatAt = :now ADD #version :one"))))
                 .containsExactly("version-bump: the UpdateExpression lacks SET updatedAt = :now");
-        assertThat(WriteWatch.broken("UpdateItem", Json.parse(request("~audit~r-1", "SET #state = :ip, #updatedAt = :now"))))
+        assertThat(WriteWatch.broken("UpdateItem", Json.parse(request("~audit~r-1", "SET #heartbeatAt = :now, #updatedAt = :now"))))
                 .containsExactly("version-bump: the UpdateExpression lacks ADD version :one");
         assertThat(WriteWatch.broken("PutItem", Json.parse(request("~audit~r-1", good))))
                 .containsExactly("update-item: every plugin write is one UpdateItem, not PutItem");
+    }
+
+    @Test
+    void conformanceRulesAreCheckedOnEachWrite() {
+        String tail = ", #updatedAt = :now ADD #version :one";
+        String claim = "SET #state = :ip, #startedAt = :now, #heartbeatAt = :now, #attempt = if_not_exists(#attempt, :zero) + :one, "
+                + "#mandatory = :t, #order = if_not_exists(#order, :o), #runUid = if_not_exists(#runUid, :u), "
+                + "#runWorkflow = if_not_exists(#runWorkflow, :w), #activity = if_not_exists(#activity, :a), "
+                + "#stage = if_not_exists(#stage, :s)" + tail;
+        assertThat(broken(claim, Map.of())).isEmpty();
+        assertThat(broken(claim.replace("#runUid = if_not_exists(#runUid, :u), ", "").replace("#mandatory = :t, ", ""), Map.of()))
+                .containsExactly("claim-fields: the claim (SET state = In Progress) lacks SET mandatory, runUid");
+        assertThat(broken("SET #state = :c, #endedAt = :now" + tail, Map.of(":c", "{\"S\": \"Complete\"}"))).isEmpty();
+        assertThat(broken("SET #state = :c" + tail, Map.of(":c", "{\"S\": \"Error\"}")))
+                .containsExactly("report-fields: the report (SET state = Error) lacks SET endedAt = :now");
+        assertThat(broken("SET #state = :c, #endedAt = :now, #message = :m" + tail,
+                Map.of(":c", "{\"S\": \"Error\"}", ":m", "{\"S\": \"" + "x".repeat(181) + "\"}")))
+                .containsExactly("message-length: message is 181 characters, over 180");
+        String rerun = "SET #rerunAt = :at, #heartbeatAt = :now, #message = :m" + tail;
+        assertThat(broken(rerun, Map.of(":at", "{\"N\": \"1796582332000\"}", ":m", "{\"S\": \"later\"}"))).isEmpty();
+        assertThat(broken(rerun.replace(", #message = :m", ""), Map.of(":at", "{\"N\": \"1796582332\"}")))
+                .containsExactly("schedule: a Schedule / RetryError (SET rerunAt) lacks SET message",
+                        "schedule: rerunAt must be epoch milliseconds, got 1796582332 (seconds?)");
+    }
+
+    /** What {@link WriteWatch#broken} finds in an UpdateItem on ~audit~r-1 with this expression and these extra values. */
+    private static List<String> broken(String update, Map<String, String> values) {
+        var request = (com.fasterxml.jackson.databind.node.ObjectNode) Json.parse(request("~audit~r-1", update));
+        var names = (com.fasterxml.jackson.databind.node.ObjectNode) request.get("ExpressionAttributeNames");
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("#(\\w+)").matcher(update);
+        while (m.find()) {
+            names.put(m.group(), m.group(1));
+        }
+        var vals = (com.fasterxml.jackson.databind.node.ObjectNode) request.get("ExpressionAttributeValues");
+        values.forEach((k, v) -> vals.set(k, Json.parse(v)));
+        return WriteWatch.broken("UpdateItem", request);
     }
 
     @Test
