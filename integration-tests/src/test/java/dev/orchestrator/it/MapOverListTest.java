@@ -280,8 +280,9 @@ class MapOverListTest {
     /** Waits for the run's end; on a timeout, says where the map stood (header counters, element states). */
     static WorkflowRun awaitEnd(String uid, String activity, String plugin) {
         try {
-            // The ceiling grows with the big map: a second per element on top (only a failing run waits it out).
-            return stack.awaitEnd(uid, "maps", OrchestratorFixture.CEILING.plusSeconds(ELEMENTS));
+            // The ceiling grows with the big map: 3 s per element on top (a busy 2-core machine drove 0.7 elements a
+            // second through the emulator at 1,000; only a failing run waits it out).
+            return stack.awaitEnd(uid, "maps", OrchestratorFixture.CEILING.plusSeconds(3L * ELEMENTS));
         } catch (AssertionError e) {
             var header = stack.store.getItem(uid, "maps").orElseThrow();
             StringBuilder b = new StringBuilder("map of " + uid + " did not end: header map "
