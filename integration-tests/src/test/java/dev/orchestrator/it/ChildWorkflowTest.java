@@ -223,15 +223,9 @@ class ChildWorkflowTest {
     }
 
     static String cli(String... args) {
-        List<String> all = new java.util.ArrayList<>(List.of("--stack", "child", "--endpoint-url", stack.emulator.endpoint().toString(),
-                "--lambda-endpoint-url", stack.runtime.lambdaEndpoint()));
-        all.addAll(List.of(args));
-        java.io.StringWriter out = new java.io.StringWriter();
-        java.io.StringWriter err = new java.io.StringWriter();
-        int code = dev.orchestrator.cli.Orchestrator.run(all.toArray(String[]::new), stack.emulator.clientEnvironment(),
-                java.time.ZoneOffset.UTC, new java.io.PrintWriter(out), new java.io.PrintWriter(err));
-        assertThat(code).as(err.toString()).isZero();
-        return out.toString();
+        OrchestratorFixture.Cli r = stack.cli("child", args);
+        assertThat(r.code()).as(r.err()).isZero();
+        return r.out();
     }
 
     static String cliStatus(String uid, String workflow, String... more) {

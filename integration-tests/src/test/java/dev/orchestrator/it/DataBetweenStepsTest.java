@@ -80,18 +80,8 @@ class DataBetweenStepsTest {
     }
 
     /** The operator CLI against this stack: exit code and what it printed. */
-    record Cli(int code, String out, String err) {
-    }
-
-    static Cli cli(String... args) {
-        List<String> all = new java.util.ArrayList<>(List.of("--stack", "data", "--endpoint-url", stack.emulator.endpoint().toString(),
-                "--lambda-endpoint-url", stack.runtime.lambdaEndpoint()));
-        all.addAll(List.of(args));
-        java.io.StringWriter out = new java.io.StringWriter();
-        java.io.StringWriter err = new java.io.StringWriter();
-        int code = dev.orchestrator.cli.Orchestrator.run(all.toArray(String[]::new), stack.emulator.clientEnvironment(),
-                java.time.ZoneOffset.UTC, new java.io.PrintWriter(out), new java.io.PrintWriter(err));
-        return new Cli(code, out.toString(), err.toString());
+    static OrchestratorFixture.Cli cli(String... args) {
+        return stack.cli("data", args);
     }
 
     static ObjectNode obj(String json) {
@@ -133,17 +123,17 @@ class DataBetweenStepsTest {
                 .isEqualTo(Json.parse("{\"endpoint\":\"cert-for-t1.example.com@10.0.0.7\",\"ttl\":60}"));
         assertThat(outputs.path("DataC").path("ip").path("outputRef").path("sha256").asText()).hasSize(64);
 
-        Cli status = cli("status", "diamond-1", "data");
+        OrchestratorFixture.Cli status = cli("status", "diamond-1", "data");
         assertThat(status.code()).as(status.err()).isZero();
         assertThat(status.out()).contains("· publish  Complete").contains(", output {\"endpoint\":\"cert-for-t1.example.com@10.0.0.7\",\"ttl\":60}")
                 .contains("· ip  Complete").contains(", output in s3://");
-        Cli one = cli("output", "diamond-1", "data", "DataC.ip");
+        OrchestratorFixture.Cli one = cli("output", "diamond-1", "data", "DataC.ip");
         assertThat(one.code()).as(one.err()).isZero();
         assertThat(Json.parse(one.out())).as("the reference resolved").isEqualTo(Json.parse("{\"ip\":\"10.0.0.7\",\"zone\":\"a\"}"));
-        Cli all = cli("output", "diamond-1", "data");
+        OrchestratorFixture.Cli all = cli("output", "diamond-1", "data");
         assertThat(Json.parse(all.out()).path("DataB").path("cert").path("cert").asText()).isEqualTo("cert-for-t1.example.com");
         assertThat(Json.parse(all.out()).path("DataD").fieldNames()).toIterable().containsExactlyInAnyOrder("prep", "publish");
-        Cli none = cli("output", "diamond-1", "data", "DataA.nope");
+        OrchestratorFixture.Cli none = cli("output", "diamond-1", "data", "DataA.nope");
         assertThat(none.code()).isEqualTo(3);
         assertThat(none.err()).contains("has no output from DataA.nope (outputs: ");
     }
@@ -195,7 +185,7 @@ class DataBetweenStepsTest {
         assertThat(stack.awaitOutcomeEvent("big-1", Duration.ofSeconds(120)).path("detail").path("outputs").path("Big2")
                 .path("big-in").path("output").path("length").asInt()).isEqualTo(blob.length());
 
-        Cli whole = cli("output", "big-1", "data", "Big1.big-out");
+        OrchestratorFixture.Cli whole = cli("output", "big-1", "data", "Big1.big-out");
         assertThat(whole.code()).as(whole.err()).isZero();
         assertThat(Outputs.sha256(Json.write(Json.parse(whole.out())).getBytes(StandardCharsets.UTF_8))).isEqualTo(producedSha);
 

@@ -432,4 +432,20 @@ final class OrchestratorFixture implements AutoCloseable {
         runtime.close();
         emulator.close();
     }
+
+    /** What the {@code orchestrator} CLI printed and returned. */
+    record Cli(int code, String out, String err) {
+    }
+
+    /** Runs the {@code orchestrator} CLI in-process against this emulator, for the stack {@code stackName}. */
+    Cli cli(String stackName, String... args) {
+        List<String> all = new java.util.ArrayList<>(List.of("--stack", stackName, "--endpoint-url", emulator.endpoint().toString(),
+                "--lambda-endpoint-url", runtime.lambdaEndpoint()));
+        all.addAll(List.of(args));
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
+        int code = dev.orchestrator.cli.Orchestrator.run(all.toArray(String[]::new), emulator.clientEnvironment(),
+                java.time.ZoneOffset.UTC, new java.io.PrintWriter(out), new java.io.PrintWriter(err));
+        return new Cli(code, out.toString(), err.toString());
+    }
 }
