@@ -114,15 +114,27 @@ public final class AwsClients {
                 .overrideConfiguration(o -> o.addExecutionInterceptor(Dispatch.INSTANCE)
                         .addExecutionInterceptor(dev.orchestrator.obs.Trace.SDK_CALLS)
                         .putExecutionAttribute(FUNCTION, env.get(EnvNames.AWS_LAMBDA_FUNCTION_NAME, "unknown")));
-        if (builder instanceof software.amazon.awssdk.awscore.client.builder.AwsSyncClientBuilder<?, ?> sync) {
-            sync.httpClientBuilder(UrlConnectionHttpClient.builder());
-        }
         String endpoint = env.get(EnvNames.AWS_ENDPOINT_URL, null);
+        if (builder instanceof software.amazon.awssdk.awscore.client.builder.AwsSyncClientBuilder<?, ?> sync) {
+            sync.httpClientBuilder(endpoint == null ? UrlConnectionHttpClient.builder() : emulatorHttpClient());
+        }
         if (endpoint != null) {
             builder.endpointOverride(URI.create(endpoint));
         }
         return builder;
     }
+
+    /**
+     * The HTTP client for an endpoint override (the local emulator): a single-threaded emulator holding a
+     * large table can take longer than the SDK's 30 s socket timeout to answer one request on a busy
+     * machine, where AWS answers in milliseconds; on AWS the SDK's defaults stay.
+     */
+    public static UrlConnectionHttpClient.Builder emulatorHttpClient() {
+        return UrlConnectionHttpClient.builder().socketTimeout(EMULATOR_SOCKET_TIMEOUT);
+    }
+
+    /** How long a call to an endpoint override may wait for its answer. */
+    public static final java.time.Duration EMULATOR_SOCKET_TIMEOUT = java.time.Duration.ofMinutes(3);
 
     /**
      * The value of {@code factory}, computed once on first use (thread-safe). How a handler holds a

@@ -153,7 +153,8 @@ public final class Emulator implements BeforeAllCallback, AfterAllCallback, Auto
                 .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY)))
                 .endpointOverride(endpoint());
         if (builder instanceof AwsSyncClientBuilder<?, ?> sync) {
-            sync.httpClientBuilder(UrlConnectionHttpClient.builder());
+            // As AwsClients does for an endpoint override: a busy single-threaded emulator may take over the SDK's 30 s.
+            sync.httpClientBuilder(UrlConnectionHttpClient.builder().socketTimeout(java.time.Duration.ofMinutes(3)));
         }
         return builder.build();
     }
