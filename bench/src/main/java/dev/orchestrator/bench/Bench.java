@@ -469,7 +469,7 @@ public final class Bench {
             } catch (RuntimeException e) {
                 // The emulator on a small machine may give out before the orchestrator does: say so, go on.
                 failures.add("| " + n + " | did not complete on this emulator: " + String.valueOf(e.getMessage()).lines().findFirst().orElse("")
-                        + " | | | | | | | | | | | | | |");
+                        + " | | | | | | | | | | | | | | |");
                 System.err.println("fan-out with " + n + " plugins failed: " + e);
             }
         }
@@ -477,15 +477,18 @@ public final class Bench {
         out.println("## Fan-out: 1 activity, N mandatory parallel plugins (start to terminal status)");
         out.println();
         out.println("| N | final status | end to end ms | emulator floor ms | ratio | engine invocations | plugin invocations |"
-                + " write units | WRU per plugin execution | status table | RunsIndex | history | largest expression | largest item |"
-                + " over a DynamoDB limit |");
-        out.println("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|");
+                + " write units | WRU per plugin execution | WRU per added plugin | status table | RunsIndex | history | largest expression |"
+                + " largest item | over a DynamoDB limit |");
+        out.println("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|");
+        FanOut.Result one = results.stream().filter(r -> r.plugins() == 1).findFirst().orElse(null);
         for (FanOut.Result r : results) {
             RunMeter.Run run = r.run();
             long largestItem = Math.max(r.largestRequestItem(), Math.max(run.status().largestItem, run.history().largestItem));
-            out.printf("| %d | %s | %d | %d | %.1fx | %d | %d | %d | %.2f | %d | %d | %d | %,d B (%s) | %,d B | %s |%n", r.plugins(), r.status(),
+            String added = one == null || r.plugins() == 1 ? "-"
+                    : String.format("%.2f", (run.writeUnits() - one.run().writeUnits()) / (double) (r.plugins() - 1));
+            out.printf("| %d | %s | %d | %d | %.1fx | %d | %d | %d | %.2f | %s | %d | %d | %d | %,d B (%s) | %,d B | %s |%n", r.plugins(), r.status(),
                     r.endToEndMillis(), r.floorMillis(), r.ratio(), run.invocations().getOrDefault("engine", 0L), run.pluginInvocations(),
-                    run.writeUnits(), r.writeUnitsPerPlugin(), run.status().tableWru() + run.unrecordedStatusWrites(), run.status().indexWru,
+                    run.writeUnits(), r.writeUnitsPerPlugin(), added, run.status().tableWru() + run.unrecordedStatusWrites(), run.status().indexWru,
                     run.history().tableWru() + run.unrecordedHistoryWrites(), r.largestExpression(), r.largestExpressionKind(), largestItem,
                     r.violations().isEmpty() ? "none" : String.join("; ", r.violations()));
         }
@@ -504,7 +507,10 @@ public final class Bench {
         }
         out.println();
         out.println("Write units: status table (every item write priced from its stream record), RunsIndex, history table (its stream),"
-                + " writes that changed nothing and refused conditional writes, divided by N for the per-plugin figure. Largest expression and"
+                + " writes that changed nothing and refused conditional writes, divided by N for the per-plugin figure. WRU per added plugin:"
+                + " (write units at N - write units at N = 1) / (N - 1), what each plugin beyond the first adds; the run's own writes (its"
+                + " header's steps, its index entries, its first roster and history items) are paid once per run whatever N is, so the"
+                + " per-plugin figure falls with N toward this one. Largest expression and"
                 + " item: the test kit's DynamoDbLimits peaks over every DynamoDB request of the timed run (and the largest stream image)."
                 + " Plugins: one SNS subscription whose in-process handler runs the N registered plugins " + FanOut.PLUGIN_THREADS
                 + " at a time, each with its own client and writes. Runs with N > " + FanOut.WARM_UP_UP_TO + " have no warm-up run."

@@ -294,4 +294,15 @@ final class BenchStack implements AutoCloseable {
         runtime.close();
         emulator.close();
     }
+
+    /** The longest MaximumBatchingWindowInSeconds of the stack's stream event sources, as deployed. */
+    int longestBatchingWindowSeconds() {
+        int longest = 0;
+        for (String id : new String[] {"EngineFunction", "HistoryFunction"}) {
+            for (var source : runtime.function(id).sources()) {
+                longest = Math.max(longest, source.path("batchingWindowSeconds").asInt(0));
+            }
+        }
+        return longest;
+    }
 }

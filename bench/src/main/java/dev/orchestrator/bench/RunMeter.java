@@ -73,7 +73,7 @@ final class RunMeter implements AutoCloseable {
         logOffset = logSize();
     }
 
-    /** Waits until nothing moves for 3 s, then reads what the run cost. */
+    /** Waits until nothing moves for 3 s past the longest stream batching window, then reads what the run cost. */
     Run end(String uid) {
         WorkflowCalls.awaitQuiet(counter, s);
         StreamMeter.Tally status = StreamMeter.Tally.of(s.statusStream.drain(), uid);

@@ -71,16 +71,19 @@ final class WorkflowCalls {
 
     /** Until nothing was called or invoked for 3 s: trailing stream records of a run are part of its cost. */
     static void awaitQuiet(CallCounter counter, BenchStack s) {
+        // Quiet for 3 s longer than the longest stream batching window (HistoryBatchingWindow holds the history
+        // function's last writes that long): the run's cost is read only once every function has written it.
+        long quietMs = 3000 + 1000L * s.longestBatchingWindowSeconds();
         long last = -1;
         long since = System.currentTimeMillis();
-        long deadline = since + 60_000;
+        long deadline = since + 60_000 + quietMs;
         while (System.currentTimeMillis() < deadline) {
             long now = counter.calls().values().stream().mapToLong(Long::longValue).sum()
                     + s.runtime.invocations().values().stream().mapToLong(Long::longValue).sum();
             if (now != last) {
                 last = now;
                 since = System.currentTimeMillis();
-            } else if (System.currentTimeMillis() - since > 3000) {
+            } else if (System.currentTimeMillis() - since > quietMs) {
                 return;
             }
             BenchStack.sleep(200);

@@ -71,7 +71,8 @@ final class ConsoleReads {
             List<JsonNode> es = transitions(item);
             JsonNode raw = item.path("transitions");
             for (int i = 0; i < es.size(); i++) {
-                boolean own = raw.path(i).has("at"); // older items: every transition shares the item's at
+                // older items: every transition shares the item's at
+                boolean own = item.has(dev.orchestrator.core.HistoryLines.LINES) || raw.path(i).has("at");
                 if (!own || seen.add(es.get(i).path("at").asText())) {
                     out.add(es.get(i));
                 }
@@ -82,11 +83,28 @@ final class ConsoleReads {
     }
 
     /**
-     * A history item holds transitions ({@code transitions}); readers see one entry per transition, each with
+     * A history item holds transitions: {@code lines} ({@link dev.orchestrator.core.HistoryLines}), or, in items
+     * written before 2026-12-07, {@code transitions} (one map each); readers see one entry per transition, each with
      * the item's uid and workflow and its own time and {@code at} (the item's, for items written before history
      * packed a batch's writes together).
      */
     static List<JsonNode> transitions(JsonNode item) {
+        if (item.has(dev.orchestrator.core.HistoryLines.LINES)) { // the compact form (HistoryLines)
+            List<String> lines = new ArrayList<>();
+            item.path(dev.orchestrator.core.HistoryLines.LINES).forEach(l -> lines.add(l.asText()));
+            List<JsonNode> out = new ArrayList<>();
+            for (var l : dev.orchestrator.core.HistoryLines.decode(lines)) {
+                com.fasterxml.jackson.databind.node.ObjectNode e = dev.orchestrator.core.Json.object();
+                for (String k : new String[] {"run", "uid", "workflow"}) {
+                    if (item.has(k)) {
+                        e.set(k, item.get(k));
+                    }
+                }
+                e.setAll(dev.orchestrator.core.HistoryLines.entry(l));
+                out.add(e);
+            }
+            return out;
+        }
         if (!item.has("transitions")) {
             return List.of(item); // an item written before history grouped a write's transitions
         }

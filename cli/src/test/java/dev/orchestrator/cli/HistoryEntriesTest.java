@@ -47,4 +47,44 @@ class HistoryEntriesTest {
         assertThat(entries).extracting(e -> e.path("scope").asText()).containsExactly("run", "stage", "activity");
         assertThat(entries).extracting(e -> e.path("at").asText()).containsExactly("0001#a#000", "0002#a#000", "0002#a#000");
     }
+
+    static JsonNode compact(String uid, List<dev.orchestrator.core.HistoryLines.Line> lines) {
+        var item = Json.object();
+        item.put("run", uid + "#w");
+        item.put("at", lines.get(0).at());
+        item.put("time", lines.get(0).time());
+        item.put("uid", uid);
+        item.put("workflow", "w");
+        var l = item.putArray(dev.orchestrator.core.HistoryLines.LINES);
+        dev.orchestrator.core.HistoryLines.encode(lines).forEach(l::add);
+        return item;
+    }
+
+    @Test
+    void compactItemsReadAsTheEntriesTheMapFormGaveBesideOlderItemsAndARepeatShowsOnce() {
+        var created = new dev.orchestrator.core.HistoryLines.Line(1, "100", 0, "created", null, null, null, null, "Not Started", null);
+        var claimed = new dev.orchestrator.core.HistoryLines.Line(3, "200", 0, "state", "A", "parallel", "p1", "Not Started",
+                "In Progress", null);
+        var ended = new dev.orchestrator.core.HistoryLines.Line(5, "300", 0, "state", "A", "parallel", "p1", "In Progress",
+                "Error", "disk full\u001Fsee the log"); // a message may hold the separator: it is the last field
+        var stage = new dev.orchestrator.core.HistoryLines.Line(5, "300", 1, "state", "A", "parallel", null, "In Progress", "Error", null);
+        JsonNode plugins = compact("u", List.of(claimed, ended, stage));
+        JsonNode header = compact("u", List.of(created));
+        JsonNode again = compact("u", List.of(ended)); // a bisected retry packed it again
+        JsonNode older = json("{'run':'u#w','at':'" + dev.orchestrator.core.HistoryLines.at(9, "400", 0)
+                + "','time':9,'uid':'u','workflow':'w','transitions':[{'scope':'run','event':'state','path':'','from':'In Progress',"
+                + "'to':'Error','at':'" + dev.orchestrator.core.HistoryLines.at(9, "400", 0) + "','time':9}]}");
+
+        List<JsonNode> entries = ConsoleReads.entries(List.of(plugins, header, again, older));
+
+        assertThat(entries).extracting(e -> e.path("path").asText()).containsExactly("", "A/parallel/p1", "A/parallel/p1", "A/parallel", "");
+        assertThat(entries).extracting(e -> e.path("scope").asText()).containsExactly("run", "plugin", "plugin", "stage", "run");
+        assertThat(entries).extracting(e -> e.path("to").asText()).containsExactly("Not Started", "In Progress", "Error", "Error", "Error");
+        assertThat(entries).extracting(e -> e.path("time").asLong()).containsExactly(1L, 3L, 5L, 5L, 9L);
+        assertThat(entries.get(2).path("message").asText()).isEqualTo("disk full\u001Fsee the log");
+        assertThat(entries.get(2).path("plugin").asText()).isEqualTo("p1");
+        assertThat(entries.get(3).has("plugin")).isFalse();
+        assertThat(entries.get(0).has("from")).isFalse();
+        assertThat(entries).allSatisfy(e -> assertThat(e.path("uid").asText()).isEqualTo("u"));
+    }
 }

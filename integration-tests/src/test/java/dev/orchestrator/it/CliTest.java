@@ -137,8 +137,10 @@ class CliTest {
         assertThat(again.code()).isEqualTo(Exit.NO_CHANGE);
         assertThat(again.out()).contains("already complete, nothing changed");
 
-        // History: fed by the stream, so it may trail the status by a moment.
-        stack.awaitCondition(Duration.ofSeconds(120), () -> cli("history", "ok-1", "ops-flow").out().contains("In Progress -> Complete"));
+        // History: fed by the stream and gathered for HistoryBatchingWindow, so it trails the status by up to that
+        // window: wait for the run's own last transition.
+        stack.awaitCondition(Duration.ofSeconds(120), () -> java.util.regex.Pattern.compile("\\s+run\\s+In Progress -> Complete")
+                .matcher(cli("history", "ok-1", "ops-flow").out()).find());
         Result history = cli("history", "ok-1", "ops-flow");
         assertThat(history.code()).isEqualTo(Exit.OK);
         assertThat(history.lines().get(0)).matches("TIME\\s+WHERE\\s+CHANGE\\s+CAUSE");
@@ -205,7 +207,8 @@ class CliTest {
         Result status = cli("status", "fail-1", "ops-flow");
         assertThat(status.out()).contains("· gate  Error: gate closed for fail-1");
 
-        stack.awaitCondition(Duration.ofSeconds(120), () -> cli("history", "fail-1", "ops-flow").out().contains("gate closed"));
+        stack.awaitCondition(Duration.ofSeconds(120), () -> java.util.regex.Pattern.compile("\\s+run\\s+In Progress -> Error")
+                .matcher(cli("history", "fail-1", "ops-flow").out()).find());
         Result history = cli("history", "fail-1", "ops-flow");
         assertThat(history.out()).containsPattern("Setup/pre/gate\\s+In Progress -> Error\\s+gate closed for fail-1")
                 .containsPattern("\\s+run\\s+In Progress -> Error");

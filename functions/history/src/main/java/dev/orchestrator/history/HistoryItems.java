@@ -1,5 +1,6 @@
 package dev.orchestrator.history;
 
+import dev.orchestrator.core.HistoryLines;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -10,7 +11,7 @@ import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 final class HistoryItems {
 
     /**
-     * Packing bound of one history item (estimated bytes): far below DynamoDB's 400 KB item limit, large enough
+     * Packing bound of one history item (bytes of its lines): far below DynamoDB's 400 KB item limit, large enough
      * that rounding each item up to a whole KB costs little.
      */
     static final int ITEM_BYTES = 32 * 1024;
@@ -24,85 +25,52 @@ final class HistoryItems {
 
     /**
      * One run's records of a batch as few items as fit {@code itemBytes}: each item keyed by its first
-     * transition's {@code at}, each transition with its own {@code time} and {@code at}.
+     * transition's {@code at}, its transitions as {@link HistoryLines} (each keeping its own time and {@code at}).
      */
     static List<Map<String, AttributeValue>> pack(List<Recorded> records, int retentionDays, int itemBytes) {
         List<Map<String, AttributeValue>> items = new java.util.ArrayList<>();
-        List<AttributeValue> list = new java.util.ArrayList<>();
+        List<HistoryLines.Line> lines = new java.util.ArrayList<>();
         Recorded first = null;
-        String firstAt = null;
         long bytes = 0;
         for (Recorded r : records) {
             for (int i = 0; i < r.transitions().size(); i++) {
-                Map<String, AttributeValue> t = transition(r.transitions().get(i));
-                String at = HistoryKeys.at(r.time(), r.sequence(), i);
-                t.put("at", AttributeValue.fromS(at));
-                t.put("time", AttributeValue.fromN(Long.toString(r.time())));
-                long size = estimate(t);
+                Transition t = r.transitions().get(i);
+                HistoryLines.Line line = new HistoryLines.Line(r.time(), r.sequence(), i, t.event(), t.activity(), t.stage(),
+                        t.plugin(), t.from(), t.to(), t.message());
+                // Bound on the full form of the line (with its time and sequence): a line may open the next item.
+                long size = HistoryLines.encode(List.of(line)).get(0).getBytes(StandardCharsets.UTF_8).length + 1;
                 if (first != null && bytes + size > itemBytes) {
-                    items.add(item(first.uid(), first.workflow(), first.time(), firstAt, list, retentionDays));
-                    list = new java.util.ArrayList<>();
+                    items.add(item(first.uid(), first.workflow(), lines, retentionDays));
+                    lines = new java.util.ArrayList<>();
                     first = null;
                     bytes = 0;
                 }
                 if (first == null) {
                     first = r;
-                    firstAt = at;
                 }
-                list.add(AttributeValue.fromM(t));
+                lines.add(line);
                 bytes += size;
             }
         }
         if (first != null) {
-            items.add(item(first.uid(), first.workflow(), first.time(), firstAt, list, retentionDays));
+            items.add(item(first.uid(), first.workflow(), lines, retentionDays));
         }
         return items;
     }
 
-    /** DynamoDB's size of a map of strings and numbers, near enough for packing (names + values + 3 B each). */
-    private static long estimate(Map<String, AttributeValue> m) {
-        long n = 3;
-        for (var e : m.entrySet()) {
-            AttributeValue v = e.getValue();
-            n += e.getKey().length() + 3 + (v.s() != null ? v.s().getBytes(StandardCharsets.UTF_8).length : v.n() != null ? 21 : 1);
-        }
-        return n;
-    }
-
-    /** One history item: transitions in stream and diff order, keyed by the first one's {@code at}. */
-    static Map<String, AttributeValue> item(String uid, String workflow, long time, String at, List<AttributeValue> transitions,
-                                            int retentionDays) {
+    /** One history item: its lines in stream and diff order, keyed by the first one's {@code at}. */
+    static Map<String, AttributeValue> item(String uid, String workflow, List<HistoryLines.Line> lines, int retentionDays) {
+        HistoryLines.Line first = lines.get(0);
         Map<String, AttributeValue> item = new LinkedHashMap<>();
         item.put("run", AttributeValue.fromS(HistoryKeys.run(uid, workflow)));
-        item.put("at", AttributeValue.fromS(at));
-        item.put("time", AttributeValue.fromN(Long.toString(time)));
+        item.put("at", AttributeValue.fromS(first.at()));
+        item.put("time", AttributeValue.fromN(Long.toString(first.time())));
         item.put("uid", AttributeValue.fromS(uid));
         item.put("workflow", AttributeValue.fromS(workflow));
-        item.put("transitions", AttributeValue.fromL(transitions));
+        item.put(HistoryLines.LINES, AttributeValue.fromL(HistoryLines.encode(lines).stream().map(AttributeValue::fromS).toList()));
         if (retentionDays > 0) {
-            item.put("expiresAt", AttributeValue.fromN(Long.toString(time / 1000 + retentionDays * 86_400L)));
+            item.put("expiresAt", AttributeValue.fromN(Long.toString(first.time() / 1000 + retentionDays * 86_400L)));
         }
         return item;
     }
-
-    private static Map<String, AttributeValue> transition(Transition t) {
-        Map<String, AttributeValue> m = new LinkedHashMap<>();
-        m.put("scope", AttributeValue.fromS(t.scope()));
-        m.put("event", AttributeValue.fromS(t.event()));
-        m.put("path", AttributeValue.fromS(t.path()));
-        put(m, "activity", t.activity());
-        put(m, "stage", t.stage());
-        put(m, "plugin", t.plugin());
-        put(m, "from", t.from());
-        put(m, "to", t.to());
-        put(m, "message", t.message());
-        return m;
-    }
-
-    private static void put(Map<String, AttributeValue> item, String key, String value) {
-        if (value != null) {
-            item.put(key, AttributeValue.fromS(value));
-        }
-    }
-
 }

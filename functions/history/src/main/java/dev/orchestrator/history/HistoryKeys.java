@@ -10,9 +10,8 @@ public final class HistoryKeys {
         return uid + "#" + workflow;
     }
 
-    /** Sorts by time, then by stream order (sequence numbers grow per shard), then by position in the diff. */
+    /** Sorts by time, then by stream order, then by position in the diff ({@link dev.orchestrator.core.HistoryLines#at}). */
     public static String at(long epochMillis, String streamSequence, int index) {
-        String seq = streamSequence.length() >= 40 ? streamSequence : "0".repeat(40 - streamSequence.length()) + streamSequence;
-        return String.format("%013d#%s#%03d", epochMillis, seq, index);
+        return dev.orchestrator.core.HistoryLines.at(epochMillis, streamSequence, index);
     }
 }

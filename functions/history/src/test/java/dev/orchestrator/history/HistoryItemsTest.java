@@ -2,6 +2,7 @@ package dev.orchestrator.history;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.orchestrator.core.HistoryLines;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -15,10 +16,14 @@ class HistoryItemsTest {
                 new Transition("plugin", "A", "parallel", "p" + i, "state", "Not Started", "In Progress", null)));
     }
 
-    static List<Map<String, AttributeValue>> transitions(List<Map<String, AttributeValue>> items) {
-        List<Map<String, AttributeValue>> out = new ArrayList<>();
-        items.forEach(i -> i.get("transitions").l().forEach(t -> out.add(t.m())));
+    static List<HistoryLines.Line> transitions(List<Map<String, AttributeValue>> items) {
+        List<HistoryLines.Line> out = new ArrayList<>();
+        items.forEach(i -> out.addAll(lines(i)));
         return out;
+    }
+
+    static List<HistoryLines.Line> lines(Map<String, AttributeValue> item) {
+        return HistoryLines.decode(item.get(HistoryLines.LINES).l().stream().map(AttributeValue::s).toList());
     }
 
     @Test
@@ -36,12 +41,16 @@ class HistoryItemsTest {
         assertThat(item.get("at").s()).isEqualTo(HistoryKeys.at(5_000, "1001", 0));
         assertThat(item.get("expiresAt").n()).isEqualTo(Long.toString(5 + 7 * 86_400L));
         var ts = transitions(items);
-        assertThat(ts).extracting(t -> t.get("at").s()).containsExactly(HistoryKeys.at(5_000, "1001", 0),
+        assertThat(ts).extracting(HistoryLines.Line::at).containsExactly(HistoryKeys.at(5_000, "1001", 0),
                 HistoryKeys.at(5_010, "1002", 0), HistoryKeys.at(5_020, "1003", 0), HistoryKeys.at(5_020, "1003", 1));
-        assertThat(ts).extracting(t -> t.get("time").n()).containsExactly("5000", "5010", "5020", "5020");
-        assertThat(ts.get(3).get("scope").s()).isEqualTo("activity");
-        assertThat(ts.get(0).get("plugin").s()).isEqualTo("p1");
-        assertThat(ts.get(2)).doesNotContainKey("plugin");
+        assertThat(ts).extracting(HistoryLines.Line::time).containsExactly(5000L, 5010L, 5020L, 5020L);
+        assertThat(ts.get(3).scope()).isEqualTo("activity");
+        assertThat(ts.get(0).plugin()).isEqualTo("p1");
+        assertThat(ts.get(0).from()).isEqualTo("Not Started");
+        assertThat(ts.get(2).plugin()).isNull();
+        assertThat(ts.get(2).path()).isEqualTo("A/parallel");
+        // The second line of one record repeats neither its time nor its sequence.
+        assertThat(item.get(HistoryLines.LINES).l().get(3).s()).startsWith("\u001F\u001F1\u001F");
     }
 
     @Test
@@ -54,16 +63,17 @@ class HistoryItemsTest {
 
         var items = HistoryItems.pack(batch, 0, bound);
 
-        assertThat(items.size()).isGreaterThan(20);
+        long lineBytes = items.stream().mapToLong(i -> i.get(HistoryLines.LINES).l().stream().mapToLong(t -> t.s().length() + 1).sum()).sum();
+        assertThat(items.size()).as("split into items under the bound").isGreaterThan(1)
+                .isGreaterThanOrEqualTo((int) Math.ceil(lineBytes / (double) bound));
         var ts = transitions(items);
         assertThat(ts).hasSize(1_000);
-        assertThat(ts).extracting(t -> t.get("plugin").s()).containsExactlyElementsOf(
+        assertThat(ts).extracting(HistoryLines.Line::plugin).containsExactlyElementsOf(
                 batch.stream().map(r -> r.transitions().get(0).plugin()).toList());
         for (var item : items) {
-            assertThat(item.get("at").s()).isEqualTo(item.get("transitions").l().get(0).m().get("at").s());
+            assertThat(item.get("at").s()).isEqualTo(lines(item).get(0).at());
             assertThat(item).doesNotContainKey("expiresAt"); // retention 0: nothing expires
-            long bytes = item.get("transitions").l().stream().mapToLong(t -> t.m().entrySet().stream()
-                    .mapToLong(e -> e.getKey().length() + (e.getValue().s() != null ? e.getValue().s().length() : 21)).sum()).sum();
+            long bytes = item.get(HistoryLines.LINES).l().stream().mapToLong(t -> t.s().length() + 1).sum();
             assertThat(bytes).as("an item's transitions stay under the bound").isLessThanOrEqualTo(bound);
         }
     }

@@ -1,0 +1,127 @@
+package dev.orchestrator.core;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * How a history item stores its transitions: one string per transition in the item's {@code lines} list, its
+ * fields joined by U+001F (time, stream sequence, place in the diff, event, activity, stage, plugin, from, to,
+ * message; time and sequence left empty when they repeat the previous line's). About 50 bytes a plugin
+ * transition where the map form (named attributes, a 58-character {@code at} each) took about 220, and DynamoDB
+ * bills history writes by the KB. The writer (the history function) and every reader (CLI, console) use this
+ * class alone, so the format lives in one place. Names and keys hold no control characters (start requests and
+ * registrations refuse them); a message may, so it is the last field and is split off whole.
+ */
+public final class HistoryLines {
+
+    /** The item attribute holding the lines. */
+    public static final String LINES = "lines";
+    static final char SEP = '\u001F';
+    private static final int FIELDS = 10;
+
+    private HistoryLines() {
+    }
+
+    /** One transition as the writer knows it. */
+    public record Line(long time, String sequence, int index, String event, String activity, String stage, String plugin,
+                       String from, String to, String message) {
+
+        /** Where in the run: {@code Setup/pre/reserve-capacity}, {@code Setup}, or empty for the run itself. */
+        public String path() {
+            StringBuilder b = new StringBuilder();
+            for (String part : new String[] {activity, stage, plugin}) {
+                if (part != null) {
+                    b.append(b.isEmpty() ? "" : "/").append(part);
+                }
+            }
+            return b.toString();
+        }
+
+        /** run, activity, stage or plugin: the deepest part of the path that is set. */
+        public String scope() {
+            return plugin != null ? "plugin" : stage != null ? "stage" : activity != null ? "activity" : "run";
+        }
+
+        /** The transition's sort key in the run: time, then stream order, then place in the diff. */
+        public String at() {
+            return HistoryLines.at(time, sequence, index);
+        }
+    }
+
+    /** Sorts by time, then by stream order (sequence numbers grow per shard), then by position in the diff. */
+    public static String at(long epochMillis, String streamSequence, int index) {
+        String seq = streamSequence.length() >= 40 ? streamSequence : "0".repeat(40 - streamSequence.length()) + streamSequence;
+        return String.format("%013d#%s#%03d", epochMillis, seq, index);
+    }
+
+    /** The strings of an item's {@code lines}, in order; a line repeating the previous one's time and sequence leaves them out. */
+    public static List<String> encode(List<Line> lines) {
+        List<String> out = new ArrayList<>(lines.size());
+        Line previous = null;
+        for (Line l : lines) {
+            boolean same = previous != null && previous.time() == l.time() && previous.sequence().equals(l.sequence());
+            StringBuilder b = new StringBuilder(64);
+            b.append(same ? "" : Long.toString(l.time())).append(SEP)
+                    .append(same ? "" : l.sequence()).append(SEP)
+                    .append(l.index()).append(SEP);
+            for (String f : new String[] {l.event(), l.activity(), l.stage(), l.plugin(), l.from(), l.to()}) {
+                b.append(f == null ? "" : f).append(SEP);
+            }
+            b.append(l.message() == null ? "" : l.message());
+            out.add(b.toString());
+            previous = l;
+        }
+        return out;
+    }
+
+    /** The transitions of an item's {@code lines}; a line that does not parse is an error naming it. */
+    public static List<Line> decode(List<String> lines) {
+        List<Line> out = new ArrayList<>(lines.size());
+        Long time = null;
+        String sequence = null;
+        for (String s : lines) {
+            String[] f = s.split(String.valueOf(SEP), FIELDS);
+            if (f.length != FIELDS) {
+                throw new IllegalArgumentException("history line with " + f.length + " fields (expected " + FIELDS + "): "
+                        + Names.shorten(s));
+            }
+            if (!f[0].isEmpty()) {
+                time = Long.parseLong(f[0]);
+                sequence = f[1];
+            } else if (time == null) {
+                throw new IllegalArgumentException("first history line of an item without its time: " + Names.shorten(s));
+            }
+            out.add(new Line(time, sequence, Integer.parseInt(f[2]), blank(f[3]), blank(f[4]), blank(f[5]), blank(f[6]),
+                    blank(f[7]), blank(f[8]), blank(f[9])));
+        }
+        return out;
+    }
+
+    /** The entry readers print and serve ({@code orchestrator history --json}): the shape history items always had. */
+    public static ObjectNode entry(Line l) {
+        ObjectNode e = Json.object();
+        e.put("at", l.at());
+        e.put("time", l.time());
+        e.put("scope", l.scope());
+        e.put("event", l.event());
+        e.put("path", l.path());
+        putIf(e, "activity", l.activity());
+        putIf(e, "stage", l.stage());
+        putIf(e, "plugin", l.plugin());
+        putIf(e, "from", l.from());
+        putIf(e, "to", l.to());
+        putIf(e, "message", l.message());
+        return e;
+    }
+
+    private static void putIf(ObjectNode e, String k, String v) {
+        if (v != null) {
+            e.put(k, v);
+        }
+    }
+
+    private static String blank(String s) {
+        return s.isEmpty() ? null : s;
+    }
+}
