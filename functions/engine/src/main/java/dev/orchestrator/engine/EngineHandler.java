@@ -297,6 +297,13 @@ public final class EngineHandler implements RequestStreamHandler {
      * consistent read of the header and the open stages' entries.
      */
     public void drive(RunKey key, List<News> news) {
+        // Outputs of executions this drive reads Complete are not read again to build inputs (forgotten after it).
+        try (StatusStore.Scope outputs = store.rememberingOutputs()) {
+            driveRead(key, news);
+        }
+    }
+
+    private void driveRead(RunKey key, List<News> news) {
         Optional<WorkflowRun> start = store.getForEngine(key.uid(), key.workflow());
         if (start.isEmpty()) {
             for (News n : news) {
