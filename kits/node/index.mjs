@@ -65,6 +65,9 @@ function jsonType(v) {
   return typeof v;
 }
 
+/** DEBUG lines only when asked: Lambda's log level (AWS_LAMBDA_LOG_LEVEL) or POWERTOOLS_LOG_LEVEL says DEBUG or TRACE. */
+const debugEnabled = () => ['DEBUG', 'TRACE'].includes(
+  (process.env.AWS_LAMBDA_LOG_LEVEL || process.env.POWERTOOLS_LOG_LEVEL || '').toUpperCase());
 const keys = (m, plugin, extra) => JSON.stringify({ uid: m.uid, workflow: m.workflow, activity: m.activity, stage: m.stage, plugin, ...extra });
 
 // ---- AWS clients, made once per instance ------------------------------------------------------------------
@@ -433,7 +436,8 @@ export class Plugin {
     if (own == null && !this.isMandatory(message.activity) && late(message)) return 'too late';
     const execution = this.execution(message, own?.order);
     if (!(await execution.claim(this.#info.alwaysRun))) return 'duplicate';
-    console.log(keys(message, this.name, { event: 'plugin claimed', attempt: execution.attempt }));
+    // A step, not an outcome: the outcome line carries the attempt (console.debug: dropped below DEBUG on Lambda).
+    if (debugEnabled()) console.debug(keys(message, this.name, { event: 'plugin claimed', attempt: execution.attempt }));
     return execution;
   }
 
@@ -455,7 +459,7 @@ export class Plugin {
   }
 
   async #apply(result, message, execution, attempt) {
-    const log = (extra) => keys(message, this.name, extra);
+    const log = (extra) => keys(message, this.name, { attempt, ...extra });
     switch (result?.kind) {
       case 'Complete': {
         if (result.output !== NO_OUTPUT) {
@@ -477,24 +481,30 @@ export class Plugin {
       case 'RetryError': {
         if (attempt >= envInt('PLUGIN_MAX_ATTEMPTS', 4, 1)) {
           await execution.report('Error', `gave up after ${attempt} attempts: ${result.message}`);
+          console.warn(log({ event: 'plugin gave up', cause: result.message }));
           return 'error';
         }
         const delay = backoffSeconds(attempt);
         await execution.rerunAt(Date.now() + delay * 1000, `attempt ${attempt} failed, retrying in ${delay} s: ${result.message}`);
+        console.log(log({ event: 'plugin will retry', delaySeconds: delay, cause: result.message }));
         return 'retry';
       }
       case 'Schedule': {
         const delayMs = Math.round(Math.max(0, result.delaySeconds) * 1000);
         await execution.rerunAt(Date.now() + delayMs, result.message || `scheduled to run again in ${Math.floor(delayMs / 1000)} s`);
+        console.log(log({ event: 'plugin scheduled a re-run', delaySeconds: Math.floor(delayMs / 1000) }));
         return 'schedule';
       }
       case 'StartChild':
         await execution.startChild(result.request);
+        console.log(log({ event: 'plugin asked for a child workflow' }));
         return 'child';
       case 'Wait':
+        console.log(log({ event: 'plugin waits for a later report' }));
         return 'wait';
       default:
         await execution.report('Error', `the work returned ${JSON.stringify(result)}, not a Result`);
+        console.warn(log({ event: 'plugin failed', cause: 'the work did not return a Result' }));
         return 'error';
     }
   }
@@ -505,6 +515,7 @@ export class Plugin {
     const execution = await this.#start(message);
     if (typeof execution === 'string') return execution;
     await this.#send(message, 1, 0);
+    console.log(keys(message, this.name, { event: 'plugin claimed; work queued', attempt: execution.attempt }));
     return 'queued';
   }
 

@@ -228,3 +228,21 @@ test('queue bridge: the bridge claims and forwards, the worker reports', async (
   assert.deepEqual(JSON.parse((await item()).output.S), { via: 'queue' });
   assert.deepEqual(await p.handler({ Records: [record] }), { batchItemFailures: [] }); // stale redelivery: nothing to do
 });
+
+test('one INFO line per execution: the outcome, with its attempt; the claim only at DEBUG', async (t) => {
+  const lines = [];
+  for (const level of ['log', 'warn', 'debug']) t.mock.method(console, level, (s) => lines.push([level, JSON.parse(s)]));
+  const p = returning(Result.retry('dns not ready'));
+  await p.handler(sns(message()));
+  assert.deepEqual(lines.map(([level, l]) => [level, l.event, l.attempt, l.uid, l.plugin]),
+    [['log', 'plugin will retry', 1, 'run-1', 'kit']]);
+  lines.length = 0;
+  const savedLevel = process.env.AWS_LAMBDA_LOG_LEVEL;
+  process.env.AWS_LAMBDA_LOG_LEVEL = 'DEBUG'; // non-default: INFO
+  try {
+    await p.handler(sns(message({ stage: 'post' })));
+  } finally {
+    if (savedLevel === undefined) delete process.env.AWS_LAMBDA_LOG_LEVEL; else process.env.AWS_LAMBDA_LOG_LEVEL = savedLevel;
+  }
+  assert.deepEqual(lines.map(([level, l]) => [level, l.event]), [['debug', 'plugin claimed'], ['log', 'plugin will retry']]);
+});

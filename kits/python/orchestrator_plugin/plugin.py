@@ -191,7 +191,8 @@ class Plugin:
         execution = self.execution(message, (own or {}).get("order"))
         if not execution.claim(self._info["alwaysRun"]):
             return "duplicate"
-        LOG.info(json.dumps(_keys(message, self.name, event="plugin claimed", attempt=execution.attempt)))
+        if LOG.isEnabledFor(logging.DEBUG):  # a step, not an outcome: the outcome line carries the attempt
+            LOG.debug(json.dumps(_keys(message, self.name, event="plugin claimed", attempt=execution.attempt)))
         return execution
 
     def _run(self, message, execution, attempt):
@@ -224,7 +225,7 @@ class Plugin:
         return Complete() if result is None else result
 
     def _apply(self, result, message, execution, attempt):
-        keys = lambda **kv: json.dumps(_keys(message, self.name, **kv))  # noqa: E731
+        keys = lambda **kv: json.dumps(_keys(message, self.name, attempt=attempt, **kv))  # noqa: E731
         if isinstance(result, Complete):
             if result.has_output:
                 _, problem = execution.complete(result.output)
@@ -243,22 +244,28 @@ class Plugin:
             max_attempts = env_int("PLUGIN_MAX_ATTEMPTS", 4, 1)
             if attempt >= max_attempts:
                 execution.report("Error", "gave up after %d attempts: %s" % (attempt, result.message))
+                LOG.warning(keys(event="plugin gave up", cause=result.message))
                 return "error"
             delay = backoff_seconds(attempt)
             execution.rerun_at(now_ms() + delay * 1000,
                                "attempt %d failed, retrying in %d s: %s" % (attempt, delay, result.message))
+            LOG.info(keys(event="plugin will retry", delaySeconds=delay, cause=result.message))
             return "retry"
         if isinstance(result, Schedule):
             delay_ms = int(max(0, result.delay_seconds) * 1000)
             execution.rerun_at(now_ms() + delay_ms,
                                result.message or "scheduled to run again in %d s" % (delay_ms // 1000))
+            LOG.info(keys(event="plugin scheduled a re-run", delaySeconds=delay_ms // 1000))
             return "schedule"
         if isinstance(result, StartChild):
             execution.start_child(result.request)
+            LOG.info(keys(event="plugin asked for a child workflow"))
             return "child"
         if isinstance(result, Wait):
+            LOG.info(keys(event="plugin waits for a later report"))
             return "wait"
         execution.report("Error", "the work returned %r, not a Result" % (result,))
+        LOG.warning(keys(event="plugin failed", cause="the work returned a %s, not a Result" % type(result).__name__))
         return "error"
 
     # -- the queue-bridge pattern (SNS -> bridge claims -> SQS -> worker reports) ----------------------------
@@ -268,6 +275,7 @@ class Plugin:
         if isinstance(start, str):
             return start
         self._send(message, 1, 0)
+        LOG.info(json.dumps(_keys(message, self.name, event="plugin claimed; work queued", attempt=start.attempt)))
         return "queued"
 
     def _send(self, message, attempt, delay_seconds):

@@ -247,3 +247,16 @@ def test_queue_bridge_claims_forwards_and_the_worker_reports(aws, monkeypatch):
     assert json.loads(item(aws)["output"]["S"]) == {"via": "queue"}
     # a stale redelivery finds the item finished and does nothing
     assert p.handler({"Records": [record]}, None) == {"batchItemFailures": []}
+
+
+def test_one_info_line_per_execution_the_outcome_with_its_attempt(aws, caplog):
+    caplog.set_level("INFO", logger="orchestrator_plugin")
+    p = plugin_returning(Result.retry("dns not ready"))
+    p.handler(sns(message()), None)
+    lines = [json.loads(r.getMessage()) for r in caplog.records]
+    assert [(l["event"], l["attempt"], l["uid"], l["plugin"]) for l in lines] == [
+        ("plugin will retry", 1, "run-1", "kit")]
+    caplog.clear()
+    caplog.set_level("DEBUG", logger="orchestrator_plugin")  # the claim is a DEBUG line
+    p.handler(sns(message(stage="post")), None)
+    assert [json.loads(r.getMessage())["event"] for r in caplog.records] == ["plugin claimed", "plugin will retry"]

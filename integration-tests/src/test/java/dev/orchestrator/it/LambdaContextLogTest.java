@@ -161,7 +161,11 @@ class LambdaContextLogTest {
         List<JsonNode> lines = lines("PluginHandler", name -> name.startsWith("subscriber-"));
         assertLambdaContext(lines, "PluginHandler");
         assertThat(lines).anyMatch(l -> "plugin completed".equals(l.path("message").asText())
-                && UID.equals(l.path("uid").asText()) && "ctx-plain".equals(l.path("plugin").asText()));
+                && UID.equals(l.path("uid").asText()) && "ctx-plain".equals(l.path("plugin").asText())
+                && "1".equals(l.path("attempt").asText()));
+        // One INFO line per execution, its outcome: the claim is only a DEBUG line.
+        assertThat(lines).noneMatch(l -> "plugin claimed".equals(l.path("message").asText())
+                && !"DEBUG".equals(l.path("level").asText()));
     }
 
     @Test

@@ -40,11 +40,13 @@ public final class Rosters {
     private final String table;
 
     private final long retentionSeconds;
+    private final SeenOutputs seen;
 
-    Rosters(DynamoDbClient dynamo, String table, long retentionSeconds) {
+    Rosters(DynamoDbClient dynamo, String table, long retentionSeconds, SeenOutputs seen) {
         this.dynamo = dynamo;
         this.table = table;
         this.retentionSeconds = retentionSeconds;
+        this.seen = seen;
     }
 
     /** The TTL of a roster item written now: the retention after its write (none when retention is 0). */
@@ -226,6 +228,7 @@ public final class Rosters {
                 BatchGetItemResponse r = dynamo.batchGetItem(b -> b.requestItems(send));
                 for (Map<String, AttributeValue> item : r.responses().getOrDefault(table, List.of())) {
                     out.put(ItemCodec.key(item.get(ItemCodec.UID).s(), item.get(ItemCodec.WORKFLOW).s()), item);
+                    seen.saw(item);
                 }
                 pending = r.unprocessedKeys() == null ? Map.of() : r.unprocessedKeys();
                 if (attempt > 20 && !pending.isEmpty()) {

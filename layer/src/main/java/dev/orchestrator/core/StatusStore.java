@@ -21,6 +21,13 @@ public final class StatusStore {
     private final String table;
     private final Rosters roster;
     private final long retentionSeconds;
+    private final SeenOutputs seen = new SeenOutputs();
+
+    /** A scope that ends without a checked exception. */
+    public interface Scope extends AutoCloseable {
+        @Override
+        void close();
+    }
 
     public StatusStore(DynamoDbClient dynamo, String table) {
         this(dynamo, table, 0);
@@ -38,7 +45,7 @@ public final class StatusStore {
         this.dynamo = dynamo;
         this.table = table;
         this.retentionSeconds = retentionDays * 86_400L;
-        this.roster = new Rosters(dynamo, table, retentionSeconds);
+        this.roster = new Rosters(dynamo, table, retentionSeconds, seen);
     }
 
     /** When an item written at {@code nowMs} expires (epoch seconds), or null when nothing expires. */
@@ -177,14 +184,34 @@ public final class StatusStore {
     }
 
     /**
+     * Until the scope closes, on this thread, the outputs of the Complete executions this store reads in full are
+     * kept (bounded), and {@link #outputs} takes them from there instead of reading them again. The engine opens one
+     * per drive: an execution's output does not change once it is Complete, and nothing outlives the drive.
+     */
+    public Scope rememberingOutputs() {
+        return seen.open();
+    }
+
+    /**
      * The outputs of executions, as they travel ({@link Outputs#fromItem}): BatchGetItem, 100 keys a request,
      * projecting only the keys and {@code output} / {@code outputRef}. Executions without an output are absent.
+     * Executions already read Complete in an open {@link #rememberingOutputs} scope are not read again.
      */
     public Map<Keys.Execution, com.fasterxml.jackson.databind.node.ObjectNode> outputs(java.util.List<Keys.Execution> executions) {
         Map<Map<String, AttributeValue>, Keys.Execution> byKey = new java.util.LinkedHashMap<>();
-        executions.forEach(e -> byKey.put(e.key(), e));
-        java.util.List<Map<String, AttributeValue>> keys = new java.util.ArrayList<>(byKey.keySet());
         Map<Keys.Execution, com.fasterxml.jackson.databind.node.ObjectNode> out = new java.util.HashMap<>();
+        for (Keys.Execution e : executions) {
+            Map<String, AttributeValue> known = seen.lookup(e.key());
+            if (known == null) {
+                byKey.put(e.key(), e);
+            } else {
+                var wire = Outputs.fromItem(known); // a fresh node each time: callers may change what they get
+                if (wire != null) {
+                    out.put(e, wire);
+                }
+            }
+        }
+        java.util.List<Map<String, AttributeValue>> keys = new java.util.ArrayList<>(byKey.keySet());
         for (int i = 0; i < keys.size(); i += Rosters.BATCH_GET) {
             Map<String, software.amazon.awssdk.services.dynamodb.model.KeysAndAttributes> pending = Map.of(table,
                     software.amazon.awssdk.services.dynamodb.model.KeysAndAttributes.builder()

@@ -46,6 +46,8 @@ public final class Log {
     public static final String STAGE = "stage";
     public static final String PLUGIN = "plugin";
     public static final String TENANT_ID = "tenantId";
+    /** The plugin's attempt at its work, set once claimed so its one outcome line carries it. */
+    public static final String ATTEMPT = "attempt";
 
     /** Environment variable holding the level; the Powertools name, so operators set one knob. */
     public static final String LEVEL_VARIABLE = "POWERTOOLS_LOG_LEVEL";

@@ -201,6 +201,7 @@ public abstract class PluginHandler implements RequestStreamHandler {
         Log.put(Log.ACTIVITY, message.activity());
         Log.put(Log.STAGE, message.stage().wireName());
         Log.put(Log.PLUGIN, info.pluginName());
+        Log.put(Log.ATTEMPT, null); // an earlier record's claim of this invocation is not this one's
         // A subsegment per stage message, annotated with the run's keys and the outcome (found across traces).
         try (Trace.Scope scope = Trace.open("plugin " + info.pluginName())) {
             try {
@@ -227,7 +228,9 @@ public abstract class PluginHandler implements RequestStreamHandler {
             return start.outcome();
         }
         boolean mandatory = info.isMandatory(message.activity());
-        LOG.info("plugin claimed", "attempt", start.attempt());
+        // The claim is a step, not an outcome: the one INFO line per execution is the outcome, carrying the attempt.
+        Log.put(Log.ATTEMPT, Integer.toString(start.attempt()));
+        LOG.debug("plugin claimed");
         PluginResult result;
         try {
             result = process(PluginContext.of(message, start.attempt(),

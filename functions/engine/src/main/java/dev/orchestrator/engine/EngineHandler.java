@@ -297,6 +297,13 @@ public final class EngineHandler implements RequestStreamHandler {
      * consistent read of the header and the open stages' entries.
      */
     public void drive(RunKey key, List<News> news) {
+        // Outputs of executions this drive reads Complete are not read again to build inputs (forgotten after it).
+        try (StatusStore.Scope outputs = store.rememberingOutputs()) {
+            driveRead(key, news);
+        }
+    }
+
+    private void driveRead(RunKey key, List<News> news) {
         Optional<WorkflowRun> start = store.getForEngine(key.uid(), key.workflow());
         if (start.isEmpty()) {
             for (News n : news) {
@@ -344,7 +351,8 @@ public final class EngineHandler implements RequestStreamHandler {
                         executor.delivery(view, e.activity(), now + window * 1000L));
                 Optional<Change> skip = Planner.skipEmpty(e.activity(), e.stage(), current, listed, window);
                 if (skip.isPresent()) {
-                    LOG.info("stage has no plugins to run: it ends Complete with the next write", Log.ACTIVITY, e.activity(),
+                    // DEBUG: the write's "run advanced" line shows the stage ending "(no plugins)" (StepLine.endedEmpty).
+                    LOG.debug("stage has no plugins to run: it ends Complete with the next write", Log.ACTIVITY, e.activity(),
                             Log.STAGE, e.stage().wireName(), "registered", registered.size(), "windowSeconds", window);
                     pending.add(skip.get());
                     view = Changes.apply(view, skip.get());

@@ -142,7 +142,7 @@ public final class Executor {
             if (!writeExecutions(base, pending, now)) {
                 return Optional.empty();
             }
-            recordChanges(base, pending, now);
+            recordChanges(base, pending, now, StepLine.Also.NONE);
             return Optional.of(withEntries(base, view));
         }
         if (pending.stream().noneMatch(c -> c.level() != Change.Level.PLUGIN)) {
@@ -173,6 +173,12 @@ public final class Executor {
      * arrived: the engine reads the run again. Returns the header as written with the entries as planned.
      */
     private Optional<WorkflowRun> write(WorkflowRun base, WorkflowRun view, UpdateBuilder u, long now, List<Change> pending) {
+        return write(base, view, u, now, pending, StepLine.Also.NONE);
+    }
+
+    /** {@link #write}, whose one log line also says what the write did beside its changes. */
+    private Optional<WorkflowRun> write(WorkflowRun base, WorkflowRun view, UpdateBuilder u, long now, List<Change> pending,
+                                        StepLine.Also also) {
         if (!writeExecutions(base, pending, now)) {
             return Optional.empty();
         }
@@ -181,7 +187,7 @@ public final class Executor {
             Metrics.count(Metrics.ENGINE_CONFLICTS, base.workflow());
             LOG.debug("write lost its condition; reading the run again", "version", base.version());
         } else {
-            recordChanges(base, pending, now);
+            recordChanges(base, pending, now, also);
         }
         return written.map(header -> withEntries(header, view));
     }
@@ -262,24 +268,16 @@ public final class Executor {
                 : hb + " = " + u.value(AttributeValue.fromN(Long.toString(before.heartbeatAt()))));
     }
 
-    /** One log line (and metrics) per state change the engine wrote. */
-    private static void recordChanges(WorkflowRun base, List<Change> pending, long now) {
+    /**
+     * What a write changed, logged: one INFO line for the run, activity and stage changes ({@link StepLine}), and a
+     * WARN line of its own per plugin the engine changed (a timeout, an error); the metrics of each change.
+     */
+    private static void recordChanges(WorkflowRun base, List<Change> pending, long now, StepLine.Also also) {
         for (Change c : pending) {
             switch (c.level()) {
-                case RUN -> {
-                    if (c.state() == State.IN_PROGRESS) {
-                        LOG.info("run started");
-                    } else {
-                        LOG.info("run ended", "status", c.state().wire(), "cause", c.message());
-                    }
-                }
-                case ACTIVITY -> LOG.info(c.state() == State.IN_PROGRESS ? "activity started" : "activity ended",
-                        Log.ACTIVITY, c.activity(), "status", c.state().wire(), "cause", c.message());
                 case STAGE -> {
                     Long started = base.activities().containsKey(c.activity())
                             ? base.activity(c.activity()).stage(c.stage()).startedAt() : null;
-                    LOG.info("stage ended", Log.ACTIVITY, c.activity(), Log.STAGE, c.stage().wireName(),
-                            "status", c.state().wire());
                     if (started != null && c.state().isTerminal()) {
                         Metrics.millis(Metrics.STAGE_DURATION, base.workflow(), now - started);
                     }
@@ -298,6 +296,7 @@ public final class Executor {
                 default -> { }
             }
         }
+        StepLine.of(base, pending, also).ifPresent(line -> LOG.info(StepLine.MESSAGE, line.keyValues()));
     }
 
     /** The plugins registered on the stage a step enters, in dispatch order (a consistent read of the plugin table). */
@@ -341,13 +340,10 @@ public final class Executor {
         }
         var a = view.activity(e.activity());
         WorkflowRun entered = view.withActivity(e.activity(), a.withStage(e.stage(), current.withPlugins(mandatory, optional)));
-        Optional<WorkflowRun> out = write(base, entered, u, now, pending);
-        if (out.isPresent()) {
-            LOG.info("stage entered", Log.ACTIVITY, e.activity(), Log.STAGE, e.stage().wireName(),
-                    "registered", registered.size(), "listed", listed.size(), "expectedOptional",
-                    listed.stream().filter(r -> !r.mandatory()).count(), "roster", roster.size(), "windowSeconds", window);
-        }
-        return out;
+        // Logged on the write's one line: the stage entered, with what it lists.
+        return write(base, entered, u, now, pending, new StepLine.Also(e.activity() + "/" + e.stage().wireName() + " entered",
+                "registered", registered.size(), "listed", listed.size(), "expectedOptional",
+                listed.stream().filter(r -> !r.mandatory()).count(), "roster", roster.size(), "windowSeconds", window));
     }
 
     /**
@@ -415,9 +411,14 @@ public final class Executor {
         u.set(Paths.child(stagePath, ItemCodec.WINDOW_ENDS_AT), AttributeValue.fromN(Long.toString(p.windowEndsAt())));
         var a = view.activity(p.activity());
         armTimer(u, view.withActivity(p.activity(), a.withStage(Stage.PARALLEL, s.withPublished(now, p.windowEndsAt()))), now);
-        LOG.info("parallel stage published", Log.ACTIVITY, p.activity(), Log.STAGE, Stage.PARALLEL.wireName(),
-                "listed", s.plugins().size(), "windowEndsAt", p.windowEndsAt());
-        return write(base, view, u, now, pending);
+        Optional<WorkflowRun> out = write(base, view, u, now, pending, new StepLine.Also(p.activity() + "/"
+                + Stage.PARALLEL.wireName() + " published", "listed", s.plugins().size(), "windowEndsAt", p.windowEndsAt()));
+        if (out.isEmpty()) {
+            // Published, but the write that records it lost its condition: the publish still has its line.
+            LOG.info("parallel stage published", Log.ACTIVITY, p.activity(), Log.STAGE, Stage.PARALLEL.wireName(),
+                    "listed", s.plugins().size(), "windowEndsAt", p.windowEndsAt());
+        }
+        return out;
     }
 
     private Optional<WorkflowRun> rerun(WorkflowRun base, WorkflowRun view, List<Change> pending, Step.Rerun r, long now) {
