@@ -7,7 +7,9 @@ import java.util.List;
 /**
  * How a history item stores its transitions: one string per transition in the item's {@code lines} list, its
  * fields joined by U+001F (time, stream sequence, place in the diff, event, activity, stage, plugin, from, to,
- * message; time and sequence left empty when they repeat the previous line's). About 50 bytes a plugin
+ * message). Time and sequence are empty when they repeat the previous line's, and {@code +n} / {@code -n} from it
+ * otherwise (sequence numbers of one shard share their leading digits); the first line of an item has them whole.
+ * About 50 bytes a plugin
  * transition where the map form (named attributes, a 58-character {@code at} each) took about 220, and DynamoDB
  * bills history writes by the KB. The writer (the history function) and every reader (CLI, console) use this
  * class alone, so the format lives in one place. Names and keys hold no control characters (start requests and
@@ -55,15 +57,14 @@ public final class HistoryLines {
         return String.format("%013d#%s#%03d", epochMillis, seq, index);
     }
 
-    /** The strings of an item's {@code lines}, in order; a line repeating the previous one's time and sequence leaves them out. */
+    /** The strings of an item's {@code lines}, in order (time and sequence relative to the previous line's). */
     public static List<String> encode(List<Line> lines) {
         List<String> out = new ArrayList<>(lines.size());
         Line previous = null;
         for (Line l : lines) {
-            boolean same = previous != null && previous.time() == l.time() && previous.sequence().equals(l.sequence());
             StringBuilder b = new StringBuilder(64);
-            b.append(same ? "" : Long.toString(l.time())).append(SEP)
-                    .append(same ? "" : l.sequence()).append(SEP)
+            b.append(previous == null ? Long.toString(l.time()) : relative(previous.time(), l.time())).append(SEP)
+                    .append(previous == null ? whole(l.sequence()) : relative(previous.sequence(), l.sequence())).append(SEP)
                     .append(l.index()).append(SEP);
             for (String f : new String[] {l.event(), l.activity(), l.stage(), l.plugin(), l.from(), l.to()}) {
                 b.append(f == null ? "" : f).append(SEP);
@@ -86,16 +87,58 @@ public final class HistoryLines {
                 throw new IllegalArgumentException("history line with " + f.length + " fields (expected " + FIELDS + "): "
                         + Names.shorten(s));
             }
-            if (!f[0].isEmpty()) {
-                time = Long.parseLong(f[0]);
-                sequence = f[1];
-            } else if (time == null) {
+            if (time == null && (f[0].isEmpty() || isRelative(f[0]))) {
                 throw new IllegalArgumentException("first history line of an item without its time: " + Names.shorten(s));
             }
+            time = f[0].isEmpty() ? time : isRelative(f[0]) ? time + Long.parseLong(f[0]) : Long.parseLong(f[0]);
+            sequence = f[1].isEmpty() ? sequence
+                    : isRelative(f[1]) ? new java.math.BigInteger(sequence).add(new java.math.BigInteger(f[1])).toString()
+                    : f[1].startsWith("=") ? f[1].substring(1) : f[1];
             out.add(new Line(time, sequence, Integer.parseInt(f[2]), blank(f[3]), blank(f[4]), blank(f[5]), blank(f[6]),
                     blank(f[7]), blank(f[8]), blank(f[9])));
         }
         return out;
+    }
+
+    private static String relative(long previous, long time) {
+        long d = time - previous;
+        return d == 0 ? "" : (d > 0 ? "+" : "") + d;
+    }
+
+    /** A sequence number as a difference from the previous one when both are decimal numbers, else whole. */
+    private static String relative(String previous, String sequence) {
+        if (previous.equals(sequence)) {
+            return "";
+        }
+        if (decimal(previous) && decimal(sequence)) {
+            var d = new java.math.BigInteger(sequence).subtract(new java.math.BigInteger(previous));
+            String delta = (d.signum() > 0 ? "+" : "") + d;
+            if (delta.length() < sequence.length()) {
+                return delta;
+            }
+        }
+        return whole(sequence);
+    }
+
+    /** A whole sequence number; one that could be read as a difference or an escape is escaped with '='. */
+    private static String whole(String sequence) {
+        return sequence.isEmpty() || isRelative(sequence) || sequence.startsWith("=") ? "=" + sequence : sequence;
+    }
+
+    private static boolean isRelative(String field) {
+        return field.startsWith("+") || field.startsWith("-");
+    }
+
+    private static boolean decimal(String s) {
+        if (s.isEmpty() || s.length() > 60) {
+            return false;
+        }
+        for (int i = 0; i < s.length(); i++) {
+            if (s.charAt(i) < '0' || s.charAt(i) > '9') {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The entry readers print and serve ({@code orchestrator history --json}): the shape history items always had. */
