@@ -84,7 +84,7 @@ final class ConsoleReads {
 
     /**
      * A history item holds transitions: {@code lines} ({@link dev.orchestrator.core.HistoryLines}), or, in items
-     * written before 2026-12-07, {@code transitions} (one map each); readers see one entry per transition, each with
+     * written by earlier versions, {@code transitions} (one map each); readers see one entry per transition, each with
      * the item's uid and workflow and its own time and {@code at} (the item's, for items written before history
      * packed a batch's writes together).
      */
