@@ -23,7 +23,8 @@ import java.util.TreeSet;
  *
  * <p>Options: {@code --runs N} (workflows averaged, 3), {@code --cold N} (fresh JVMs per function, 5),
  * {@code --fanout 1,10,50,100,1000}, {@code --batching 0,1} (the engine's stream batching windows compared),
- * {@code --map 100,1000} (elements of a map over a list: its cost per element, {@link MapCost}),
+ * {@code --map 100,1000} (elements of a map over a list: its cost per element, {@link MapCost}), {@code --map-from s3,metadata}
+ * (where those lists come from),
  * {@code --only size,calls,batching,cold,fanout,map}, {@code --no-jvm-options} (cold starts without template.yaml's
  * JAVA_TOOL_OPTIONS, to see what they buy).
  */
@@ -78,7 +79,8 @@ public final class Bench {
                 fanout(root, fan);
             }
             if (only.contains("map")) {
-                map(root, Arrays.stream(opts.getOrDefault("map", "100,1000").split(",")).map(String::trim).map(Integer::parseInt).toList());
+                map(root, Arrays.stream(opts.getOrDefault("map", "100,1000").split(",")).map(String::trim).map(Integer::parseInt).toList(),
+                        mapSources(opts.getOrDefault("map-from", "s3,metadata")));
             }
         } catch (RuntimeException | Error e) {
             e.printStackTrace();
@@ -429,26 +431,28 @@ public final class Bench {
 
     // ------------------------------------------------------------------ map over a list
 
-    static void map(Path root, List<Integer> sizes) {
+    static void map(Path root, List<Integer> sizes, List<MapCost.Source> sources) {
         out.println();
         out.println("## Map over a list: cost per element (1 activity, 1 plugin, maxConcurrency " + MapCost.MAX_CONCURRENCY + ")");
         out.println();
-        out.println("| elements | final status | end to end ms | ms per element | write units per element | API calls per element"
-                + " | engine invocations per element | plugin invocations per element |");
-        out.println("|---:|---|---:|---:|---:|---:|---:|---:|");
+        out.println("| elements | list from | final status | end to end ms | ms per element | write units per element |"
+                + " API calls per element | engine invocations per element | plugin invocations per element |");
+        out.println("|---:|---|---|---:|---:|---:|---:|---:|---:|");
         for (int n : sizes) {
-            System.err.println("map: 1 activity, 1 plugin, " + n + " elements");
-            try {
-                MapCost.Result r = MapCost.measure(root, n);
-                RunMeter.Run run = r.run();
-                long calls = run.calls().values().stream().flatMap(m -> m.values().stream()).mapToLong(Long::longValue).sum();
-                out.printf("| %d | %s | %d | %.1f | %.2f | %.2f | %.2f | %.2f |%n", n, r.status(), r.endToEndMillis(),
-                        r.per(r.endToEndMillis()), r.per(run.writeUnits()), r.per(calls),
-                        r.per(run.invocations().getOrDefault("engine", 0L)), r.per(run.pluginInvocations()));
-            } catch (RuntimeException e) {
-                out.println("| " + n + " | did not complete on this emulator: " + String.valueOf(e.getMessage()).lines().findFirst().orElse("")
-                        + " | | | | | | |");
-                System.err.println("map with " + n + " elements failed: " + e);
+            for (MapCost.Source source : sources) {
+                System.err.println("map: 1 activity, 1 plugin, " + n + " elements, list from " + source.label);
+                try {
+                    MapCost.Result r = MapCost.measure(root, n, source);
+                    RunMeter.Run run = r.run();
+                    long calls = run.calls().values().stream().flatMap(m -> m.values().stream()).mapToLong(Long::longValue).sum();
+                    out.printf("| %d | %s | %s | %d | %.1f | %.2f | %.2f | %.2f | %.2f |%n", n, source.label, r.status(), r.endToEndMillis(),
+                            r.per(r.endToEndMillis()), r.per(run.writeUnits()), r.per(calls),
+                            r.per(run.invocations().getOrDefault("engine", 0L)), r.per(run.pluginInvocations()));
+                } catch (RuntimeException e) {
+                    out.println("| " + n + " | " + source.label + " | did not complete on this emulator: "
+                            + String.valueOf(e.getMessage()).lines().findFirst().orElse("") + " | | | | | | |");
+                    System.err.println("map with " + n + " elements (" + source.label + ") failed: " + e);
+                }
             }
         }
         out.println();
@@ -524,13 +528,26 @@ public final class Bench {
         return t.records.getOrDefault(kind, 0L) + " / " + t.wru.getOrDefault(kind, 0L);
     }
 
+    /** {@code --map-from s3,metadata}: where the map rows' lists come from. */
+    static List<MapCost.Source> mapSources(String spec) {
+        List<MapCost.Source> out = new ArrayList<>();
+        for (String s : spec.split(",")) {
+            switch (s.trim()) {
+                case "s3" -> out.add(MapCost.Source.S3);
+                case "metadata" -> out.add(MapCost.Source.METADATA);
+                default -> throw new IllegalArgumentException("--map-from: unknown list source '" + s.trim() + "'; sources: s3, metadata");
+            }
+        }
+        return out;
+    }
+
     static Map<String, String> parse(String[] args) {
         Map<String, String> out = new LinkedHashMap<>();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (!a.startsWith("--")) {
                 throw new IllegalArgumentException("unexpected argument '" + a + "'; options: --runs N --cold N --fanout 1,10,50,100"
-                        + " --batching 0,1 --map 100,1000 --only size,calls,batching,cold,fanout,map --no-jvm-options --root DIR");
+                        + " --batching 0,1 --map 100,1000 --map-from s3,metadata --only size,calls,batching,cold,fanout,map --no-jvm-options --root DIR");
             }
             String key = a.substring(2);
             if (key.equals("no-jvm-options")) {

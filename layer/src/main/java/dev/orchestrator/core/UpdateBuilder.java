@@ -90,8 +90,13 @@ public final class UpdateBuilder {
 
     /** SET path = if_not_exists(path, 0) + 1. */
     public UpdateBuilder increment(List<String> path) {
+        return increment(path, 1);
+    }
+
+    /** Adds {@code by} to the number at {@code path} (0 when absent). */
+    public UpdateBuilder increment(List<String> path, long by) {
         String p = path(path);
-        sets.add(p + " = if_not_exists(" + p + ", " + value(AttributeValue.fromN("0")) + ") + " + value(AttributeValue.fromN("1")));
+        sets.add(p + " = if_not_exists(" + p + ", " + value(AttributeValue.fromN("0")) + ") + " + value(AttributeValue.fromN(Long.toString(by))));
         return this;
     }
 

@@ -384,15 +384,15 @@ public final class EngineHandler implements RequestStreamHandler {
      * Admits (records as joiners) or refuses (closes Do Not Run, with the reason) the running plugin items this
      * run's stages do not list. True when anything was recorded, so the run is read again.
      */
-    /** Counts the map elements that ended ({@link Executor#countElement}); true when any was counted. */
+    /** Counts the map elements of the batch that ended ({@link Executor#countElements}); true when any was counted. */
     private boolean countElements(WorkflowRun run, List<News> news) {
-        boolean counted = false;
+        List<Executor.EndedElement> ended = new ArrayList<>();
         for (News n : news) {
             if (n.execution().index() != null) {
-                counted |= executor.countElement(run, n.execution(), n.state(), System.currentTimeMillis());
+                ended.add(new Executor.EndedElement(n.execution(), n.state()));
             }
         }
-        return counted;
+        return !ended.isEmpty() && executor.countElements(run, ended, System.currentTimeMillis());
     }
 
     private boolean admit(WorkflowRun run, List<News> news) {

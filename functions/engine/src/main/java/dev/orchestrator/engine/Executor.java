@@ -797,50 +797,76 @@ public final class Executor {
         return flush(base, Changes.apply(view, mine), out, now);
     }
 
+    /** A map element execution the stream showed ended, with the state it showed. */
+    public record EndedElement(Keys.Execution execution, State state) {
+    }
+
     /**
-     * Counts one element execution that ended, once: first its item is marked {@code countedAt} (only if it is still
-     * that ended state and not counted before: a redelivered record counts nothing), then the header adds one to the
-     * plugin's {@code ended} (and to {@code failed} for a mandatory Error), while the map stage is running. Two
-     * conditional writes per element, whatever the map's size. Not one transaction: the local emulator copies the
-     * whole table for each transaction. A crash between the two loses a count, never doubles one (so never more than
-     * {@code maxConcurrency} in flight); a map that then stops progressing is reconciled from its items
-     * ({@link Step.FinishMap} after the stall deadline reads every element anyway).
+     * Counts the element executions of a stream batch that ended, each once: first each item is marked
+     * {@code countedAt} (only if it is still that ended state and not counted before: a redelivered record counts
+     * nothing), then one header write adds, per plugin, how many of its elements were marked to {@code ended} (and the
+     * mandatory Errors to {@code failed}), while the map stage is running. One conditional write per element and one
+     * header write per batch and map, whatever the map's size: the header (which carries the run's metadata, a mapped
+     * list included) is rewritten once per batch, not once per element. Not one transaction: the local emulator copies
+     * the whole table for each transaction. A crash between the marks and the header write loses counts, never doubles
+     * one (so never more than {@code maxConcurrency} in flight); a map that then stops progressing is reconciled from
+     * its items ({@link Step.FinishMap} after the stall deadline reads every element anyway).
+     *
+     * @return true when the header took any count
      */
-    public boolean countElement(WorkflowRun run, Keys.Execution element, State state, long now) {
-        var activity = run.activities().get(element.activity());
-        if (activity == null) {
-            return false;
+    public boolean countElements(WorkflowRun run, List<EndedElement> ended, long now) {
+        Map<String, Map<String, Integer>> endedByActivity = new LinkedHashMap<>();
+        Map<String, Integer> failedByActivity = new LinkedHashMap<>();
+        for (EndedElement el : ended) {
+            Keys.Execution element = el.execution();
+            var activity = run.activities().get(element.activity());
+            if (activity == null) {
+                continue;
+            }
+            StageStatus s = activity.stage(Stage.PARALLEL);
+            if (s.map() == null || s.map().total() == null || s.status() != State.IN_PROGRESS) {
+                continue;
+            }
+            boolean mandatory = s.mandatory().containsKey(element.plugin());
+            if (!mandatory && !s.optional().containsKey(element.plugin())) {
+                LOG.warn("map element of a plugin the stage does not list: not counted", Log.ACTIVITY, element.activity(),
+                        Log.PLUGIN, element.plugin(), "index", element.index());
+                continue;
+            }
+            UpdateBuilder x = new UpdateBuilder();
+            String st = x.path(List.of(ItemCodec.STATE));
+            x.condition(st + " = " + x.value(AttributeValue.fromS(el.state().wire())));
+            x.condition("attribute_not_exists(" + x.path(List.of(COUNTED_AT)) + ")");
+            x.set(List.of(COUNTED_AT), AttributeValue.fromN(Long.toString(now)));
+            x.withoutVersionBump();
+            if (!store.updateExecution(element, x, now)) {
+                continue; // counted before (a redelivered record), or no longer in that state
+            }
+            endedByActivity.computeIfAbsent(element.activity(), a -> new LinkedHashMap<>()).merge(element.plugin(), 1, Integer::sum);
+            if (el.state() == State.ERROR && mandatory) {
+                failedByActivity.merge(element.activity(), 1, Integer::sum);
+            }
         }
-        StageStatus s = activity.stage(Stage.PARALLEL);
-        if (s.map() == null || s.map().total() == null || s.status() != State.IN_PROGRESS) {
-            return false;
+        boolean counted = false;
+        for (var byActivity : endedByActivity.entrySet()) {
+            String activity = byActivity.getKey();
+            UpdateBuilder h = new UpdateBuilder();
+            List<String> stage = Paths.stage(activity, Stage.PARALLEL);
+            List<String> map = Paths.child(stage, dev.orchestrator.core.MapState.MAP);
+            h.condition(h.path(Paths.child(stage, ItemCodec.STATUS)) + " = " + h.value(AttributeValue.fromS(State.IN_PROGRESS.wire())));
+            byActivity.getValue().forEach((plugin, n) -> h.increment(Paths.child(Paths.child(map, dev.orchestrator.core.MapState.ENDED),
+                    plugin), n));
+            int failed = failedByActivity.getOrDefault(activity, 0);
+            if (failed > 0) {
+                h.increment(Paths.child(map, dev.orchestrator.core.MapState.FAILED), failed);
+            }
+            h.set(Paths.child(map, dev.orchestrator.core.MapState.PROGRESS_AT), AttributeValue.fromN(Long.toString(now)));
+            boolean took = store.update(run.uid(), run.workflow(), h, now);
+            LOG.debug(took ? "map elements counted" : "map elements not counted: the map stage is no longer running",
+                    Log.ACTIVITY, activity, "ended", byActivity.getValue(), "failed", failed);
+            counted |= took;
         }
-        boolean mandatory = s.mandatory().containsKey(element.plugin());
-        if (!mandatory && !s.optional().containsKey(element.plugin())) {
-            LOG.warn("map element of a plugin the stage does not list: not counted", Log.ACTIVITY, element.activity(),
-                    Log.PLUGIN, element.plugin(), "index", element.index());
-            return false;
-        }
-        UpdateBuilder x = new UpdateBuilder();
-        String st = x.path(List.of(ItemCodec.STATE));
-        x.condition(st + " = " + x.value(AttributeValue.fromS(state.wire())));
-        x.condition("attribute_not_exists(" + x.path(List.of(COUNTED_AT)) + ")");
-        x.set(List.of(COUNTED_AT), AttributeValue.fromN(Long.toString(now)));
-        x.withoutVersionBump();
-        if (!store.updateExecution(element, x, now)) {
-            return false; // counted before (a redelivered record), or no longer in that state
-        }
-        UpdateBuilder h = new UpdateBuilder();
-        List<String> stage = Paths.stage(element.activity(), Stage.PARALLEL);
-        List<String> map = Paths.child(stage, dev.orchestrator.core.MapState.MAP);
-        h.condition(h.path(Paths.child(stage, ItemCodec.STATUS)) + " = " + h.value(AttributeValue.fromS(State.IN_PROGRESS.wire())));
-        h.increment(List.of(ItemCodec.ACTIVITIES, element.activity(), Stage.PARALLEL.itemKey(), dev.orchestrator.core.MapState.MAP,
-                dev.orchestrator.core.MapState.ENDED, element.plugin()));
-        if (state == State.ERROR && mandatory) {
-            h.increment(Paths.child(map, dev.orchestrator.core.MapState.FAILED));
-        }
-        h.set(Paths.child(map, dev.orchestrator.core.MapState.PROGRESS_AT), AttributeValue.fromN(Long.toString(now)));
-        return store.update(run.uid(), run.workflow(), h, now);
+        return counted;
     }
 
     /**
