@@ -457,8 +457,10 @@ public final class Bench {
         }
         out.println();
         out.println("Per element: the run's totals (write units priced from the status and history streams, every API call of the"
-                + " orchestrator and the plugin, invocations) divided by the elements. The design keeps them constant: nothing the"
-                + " engine reads or writes per element grows with the list (docs/protocol.md, Map elements).");
+                + " orchestrator and the plugin, invocations) divided by the elements. Nothing the engine reads or writes per element"
+                + " grows with the list (docs/protocol.md, Map elements), so a list in S3 costs the same per element at every length; a"
+                + " list in the run's metadata rides in the run's header, which the engine rewrites about once per batch of ended"
+                + " elements, so its bytes add to every header write: put long lists in S3.");
     }
 
     // ------------------------------------------------------------------ fan-out
