@@ -276,6 +276,11 @@ class TenantLifecycleTest {
 
     @Test
     void aRunThatIsNotATenantDeploymentLeavesTenantStateAlone() {
+        // A run that names no tenant: its outcome does not even reach the router (the rule asks for
+        // metadata.tenantId). It ends first, so its event would be delivered before the next two.
+        stack.start("{\"uid\":\"plain-9\",\"workflow\":\"fulfilment\",\"activities\":[\"Onboard\"],"
+                + "\"metadata\":{\"tier\":\"premium\"},\"pluginRegisterTimeout\":1}");
+        assertThat(stack.awaitEnd("plain-9", "fulfilment", Duration.ofSeconds(120)).status()).isEqualTo(State.COMPLETE);
         // Runs someone else started, carrying tenantId in their metadata: one for a tenant never
         // provisioned, one whose uid even equals a tenant id but which the router did not start.
         stack.start("{\"uid\":\"order-77\",\"workflow\":\"fulfilment\",\"activities\":[\"Onboard\"],"
@@ -289,6 +294,8 @@ class TenantLifecycleTest {
                 Duration.ofSeconds(120));
         LOGS.await(stack, TenantTestSupport.LogCapture.message("workflow outcome ignored: not a tenant deployment run", "uid", "umbrella"),
                 Duration.ofSeconds(120));
+        assertThat(LOGS.lines).as("router lines about plain-9")
+                .noneMatch(TenantTestSupport.LogCapture.message("workflow outcome ignored: not a tenant deployment run", "uid", "plain-9"));
         assertThat(tenantState("umbrella")).isEqualTo("none");
         assertThat(jobs("umbrella")).isEmpty();
         assertThat(tenantEvents.seen()).noneMatch(e -> e.path("detail").path("tenantId").asText().equals("umbrella"));
