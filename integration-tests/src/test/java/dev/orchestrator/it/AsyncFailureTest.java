@@ -73,7 +73,9 @@ class AsyncFailureTest {
                 "{\"tenantId\":\"t-async\",\"tier\":\"basic\",\"builder\":{\"type\":\"CODE_BUILD\"}}");
         stack.putEventOn("default", "aws.codebuild", "CodeBuild Build State Change",
                 "{\"build-id\":\"arn:aws:codebuild:us-east-1:123456789012:build/tenant-x:async\",\"build-status\":\"SUCCEEDED\"}");
-        stack.putEvent("orchestrator", "Workflow Completed", "{\"uid\":\"async-run\",\"workflow\":\"w\",\"status\":\"Complete\"}");
+        // (the outcome of a run that names a tenant: the rule delivers no other)
+        stack.putEvent("orchestrator", "Workflow Completed",
+                "{\"uid\":\"async-run\",\"workflow\":\"w\",\"status\":\"Complete\",\"metadata\":{\"tenantId\":\"t-async\"}}");
         // RegistrarFunction: its two CloudTrail rules and its schedule.
         FunctionSpec welcome = plugins.get("welcome-email").function("WelcomeEmailFunction");
         String topic = stack.topicArn("Handover", Stage.PARALLEL);
