@@ -89,37 +89,34 @@ final class ConsoleReads {
      * packed a batch's writes together).
      */
     static List<JsonNode> transitions(JsonNode item) {
+        List<JsonNode> out = new ArrayList<>();
         if (item.has(dev.orchestrator.core.HistoryLines.LINES)) { // the compact form (HistoryLines)
             List<String> lines = new ArrayList<>();
             item.path(dev.orchestrator.core.HistoryLines.LINES).forEach(l -> lines.add(l.asText()));
-            List<JsonNode> out = new ArrayList<>();
             for (var l : dev.orchestrator.core.HistoryLines.decode(lines)) {
-                com.fasterxml.jackson.databind.node.ObjectNode e = dev.orchestrator.core.Json.object();
-                for (String k : new String[] {"run", "uid", "workflow"}) {
-                    if (item.has(k)) {
-                        e.set(k, item.get(k));
-                    }
-                }
-                e.setAll(dev.orchestrator.core.HistoryLines.entry(l));
-                out.add(e);
+                out.add(entry(item, dev.orchestrator.core.HistoryLines.entry(l)));
             }
             return out;
         }
         if (!item.has("transitions")) {
             return List.of(item); // an item written before history grouped a write's transitions
         }
-        List<JsonNode> out = new ArrayList<>();
         for (JsonNode t : item.path("transitions")) {
-            com.fasterxml.jackson.databind.node.ObjectNode e = dev.orchestrator.core.Json.object();
-            for (String k : new String[] {"run", "at", "time", "uid", "workflow"}) {
-                if (item.has(k)) {
-                    e.set(k, item.get(k));
-                }
-            }
-            e.setAll((com.fasterxml.jackson.databind.node.ObjectNode) t);
-            out.add(e);
+            out.add(entry(item, (com.fasterxml.jackson.databind.node.ObjectNode) t));
         }
         return out;
+    }
+
+    /** One transition's entry: the item's keys ({@code at} and {@code time} its own when it has them), then its fields. */
+    private static JsonNode entry(JsonNode item, com.fasterxml.jackson.databind.node.ObjectNode transition) {
+        com.fasterxml.jackson.databind.node.ObjectNode e = dev.orchestrator.core.Json.object();
+        for (String k : new String[] {"run", "at", "time", "uid", "workflow"}) {
+            if (item.has(k)) {
+                e.set(k, item.get(k));
+            }
+        }
+        e.setAll(transition);
+        return e;
     }
 
     /** What the runs page asks for. Null fields do not filter. */

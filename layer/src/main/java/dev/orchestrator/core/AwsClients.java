@@ -129,12 +129,9 @@ public final class AwsClients {
      * large table can take longer than the SDK's 30 s socket timeout to answer one request on a busy
      * machine, where AWS answers in milliseconds; on AWS the SDK's defaults stay.
      */
-    public static UrlConnectionHttpClient.Builder emulatorHttpClient() {
-        return UrlConnectionHttpClient.builder().socketTimeout(EMULATOR_SOCKET_TIMEOUT);
+    private static UrlConnectionHttpClient.Builder emulatorHttpClient() {
+        return UrlConnectionHttpClient.builder().socketTimeout(java.time.Duration.ofMinutes(3));
     }
-
-    /** How long a call to an endpoint override may wait for its answer. */
-    public static final java.time.Duration EMULATOR_SOCKET_TIMEOUT = java.time.Duration.ofMinutes(3);
 
     /**
      * The value of {@code factory}, computed once on first use (thread-safe). How a handler holds a

@@ -29,15 +29,9 @@ public final class HistoryLines {
     public record Line(long time, String sequence, int index, String event, String activity, String stage, String plugin,
                        String from, String to, String message) {
 
-        /** Where in the run: {@code Setup/pre/reserve-capacity}, {@code Setup}, or empty for the run itself. */
+        /** Where in the run ({@link HistoryLines#path}). */
         public String path() {
-            StringBuilder b = new StringBuilder();
-            for (String part : new String[] {activity, stage, plugin}) {
-                if (part != null) {
-                    b.append(b.isEmpty() ? "" : "/").append(part);
-                }
-            }
-            return b.toString();
+            return HistoryLines.path(activity, stage, plugin);
         }
 
         /** run, activity, stage or plugin: the deepest part of the path that is set. */
@@ -49,6 +43,17 @@ public final class HistoryLines {
         public String at() {
             return HistoryLines.at(time, sequence, index);
         }
+    }
+
+    /** Where in the run: {@code Setup/pre/reserve-capacity}, {@code Setup}, or empty for the run itself. */
+    public static String path(String activity, String stage, String plugin) {
+        StringBuilder b = new StringBuilder();
+        for (String part : new String[] {activity, stage, plugin}) {
+            if (part != null) {
+                b.append(b.isEmpty() ? "" : "/").append(part);
+            }
+        }
+        return b.toString();
     }
 
     /** Sorts by time, then by stream order (sequence numbers grow per shard), then by position in the diff. */

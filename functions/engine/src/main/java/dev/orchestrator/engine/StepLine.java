@@ -24,12 +24,7 @@ record StepLine(String changes, String cause, Object[] fields) {
     /** Marks a stage that ended because it had no plugins to run (never entered: no roster, never published). */
     static final String NO_PLUGINS = " (no plugins)";
 
-    /** The line for a write of {@code pending} onto {@code base}; empty when it changed plugins only. */
-    static Optional<StepLine> of(WorkflowRun base, List<Change> pending) {
-        return of(base, pending, Also.NONE);
-    }
-
-    /** The line for a write of {@code pending} onto {@code base} that also did {@code also}. */
+    /** The line for a write of {@code pending} onto {@code base} that also did {@code also}; empty when it changed plugins only. */
     static Optional<StepLine> of(WorkflowRun base, List<Change> pending, Also also) {
         List<String> parts = new ArrayList<>();
         String runCause = null;

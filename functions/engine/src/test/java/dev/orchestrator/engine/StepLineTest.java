@@ -40,15 +40,15 @@ class StepLineTest {
     void anEndCarriesTheRunsCauseElseTheActivities() {
         List<Change> failed = List.of(Change.stage("A", Stage.PARALLEL, State.ERROR),
                 Change.activity("A", State.ERROR, "parallel plugin p: boom"), Change.workflow(State.ERROR, "activity A failed"));
-        StepLine line = StepLine.of(base(), failed).orElseThrow();
+        StepLine line = StepLine.of(base(), failed, StepLine.Also.NONE).orElseThrow();
         assertThat(line.changes()).isEqualTo("A/parallel Error; A Error; run Error");
         assertThat(line.cause()).isEqualTo("activity A failed");
-        assertThat(StepLine.of(base(), failed.subList(0, 2)).orElseThrow().cause()).isEqualTo("A: parallel plugin p: boom");
+        assertThat(StepLine.of(base(), failed.subList(0, 2), StepLine.Also.NONE).orElseThrow().cause()).isEqualTo("A: parallel plugin p: boom");
     }
 
     @Test
     void aWriteOfPluginChangesAloneHasNoStepLine() {
         // Those keep a WARN line each (a timeout, an error set by the engine).
-        assertThat(StepLine.of(base(), List.of(Change.plugin("A", Stage.PARALLEL, true, "p", State.ERROR, "timed out")))).isEmpty();
+        assertThat(StepLine.of(base(), List.of(Change.plugin("A", Stage.PARALLEL, true, "p", State.ERROR, "timed out")), StepLine.Also.NONE)).isEmpty();
     }
 }

@@ -18,14 +18,8 @@ public record Transition(String scope, String activity, String stage, String plu
     public static final String STAGE = "stage";
     public static final String PLUGIN = "plugin";
 
-    /** Where in the run: {@code Setup/pre/reserve-capacity}, {@code Setup}, or empty for the run itself. */
+    /** Where in the run ({@link dev.orchestrator.core.HistoryLines#path}). */
     public String path() {
-        StringBuilder b = new StringBuilder();
-        for (String part : new String[] {activity, stage, plugin}) {
-            if (part != null) {
-                b.append(b.isEmpty() ? "" : "/").append(part);
-            }
-        }
-        return b.toString();
+        return dev.orchestrator.core.HistoryLines.path(activity, stage, plugin);
     }
 }

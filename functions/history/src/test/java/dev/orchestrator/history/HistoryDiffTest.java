@@ -80,8 +80,8 @@ class HistoryDiffTest {
 
     @Test
     void keysSortByTimeThenStreamOrder() {
-        assertThat(HistoryKeys.at(1000, "9", 0)).isLessThan(HistoryKeys.at(1000, "10", 0));
-        assertThat(HistoryKeys.at(1000, "10", 2)).isLessThan(HistoryKeys.at(1001, "1", 0));
+        assertThat(dev.orchestrator.core.HistoryLines.at(1000, "9", 0)).isLessThan(dev.orchestrator.core.HistoryLines.at(1000, "10", 0));
+        assertThat(dev.orchestrator.core.HistoryLines.at(1000, "10", 2)).isLessThan(dev.orchestrator.core.HistoryLines.at(1001, "1", 0));
         assertThat(HistoryKeys.run("u", "w")).isEqualTo("u#w");
     }
 }

@@ -38,11 +38,11 @@ class HistoryItemsTest {
         assertThat(items).hasSize(1);
         var item = items.get(0);
         assertThat(item.get("run").s()).isEqualTo("u-1#wf");
-        assertThat(item.get("at").s()).isEqualTo(HistoryKeys.at(5_000, "1001", 0));
+        assertThat(item.get("at").s()).isEqualTo(dev.orchestrator.core.HistoryLines.at(5_000, "1001", 0));
         assertThat(item.get("expiresAt").n()).isEqualTo(Long.toString(5 + 7 * 86_400L));
         var ts = transitions(items);
-        assertThat(ts).extracting(HistoryLines.Line::at).containsExactly(HistoryKeys.at(5_000, "1001", 0),
-                HistoryKeys.at(5_010, "1002", 0), HistoryKeys.at(5_020, "1003", 0), HistoryKeys.at(5_020, "1003", 1));
+        assertThat(ts).extracting(HistoryLines.Line::at).containsExactly(dev.orchestrator.core.HistoryLines.at(5_000, "1001", 0),
+                dev.orchestrator.core.HistoryLines.at(5_010, "1002", 0), dev.orchestrator.core.HistoryLines.at(5_020, "1003", 0), dev.orchestrator.core.HistoryLines.at(5_020, "1003", 1));
         assertThat(ts).extracting(HistoryLines.Line::time).containsExactly(5000L, 5010L, 5020L, 5020L);
         assertThat(ts.get(3).scope()).isEqualTo("activity");
         assertThat(ts.get(0).plugin()).isEqualTo("p1");
