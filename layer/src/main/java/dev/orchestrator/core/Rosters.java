@@ -40,9 +40,9 @@ public final class Rosters {
     private final String table;
 
     private final long retentionSeconds;
-    private final SeenOutputs seen;
+    private final SeenEnded seen;
 
-    Rosters(DynamoDbClient dynamo, String table, long retentionSeconds, SeenOutputs seen) {
+    Rosters(DynamoDbClient dynamo, String table, long retentionSeconds, SeenEnded seen) {
         this.dynamo = dynamo;
         this.table = table;
         this.retentionSeconds = retentionSeconds;
@@ -139,7 +139,7 @@ public final class Rosters {
         }
         Map<StageKey, Map<String, Entry>> listed = new HashMap<>();
         readRoster(run, targets, listed);
-        Map<Map<String, AttributeValue>, Map<String, AttributeValue>> executions = readExecutions(run, listed);
+        Map<Map<String, AttributeValue>, Map<String, AttributeValue>> executions = readExecutions(run, targets, listed);
         WorkflowRun out = run;
         for (var t : targets.entrySet()) {
             StageKey k = t.getKey();
@@ -211,12 +211,23 @@ public final class Rosters {
                 o == null ? 1000 : Integer.parseInt(o.n()), t == null ? null : Integer.valueOf(t.n()));
     }
 
+    /**
+     * The execution items of the listed entries: those the drive has seen end in this entry of their stage
+     * ({@link SeenEnded#endedIn}) as seen, the others by BatchGetItem.
+     */
     private Map<Map<String, AttributeValue>, Map<String, AttributeValue>> readExecutions(WorkflowRun run,
-                                                                                       Map<StageKey, Map<String, Entry>> listed) {
+            Map<StageKey, StageStatus> targets, Map<StageKey, Map<String, Entry>> listed) {
         List<Map<String, AttributeValue>> keys = new ArrayList<>();
-        listed.forEach((k, entries) -> entries.keySet().forEach(name ->
-                keys.add(new Keys.Execution(name, run.uid(), run.workflow(), k.activity(), k.stage()).key())));
         Map<Map<String, AttributeValue>, Map<String, AttributeValue>> out = new HashMap<>();
+        listed.forEach((k, entries) -> entries.keySet().forEach(name -> {
+            var key = new Keys.Execution(name, run.uid(), run.workflow(), k.activity(), k.stage()).key();
+            var known = seen.endedIn(key, targets.get(k).rosterVersion());
+            if (known != null) {
+                out.put(key, known);
+            } else {
+                keys.add(key);
+            }
+        }));
         for (int i = 0; i < keys.size(); i += BATCH_GET) {
             Map<String, KeysAndAttributes> pending = Map.of(table, KeysAndAttributes.builder()
                     .keys(keys.subList(i, Math.min(keys.size(), i + BATCH_GET))).consistentRead(true).build());

@@ -21,7 +21,7 @@ public final class StatusStore {
     private final String table;
     private final Rosters roster;
     private final long retentionSeconds;
-    private final SeenOutputs seen = new SeenOutputs();
+    private final SeenEnded seen = new SeenEnded();
 
     /** A scope that ends without a checked exception. */
     public interface Scope extends AutoCloseable {
@@ -184,24 +184,33 @@ public final class StatusStore {
     }
 
     /**
-     * Until the scope closes, on this thread, the outputs of the Complete executions this store reads in full are
-     * kept (bounded), and {@link #outputs} takes them from there instead of reading them again. The engine opens one
-     * per drive: an execution's output does not change once it is Complete, and nothing outlives the drive.
+     * Until the scope closes, on this thread, the execution items this store reads in full that have ended, and those
+     * {@link #sawInStream} shows ended, are kept (bounded): {@link #getForEngine} and {@link #outputs} take them from
+     * there instead of reading them again. The engine opens one per drive: a plugin cannot change an item once it has
+     * ended, and nothing outlives the drive ({@link SeenEnded}).
      */
-    public Scope rememberingOutputs() {
+    public Scope rememberingEnded() {
         return seen.open();
+    }
+
+    /**
+     * The latest image of each execution item a stream batch showed, in the batch's order (a later image of an item
+     * replaces an earlier one): those that have ended need not be read in the open {@link #rememberingEnded} scope.
+     */
+    public void sawInStream(java.util.List<Map<String, AttributeValue>> images) {
+        images.forEach(seen::saw);
     }
 
     /**
      * The outputs of executions, as they travel ({@link Outputs#fromItem}): BatchGetItem, 100 keys a request,
      * projecting only the keys and {@code output} / {@code outputRef}. Executions without an output are absent.
-     * Executions already read Complete in an open {@link #rememberingOutputs} scope are not read again.
+     * Executions already seen Complete in an open {@link #rememberingEnded} scope are not read again.
      */
     public Map<Keys.Execution, com.fasterxml.jackson.databind.node.ObjectNode> outputs(java.util.List<Keys.Execution> executions) {
         Map<Map<String, AttributeValue>, Keys.Execution> byKey = new java.util.LinkedHashMap<>();
         Map<Keys.Execution, com.fasterxml.jackson.databind.node.ObjectNode> out = new java.util.HashMap<>();
         for (Keys.Execution e : executions) {
-            Map<String, AttributeValue> known = seen.lookup(e.key());
+            Map<String, AttributeValue> known = seen.outputs(e.key());
             if (known == null) {
                 byKey.put(e.key(), e);
             } else {

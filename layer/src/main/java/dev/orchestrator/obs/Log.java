@@ -32,7 +32,7 @@ import org.apache.logging.log4j.core.config.Property;
  * Log.clearKeys();                          // one run done, the next one of this invocation follows
  * Log.clear();                              // at the end of the invocation (the Lambda fields go too)
  * </pre>
- * Lines are written by log4j2 in Powertools for AWS Lambda's JSON layout ({@code LambdaJsonLayout}):
+ * Lines are written by log4j2 in our JSON template ({@code OrchestratorJsonLayout.json}, Powertools' resolvers):
  * correlation keys and the call's key/value pairs travel in log4j's {@link ThreadContext}, which the
  * layout writes as top-level fields. log4j starts on the first line written (not at class load), so
  * a function that logs nothing pays nothing at cold start.
@@ -56,14 +56,11 @@ public final class Log {
 
     /** The Lambda fields {@link #init} sets, named as Powertools' layout names them. */
     static final String FUNCTION_NAME = "function_name";
-    static final String FUNCTION_VERSION = "function_version";
-    static final String FUNCTION_ARN = "function_arn";
-    static final String FUNCTION_MEMORY_SIZE = "function_memory_size";
     static final String FUNCTION_REQUEST_ID = "function_request_id";
     static final String COLD_START = "cold_start";
     static final String XRAY_TRACE_ID = "xray_trace_id";
-    private static final List<String> LAMBDA_FIELDS = List.of(FUNCTION_NAME, FUNCTION_VERSION, FUNCTION_ARN,
-            FUNCTION_MEMORY_SIZE, FUNCTION_REQUEST_ID, COLD_START, XRAY_TRACE_ID);
+    private static final List<String> LAMBDA_FIELDS = List.of(FUNCTION_NAME, FUNCTION_REQUEST_ID,
+            COLD_START, XRAY_TRACE_ID);
 
     /** Functions that have had their first invocation in this JVM (one on Lambda; many in-process). */
     private static final Set<String> WARM = ConcurrentHashMap.newKeySet();
@@ -114,9 +111,10 @@ public final class Log {
 
     /**
      * Adds the invocation's Lambda fields to every later line on this thread, under the names of
-     * Powertools' layout: {@code function_request_id}, {@code function_name}, {@code function_version},
-     * {@code function_arn}, {@code function_memory_size}, {@code cold_start} (the first invocation of
-     * this function in this JVM) and, when Lambda traces the invocation, {@code xray_trace_id}.
+     * Powertools' layout: {@code function_request_id}, {@code function_name}, {@code cold_start} (the first
+     * invocation of this function in this JVM) and, when Lambda traces the invocation, {@code xray_trace_id}.
+     * The function's ARN, version and memory size are left out: the log group already names the function,
+     * and on every line they were about a third of what CloudWatch Logs bills (README, Logs).
      * Set straight into log4j's ThreadContext (no Powertools call, which would start log4j's
      * configuration on every cold start even when nothing is logged). A null context (a direct call
      * from a tool or a test) only drops the fields of an earlier invocation.
@@ -128,12 +126,7 @@ public final class Log {
         }
         String name = context.getFunctionName();
         putIfPresent(FUNCTION_NAME, name);
-        putIfPresent(FUNCTION_VERSION, context.getFunctionVersion());
-        putIfPresent(FUNCTION_ARN, context.getInvokedFunctionArn());
         putIfPresent(FUNCTION_REQUEST_ID, context.getAwsRequestId());
-        if (context.getMemoryLimitInMB() > 0) {
-            ThreadContext.put(FUNCTION_MEMORY_SIZE, Integer.toString(context.getMemoryLimitInMB()));
-        }
         ThreadContext.put(COLD_START, Boolean.toString(WARM.add(name == null ? "" : name)));
         putIfPresent(XRAY_TRACE_ID, traceRoot(System.getProperty("com.amazonaws.xray.traceHeader",
                 System.getenv("_X_AMZN_TRACE_ID"))));

@@ -126,8 +126,12 @@ public final class EngineHandler implements RequestStreamHandler {
     private record StreamRun(List<News> news, String firstSequence) {
     }
 
-    /** A plugin execution item as the stream showed it: its key, state, group, order, and when the table got it. */
-    public record News(Keys.Execution execution, State state, boolean mandatory, int order, long receivedAtMs) {
+    /**
+     * A plugin execution item as the stream showed it: its key, state, group, order, when the table got it, and the
+     * whole item as written (its new image; null when the record has none).
+     */
+    public record News(Keys.Execution execution, State state, boolean mandatory, int order, long receivedAtMs,
+                       Map<String, AttributeValue> image) {
     }
 
     private static void collect(JsonNode record, Map<RunKey, StreamRun> runs, ArrayNode failures) {
@@ -171,7 +175,7 @@ public final class EngineHandler implements RequestStreamHandler {
                             // A map element's claim, heartbeat or the engine's own count: nothing to decide.
                             return;
                         }
-                        news = new News(e, state, m != null && Boolean.TRUE.equals(m.bool()), order, received);
+                        news = new News(e, state, m != null && Boolean.TRUE.equals(m.bool()), order, received, image);
                     }
                 }
                 default -> key = new RunKey(uid, keys.get("workflow").s());
@@ -297,8 +301,15 @@ public final class EngineHandler implements RequestStreamHandler {
      * consistent read of the header and the open stages' entries.
      */
     public void drive(RunKey key, List<News> news) {
-        // Outputs of executions this drive reads Complete are not read again to build inputs (forgotten after it).
-        try (StatusStore.Scope outputs = store.rememberingOutputs()) {
+        // Executions this drive reads ended, or its batch shows ended, are not read again (forgotten after it).
+        try (StatusStore.Scope ended = store.rememberingEnded()) {
+            List<Map<String, AttributeValue>> images = new ArrayList<>();
+            for (News n : news) {
+                if (n.image() != null && n.execution().index() == null) {
+                    images.add(n.image());
+                }
+            }
+            store.sawInStream(images);
             driveRead(key, news);
         }
     }
