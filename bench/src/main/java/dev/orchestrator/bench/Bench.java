@@ -240,7 +240,7 @@ public final class Bench {
         long indexAll = partitions.values().stream().mapToLong(Long::longValue).sum();
         var top = partitions.entrySet().stream().max(Map.Entry.comparingByValue()).orElse(Map.entry("-", 0L));
         out.printf("RunsIndex: the largest partition takes %.0f%% of one workflow's index writes (mean over runs; a run's writes go to"
-                        + " <status>#<shard of its uid>, one partition per status it enters); over the %d runs, partition '%s' took %d of %d (%.0f%%)"
+                        + " active#<shard of its uid> until it ends, then <status>#<shard>); over the %d runs, partition '%s' took %d of %d (%.0f%%)"
                         + " across %d partitions.%n",
                 100 * shareSum / n, n, top.getKey(), top.getValue(), indexAll, indexAll == 0 ? 0 : 100d * top.getValue() / indexAll, partitions.size());
 

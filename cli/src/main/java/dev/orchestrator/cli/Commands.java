@@ -179,7 +179,7 @@ final class Commands {
             long from = since == null ? 0 : System.currentTimeMillis() - Since.parse(since).toMillis();
             String table = target().export("status-name");
             List<JsonNode> found = new ArrayList<>();
-            for (String partition : wanted.stream().flatMap(s -> dev.orchestrator.core.RunIndex.partitions(s).stream()).toList()) {
+            for (String partition : dev.orchestrator.core.RunIndex.partitions(wanted)) {
                 QueryRequest.Builder q = QueryRequest.builder().tableName(table).indexName(dev.orchestrator.core.RunIndex.NAME)
                         .keyConditionExpression("#s = :s AND #u >= :from").scanIndexForward(false);
                 Map<String, String> names = new java.util.HashMap<>(Map.of("#s", dev.orchestrator.core.RunIndex.PARTITION,
@@ -194,7 +194,9 @@ final class Commands {
                 QueryRequest request = q.expressionAttributeNames(names).expressionAttributeValues(values).build();
                 Target.aws(() -> {
                     for (var page : target().dynamo().queryPaginator(request)) {
-                        page.items().forEach(i -> found.add(ConsoleReads.indexed(i)));
+                        // Active partitions hold every pending state: keep the ones asked for.
+                        page.items().stream().map(ConsoleReads::indexed).filter(r -> wanted.contains(r.path("status").asText()))
+                                .forEach(found::add);
                         if (found.size() >= limit * wanted.size() * dev.orchestrator.core.RunIndex.SHARDS) {
                             break;
                         }

@@ -177,7 +177,8 @@ final class ConsoleReads {
 
     /**
      * Runs matching the filter, newest first, {@code size} at most, from {@code token} on. Each state is one
-     * RunsIndex query per shard of a state ({@code runsKey} = state#shard, {@code statusAt} descending, bounded by the time range and
+     * RunsIndex query per shard of a state ({@code runsKey} = state#shard, or active#shard for the pending states,
+     * whose entries are kept by their status; {@code statusAt} descending, bounded by the time range and
      * the cursor); the shards' streams are merged. A page reads at most {@link #READ_BUDGET} index items per
      * shard: when a filter rejects more than that, the page is short and its token goes on from where the
      * reading stopped, so paging works through any number of runs. The metadata attribute is not in the
@@ -195,8 +196,7 @@ final class ConsoleReads {
         String table = target.export("status-name");
         List<JsonNode> found = new ArrayList<>();
         long floor = Long.MIN_VALUE; // below this, some state was not read to the end: not shown on this page
-        for (String partition : filter.states().stream()
-                .flatMap(s -> dev.orchestrator.core.RunIndex.partitions(s).stream()).toList()) {
+        for (String partition : dev.orchestrator.core.RunIndex.partitions(filter.states())) {
             List<JsonNode> mine = new ArrayList<>();
             Map<String, AttributeValue> start = null;
             int read = 0;
@@ -221,7 +221,9 @@ final class ConsoleReads {
                 for (Map<String, AttributeValue> i : r.items()) {
                     JsonNode run = indexed(i);
                     lastRead = run.path("updatedAt").asLong();
-                    if ((cursor == null || cursor.admits(run)) && metadataMatches(run, filter)) {
+                    // Active partitions hold every pending state: keep the ones asked for.
+                    if ((cursor == null || cursor.admits(run)) && filter.states().contains(run.path("status").asText())
+                            && metadataMatches(run, filter)) {
                         mine.add(run);
                     }
                 }

@@ -233,6 +233,14 @@ class CliTest {
         assertThat(cli("start", request("slow-1").toString()).code()).isEqualTo(Exit.OK);
         stack.awaitCondition(Duration.ofSeconds(120), () -> stack.run("slow-1", "ops-flow")
                 .map(r -> r.status() == State.IN_PROGRESS).orElse(false));
+        // In flight (the gate works 20 s): its index entry is in its shard's active partition, where the engine's
+        // start of the run changed only its status; `runs` lists it under In Progress and not under Not Started.
+        var header = stack.store.getItem("slow-1", "ops-flow").orElseThrow();
+        assertThat(header.get(dev.orchestrator.core.RunIndex.PARTITION).s())
+                .isEqualTo("active#" + dev.orchestrator.core.RunIndex.shard("slow-1"));
+        assertThat(cli("runs", "--state", "In Progress", "--workflow", "ops-flow").out())
+                .containsPattern("In Progress\\s+slow-1\\s+ops-flow");
+        assertThat(cli("runs", "--state", "Not Started", "--workflow", "ops-flow").out()).doesNotContain("slow-1");
         Result cancel = cli("cancel", "slow-1", "ops-flow", "--reason", "operator test");
         assertThat(cancel.code()).as(cancel.err()).isEqualTo(Exit.OK);
         assertThat(cancel.out()).isEqualTo("slow-1 / ops-flow: cancel requested (operator test)\n");

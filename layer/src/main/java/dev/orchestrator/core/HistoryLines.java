@@ -9,7 +9,10 @@ import java.util.List;
  * fields joined by U+001F (time, stream sequence, place in the diff, event, activity, stage, plugin, from, to,
  * message). Time and sequence are empty when they repeat the previous line's, and {@code +n} / {@code -n} from it
  * otherwise (sequence numbers of one shard share their leading digits); the first line of an item has them whole.
- * About 50 bytes a plugin
+ * Event, names and states equal to the previous line's are U+001E, and a state is one control character (U+0001 +
+ * its place in {@link #CODED_STATES}), so a plugin's line is about its time, sequence and name. Lines written before either rule read
+ * the same (they hold no control character but the separator).
+ * About 22 bytes beside the plugin's name for a plugin
  * transition where the map form (named attributes, a 58-character {@code at} each) took about 220, and DynamoDB
  * bills history writes by the KB. The writer (the history function) and every reader (CLI, console) use this
  * class alone, so the format lives in one place. Names and keys hold no control characters (start requests and
@@ -20,6 +23,14 @@ public final class HistoryLines {
     /** The item attribute holding the lines. */
     public static final String LINES = "lines";
     static final char SEP = '\u001F';
+    /** A field equal to the previous line's (U+001E: no name, state or event holds a control character). */
+    static final char SAME = '\u001E';
+    /** {@code from} / {@code to} states are written as U+0001 + their place here: stored items depend on it, append only. */
+    static final char STATE_CODE = '\u0001';
+    static final List<String> CODED_STATES = List.of("Not Started", "In Progress", "Mandatory Completed", "Complete", "Error",
+            "Optional Task Error", "Do Not Run");
+    /** Where {@code from} is among {@link #names}. */
+    private static final int FROM = 4;
     private static final int FIELDS = 10;
 
     private HistoryLines() {
@@ -71,14 +82,47 @@ public final class HistoryLines {
             b.append(previous == null ? Long.toString(l.time()) : relative(previous.time(), l.time())).append(SEP)
                     .append(previous == null ? whole(l.sequence()) : relative(previous.sequence(), l.sequence())).append(SEP)
                     .append(l.index()).append(SEP);
-            for (String f : new String[] {l.event(), l.activity(), l.stage(), l.plugin(), l.from(), l.to()}) {
-                b.append(f == null ? "" : f).append(SEP);
+            String[] fields = names(l);
+            String[] before = previous == null ? null : names(previous);
+            for (int i = 0; i < fields.length; i++) {
+                String f = fields[i];
+                if (f == null) {
+                    b.append("");
+                } else if (before != null && f.equals(before[i])) {
+                    b.append(SAME);
+                } else if (i >= FROM) {
+                    b.append(stateCode(f));
+                } else {
+                    b.append(f);
+                }
+                b.append(SEP);
             }
             b.append(l.message() == null ? "" : l.message());
             out.add(b.toString());
             previous = l;
         }
         return out;
+    }
+
+    /** The fields a line may share with the previous one: event, activity, stage, plugin, from, to. */
+    private static String[] names(Line l) {
+        return new String[] {l.event(), l.activity(), l.stage(), l.plugin(), l.from(), l.to()};
+    }
+
+    /** A state in {@code from} / {@code to}: one control character (states are few, names hold none), else as is. */
+    private static String stateCode(String state) {
+        int i = CODED_STATES.indexOf(state);
+        return i < 0 ? state : String.valueOf((char) (STATE_CODE + i));
+    }
+
+    private static String fromStateCode(String field) {
+        if (field.length() == 1) {
+            int i = field.charAt(0) - STATE_CODE;
+            if (i >= 0 && i < CODED_STATES.size()) {
+                return CODED_STATES.get(i);
+            }
+        }
+        return field;
     }
 
     /** The transitions of an item's {@code lines}; a line that does not parse is an error naming it. */
@@ -99,8 +143,22 @@ public final class HistoryLines {
             sequence = f[1].isEmpty() ? sequence
                     : isRelative(f[1]) ? new java.math.BigInteger(sequence).add(new java.math.BigInteger(f[1])).toString()
                     : f[1].startsWith("=") ? f[1].substring(1) : f[1];
-            out.add(new Line(time, sequence, Integer.parseInt(f[2]), blank(f[3]), blank(f[4]), blank(f[5]), blank(f[6]),
-                    blank(f[7]), blank(f[8]), blank(f[9])));
+            Line previous = out.isEmpty() ? null : out.get(out.size() - 1);
+            String[] before = previous == null ? null : names(previous);
+            String[] fields = new String[6];
+            for (int i = 0; i < fields.length; i++) {
+                String v = f[3 + i];
+                if (v.equals(String.valueOf(SAME))) {
+                    if (before == null) {
+                        throw new IllegalArgumentException("first history line of an item repeats a field: " + Names.shorten(s));
+                    }
+                    fields[i] = before[i];
+                } else {
+                    fields[i] = blank(i >= FROM ? fromStateCode(v) : v);
+                }
+            }
+            out.add(new Line(time, sequence, Integer.parseInt(f[2]), fields[0], fields[1], fields[2], fields[3],
+                    fields[4], fields[5], blank(f[9])));
         }
         return out;
     }

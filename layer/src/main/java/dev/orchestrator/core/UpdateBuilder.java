@@ -128,7 +128,10 @@ public final class UpdateBuilder {
         List<String> all0 = withStamp(now);
         if (runStatus != null) {
             all0.add(path(List.of(RunIndex.PARTITION)) + " = " + value(AttributeValue.fromS(RunIndex.partition(runStatus, uid))));
-            all0.add(path(List.of(RunIndex.SORT)) + " = " + value(AttributeValue.fromN(Long.toString(now))));
+            // A run that has not ended keeps the time it became active: its index entry keeps its keys (RunIndex).
+            all0.add(path(List.of(RunIndex.SORT)) + " = " + (RunIndex.active(runStatus)
+                    ? "if_not_exists(" + path(List.of(RunIndex.SORT)) + ", " + value(AttributeValue.fromN(Long.toString(now))) + ")"
+                    : value(AttributeValue.fromN(Long.toString(now)))));
         }
         String expr = "SET " + String.join(", ", all0)
                 + (bumpVersion ? " ADD " + path(List.of(ItemCodec.VERSION)) + " " + value(AttributeValue.fromN("1")) : "");

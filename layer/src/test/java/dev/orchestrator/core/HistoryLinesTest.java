@@ -52,18 +52,43 @@ class HistoryLinesTest {
     }
 
     @Test
-    void aLineAfterTheFirstSpendsAtMostTwelveBytesOnItsTimeSequenceAndPlace() {
+    void aLineAfterTheFirstSpendsAtMostTwentyTwoBytesBesideItsPluginsName() {
         List<HistoryLines.Line> lines = new ArrayList<>();
         for (int i = 0; i < 100; i++) {
             lines.add(plugin(1_796_593_717_379L + 7L * i, Long.toString(49_600_000_000_000_000L + 1_000L * i), "plugin-" + i, "Complete"));
         }
         List<String> encoded = HistoryLines.encode(lines);
+        assertThat(HistoryLines.decode(encoded)).containsExactlyElementsOf(lines);
         for (int i = 1; i < encoded.size(); i++) {
-            String names = "state\u001FProvision\u001Fparallel\u001Fplugin-" + i + "\u001FIn Progress\u001FComplete\u001F";
-            assertThat(encoded.get(i)).endsWith(names);
-            // "+7", "+1000", "0" and three separators, where the whole time and sequence take 13 + 17 bytes.
-            assertThat(encoded.get(i).length() - names.length()).as("line " + i).isLessThanOrEqualTo(12);
+            // "+7", "+1000", "0", event, activity, stage, from and to as the previous line's (one character each), the
+            // plugin's name and nine separators (22 bytes beside the name, 60 before these rules), where the whole time and sequence take 13 + 17 bytes.
+            assertThat(encoded.get(i)).as("line " + i).endsWith("\u001E\u001F\u001E\u001F\u001E\u001Fplugin-" + i + "\u001F\u001E\u001F\u001E\u001F");
+            assertThat(encoded.get(i).length() - ("plugin-" + i).length()).as("line " + i).isLessThanOrEqualTo(22);
         }
+        assertThat(encoded.get(0)).as("the first line names its event, names and states (states as codes)")
+                .contains("state\u001FProvision\u001Fparallel\u001Fplugin-0\u001F\u0002\u001F\u0004\u001F");
+    }
+
+    @Test
+    void statesAndRepeatsReadBackWhereverTheyChange() {
+        List<HistoryLines.Line> lines = new ArrayList<>();
+        for (String state : HistoryLines.CODED_STATES) {
+            lines.add(new HistoryLines.Line(10, "5", 0, "state", "A", null, null, null, state, null));
+            lines.add(new HistoryLines.Line(10, "5", 1, "state", "A", "pre", null, state, "Someday", "why"));
+        }
+        lines.add(new HistoryLines.Line(11, "6", 0, "created", null, null, null, null, "Not Started", null));
+        List<String> encoded = HistoryLines.encode(lines);
+        assertThat(HistoryLines.decode(encoded)).containsExactlyElementsOf(lines);
+    }
+
+    @Test
+    void linesWrittenBeforeRepeatsAndStateCodesReadAsTheyDid() {
+        List<String> stored = List.of(
+                "1796593717379\u001F49600000000000000123456789\u001F0\u001Fstate\u001FProvision\u001Fparallel\u001Fdns\u001FIn Progress\u001FComplete\u001F",
+                "+5\u001F+2\u001F0\u001Fstate\u001FProvision\u001Fparallel\u001Fcert\u001FIn Progress\u001FComplete\u001F");
+        assertThat(HistoryLines.decode(stored)).containsExactly(
+                plugin(1_796_593_717_379L, "49600000000000000123456789", "dns", "Complete"),
+                plugin(1_796_593_717_384L, "49600000000000000123456791", "cert", "Complete"));
     }
 
     @Test
@@ -72,5 +97,7 @@ class HistoryLinesTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("history line with 4 fields (expected 10)");
         assertThatThrownBy(() -> HistoryLines.decode(List.of("+5\u001F34\u001F0\u001F\u001F\u001F\u001F\u001F\u001F\u001F")))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("without its time");
+        assertThatThrownBy(() -> HistoryLines.decode(List.of("5\u001F34\u001F0\u001F\u001E\u001F\u001F\u001F\u001F\u001F\u001F")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("first history line of an item repeats a field");
     }
 }
