@@ -86,14 +86,8 @@ public final class HistoryLines {
             String[] before = previous == null ? null : names(previous);
             for (int i = 0; i < fields.length; i++) {
                 String f = fields[i];
-                if (f == null) {
-                    b.append("");
-                } else if (before != null && f.equals(before[i])) {
-                    b.append(SAME);
-                } else if (i >= FROM) {
-                    b.append(stateCode(f));
-                } else {
-                    b.append(f);
+                if (f != null) {
+                    b.append(before != null && f.equals(before[i]) ? String.valueOf(SAME) : i >= FROM ? stateCode(f) : f);
                 }
                 b.append(SEP);
             }

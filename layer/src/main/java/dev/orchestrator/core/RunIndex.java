@@ -44,8 +44,12 @@ public final class RunIndex {
 
     /** Whether runs in this status share the active partitions: they have not ended. */
     public static boolean active(String status) {
-        return State.NOT_STARTED.wire().equals(status) || State.IN_PROGRESS.wire().equals(status)
-                || State.MANDATORY_COMPLETED.wire().equals(status);
+        for (State s : State.values()) {
+            if (s.wire().equals(status)) {
+                return s.isPending();
+            }
+        }
+        return false;
     }
 
     /**

@@ -19,9 +19,12 @@ final class SeenEnded {
     static final int MAX_EXECUTIONS = 5_000;
     static final long MAX_BYTES = 4L << 20;
 
+    /** An item remembered, with what it counts against {@link #MAX_BYTES}. */
+    private record Kept(Map<String, AttributeValue> item, long bytes) {
+    }
+
     private static final class Memory {
-        final Map<Map<String, AttributeValue>, Map<String, AttributeValue>> items = new HashMap<>();
-        final Map<Map<String, AttributeValue>, Long> sizes = new HashMap<>();
+        final Map<Map<String, AttributeValue>, Kept> items = new HashMap<>();
         long bytes;
     }
 
@@ -47,10 +50,9 @@ final class SeenEnded {
             return;
         }
         Map<String, AttributeValue> key = ItemCodec.key(item.get(ItemCodec.UID).s(), item.get(ItemCodec.WORKFLOW).s());
-        Long before = memory.sizes.remove(key);
+        Kept before = memory.items.remove(key);
         if (before != null) {
-            memory.items.remove(key);
-            memory.bytes -= before;
+            memory.bytes -= before.bytes();
         }
         if (!hasEnded(item) || memory.items.size() >= MAX_EXECUTIONS) {
             return;
@@ -60,15 +62,18 @@ final class SeenEnded {
             return;
         }
         memory.bytes += bytes;
-        memory.sizes.put(key, bytes);
-        memory.items.put(key, item);
+        memory.items.put(key, new Kept(item, bytes));
     }
 
-    /** About what the item holds in memory: its names and its text (a bound for the memory, not DynamoDB's size). */
+    /**
+     * About what the item holds in memory: its names, its strings and numbers, 256 for any other value (a bound for the
+     * memory, not DynamoDB's size; no value is rendered, this runs for every execution a drive sees).
+     */
     private static long roughBytes(Map<String, AttributeValue> item) {
         long bytes = 64;
         for (var e : item.entrySet()) {
-            bytes += e.getKey().length() + String.valueOf(e.getValue()).length();
+            AttributeValue v = e.getValue();
+            bytes += e.getKey().length() + (v.s() != null ? v.s().length() : v.n() != null ? v.n().length() : 256);
         }
         return bytes;
     }
@@ -88,7 +93,8 @@ final class SeenEnded {
     /** The item seen ended, or null when unseen (or seen not ended). */
     Map<String, AttributeValue> ended(Map<String, AttributeValue> key) {
         Memory memory = current.get();
-        return memory == null ? null : memory.items.get(key);
+        Kept kept = memory == null ? null : memory.items.get(key);
+        return kept == null ? null : kept.item();
     }
 
     /**

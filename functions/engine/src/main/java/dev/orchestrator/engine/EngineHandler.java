@@ -128,7 +128,7 @@ public final class EngineHandler implements RequestStreamHandler {
 
     /**
      * A plugin execution item as the stream showed it: its key, state, group, order, when the table got it, and the
-     * whole item as written (its new image; null when the record has none).
+     * whole item as written (the record's new image).
      */
     public record News(Keys.Execution execution, State state, boolean mandatory, int order, long receivedAtMs,
                        Map<String, AttributeValue> image) {
@@ -305,7 +305,7 @@ public final class EngineHandler implements RequestStreamHandler {
         try (StatusStore.Scope ended = store.rememberingEnded()) {
             List<Map<String, AttributeValue>> images = new ArrayList<>();
             for (News n : news) {
-                if (n.image() != null && n.execution().index() == null) {
+                if (n.execution().index() == null) {
                     images.add(n.image());
                 }
             }
