@@ -2,6 +2,7 @@ package dev.orchestrator.bench;
 
 import dev.orchestrator.core.PluginRegistration;
 import dev.orchestrator.core.PluginRegistry;
+import dev.orchestrator.core.StackExports;
 import dev.orchestrator.core.Stage;
 import dev.orchestrator.core.Topics;
 import dev.orchestrator.testkit.Emulator;
@@ -43,8 +44,8 @@ final class BenchStack implements AutoCloseable {
         this.emulator = emulator;
         this.stack = stack;
         this.dynamo = emulator.client(DynamoDbClient.builder());
-        this.statusTable = stack.export(stack.name() + "-status-name");
-        this.pluginTable = stack.export(stack.name() + "-plugin-name");
+        this.statusTable = stack.export(StackExports.name(stack.name(), StackExports.STATUS_TABLE));
+        this.pluginTable = stack.export(StackExports.name(stack.name(), StackExports.PLUGIN_TABLE));
         this.registry = new PluginRegistry(dynamo, pluginTable);
         this.runtime = new LocalLambdaRuntime(emulator, stack);
         this.historyTable = function("HistoryFunction").environment().get("HISTORY_TABLE");

@@ -1,6 +1,7 @@
 package dev.orchestrator.bench;
 
 import dev.orchestrator.core.PluginRegistration;
+import dev.orchestrator.core.StackExports;
 import dev.orchestrator.core.Stage;
 import dev.orchestrator.testkit.DynamoDbLimits;
 import java.nio.file.Path;
@@ -146,7 +147,7 @@ final class FanOut {
             sqs = s.emulator.client(SqsClient.builder());
             events = s.emulator.client(EventBridgeClient.builder());
             statusTable = s.statusTable;
-            pluginTable = s.stack.export(s.stack.name() + "-plugin-name");
+            pluginTable = s.stack.export(StackExports.name(s.stack.name(), StackExports.PLUGIN_TABLE));
             dynamo.createTable(b -> b.tableName(table).billingMode(BillingMode.PAY_PER_REQUEST)
                     .attributeDefinitions(AttributeDefinition.builder().attributeName("k").attributeType(ScalarAttributeType.S).build())
                     .keySchema(KeySchemaElement.builder().attributeName("k").keyType(KeyType.HASH).build()));

@@ -1,5 +1,6 @@
 package dev.orchestrator.bench;
 
+import dev.orchestrator.core.ItemCodec;
 import dev.orchestrator.core.Keys;
 import dev.orchestrator.core.RunIndex;
 import dev.orchestrator.testkit.DynamoDbLimits;
@@ -37,8 +38,8 @@ import software.amazon.awssdk.services.dynamodb.streams.DynamoDbStreamsClient;
 final class StreamMeter {
 
     /** Attributes RunsIndex projects besides its keys and the table's keys (template.yaml). */
-    static final List<String> PROJECTED = List.of("status", "message", "startedAt", "endedAt", "parent");
-    static final List<String> TABLE_KEYS = List.of("uid", "workflow");
+    static final List<String> PROJECTED = RunIndex.PROJECTED;
+    static final List<String> TABLE_KEYS = List.of(ItemCodec.UID, ItemCodec.WORKFLOW);
 
     private final DynamoDbStreamsClient streams;
     private final String streamArn;

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.orchestrator.core.AttributeJson;
 import dev.orchestrator.core.Json;
+import dev.orchestrator.core.StackExports;
 import java.io.PrintWriter;
 import java.util.Map;
 import java.util.Optional;
@@ -49,7 +50,7 @@ abstract class Base implements Callable<Integer> {
 
     /** The run's status item as JSON (strongly consistent read). */
     Optional<JsonNode> run(String uid, String workflow) {
-        String table = target().export("status-name");
+        String table = target().export(StackExports.STATUS_TABLE);
         Map<String, AttributeValue> item = Target.aws(() -> new dev.orchestrator.core.StatusStore(target().dynamo(), table)
                 .runItem(uid, workflow).orElse(null));
         return item == null || item.isEmpty() ? Optional.empty() : Optional.of(AttributeJson.toJson(item));

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.orchestrator.core.AttributeJson;
 import dev.orchestrator.core.Json;
+import dev.orchestrator.core.StackExports;
 import dev.orchestrator.obs.RunTree;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -177,7 +178,7 @@ final class Commands {
                 }
             }
             long from = since == null ? 0 : System.currentTimeMillis() - Since.parse(since).toMillis();
-            String table = target().export("status-name");
+            String table = target().export(StackExports.STATUS_TABLE);
             List<JsonNode> found = new ArrayList<>();
             for (String partition : dev.orchestrator.core.RunIndex.partitions(wanted)) {
                 QueryRequest.Builder q = QueryRequest.builder().tableName(table).indexName(dev.orchestrator.core.RunIndex.NAME)
@@ -267,7 +268,7 @@ final class Commands {
             if (request.has("detail-type") && request.has("detail")) {
                 request = request.get("detail"); // an EventBridge-shaped sample: its detail is the request
             }
-            return startOutcome(this, invoke(target().export("start-workflow"), request));
+            return startOutcome(this, invoke(target().export(StackExports.START_WORKFLOW), request));
         }
     }
 
@@ -287,7 +288,7 @@ final class Commands {
             if (run.has("pluginRegisterTimeout")) {
                 request.set("pluginRegisterTimeout", run.get("pluginRegisterTimeout"));
             }
-            return startOutcome(this, invoke(target().export("start-workflow"), request));
+            return startOutcome(this, invoke(target().export(StackExports.START_WORKFLOW), request));
         }
     }
 
@@ -327,7 +328,7 @@ final class Commands {
             request.put("uid", uid);
             request.put("workflow", workflow);
             request.put("reason", reason);
-            JsonNode answer = invoke(target().export("start-workflow"), request);
+            JsonNode answer = invoke(target().export(StackExports.START_WORKFLOW), request);
             boolean ended = "notRunning".equals(answer.path("outcome").asText()); // it ended in the meantime
             if (json()) {
                 printJson(answer);
@@ -344,7 +345,7 @@ final class Commands {
     static final class Plugins extends Base {
         @Override
         public Integer call() {
-            String table = target().export("plugin-name");
+            String table = target().export(StackExports.PLUGIN_TABLE);
             List<JsonNode> all = new ArrayList<>();
             // The registry is small (one item per subscription): a scan is its natural read.
             Target.aws(() -> {

@@ -1,5 +1,6 @@
 package dev.orchestrator.cli;
 
+import dev.orchestrator.core.StackExports;
 import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -37,7 +38,7 @@ public final class Console extends Base {
         if (port < 0 || port > 65_535) {
             throw new CliException(Exit.USAGE, "--port " + port + " is not a TCP port (0-65535; 0 picks a free one)");
         }
-        target().export("status-name"); // the stack resolves now, or the command says why before it listens
+        target().export(StackExports.STATUS_TABLE); // the stack resolves now, or the command says why before it listens
         ConsoleServer server = ConsoleServer.start(target(), root().env, root().zone, bind, port,
                 spec.commandLine().getErr());
         out().println("orchestrator console for stack " + target().stack() + ": " + server.url());
@@ -68,7 +69,7 @@ public final class Console extends Base {
     public static ConsoleServer open(String stack, String endpointUrl, String lambdaEndpointUrl, Map<String, String> env,
                                      String bind, int port, PrintWriter warnings) {
         Target target = new Target(stack, null, null, endpointUrl, lambdaEndpointUrl, env);
-        target.export("status-name");
+        target.export(StackExports.STATUS_TABLE);
         return ConsoleServer.start(target, env, ZoneId.systemDefault(), bind, port, warnings);
     }
 }

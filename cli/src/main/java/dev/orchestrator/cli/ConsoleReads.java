@@ -2,6 +2,7 @@ package dev.orchestrator.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.orchestrator.core.AttributeJson;
+import dev.orchestrator.core.StackExports;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -37,7 +38,7 @@ final class ConsoleReads {
 
     /** The run's status item as JSON (as {@code orchestrator status --json} prints it). */
     Optional<JsonNode> run(String uid, String workflow) {
-        String table = target.export("status-name");
+        String table = target.export(StackExports.STATUS_TABLE);
         Map<String, AttributeValue> item = Target.aws(() -> new dev.orchestrator.core.StatusStore(target.dynamo(), table)
                 .runItem(uid, workflow).orElse(null));
         return item == null || item.isEmpty() ? Optional.empty() : Optional.of(AttributeJson.toJson(item));
@@ -45,7 +46,7 @@ final class ConsoleReads {
 
     /** The run's recorded transitions, oldest first (as {@code orchestrator history --json} prints them). */
     List<JsonNode> history(String uid, String workflow) {
-        String table = target.export("history-name");
+        String table = target.export(StackExports.HISTORY_TABLE);
         List<JsonNode> items = new ArrayList<>();
         Target.aws(() -> {
             target.dynamo().queryPaginator(b -> b.tableName(table).keyConditionExpression("#r = :r")
@@ -193,7 +194,7 @@ final class ConsoleReads {
             upper = Math.min(upper, cursor.updatedAt());
         }
         long lower = filter.fromMillis() == null ? 0 : filter.fromMillis();
-        String table = target.export("status-name");
+        String table = target.export(StackExports.STATUS_TABLE);
         List<JsonNode> found = new ArrayList<>();
         long floor = Long.MIN_VALUE; // below this, some state was not read to the end: not shown on this page
         for (String partition : dev.orchestrator.core.RunIndex.partitions(filter.states())) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.orchestrator.core.Json;
+import dev.orchestrator.core.StackExports;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
@@ -60,7 +61,7 @@ final class Dlq implements Runnable {
     static List<Queue> queues(Target t) {
         Map<String, String> ids = physicalIds(t);
         List<Queue> out = new ArrayList<>();
-        for (String url : t.export("dead-letter-queues").split(",")) {
+        for (String url : t.export(StackExports.DEAD_LETTER_QUEUES).split(",")) {
             String u = url.trim();
             String name = u.substring(u.lastIndexOf('/') + 1);
             String logical = ids.entrySet().stream().filter(e -> e.getValue().equals(u) || e.getValue().endsWith("/" + name)

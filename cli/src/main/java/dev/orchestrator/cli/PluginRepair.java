@@ -1,6 +1,7 @@
 package dev.orchestrator.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.orchestrator.core.StackExports;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -103,7 +104,7 @@ final class PluginRepair {
                 ":msg", AttributeValue.fromS(message), ":now", AttributeValue.fromN(now), ":ip", AttributeValue.fromS("In Progress"),
                 ":ns", AttributeValue.fromS("Not Started"), ":one", AttributeValue.fromN("1"),
                 ":mand", AttributeValue.fromBool("mandatory".equals(group))));
-        String tableName = target.export("status-name");
+        String tableName = target.export(StackExports.STATUS_TABLE);
         String g = group;
         try {
             Target.aws(() -> target.dynamo().updateItem(b -> b.tableName(tableName)

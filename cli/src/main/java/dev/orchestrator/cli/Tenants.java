@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.orchestrator.core.AttributeJson;
 import dev.orchestrator.core.Json;
+import dev.orchestrator.core.StackExports;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
@@ -29,7 +30,7 @@ final class Tenants {
     static final class All extends Base {
         @Override
         public Integer call() {
-            String table = target().export("tenant-jobs-name");
+            String table = target().export(StackExports.TENANT_JOBS_TABLE);
             List<JsonNode> tenants = new ArrayList<>();
             // One TENANT item per tenant; the table has no index by jobId, and tenants are few.
             Target.aws(() -> {
@@ -67,7 +68,7 @@ final class Tenants {
 
         @Override
         public Integer call() {
-            String table = target().export("tenant-jobs-name");
+            String table = target().export(StackExports.TENANT_JOBS_TABLE);
             List<JsonNode> items = new ArrayList<>();
             Target.aws(() -> {
                 target().dynamo().queryPaginator(b -> b.tableName(table).keyConditionExpression("tenantId = :t")

@@ -3,6 +3,9 @@ package dev.orchestrator.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.orchestrator.core.EnvNames;
+import dev.orchestrator.core.ItemCodec;
+import dev.orchestrator.core.RunIndex;
+import dev.orchestrator.core.StackExports;
 import dev.orchestrator.core.Stage;
 import dev.orchestrator.core.Topics;
 import java.io.IOException;
@@ -123,6 +126,62 @@ class TemplateContractTest {
         for (Stage s : Stage.values()) {
             assertThat(topics).contains(Topics.name("${AWS::StackName}", "${Activity}", s));
         }
+    }
+
+    @Test
+    void everyExportOurToolsReadIsExported() {
+        List<String> exports = new ArrayList<>();
+        collectExportNames(TEMPLATE.get("Outputs"), exports);
+        for (String suffix : StackExports.ALL) {
+            assertThat(exports).as("export read by the CLI, the local runner or the bench").contains("${AWS::StackName}-" + suffix);
+        }
+        assertThat(StackExports.name("shop", StackExports.STATUS_TABLE)).isEqualTo("shop-status-name");
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void theRunIndexIsTheOneTheCodeQueries() {
+        Map<String, Object> table = resource("StatusTable");
+        List<Map<String, Object>> indexes = (List<Map<String, Object>>) table.get("GlobalSecondaryIndexes");
+        assertThat(indexes).extracting(i -> i.get("IndexName")).containsExactly(RunIndex.NAME);
+        Map<String, Object> index = indexes.get(0);
+        assertThat((List<Map<String, Object>>) index.get("KeySchema")).containsExactly(
+                Map.of("AttributeName", RunIndex.PARTITION, "KeyType", "HASH"),
+                Map.of("AttributeName", RunIndex.SORT, "KeyType", "RANGE"));
+        Map<String, Object> projection = (Map<String, Object>) index.get("Projection");
+        assertThat(projection.get("ProjectionType")).isEqualTo("INCLUDE");
+        // Everything the run list shows must be projected, and nothing a plugin writes may be (it would be an index write).
+        assertThat((List<String>) projection.get("NonKeyAttributes")).containsExactlyElementsOf(RunIndex.PROJECTED);
+        assertThat((List<Map<String, Object>>) table.get("AttributeDefinitions")).contains(
+                Map.of("AttributeName", RunIndex.PARTITION, "AttributeType", "S"),
+                Map.of("AttributeName", RunIndex.SORT, "AttributeType", "N"));
+        assertThat((List<Map<String, Object>>) table.get("KeySchema")).containsExactly(
+                Map.of("AttributeName", ItemCodec.UID, "KeyType", "HASH"),
+                Map.of("AttributeName", ItemCodec.WORKFLOW, "KeyType", "RANGE"));
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void everyTableExpiresItemsOnTheAttributeTheCodeWrites() {
+        List<String> withTtl = new ArrayList<>();
+        ((Map<String, Object>) TEMPLATE.get("Resources")).forEach((id, r) -> {
+            if (r instanceof Map<?, ?> m && "AWS::DynamoDB::Table".equals(m.get("Type"))) {
+                Map<String, Object> ttl = (Map<String, Object>) ((Map<String, Object>) m.get("Properties")).get("TimeToLiveSpecification");
+                if (ttl != null) {
+                    withTtl.add(id);
+                    assertThat(ttl).as("TTL of %s", id).containsEntry("AttributeName", ItemCodec.EXPIRES_AT).containsEntry("Enabled", true);
+                }
+            }
+        });
+        // Runs, their history and the tenant router's processed events expire; the others hold configuration.
+        assertThat(withTtl).contains("StatusTable", "HistoryTable", "ProcessedEventsTable");
+    }
+
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> resource(String id) {
+        Map<String, Object> r = (Map<String, Object>) ((Map<String, Object>) TEMPLATE.get("Resources")).get(id);
+        assertThat(r).as("resource %s in template.yaml", id).isNotNull();
+        return (Map<String, Object>) r.get("Properties");
     }
 
     @SuppressWarnings("unchecked")

@@ -25,6 +25,12 @@ public final class RunIndex {
     public static final String PARTITION = "runsKey";
     /** When the run entered its status, or became active (epoch ms). */
     public static final String SORT = "statusAt";
+    /**
+     * What the index projects besides its keys and the table's: all that {@code orchestrator runs} and the
+     * console's run list show. A change to any of them is an index write, so nothing a plugin writes is here.
+     */
+    public static final List<String> PROJECTED = List.of(ItemCodec.STATUS, ItemCodec.MESSAGE, ItemCodec.STARTED_AT,
+            ItemCodec.ENDED_AT, ItemCodec.PARENT);
     /** The partition prefix of runs that have not ended. */
     public static final String ACTIVE = "active";
     /**

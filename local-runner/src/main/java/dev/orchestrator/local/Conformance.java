@@ -6,6 +6,7 @@ import dev.orchestrator.core.ActivityStatus;
 import dev.orchestrator.core.AttributeJson;
 import dev.orchestrator.core.Json;
 import dev.orchestrator.core.Keys;
+import dev.orchestrator.core.StackExports;
 import dev.orchestrator.core.Stage;
 import dev.orchestrator.core.StageStatus;
 import dev.orchestrator.core.State;
@@ -61,7 +62,7 @@ final class Conformance {
         this.activity = activity;
         this.stage = stage;
         this.dynamo = stack.emulator.client(DynamoDbClient.builder());
-        this.table = stack.export("status-name");
+        this.table = stack.export(StackExports.STATUS_TABLE);
     }
 
     static int main(Path root, List<String> args, Path cwd, Progress progress) {
@@ -150,9 +151,9 @@ final class Conformance {
     /** pre, parallel or post: the stage topic the function subscribes to. */
     static String stageOf(LocalStack stack, String activity, FunctionSpec f) {
         for (JsonNode s : f.sources()) {
-            for (String stage : List.of("pre", "parallel", "post")) {
-                if (s.path("topicArn").asText().equals(stack.export(activity + "-" + stage + "-processing"))) {
-                    return stage;
+            for (Stage stage : Stage.values()) {
+                if (s.path("topicArn").asText().equals(stack.topic(activity, stage))) {
+                    return stage.wireName();
                 }
             }
         }
@@ -617,7 +618,7 @@ final class Conformance {
         ObjectNode sns = record.putObject("Sns");
         sns.put("Type", "Notification");
         sns.put("MessageId", UUID.randomUUID().toString());
-        sns.put("TopicArn", stack.export(activity + "-" + stage + "-processing"));
+        sns.put("TopicArn", stack.topic(activity, Stage.fromWire(stage)));
         sns.put("Message", body);
         ObjectNode attributes = sns.putObject("MessageAttributes");
         for (String a : List.of("workflow", "activity", "stage", "plugin")) {

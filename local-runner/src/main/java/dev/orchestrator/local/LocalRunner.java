@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.orchestrator.cli.Console;
 import dev.orchestrator.cli.ConsoleServer;
 import dev.orchestrator.core.Json;
+import dev.orchestrator.core.StackExports;
 import dev.orchestrator.core.State;
 import dev.orchestrator.core.StatusStore;
 import dev.orchestrator.core.WorkflowRun;
@@ -116,7 +117,7 @@ public final class LocalRunner {
             throw new IllegalArgumentException("run needs at least one --start EVENT.json (or \"start\" in the config file)");
         }
         try (LocalStack stack = deploy(root, settings, progress)) {
-            StatusStore store = new StatusStore(stack.emulator.client(DynamoDbClient.builder()), stack.export("status-name"));
+            StatusStore store = new StatusStore(stack.emulator.client(DynamoDbClient.builder()), stack.export(StackExports.STATUS_TABLE));
             boolean allWell = true;
             Map<String, String> trees = new java.util.LinkedHashMap<>();
             for (Path start : settings.starts()) {
@@ -169,7 +170,7 @@ public final class LocalRunner {
         }
         if (stack.writes != null) {
             DynamoDbClient dynamo = stack.emulator.client(DynamoDbClient.builder());
-            String table = stack.export("status-name");
+            String table = stack.export(StackExports.STATUS_TABLE);
             WriteWatch.ItemReader items = x -> dynamo.getItem(b -> b.tableName(table).consistentRead(true).key(x.key())).item();
             trees.forEach((run, tree) -> {
                 String[] key = run.split("\n", 2);
@@ -199,7 +200,7 @@ public final class LocalRunner {
             if (web != null) {
                 progress.raw("Web console (runs, graphs, actions): " + web.url());
             }
-            StatusStore store = new StatusStore(stack.emulator.client(DynamoDbClient.builder()), stack.export("status-name"));
+            StatusStore store = new StatusStore(stack.emulator.client(DynamoDbClient.builder()), stack.export(StackExports.STATUS_TABLE));
             Path cwd = Path.of(System.getProperty("orchestrator.cwd", root.toString()));
             BufferedReader in = new BufferedReader(new InputStreamReader(input, StandardCharsets.UTF_8));
             for (String line = in.readLine(); line != null; line = in.readLine()) {
@@ -249,11 +250,11 @@ public final class LocalRunner {
         String type = envelope ? event.get("detail-type").asText() : "Start Workflow";
         JsonNode detail = envelope ? event.get("detail") : event;
         PutEventsResponse r = stack.emulator.client(EventBridgeClient.builder()).putEvents(b -> b.entries(e -> e
-                .eventBusName(stack.export("event-bus")).source(source).detailType(type).detail(Json.write(detail))));
+                .eventBusName(stack.export(StackExports.EVENT_BUS)).source(source).detailType(type).detail(Json.write(detail))));
         if (r.failedEntryCount() != null && r.failedEntryCount() > 0) {
             throw new IllegalStateException("PutEvents refused the event: " + r.entries());
         }
-        progress.step("sent '" + type + "' from " + source + " to bus " + stack.export("event-bus"));
+        progress.step("sent '" + type + "' from " + source + " to bus " + stack.export(StackExports.EVENT_BUS));
     }
 
     static String read(Path file) {

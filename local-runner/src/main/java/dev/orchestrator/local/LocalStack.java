@@ -2,7 +2,9 @@ package dev.orchestrator.local;
 
 import dev.orchestrator.core.PluginRegistration;
 import dev.orchestrator.core.PluginRegistry;
+import dev.orchestrator.core.StackExports;
 import dev.orchestrator.core.Stage;
+import dev.orchestrator.core.Topics;
 import dev.orchestrator.testkit.Emulator;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import dev.orchestrator.testkit.LocalLambdaRuntime;
@@ -128,7 +130,7 @@ final class LocalStack implements AutoCloseable {
                     + " functions, activities " + activities + (parameters.isEmpty() ? "" : ", parameters " + parameters) + ")");
             LocalLambdaRuntime runtime = new LocalLambdaRuntime(emulator, orchestrator);
             stack = new LocalStack(emulator, orchestrator, runtime, activities);
-            stack.writes = new WriteWatch(emulator.endpoint(), stack.export("status-name"));
+            stack.writes = new WriteWatch(emulator.endpoint(), stack.export(StackExports.STATUS_TABLE));
             PluginProjects projects = new PluginProjects(root, progress);
             Set<String> names = new HashSet<>();
             for (LocalSettings.PluginRef ref : pluginRefs) {
@@ -199,7 +201,7 @@ final class LocalStack implements AutoCloseable {
     /** Lets the stack's registrar find the plugins from their subscriptions, as its schedule would. */
     void registerPlugins(Progress progress) {
         String result = runtime.invoke("RegistrarFunction", "{\"action\":\"reconcile\"}");
-        PluginRegistry registry = new PluginRegistry(emulator.client(DynamoDbClient.builder()), export("plugin-name"));
+        PluginRegistry registry = new PluginRegistry(emulator.client(DynamoDbClient.builder()), export(StackExports.PLUGIN_TABLE));
         progress.step("registrar reconciled the topics' subscriptions: " + result);
         for (String activity : activities) {
             for (Stage stage : Stage.values()) {
@@ -212,7 +214,12 @@ final class LocalStack implements AutoCloseable {
     }
 
     String export(String suffix) {
-        return orchestrator.export(STACK + "-" + suffix);
+        return orchestrator.export(StackExports.name(STACK, suffix));
+    }
+
+    /** The ARN of an activity's stage topic, from the stack's export of it. */
+    String topic(String activity, Stage stage) {
+        return orchestrator.export(Topics.name(STACK, activity, stage));
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.orchestrator.local;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.orchestrator.core.Json;
+import dev.orchestrator.core.StackExports;
 import dev.orchestrator.core.StatusStore;
 import dev.orchestrator.core.WorkflowRun;
 import java.nio.file.Path;
@@ -39,7 +40,7 @@ final class TenantDemo {
 
     /** The tier item and CodeBuild project an operator would have set up before onboarding tenants. */
     void seed() {
-        dynamo.putItem(b -> b.tableName(stack.export("tier-name")).item(Map.of(
+        dynamo.putItem(b -> b.tableName(stack.export(StackExports.TIER_TABLE)).item(Map.of(
                 "tier", s("premium"), "jobName", s(PROJECT), "workflow", s(WORKFLOW),
                 "pluginRegisterTimeout", AttributeValue.fromN("3"),
                 "REGION", s("us-east-1"), "SIZE", s("large"),
@@ -74,7 +75,7 @@ final class TenantDemo {
                 .source("aws.codebuild").detailType("CodeBuild Build State Change").detail(detail)));
         progress.step("CodeBuild reported SUCCEEDED (Build State Change on the default bus)");
 
-        StatusStore store = new StatusStore(dynamo, stack.export("status-name"));
+        StatusStore store = new StatusStore(dynamo, stack.export(StackExports.STATUS_TABLE));
         Optional<WorkflowRun> run = new RunWatcher(store, progress).follow(tenant, WORKFLOW, Duration.ofSeconds(90));
         String state = awaitTenantState(tenant, Duration.ofSeconds(20));
         progress.raw("");
@@ -117,7 +118,7 @@ final class TenantDemo {
     }
 
     private List<Map<String, AttributeValue>> jobs(String tenant) {
-        return dynamo.query(b -> b.tableName(stack.export("tenant-jobs-name")).keyConditionExpression("tenantId = :t")
+        return dynamo.query(b -> b.tableName(stack.export(StackExports.TENANT_JOBS_TABLE)).keyConditionExpression("tenantId = :t")
                 .expressionAttributeValues(Map.of(":t", s(tenant))).consistentRead(true)).items();
     }
 

@@ -1,6 +1,7 @@
 package dev.orchestrator.history;
 
 import dev.orchestrator.core.HistoryLines;
+import dev.orchestrator.core.ItemCodec;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -69,7 +70,7 @@ final class HistoryItems {
         item.put("workflow", AttributeValue.fromS(workflow));
         item.put(HistoryLines.LINES, AttributeValue.fromL(HistoryLines.encode(lines).stream().map(AttributeValue::fromS).toList()));
         if (retentionDays > 0) {
-            item.put("expiresAt", AttributeValue.fromN(Long.toString(first.time() / 1000 + retentionDays * 86_400L)));
+            item.put(ItemCodec.EXPIRES_AT, AttributeValue.fromN(Long.toString(first.time() / 1000 + retentionDays * 86_400L)));
         }
         return item;
     }

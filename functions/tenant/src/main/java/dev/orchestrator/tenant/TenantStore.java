@@ -2,6 +2,7 @@ package dev.orchestrator.tenant;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.orchestrator.core.AttributeJson;
+import dev.orchestrator.core.ItemCodec;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -83,10 +84,10 @@ public final class TenantStore {
             dynamo.putItem(b -> b.tableName(processed).item(Map.of(
                             "eventKey", AttributeValue.fromS(eventKey),
                             "status", AttributeValue.fromS(IN_PROGRESS),
-                            "expiresAt", AttributeValue.fromN(Long.toString(expires))))
+                            ItemCodec.EXPIRES_AT, AttributeValue.fromN(Long.toString(expires))))
                     // TTL deletes late (up to days), so an expired claim is recognised here, not by its absence.
-                    .conditionExpression("attribute_not_exists(eventKey) OR (#s = :p AND expiresAt < :now)")
-                    .expressionAttributeNames(Map.of("#s", "status"))
+                    .conditionExpression("attribute_not_exists(eventKey) OR (#s = :p AND #x < :now)")
+                    .expressionAttributeNames(Map.of("#s", "status", "#x", ItemCodec.EXPIRES_AT))
                     .expressionAttributeValues(Map.of(":p", AttributeValue.fromS(IN_PROGRESS),
                             ":now", AttributeValue.fromN(Long.toString(nowSeconds)))));
             return true;
@@ -103,7 +104,7 @@ public final class TenantStore {
     /** Marks a key handled; it then stays for {@link #PROCESSED_TTL_SECONDS} so a re-delivery is recognised. */
     public void done(String eventKey, long nowMillis) {
         dynamo.updateItem(b -> b.tableName(processed).key(Map.of("eventKey", AttributeValue.fromS(eventKey)))
-                .updateExpression("SET #s = :d, expiresAt = :e").expressionAttributeNames(Map.of("#s", "status"))
+                .updateExpression("SET #s = :d, #x = :e").expressionAttributeNames(Map.of("#s", "status", "#x", ItemCodec.EXPIRES_AT))
                 .expressionAttributeValues(Map.of(":d", AttributeValue.fromS("done"),
                         ":e", AttributeValue.fromN(Long.toString(nowMillis / 1000 + PROCESSED_TTL_SECONDS)))));
     }
