@@ -1,7 +1,9 @@
 package dev.orchestrator.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.orchestrator.core.ItemCodec;
 import dev.orchestrator.core.StackExports;
+import dev.orchestrator.core.State;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -98,12 +100,12 @@ final class PluginRepair {
         // The plugin's own execution item (engine v3); a listed plugin that never claimed has none yet: create it.
         var execution = new dev.orchestrator.core.Keys.Execution(plugin, uid, workflow, activity,
                 dev.orchestrator.core.Stage.fromWire(stg));
-        Map<String, String> names = Map.of("#state", "state", "#msg", "message", "#ea", "endedAt", "#u", "updatedAt",
-                "#m", "mandatory", "#v", "version");
+        Map<String, String> names = Map.of("#state", ItemCodec.STATE, "#msg", ItemCodec.MESSAGE, "#ea", ItemCodec.ENDED_AT,
+                "#u", ItemCodec.UPDATED_AT, "#m", ItemCodec.MANDATORY, "#v", ItemCodec.VERSION);
         Map<String, AttributeValue> values = new java.util.HashMap<>(Map.of(":st", AttributeValue.fromS(action.state),
-                ":msg", AttributeValue.fromS(message), ":now", AttributeValue.fromN(now), ":ip", AttributeValue.fromS("In Progress"),
-                ":ns", AttributeValue.fromS("Not Started"), ":one", AttributeValue.fromN("1"),
-                ":mand", AttributeValue.fromBool("mandatory".equals(group))));
+                ":msg", AttributeValue.fromS(message), ":now", AttributeValue.fromN(now),
+                ":ip", AttributeValue.fromS(State.IN_PROGRESS.wire()), ":ns", AttributeValue.fromS(State.NOT_STARTED.wire()),
+                ":one", AttributeValue.fromN("1"), ":mand", AttributeValue.fromBool(ItemCodec.MANDATORY.equals(group))));
         String tableName = target.export(StackExports.STATUS_TABLE);
         String g = group;
         try {
