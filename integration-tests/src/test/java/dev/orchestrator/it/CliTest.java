@@ -42,6 +42,8 @@ class CliTest {
     static OrchestratorFixture stack;
     static final List<String> LOG = new CopyOnWriteArrayList<>();
     static final List<String> METRICS = new CopyOnWriteArrayList<>();
+    /** The stack's MetricsNamespace (default Orchestrator). */
+    static final String METRICS_NAMESPACE = "OpsOrchestrator";
     @TempDir
     static Path dir;
 
@@ -73,7 +75,8 @@ class CliTest {
         Metrics.sink(METRICS::add);
         stack = OrchestratorFixture.deploy("ops", List.of("Setup", "Configure"), Map.of(
                 "LogLevel", "DEBUG", "LogRetentionDays", "7", "EngineReservedConcurrency", "5",
-                "HistoryRetentionDays", "7", "AlarmTopicArn", "arn:aws:sns:us-east-1:123456789012:ops-alarms"));
+                "HistoryRetentionDays", "7", "AlarmTopicArn", "arn:aws:sns:us-east-1:123456789012:ops-alarms",
+                "MetricsNamespace", METRICS_NAMESPACE));
         stack.register("Setup", Stage.PRE, new Gate(stack.pluginEnv()));
     }
 
@@ -173,6 +176,9 @@ class CliTest {
                     .isEqualTo(Metrics.HISTORY_TRANSITIONS);
             assertThat(emf.path("workflow").asText()).isEqualTo("ops-flow");
         });
+        // Every EMF line the functions wrote is in the stack's MetricsNamespace, where its alarms and dashboard look.
+        assertThat(METRICS).allSatisfy(m -> assertThat(Json.parse(m).path("_aws").path("CloudWatchMetrics").get(0)
+                .path("Namespace").asText()).as(m).isEqualTo(METRICS_NAMESPACE));
 
         // History entries expire after HistoryRetentionDays (7 here).
         var entries = stack.dynamo.query(b -> b.tableName(stack.stack.export("ops-history-name")).keyConditionExpression("#r = :r")

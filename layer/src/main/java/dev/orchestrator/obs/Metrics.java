@@ -13,7 +13,7 @@ import java.util.function.Consumer;
  * Metrics in CloudWatch embedded metric format (EMF): one JSON line per workflow per invocation, holding
  * every metric the invocation recorded for it (counts summed, durations as EMF's array of values), under two dimension
  * sets, {@code service}+{@code workflow} and {@code service} alone (the stack total its alarms use), namespace {@code Orchestrator} (override with
- * {@code POWERTOOLS_METRICS_NAMESPACE}; service from {@code POWERTOOLS_SERVICE_NAME}, else the function
+ * {@code POWERTOOLS_METRICS_NAMESPACE}, read at start and from each handler's environment by {@link #configure}; service from {@code POWERTOOLS_SERVICE_NAME}, else the function
  * name). Buffered per invocation; {@link #flush()} in a finally block.
  * Names used by the orchestrator are constants here, so dashboards, alarms and code agree.
  * <p>
@@ -59,6 +59,19 @@ public final class Metrics {
             System.getenv().getOrDefault("AWS_LAMBDA_FUNCTION_NAME", "orchestrator"));
 
     private Metrics() {
+    }
+
+    /**
+     * Namespace from a function's environment ({@code POWERTOOLS_METRICS_NAMESPACE}), as {@link Log#configure} takes the
+     * level: handlers pass theirs, so functions run in-process (tests, the local runner) write the namespace their
+     * stack gave them, not only the one of the JVM's own environment. An environment without the variable changes
+     * nothing (a plugin's template may not set it).
+     */
+    public static void configure(Map<String, String> environment) {
+        String v = environment.get(NAMESPACE_VARIABLE);
+        if (v != null && !v.isBlank()) {
+            namespace = v;
+        }
     }
 
     /** Sends the EMF lines to a consumer instead (tests, the local runner); null restores the default. */

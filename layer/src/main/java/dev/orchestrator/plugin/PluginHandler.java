@@ -100,6 +100,7 @@ public abstract class PluginHandler implements RequestStreamHandler {
     @Override
     public void handleRequest(InputStream input, OutputStream output, Context context) throws IOException {
         Log.configure(environment);
+        Metrics.configure(environment);
         Log.init(context);
         Trace.begin(trace);
         try {

@@ -103,4 +103,27 @@ class MetricsTest {
         assertThat(lines).hasSize(1);
         assertThat(Json.parse(lines.get(0)).path(Metrics.PLUGIN_ERRORS).asDouble()).isEqualTo(1.0);
     }
+
+    @Test
+    void aHandlersEnvironmentNamesTheNamespaceAndOneWithoutTheVariableKeepsIt() {
+        List<String> lines = new java.util.ArrayList<>();
+        Metrics.sink(lines::add);
+        try {
+            // What a function's handler does with the environment its stack gave it (MetricsNamespace).
+            Metrics.configure(java.util.Map.of(Metrics.NAMESPACE_VARIABLE, "Acme/Orders"));
+            Metrics.count(Metrics.RUNS_STARTED, "a");
+            Metrics.flush();
+            // A plugin whose template sets no namespace, run in the same JVM: the namespace stays.
+            Metrics.configure(java.util.Map.of("POWERTOOLS_LOG_LEVEL", "INFO"));
+            Metrics.count(Metrics.PLUGIN_ERRORS, "a");
+            Metrics.flush();
+        } finally {
+            Metrics.sink(null);
+            Metrics.configure(java.util.Map.of(Metrics.NAMESPACE_VARIABLE,
+                    System.getenv().getOrDefault(Metrics.NAMESPACE_VARIABLE, Metrics.DEFAULT_NAMESPACE)));
+        }
+        assertThat(lines).hasSize(2);
+        assertThat(lines).extracting(l -> Json.parse(l).path("_aws").path("CloudWatchMetrics").get(0).path("Namespace").asText())
+                .containsExactly("Acme/Orders", "Acme/Orders");
+    }
 }

@@ -67,6 +67,7 @@ public final class EngineHandler implements RequestStreamHandler {
 
     public EngineHandler(Map<String, String> environment) {
         Log.configure(environment);
+        Metrics.configure(environment);
         Env env = new Env(environment);
         this.trace = Trace.Config.of(environment);
         AwsClients aws = new AwsClients(env);

@@ -49,6 +49,7 @@ public final class HistoryHandler implements RequestStreamHandler {
     public HistoryHandler(Map<String, String> environment) {
         Env env = new Env(environment);
         Log.configure(environment);
+        Metrics.configure(environment);
         this.trace = Trace.Config.of(environment);
         this.dynamo = new AwsClients(env).dynamo();
         this.table = env.require(EnvNames.HISTORY_TABLE);

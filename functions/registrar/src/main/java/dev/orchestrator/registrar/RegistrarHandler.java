@@ -67,6 +67,7 @@ public final class RegistrarHandler implements RequestStreamHandler {
     public RegistrarHandler(Map<String, String> environment) {
         Env env = new Env(environment);
         Log.configure(environment);
+        Metrics.configure(environment);
         this.trace = Trace.Config.of(environment);
         AwsClients aws = new AwsClients(env);
         this.registry = new PluginRegistry(aws.dynamo(), env.require(EnvNames.PLUGIN_TABLE));

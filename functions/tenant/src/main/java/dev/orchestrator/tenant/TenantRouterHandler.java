@@ -63,6 +63,7 @@ public final class TenantRouterHandler implements RequestStreamHandler {
                 secrets, env.require(EnvNames.TENANT_SECRETS_PATH), env.get(EnvNames.TENANT_WORKFLOW, "tenant-onboarding"),
                 split(env.get(EnvNames.TENANT_ACTIVITIES, "")), sbt).all());
         Log.configure(environment);
+        Metrics.configure(environment);
         this.trace = Trace.Config.of(environment);
     }
 

@@ -56,6 +56,7 @@ public final class StartWorkflowHandler implements RequestStreamHandler {
         this.limits = StartRequest.Limits.parse(env.get(EnvNames.ACTIVITIES, ""),
                 env.get(EnvNames.DEFAULT_FILTER_ATTRIBUTES, ""));
         Log.configure(environment);
+        Metrics.configure(environment);
         this.trace = Trace.Config.of(environment);
     }
 
