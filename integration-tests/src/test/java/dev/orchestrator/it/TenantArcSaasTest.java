@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.orchestrator.core.Json;
+import dev.orchestrator.core.State;
+import dev.orchestrator.core.WorkflowRun;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,6 +36,8 @@ class TenantArcSaasTest {
 
     static final String SOURCES = "ARC-SAAS,CONTROL-PLANE,TenantManagementService,saas.tenant.provisioning.success.handler";
     static final String PROJECT = "tenant-arc-premium";
+    /** The stack's TenantWorkflowName (default tenant-onboarding): the tier item names no workflow, so deployments run this one. */
+    static final String WORKFLOW = "acme-onboarding";
     static OrchestratorFixture stack;
     static OrchestratorFixture.Tap tenantEvents;
     static CodeBuildClient codeBuild;
@@ -43,7 +47,8 @@ class TenantArcSaasTest {
     @BeforeAll
     static void deploy() {
         LOGS.install();
-        stack = OrchestratorFixture.deploy("arcsaas", List.of("Onboard"), Map.of("TenantEventSources", SOURCES));
+        stack = OrchestratorFixture.deploy("arcsaas", List.of("Onboard"), Map.of("TenantEventSources", SOURCES,
+                "TenantWorkflowName", WORKFLOW));
         tenantEvents = stack.tap("tenant-events", "{\"source\":[\"orchestrator.tenant\"]}");
         codeBuild = stack.emulator.client(CodeBuildClient.builder());
         ssm = stack.emulator.client(SsmClient.builder());
@@ -169,8 +174,17 @@ class TenantArcSaasTest {
         JsonNode deployed = tenantEvents.await(event("TENANT_DEPLOYMENT_SUCCESS", tenantId), Duration.ofSeconds(120));
         assertThat(deployed.path("detail").path("API_ENDPOINT").asText()).isEqualTo("https://" + key + ".example.com/api");
         assertThat(deployed.path("detail").path("tenant").asText()).contains("\"key\":\"" + key + "\"");
+        assertThat(deployed.path("detail").path("workflow").asText()).isEqualTo(WORKFLOW);
         stack.awaitCondition(Duration.ofSeconds(120), () -> tenantState(tenantId).equals("DEPLOYED"));
-        assertThat(stack.run(tenantId, "tenant-onboarding").orElseThrow().metadata().get("tenantId").asText()).isEqualTo(tenantId);
+        assertDeployedBy(tenantId);
+    }
+
+    /** The tenant's deployment ran the stack's TenantWorkflowName, to completion, and no run of the default name exists. */
+    static void assertDeployedBy(String tenantId) {
+        WorkflowRun run = stack.run(tenantId, WORKFLOW).orElseThrow(() -> new AssertionError("no " + WORKFLOW + " run of " + tenantId));
+        assertThat(run.status()).isEqualTo(State.COMPLETE);
+        assertThat(run.metadata().get("tenantId").asText()).isEqualTo(tenantId);
+        assertThat(stack.run(tenantId, "tenant-onboarding")).as("a run of the default workflow name").isEmpty();
     }
 
     static String eventJson(String source, String detailType, JsonNode detail) {
@@ -237,7 +251,9 @@ class TenantArcSaasTest {
         assertThat(deployed.path("detail").path("tier").asText()).isEqualTo("PREMIUM");
         assertThat(deployed.path("detail").path("API_ENDPOINT").asText()).isEqualTo("https://owndeploy.example.com/api");
         assertThat(deployed.path("detail").has("secret")).isFalse();
+        assertThat(deployed.path("detail").path("workflow").asText()).isEqualTo(WORKFLOW);
         stack.awaitCondition(Duration.ofSeconds(120), () -> tenantState("t-own-deploy").equals("DEPLOYED"));
+        assertDeployedBy("t-own-deploy");
         assertThat(LOGS.raw).noneMatch(l -> l.contains("s5-own"));
     }
 

@@ -32,16 +32,25 @@ import software.amazon.awssdk.services.ssm.model.ParameterType;
  * requests, shaped as its tenant-registrations function builds them, put on the stack's bus with its
  * source and detail-types; the answers read back in its shapes ({@code {tenantRegistrationId,
  * jobOutput}}) from the bus. The stack is deployed with non-default sbt-aws parameters: a second
- * accepted control-plane source and a second registration variable.
+ * accepted control-plane source, a second registration variable, another detail-type prefix (requests and answers)
+ * and another source for the answers.
  */
 class TenantSbtAwsTest {
 
     static final String CONTROL_PLANE = "sbt.control.plane";
     static final String OTHER_CONTROL_PLANE = "acme.control.plane";
+    /** The deployed SbtAwsDetailTypePrefix (default sbt_aws_), as an sbt-aws EventManager given another prefix sends. */
+    static final String PREFIX = "acme_sbt_";
+    /** The deployed SbtAwsApplicationPlaneSource (default sbt.application.plane): the answers' source. */
+    static final String APPLICATION_PLANE = "acme.application.plane";
+    static final String DEFAULT_APPLICATION_PLANE = "sbt.application.plane";
+    /** The route (log field, TenantRouterHandler.with) of an onboarding request: the default detail-type, whatever the prefix. */
+    static final String ROUTE_ONBOARDING = "sbt_aws_onboardingRequest";
     static final String PROVISION = "tenant-sbt-provision";
     static final String DEPROVISION = "tenant-sbt-deprovision";
     static OrchestratorFixture stack;
     static OrchestratorFixture.Tap answers;
+    static OrchestratorFixture.Tap defaultSourceAnswers;
     static CodeBuildClient codeBuild;
     static SsmClient ssm;
     static final List<TestPlugin.Started> JOURNAL = new CopyOnWriteArrayList<>();
@@ -54,8 +63,10 @@ class TenantSbtAwsTest {
         Metrics.sink(METRICS::add);
         stack = OrchestratorFixture.deploy("sbtaws", List.of("Onboard", "Risky", "Activate", "Deactivate"), Map.of(
                 "SbtAwsEventSources", CONTROL_PLANE + "," + OTHER_CONTROL_PLANE,
-                "SbtAwsRegistrationVariables", "registrationStatus,portalUrl"));
-        answers = stack.tap("sbt-answers", "{\"source\":[\"sbt.application.plane\"]}");
+                "SbtAwsRegistrationVariables", "registrationStatus,portalUrl",
+                "SbtAwsDetailTypePrefix", PREFIX, "SbtAwsApplicationPlaneSource", APPLICATION_PLANE));
+        answers = stack.tap("sbt-answers", "{\"source\":[\"" + APPLICATION_PLANE + "\"]}");
+        defaultSourceAnswers = stack.tap("sbt-default-answers", "{\"source\":[\"" + DEFAULT_APPLICATION_PLANE + "\"]}");
         codeBuild = stack.emulator.client(CodeBuildClient.builder());
         ssm = stack.emulator.client(SsmClient.builder());
         for (String project : List.of(PROVISION, DEPROVISION)) {
@@ -160,7 +171,10 @@ class TenantSbtAwsTest {
         String tenant = "5d0c0d2e-0000-4000-8000-000000000001";
         String registration = "reg-0001";
         ObjectNode request = onboarding(tenant, registration, "basic", "tok-secret-1");
-        stack.putEvent(CONTROL_PLANE, "sbt_aws_onboardingRequest", Json.write(request));
+        // A request under sbt-aws's default prefix, for another tenant: not this stack's prefix, so nothing serves it.
+        String unserved = "5d0c0d2e-0000-4000-8000-0000000000ff";
+        stack.putEvent(CONTROL_PLANE, "sbt_aws_onboardingRequest", Json.write(onboarding(unserved, "reg-00ff", "basic", "tok-unserved")));
+        stack.putEvent(CONTROL_PLANE, PREFIX + "onboardingRequest", Json.write(request));
 
         // The build gets every detail field under its own name (sbt-aws scripts read $tenantId, $tier),
         // the tier's variables, and the token only as a reference to a SecureString.
@@ -180,8 +194,8 @@ class TenantSbtAwsTest {
         // The build succeeds: the onboarding workflow runs its plugins, then sbt-aws hears provisionSuccess.
         buildEnded(build.get("buildId").s(), PROVISION, "SUCCEEDED", null, Map.of("tenantS3Bucket", "bucket-0001",
                 "registrationStatus", "created", "portalUrl", "https://0001.example.com", "DB_PASSWORD", "exported-secret"));
-        JsonNode provisioned = answers.await(answer("sbt_aws_provisionSuccess", registration), Duration.ofSeconds(60));
-        assertThat(provisioned.path("source").asText()).isEqualTo("sbt.application.plane");
+        JsonNode provisioned = answers.await(answer(PREFIX + "provisionSuccess", registration), Duration.ofSeconds(60));
+        assertThat(provisioned.path("source").asText()).isEqualTo(APPLICATION_PLANE);
         // Compared as JSON (members in any order): the build's exported variables come from a Map.of, whose order
         // changes from one JVM to the next.
         assertThat(provisioned.path("detail")).as(Json.write(provisioned.path("detail"))).isEqualTo(Json.parse(
@@ -193,21 +207,21 @@ class TenantSbtAwsTest {
 
         // The identical request again (EventBridge's at-least-once, or a control plane re-sending): nothing starts.
         int before = builds(PROVISION);
-        stack.putEvent(CONTROL_PLANE, "sbt_aws_onboardingRequest", Json.write(request));
+        stack.putEvent(CONTROL_PLANE, PREFIX + "onboardingRequest", Json.write(request));
         LOGS.await(stack, l -> l.path("message").asText().equals("duplicate event ignored: handled already")
-                && l.path("route").asText().equals("sbt_aws_onboardingRequest") && l.path("tenantId").asText().equals(tenant), Duration.ofSeconds(30));
+                && l.path("route").asText().equals(ROUTE_ONBOARDING) && l.path("tenantId").asText().equals(tenant), Duration.ofSeconds(30));
         assertThat(METRICS).anyMatch(m -> m.contains("\"TenantDuplicateEvents\""));
         assertThat(builds(PROVISION)).isEqualTo(before);
         assertThat(jobs(tenant, "PROVISIONING#")).hasSize(1);
 
         // Deactivate (from the second accepted control-plane source) and activate: workflows of their own, with plugins.
         ObjectNode lifecycle = Json.object().put("tenantId", tenant).put("tenantRegistrationId", registration).put("tier", "basic");
-        stack.putEvent(OTHER_CONTROL_PLANE, "sbt_aws_deactivateRequest", Json.write(lifecycle));
-        JsonNode deactivated = answers.await(answer("sbt_aws_deactivateSuccess", registration), Duration.ofSeconds(60));
+        stack.putEvent(OTHER_CONTROL_PLANE, PREFIX + "deactivateRequest", Json.write(lifecycle));
+        JsonNode deactivated = answers.await(answer(PREFIX + "deactivateSuccess", registration), Duration.ofSeconds(60));
         assertThat(deactivated.path("detail").path("jobOutput").isObject()).isTrue();
         assertThat(JOURNAL).anyMatch(s -> s.plugin().equals("suspend-logins") && s.uid().startsWith(tenant + ".deactivate."));
-        stack.putEvent(CONTROL_PLANE, "sbt_aws_activateRequest", Json.write(lifecycle));
-        answers.await(answer("sbt_aws_activateSuccess", registration), Duration.ofSeconds(60));
+        stack.putEvent(CONTROL_PLANE, PREFIX + "activateRequest", Json.write(lifecycle));
+        answers.await(answer(PREFIX + "activateSuccess", registration), Duration.ofSeconds(60));
         assertThat(JOURNAL).anyMatch(s -> s.plugin().equals("enable-logins") && s.uid().startsWith(tenant + ".activate."));
         stack.awaitCondition(Duration.ofSeconds(10), () -> tenantState(tenant).equals("ACTIVE"));
 
@@ -216,17 +230,24 @@ class TenantSbtAwsTest {
         offboarding.put("tenantId", tenant).put("tenantName", tenant + " corp").put("email", "ops@example.com").put("tier", "basic")
                 .put("tenantRegistrationId", registration).put("sbtaws_active", false).put("registrationStatus", "created")
                 .put("tenantS3Bucket", "bucket-0001");
-        stack.putEvent(CONTROL_PLANE, "sbt_aws_offboardingRequest", Json.write(offboarding));
+        stack.putEvent(CONTROL_PLANE, PREFIX + "offboardingRequest", Json.write(offboarding));
         Map<String, AttributeValue> teardown = awaitJob(tenant, "DEPROVISIONING#", 1);
         assertThat(teardown.get("project").s()).isEqualTo(DEPROVISION);
         assertThat(environment(teardown)).contains("tenantS3Bucket=bucket-0001/PLAINTEXT", "sbtaws_active=false/PLAINTEXT");
         buildEnded(teardown.get("buildId").s(), DEPROVISION, "SUCCEEDED", null, Map.of("registrationStatus", "deleted"));
-        JsonNode deprovisioned = answers.await(answer("sbt_aws_deprovisionSuccess", registration), Duration.ofSeconds(60));
+        JsonNode deprovisioned = answers.await(answer(PREFIX + "deprovisionSuccess", registration), Duration.ofSeconds(60));
         assertThat(deprovisioned.path("detail").path("jobOutput").path("tenantRegistrationData").path("registrationStatus").asText())
                 .isEqualTo("deleted");
 
         assertThat(LOGS.raw).as("log lines").noneMatch(l -> l.contains("tok-secret-1") || l.contains("exported-secret"));
         assertThat(answers.seen()).noneMatch(e -> Json.write(e).contains("exported-secret") || Json.write(e).contains("tok-secret-1"));
+
+        // The whole life later: the default-prefix request started nothing and was answered nowhere; no answer
+        // went out under sbt-aws's default source or detail-types.
+        assertThat(stack.tenantJobs(unserved)).as("jobs of the tenant asked for under the default prefix").isEmpty();
+        assertThat(answers.seen()).noneMatch(e -> e.path("detail").path("tenantRegistrationId").asText().equals("reg-00ff"))
+                .allMatch(e -> e.path("detail-type").asText().startsWith(PREFIX));
+        assertThat(defaultSourceAnswers.seen()).as("events from " + DEFAULT_APPLICATION_PLANE).isEmpty();
     }
 
     @Test
@@ -234,11 +255,11 @@ class TenantSbtAwsTest {
         String tenant = "5d0c0d2e-0000-4000-8000-000000000002";
         String registration = "reg-0002";
         String request = Json.write(onboarding(tenant, registration, "basic", "tok-secret-2"));
-        stack.putEvent(CONTROL_PLANE, "sbt_aws_onboardingRequest", request);
+        stack.putEvent(CONTROL_PLANE, PREFIX + "onboardingRequest", request);
         String buildId = awaitJob(tenant, "PROVISIONING#", 1).get("buildId").s();
         buildEnded(buildId, PROVISION, "FAILED", "COMMAND_EXECUTION_ERROR: Error while executing command: ./job.sh. Reason: exit status 3", Map.of());
 
-        JsonNode failure = answers.await(answer("sbt_aws_provisionFailure", registration), Duration.ofSeconds(30));
+        JsonNode failure = answers.await(answer(PREFIX + "provisionFailure", registration), Duration.ofSeconds(30));
         JsonNode out = failure.path("detail").path("jobOutput");
         assertThat(out.path("tenantStatus").asText()).isEqualTo("Failed to provision tenant.");
         assertThat(out.path("cause").asText()).isEqualTo("build " + buildId
@@ -249,7 +270,7 @@ class TenantSbtAwsTest {
         assertThat(stack.run(tenant, "tenant-onboarding")).isEmpty();
 
         // The control plane re-sends the same request: a retry, a new build.
-        stack.putEvent(CONTROL_PLANE, "sbt_aws_onboardingRequest", request);
+        stack.putEvent(CONTROL_PLANE, PREFIX + "onboardingRequest", request);
         String retry = awaitJob(tenant, "PROVISIONING#", 2).get("buildId").s();
         assertThat(retry).isNotEqualTo(buildId);
         assertThat(LOGS.raw).noneMatch(l -> l.contains("tok-secret-2"));
@@ -259,18 +280,18 @@ class TenantSbtAwsTest {
     void aFailedOnboardingPluginIsAnsweredNamingIt() {
         String tenant = "5d0c0d2e-0000-4000-8000-000000000003";
         String registration = "reg-0003";
-        stack.putEvent(CONTROL_PLANE, "sbt_aws_onboardingRequest", Json.write(onboarding(tenant, registration, "fragile", "tok-secret-3")));
+        stack.putEvent(CONTROL_PLANE, PREFIX + "onboardingRequest", Json.write(onboarding(tenant, registration, "fragile", "tok-secret-3")));
         String buildId = awaitJob(tenant, "PROVISIONING#", 1).get("buildId").s();
         buildEnded(buildId, PROVISION, "SUCCEEDED", null, Map.of("tenantS3Bucket", "bucket-0003"));
 
-        JsonNode failure = answers.await(answer("sbt_aws_provisionFailure", registration), Duration.ofSeconds(60));
+        JsonNode failure = answers.await(answer(PREFIX + "provisionFailure", registration), Duration.ofSeconds(60));
         JsonNode out = failure.path("detail").path("jobOutput");
         assertThat(out.path("workflow").asText()).isEqualTo("tenant-onboarding");
         assertThat(out.path("activity").asText()).isEqualTo("Risky");
         assertThat(out.path("plugin").asText()).isEqualTo("flaky-dns");
         assertThat(out.path("cause").asText()).startsWith("workflow tenant-onboarding ended Error: activity Risky failed:")
                 .contains("flaky-dns failed on purpose");
-        assertThat(answers.seen()).noneMatch(answer("sbt_aws_provisionSuccess", registration));
+        assertThat(answers.seen()).noneMatch(answer(PREFIX + "provisionSuccess", registration));
     }
 
     static String tenantState(String tenant) {
