@@ -129,6 +129,19 @@ class TemplateContractTest {
     }
 
     @Test
+    @SuppressWarnings("unchecked")
+    void globalVariablesAreThoseTheLayerReads() {
+        Map<String, Object> function = (Map<String, Object>) ((Map<String, Object>) TEMPLATE.get("Globals")).get("Function");
+        Map<String, Object> env = (Map<String, Object>) ((Map<String, Object>) function.get("Environment")).get("Variables");
+        Set<String> set = new TreeSet<>(env.keySet());
+        assertThat(envNameValues()).as("Globals variables are named in EnvNames").containsAll(set);
+        set.remove(EnvNames.JAVA_TOOL_OPTIONS); // the JVM reads it, not our code
+        // Every function runs the layer's Log and Metrics: what Globals sets for all, the layer must read.
+        assertThat(readByModule(ROOT.resolve("layer"))).as("variables of Globals read by the layer").containsAll(set);
+        assertThat(set).contains(EnvNames.LOG_LEVEL, EnvNames.METRICS_NAMESPACE, EnvNames.SERVICE_NAME);
+    }
+
+    @Test
     void everyExportOurToolsReadIsExported() {
         List<String> exports = new ArrayList<>();
         collectExportNames(TEMPLATE.get("Outputs"), exports);

@@ -87,6 +87,15 @@ public final class EnvNames {
     /** A plugin's output over this many bytes ends the plugin Error (the hard limit). */
     public static final String OUTPUT_MAX_BYTES = "OUTPUT_MAX_BYTES";
 
+    /** Log level of every function (the template's Globals, from LogLevel): read by Log. */
+    public static final String LOG_LEVEL = "POWERTOOLS_LOG_LEVEL";
+    /** CloudWatch namespace of the EMF metrics (the template's Globals, from MetricsNamespace): read by Metrics. */
+    public static final String METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE";
+    /** The metrics' service dimension (the template's Globals: the stack name): read by Metrics. */
+    public static final String SERVICE_NAME = "POWERTOOLS_SERVICE_NAME";
+    /** Read by the JVM itself, not by our code: the template sets it in Globals for every function. */
+    public static final String JAVA_TOOL_OPTIONS = "JAVA_TOOL_OPTIONS";
+
     /** Set by Lambda itself; read to build clients. Not set in the template. */
     public static final String AWS_REGION = "AWS_REGION";
     /** Set by Lambda itself; names the function a client belongs to when API calls are counted (AwsClients.FUNCTION). */

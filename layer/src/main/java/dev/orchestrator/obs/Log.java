@@ -1,6 +1,7 @@
 package dev.orchestrator.obs;
 
 import com.amazonaws.services.lambda.runtime.Context;
+import dev.orchestrator.core.EnvNames;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
@@ -50,7 +51,7 @@ public final class Log {
     public static final String ATTEMPT = "attempt";
 
     /** Environment variable holding the level; the Powertools name, so operators set one knob. */
-    public static final String LEVEL_VARIABLE = "POWERTOOLS_LOG_LEVEL";
+    public static final String LEVEL_VARIABLE = EnvNames.LOG_LEVEL;
 
     public enum Level { DEBUG, INFO, WARN, ERROR }
 
@@ -129,7 +130,7 @@ public final class Log {
         putIfPresent(FUNCTION_REQUEST_ID, context.getAwsRequestId());
         ThreadContext.put(COLD_START, Boolean.toString(WARM.add(name == null ? "" : name)));
         putIfPresent(XRAY_TRACE_ID, traceRoot(System.getProperty("com.amazonaws.xray.traceHeader",
-                System.getenv("_X_AMZN_TRACE_ID"))));
+                System.getenv(Trace.HEADER_VARIABLE))));
     }
 
     /** The Root of an X-Ray trace header ({@code Root=1-...;Parent=...;Sampled=1}), or null. */

@@ -2,6 +2,7 @@ package dev.orchestrator.obs;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.orchestrator.core.EnvNames;
 import dev.orchestrator.core.Json;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -46,7 +47,7 @@ public final class Metrics {
     /** History: transitions recorded from the status stream. */
     public static final String HISTORY_TRANSITIONS = "HistoryTransitions";
 
-    public static final String NAMESPACE_VARIABLE = "POWERTOOLS_METRICS_NAMESPACE";
+    public static final String NAMESPACE_VARIABLE = EnvNames.METRICS_NAMESPACE;
     public static final String DEFAULT_NAMESPACE = "Orchestrator";
 
     private record Point(String name, String unit, double value, String workflow) {
@@ -55,8 +56,8 @@ public final class Metrics {
     private static final ThreadLocal<List<Point>> BUFFER = ThreadLocal.withInitial(ArrayList::new);
     private static volatile Consumer<String> sink;
     private static volatile String namespace = System.getenv().getOrDefault(NAMESPACE_VARIABLE, DEFAULT_NAMESPACE);
-    private static volatile String service = System.getenv().getOrDefault("POWERTOOLS_SERVICE_NAME",
-            System.getenv().getOrDefault("AWS_LAMBDA_FUNCTION_NAME", "orchestrator"));
+    private static volatile String service = System.getenv().getOrDefault(EnvNames.SERVICE_NAME,
+            System.getenv().getOrDefault(EnvNames.AWS_LAMBDA_FUNCTION_NAME, "orchestrator"));
 
     private Metrics() {
     }
