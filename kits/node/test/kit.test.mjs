@@ -15,7 +15,7 @@ before(async () => { emulator = await startEmulator(); });
 after(async () => { await emulator.stop(); });
 const saved = { ...process.env };
 beforeEach(async () => {
-  for (const k of ['OUTPUT_INLINE_MAX_BYTES', 'OUTPUT_MAX_BYTES', 'PLUGIN_MAX_ATTEMPTS', 'PLUGIN_QUEUE_URL']) {
+  for (const k of ['OUTPUT_INLINE_MAX_BYTES', 'OUTPUT_MAX_BYTES', 'PLUGIN_MAX_ATTEMPTS', 'PLUGIN_QUEUE_URL', 'PLUGIN_MAX_RECEIVE_COUNT']) {
     if (saved[k] === undefined) delete process.env[k]; else process.env[k] = saved[k];
   }
   aws = await freshResources();
@@ -215,18 +215,40 @@ test('inputs: a reference with a link is read through the link, and a link to a 
   assert.match((await item(m)).message.S, /is gone .* or its link expired \(HTTP 404/);
 });
 
+// The next message of the work queue as Lambda's SQS event source hands it to the worker.
+const received = async (extra = {}) => {
+  const got = (await new SQSClient({}).send(new ReceiveMessageCommand({ QueueUrl: aws.queue, MessageAttributeNames: ['All'],
+    MessageSystemAttributeNames: ['All'], WaitTimeSeconds: 5, ...extra }))).Messages;
+  return { messageId: got[0].MessageId, body: got[0].Body, attributes: got[0].Attributes,
+    messageAttributes: Object.fromEntries(Object.entries(got[0].MessageAttributes).map(([k, v]) => [k, { stringValue: v.StringValue, dataType: v.DataType }])) };
+};
+
 test('queue bridge: the bridge claims and forwards, the worker reports', async () => {
   process.env.PLUGIN_QUEUE_URL = aws.queue;
   const p = returning(Result.complete({ via: 'queue' }));
   assert.deepEqual(await p.handler(sns(message())), ['queued']);
   assert.equal((await item()).state.S, 'In Progress');
-  const got = (await new SQSClient({}).send(new ReceiveMessageCommand({ QueueUrl: aws.queue, MessageAttributeNames: ['All'],
-    MessageSystemAttributeNames: ['All'], WaitTimeSeconds: 5 }))).Messages;
-  const record = { messageId: got[0].MessageId, body: got[0].Body, attributes: got[0].Attributes,
-    messageAttributes: Object.fromEntries(Object.entries(got[0].MessageAttributes).map(([k, v]) => [k, { stringValue: v.StringValue, dataType: v.DataType }])) };
+  const record = await received();
   assert.deepEqual(await p.handler({ Records: [record] }), { batchItemFailures: [] });
   assert.deepEqual(JSON.parse((await item()).output.S), { via: 'queue' });
   assert.deepEqual(await p.handler({ Records: [record] }), { batchItemFailures: [] }); // stale redelivery: nothing to do
+});
+
+test('a failing queued message is Error on receive PLUGIN_MAX_RECEIVE_COUNT', async () => {
+  process.env.PLUGIN_QUEUE_URL = aws.queue;
+  process.env.PLUGIN_MAX_RECEIVE_COUNT = '2'; // non-default: 3
+  const p = returning(() => { throw new Error('zone file unreadable'); });
+  assert.deepEqual(await p.handler(sns(message())), ['queued']);
+  const first = await received({ VisibilityTimeout: 0 }); // visible again at once: the next receive is the second
+  assert.equal(first.attributes.ApproximateReceiveCount, '1');
+  assert.deepEqual(await p.handler({ Records: [first] }), { batchItemFailures: [{ itemIdentifier: first.messageId }] });
+  assert.equal((await item()).state.S, 'In Progress'); // received again: not the last receive yet
+  const second = await received();
+  assert.equal(second.attributes.ApproximateReceiveCount, '2');
+  assert.deepEqual(await p.handler({ Records: [second] }), { batchItemFailures: [{ itemIdentifier: second.messageId }] });
+  const it = await item();
+  assert.equal(it.state.S, 'Error');
+  assert.equal(it.message.S, 'failed 2 times, sent to the dead-letter queue: zone file unreadable');
 });
 
 test('one INFO line per execution: the outcome, with its attempt; the claim only at DEBUG', async (t) => {

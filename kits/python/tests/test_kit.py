@@ -231,22 +231,48 @@ def test_a_reference_with_a_link_is_read_through_the_link(aws):
     assert "is gone" in item(aws, m=m)["message"]["S"] and "HTTP 404" in item(aws, m=m)["message"]["S"]
 
 
+def received(aws, visibility_timeout=None):
+    """The next message of the work queue as Lambda's SQS event source hands it to the worker."""
+    request = {"QueueUrl": aws["queue"], "MessageAttributeNames": ["All"], "AttributeNames": ["All"], "WaitTimeSeconds": 5}
+    if visibility_timeout is not None:
+        request["VisibilityTimeout"] = visibility_timeout
+    got = boto3.client("sqs").receive_message(**request)["Messages"]
+    return {"messageId": got[0]["MessageId"], "body": got[0]["Body"],
+            "messageAttributes": {k: {"stringValue": v["StringValue"], "dataType": v["DataType"]}
+                                  for k, v in got[0]["MessageAttributes"].items()},
+            "attributes": got[0]["Attributes"]}
+
+
 def test_queue_bridge_claims_forwards_and_the_worker_reports(aws, monkeypatch):
     monkeypatch.setenv("PLUGIN_QUEUE_URL", aws["queue"])
     p = plugin_returning(Result.complete({"via": "queue"}))
     assert p.handler(sns(message()), None) == ["queued"]
     assert item(aws)["state"] == {"S": "In Progress"}
-    sqs = boto3.client("sqs")
-    got = sqs.receive_message(QueueUrl=aws["queue"], MessageAttributeNames=["All"], AttributeNames=["All"],
-                              WaitTimeSeconds=5)["Messages"]
-    record = {"messageId": got[0]["MessageId"], "body": got[0]["Body"],
-              "messageAttributes": {k: {"stringValue": v["StringValue"], "dataType": v["DataType"]}
-                                    for k, v in got[0]["MessageAttributes"].items()},
-              "attributes": got[0]["Attributes"]}
+    record = received(aws)
     assert p.handler({"Records": [record]}, None) == {"batchItemFailures": []}
     assert json.loads(item(aws)["output"]["S"]) == {"via": "queue"}
     # a stale redelivery finds the item finished and does nothing
     assert p.handler({"Records": [record]}, None) == {"batchItemFailures": []}
+
+
+def test_a_failing_queued_message_is_error_on_receive_plugin_max_receive_count(aws, monkeypatch):
+    monkeypatch.setenv("PLUGIN_QUEUE_URL", aws["queue"])
+    monkeypatch.setenv("PLUGIN_MAX_RECEIVE_COUNT", "2")  # non-default: 3
+
+    def boom(ctx):
+        raise RuntimeError("zone file unreadable")
+    p = plugin_returning(boom)
+    assert p.handler(sns(message()), None) == ["queued"]
+    first = received(aws, visibility_timeout=0)  # visible again at once: the next receive is the second
+    assert first["attributes"]["ApproximateReceiveCount"] == "1"
+    assert p.handler({"Records": [first]}, None) == {"batchItemFailures": [{"itemIdentifier": first["messageId"]}]}
+    assert item(aws)["state"] == {"S": "In Progress"}  # received again: not the last receive yet
+    second = received(aws)
+    assert second["attributes"]["ApproximateReceiveCount"] == "2"
+    assert p.handler({"Records": [second]}, None) == {"batchItemFailures": [{"itemIdentifier": second["messageId"]}]}
+    it = item(aws)
+    assert it["state"] == {"S": "Error"}
+    assert it["message"] == {"S": "failed 2 times, sent to the dead-letter queue: zone file unreadable"}
 
 
 def test_one_info_line_per_execution_the_outcome_with_its_attempt(aws, caplog):

@@ -76,7 +76,8 @@ class CliTest {
         stack = OrchestratorFixture.deploy("ops", List.of("Setup", "Configure"), Map.of(
                 "LogLevel", "DEBUG", "LogRetentionDays", "7", "EngineReservedConcurrency", "5",
                 "HistoryRetentionDays", "7", "AlarmTopicArn", "arn:aws:sns:us-east-1:123456789012:ops-alarms",
-                "MetricsNamespace", METRICS_NAMESPACE));
+                "MetricsNamespace", METRICS_NAMESPACE,
+                "PluginTimeoutsAlarmThreshold", "2", "EngineIteratorAgeAlarmMillis", "120000", "ThrottlesAlarmThreshold", "3"));
         stack.register("Setup", Stage.PRE, new Gate(stack.pluginEnv()));
     }
 
@@ -97,21 +98,43 @@ class CliTest {
 
     static Result cli(String... args) {
         List<String> all = new ArrayList<>(List.of(args).contains("--stack") ? List.of() : List.of("--stack", "ops"));
-        all.addAll(List.of("--endpoint-url", stack.emulator.endpoint().toString(),
+        all.addAll(List.of(args));
+        return cliIn(Map.of(), all.toArray(String[]::new));
+    }
+
+    /** The CLI with these environment variables added to the emulator's (no --stack added: the caller decides). */
+    static Result cliIn(Map<String, String> environment, String... args) {
+        List<String> all = new ArrayList<>(List.of("--endpoint-url", stack.emulator.endpoint().toString(),
                 "--lambda-endpoint-url", stack.runtime.lambdaEndpoint()));
         all.addAll(List.of(args));
+        Map<String, String> env = new java.util.LinkedHashMap<>(stack.emulator.clientEnvironment());
+        env.putAll(environment);
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        int code = Orchestrator.run(all.toArray(String[]::new), stack.emulator.clientEnvironment(), ZoneOffset.UTC,
-                new PrintWriter(out), new PrintWriter(err));
+        int code = Orchestrator.run(all.toArray(String[]::new), env, ZoneOffset.UTC, new PrintWriter(out), new PrintWriter(err));
         return new Result(code, out.toString(), err.toString());
     }
 
     static Path request(String uid) throws Exception {
+        return request(uid, "ops-flow");
+    }
+
+    static Path request(String uid, String workflow) throws Exception {
         Path f = dir.resolve(uid + ".json");
-        Files.writeString(f, "{\"uid\":\"" + uid + "\",\"workflow\":\"ops-flow\",\"activities\":[\"Setup\",\"Configure\"],"
+        Files.writeString(f, "{\"uid\":\"" + uid + "\",\"workflow\":\"" + workflow + "\",\"activities\":[\"Setup\",\"Configure\"],"
                 + "\"metadata\":{\"customer\":\"acme\"},\"pluginRegisterTimeout\":1}");
         return f;
+    }
+
+    /** The uids in the rows of a `runs` table, top to bottom. */
+    static List<String> uids(Result runs) {
+        return runs.lines().stream().skip(1).map(l -> l.split("\\s{2,}")[2]).toList();
+    }
+
+    static String queueUrl(String logicalId) {
+        SqsClient sqs = stack.emulator.client(SqsClient.builder());
+        String id = stack.stack.physicalId(logicalId);
+        return id.startsWith("http") ? id : sqs.getQueueUrl(b -> b.queueName(id.substring(id.lastIndexOf(':') + 1))).queueUrl();
     }
 
     @Test
@@ -318,6 +341,85 @@ class CliTest {
     }
 
     @Test
+    void runsLimitShowsThatManyRunsNewestFirst() throws Exception {
+        // Three runs of a workflow of their own, each ended before the next starts: the newest is limit-3.
+        for (String uid : List.of("limit-1", "limit-2", "limit-3")) {
+            Result start = cli("start", request(uid, "limit-flow").toString());
+            assertThat(start.code()).as(start.err()).isEqualTo(Exit.OK);
+            assertThat(stack.awaitEnd(uid, "limit-flow", Duration.ofSeconds(120)).status()).isEqualTo(State.COMPLETE);
+        }
+        Result all = cli("runs", "--workflow", "limit-flow");
+        assertThat(all.code()).isEqualTo(Exit.OK);
+        assertThat(uids(all)).as("default --limit 50: every run").containsExactly("limit-3", "limit-2", "limit-1");
+
+        Result two = cli("runs", "--workflow", "limit-flow", "--limit", "2");
+        assertThat(two.code()).isEqualTo(Exit.OK);
+        assertThat(two.lines().get(0)).matches("UPDATED\\s+STATUS\\s+UID\\s+WORKFLOW\\s+MESSAGE");
+        assertThat(uids(two)).as("--limit 2: the two newest").containsExactly("limit-3", "limit-2");
+        JsonNode json = Json.parse(cli("--json", "runs", "--workflow", "limit-flow", "--limit", "1").out());
+        assertThat(json).hasSize(1);
+        assertThat(json.get(0).path("uid").asText()).isEqualTo("limit-3");
+    }
+
+    @Test
+    void dlqShowMaxShowsAtMostThatManyMessages() {
+        SqsClient sqs = stack.emulator.client(SqsClient.builder());
+        String url = queueUrl("TenantDeadLetterQueue");
+        try {
+            for (int i = 1; i <= 4; i++) {
+                int n = i;
+                sqs.sendMessage(b -> b.queueUrl(url).messageBody("{\"detail-type\":\"TENANT_PROVISIONING\",\"detail\":{\"tenantId\":\"max-" + n + "\"}}"));
+            }
+            stack.awaitCondition(Duration.ofSeconds(120), () -> cli("dlq", "list").out().matches("(?s).*TenantDeadLetterQueue\\s+4\\s.*"));
+
+            Result all = cli("dlq", "show", "tenant");
+            assertThat(all.code()).isEqualTo(Exit.OK);
+            assertThat(all.lines().stream().filter(l -> l.startsWith("--- "))).as("default --max 10: all four").hasSize(4);
+
+            Result two = cli("dlq", "show", "tenant", "--max", "2");
+            assertThat(two.code()).isEqualTo(Exit.OK);
+            assertThat(two.lines().get(0)).isEqualTo("TenantDeadLetterQueue: 4 message(s); redrive sends them to function:TenantRouterFunction");
+            assertThat(two.lines().stream().filter(l -> l.startsWith("--- "))).as("--max 2").hasSize(2);
+            assertThat(two.out().split("\"tenantId\" : \"max-", -1)).as("two message bodies").hasSize(3);
+            assertThat(Json.parse(cli("--json", "dlq", "show", "tenant", "--max", "3").out())).as("--json --max 3").hasSize(3);
+        } finally {
+            sqs.purgeQueue(b -> b.queueUrl(url)); // deadLetterQueuesListShowAndRedrive expects this queue empty
+        }
+    }
+
+    @Test
+    void theStackComesFromOrchestratorStackWhenNoStackOptionIsGiven() {
+        Result fromEnv = cliIn(Map.of("ORCHESTRATOR_STACK", "ops"), "plugins");
+        assertThat(fromEnv.code()).as(fromEnv.err()).isEqualTo(Exit.OK);
+        assertThat(fromEnv.out()).containsPattern("Setup\\s+pre\\s+1\\s+gate\\s+yes\\s+local-gate");
+        Result missing = cliIn(Map.of("ORCHESTRATOR_STACK", "ops"), "status", "nope", "ops-flow");
+        assertThat(missing.code()).isEqualTo(Exit.NOT_FOUND);
+        assertThat(missing.err()).isEqualTo("error: no run nope / ops-flow in stack ops\n");
+
+        Result other = cliIn(Map.of("ORCHESTRATOR_STACK", "nosuch"), "status", "a", "b");
+        assertThat(other.code()).isEqualTo(Exit.UNREACHABLE);
+        assertThat(other.err()).contains("stack 'nosuch' has no export nosuch-status-name");
+        assertThat(cliIn(Map.of("ORCHESTRATOR_STACK", "nosuch"), "--stack", "ops", "status", "nope", "ops-flow").code())
+                .as("--stack wins over the variable").isEqualTo(Exit.NOT_FOUND);
+
+        Result neither = cliIn(Map.of(), "status", "a", "b");
+        assertThat(neither.code()).isEqualTo(Exit.USAGE);
+        assertThat(neither.err()).isEqualTo("error: no stack: pass --stack <name> or set ORCHESTRATOR_STACK\n");
+    }
+
+    @Test
+    void regionPicksWhereTheStackIsLookedFor() {
+        // The stack is deployed in us-east-1 (the environment's AWS_REGION); the emulator keeps stacks per region.
+        Result elsewhere = cli("--region", "eu-west-1", "status", "nope", "ops-flow");
+        assertThat(elsewhere.code()).isEqualTo(Exit.UNREACHABLE);
+        assertThat(elsewhere.err()).isEqualTo("error: stack 'ops' has no export ops-status-name"
+                + " (is the stack deployed in this account and region, and up to date?)\n");
+        Result here = cliIn(Map.of("AWS_REGION", "eu-west-1"), "--stack", "ops", "--region", "us-east-1", "status", "nope", "ops-flow");
+        assertThat(here.code()).as("--region wins over AWS_REGION: " + here.err()).isEqualTo(Exit.NOT_FOUND);
+        assertThat(here.err()).isEqualTo("error: no run nope / ops-flow in stack ops\n");
+    }
+
+    @Test
     void tenantsAndOneTenant() {
         String table = stack.stack.export("ops-tenant-jobs-name");
         long now = System.currentTimeMillis();
@@ -343,6 +445,29 @@ class CliTest {
         assertThat(one.lines().get(1)).matches("  \\S+ \\S+  build-1  SUCCEEDED  project=tenant-premium");
         assertThat(Json.parse(cli("--json", "tenant", "beta").out()).get(0).path("cause").asText()).isEqualTo("BUILD phase failed");
         assertThat(cli("tenant", "nope").code()).isEqualTo(Exit.NOT_FOUND);
+    }
+
+    /**
+     * The alarm thresholds deployed with non-default values. moto's CloudFormation (5.2) creates no CloudWatch
+     * alarms (DescribeAlarms on the emulator lists none), so this reads what CloudFormation would create them
+     * from: the template the stack holds (GetTemplate) and the stack's parameter values (DescribeStacks).
+     */
+    @Test
+    void alarmThresholdKnobsReachTheStack() {
+        var cfn = stack.emulator.client(software.amazon.awssdk.services.cloudformation.CloudFormationClient.builder());
+        Map<String, String> parameters = new java.util.HashMap<>();
+        cfn.describeStacks(b -> b.stackName("ops")).stacks().get(0).parameters()
+                .forEach(p -> parameters.put(p.parameterKey(), p.parameterValue()));
+        JsonNode resources = Json.parse(cfn.getTemplate(b -> b.stackName("ops")).templateBody()).path("Resources");
+        Map<String, List<String>> expected = Map.of(
+                "PluginTimeoutsAlarm", List.of("PluginTimeoutsAlarmThreshold", "2"),
+                "EngineIteratorAgeAlarm", List.of("EngineIteratorAgeAlarmMillis", "120000"),
+                "ThrottlesAlarm", List.of("ThrottlesAlarmThreshold", "3"));
+        expected.forEach((alarm, knob) -> {
+            JsonNode threshold = resources.path(alarm).path("Properties").path("Threshold");
+            assertThat(threshold.path("Ref").asText()).as(alarm + " Threshold in the deployed template").isEqualTo(knob.get(0));
+            assertThat(parameters.get(knob.get(0))).as(knob.get(0) + " of the deployed stack").isEqualTo(knob.get(1));
+        });
     }
 
     @Test

@@ -82,11 +82,22 @@ class QueuePluginTest {
         }
     }
 
+    /** A plugin on a queue with the default receive count (3: the queue's maxReceiveCount, PLUGIN_MAX_RECEIVE_COUNT unset). */
     static Scripted plugin(String activity, String name, boolean fifo, Function<Integer, PluginResult> script) {
-        String[] queue = stack.queueWithDlq("q-" + name, 3, fifo);
+        return plugin(activity, name, fifo, null, script);
+    }
+
+    /**
+     * @param maxReceiveCount the queue's maxReceiveCount and the worker's PLUGIN_MAX_RECEIVE_COUNT (as a plugin
+     *                        template sets both from one value); null: the queue's 3 and the variable unset
+     */
+    static Scripted plugin(String activity, String name, boolean fifo, Integer maxReceiveCount, Function<Integer, PluginResult> script) {
+        String[] queue = stack.queueWithDlq("q-" + name, maxReceiveCount == null ? 3 : maxReceiveCount, fifo);
         Map<String, String> env = new LinkedHashMap<>(stack.pluginEnv());
         env.put(EnvNames.PLUGIN_QUEUE_URL, queue[0]);
-        env.put(EnvNames.PLUGIN_MAX_RECEIVE_COUNT, "3");
+        if (maxReceiveCount != null) {
+            env.put(EnvNames.PLUGIN_MAX_RECEIVE_COUNT, Integer.toString(maxReceiveCount));
+        }
         env.put(EnvNames.PLUGIN_MAX_ATTEMPTS, "3");
         Scripted p = new Scripted(env, PluginInfo.builder(name).mandatory(true).fifoKey("tenantId").build(), script);
         stack.register(activity, Stage.PARALLEL, p);           // the bridge, subscribed to the topic
@@ -154,17 +165,23 @@ class QueuePluginTest {
         assertThat(p.calls).hasSize(1);
     }
 
+    /**
+     * PLUGIN_MAX_RECEIVE_COUNT=2 (non-default: 3), with the queue's maxReceiveCount 2 to match: the worker marks
+     * the plugin Error on the second receive, and the queue dead-letters the message after it. With the
+     * default (3) the worker would wait for a third receive the queue never makes: the plugin would stay
+     * In Progress until the engine's timeout, with another message.
+     */
     @Test
     void aPoisonMessageReachesTheDeadLetterQueueAndThePluginIsError() {
-        Scripted p = plugin("Poison", "poisoned", false, n -> {
+        Scripted p = plugin("Poison", "poisoned", false, 2, n -> {
             throw new IllegalStateException("cannot parse the tenant's zone file");
         });
         start("poison-1", "Poison", "{}");
         WorkflowRun run = stack.awaitEnd("poison-1", "q", Duration.ofSeconds(120));
         assertThat(run.status()).isEqualTo(State.ERROR);
-        assertThat(p.calls).hasSize(3);
+        assertThat(p.calls).hasSize(2);
         assertThat(status("poison-1", "Poison", "poisoned").message())
-                .isEqualTo("failed 3 times, sent to the dead-letter queue: cannot parse the tenant's zone file");
+                .isEqualTo("failed 2 times, sent to the dead-letter queue: cannot parse the tenant's zone file");
         List<JsonNode> dead = stack.drainUrl(deadLetters.get("poisoned"), Duration.ofSeconds(120));
         assertThat(dead).hasSize(1);
         assertThat(dead.get(0).path("uid").asText()).isEqualTo("poison-1");
