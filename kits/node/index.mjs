@@ -514,7 +514,17 @@ export class Plugin {
   async bridge(message) {
     const execution = await this.#start(message);
     if (typeof execution === 'string') return execution;
-    await this.#send(message, 1, 0);
+    try {
+      await this.#send(message, 1, 0);
+    } catch (e) {
+      // Give the claim back: Lambda's retry of this delivery claims and queues again, where a kept claim
+      // would refuse it and leave the work unqueued until the plugin timeout.
+      const released = await execution.release(`could not queue the work: ${e?.name ?? 'Error'}`);
+      console.warn(keys(message, this.name, { event: 'work could not be queued; the claim is given back and the stage message will be retried',
+        cause: String(e?.message ?? e), claimReleased: Boolean(released),
+        action: 'check that PLUGIN_QUEUE_URL names an existing queue this function may send to' }));
+      throw e;
+    }
     console.log(keys(message, this.name, { event: 'plugin claimed; work queued', attempt: execution.attempt }));
     return 'queued';
   }

@@ -234,6 +234,21 @@ test('queue bridge: the bridge claims and forwards, the worker reports', async (
   assert.deepEqual(await p.handler({ Records: [record] }), { batchItemFailures: [] }); // stale redelivery: nothing to do
 });
 
+test('a bridge that cannot queue gives its claim back, and the retry queues', async () => {
+  process.env.PLUGIN_QUEUE_URL = `${aws.queue}-missing`; // no queue behind it
+  const p = returning(Result.complete({ via: 'queue' }));
+  await assert.rejects(p.handler(sns(message()))); // the invocation fails: Lambda retries the delivery
+  let it = await item();
+  assert.equal(it.state.S, 'Not Started');
+  assert.match(it.message.S, /^released: could not queue the work: /);
+  process.env.PLUGIN_QUEUE_URL = aws.queue; // the queue is there when the retry comes
+  assert.deepEqual(await p.handler(sns(message())), ['queued']);
+  it = await item();
+  assert.equal(it.state.S, 'In Progress');
+  assert.equal(it.attempt.N, '2');
+  assert.equal(JSON.parse((await received()).body).uid, 'run-1');
+});
+
 test('a failing queued message is Error on receive PLUGIN_MAX_RECEIVE_COUNT', async () => {
   process.env.PLUGIN_QUEUE_URL = aws.queue;
   process.env.PLUGIN_MAX_RECEIVE_COUNT = '2'; // non-default: 3

@@ -274,7 +274,16 @@ class Plugin:
         start = self._start(message)
         if isinstance(start, str):
             return start
-        self._send(message, 1, 0)
+        try:
+            self._send(message, 1, 0)
+        except Exception as e:
+            # Give the claim back: Lambda's retry of this delivery claims and queues again, where a kept claim
+            # would refuse it and leave the work unqueued until the plugin timeout.
+            released = start.release("could not queue the work: %s" % type(e).__name__)
+            LOG.warning(json.dumps(_keys(message, self.name, event="work could not be queued; the claim is given back and "
+                                         "the stage message will be retried", cause=str(e), claimReleased=bool(released),
+                                         action="check that PLUGIN_QUEUE_URL names an existing queue this function may send to")))
+            raise
         LOG.info(json.dumps(_keys(message, self.name, event="plugin claimed; work queued", attempt=start.attempt)))
         return "queued"
 

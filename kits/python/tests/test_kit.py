@@ -255,6 +255,22 @@ def test_queue_bridge_claims_forwards_and_the_worker_reports(aws, monkeypatch):
     assert p.handler({"Records": [record]}, None) == {"batchItemFailures": []}
 
 
+def test_a_bridge_that_cannot_queue_gives_its_claim_back_and_the_retry_queues(aws, monkeypatch):
+    monkeypatch.setenv("PLUGIN_QUEUE_URL", aws["queue"] + "-missing")  # no queue behind it
+    p = plugin_returning(Result.complete({"via": "queue"}))
+    with pytest.raises(Exception):
+        p.handler(sns(message()), None)  # the invocation fails: Lambda retries the delivery
+    it = item(aws)
+    assert it["state"] == {"S": "Not Started"}
+    assert it["message"]["S"].startswith("released: could not queue the work: ")
+    monkeypatch.setenv("PLUGIN_QUEUE_URL", aws["queue"])  # the queue is there when the retry comes
+    assert p.handler(sns(message()), None) == ["queued"]
+    it = item(aws)
+    assert it["state"] == {"S": "In Progress"}
+    assert it["attempt"] == {"N": "2"}
+    assert json.loads(received(aws)["body"])["uid"] == "run-1"
+
+
 def test_a_failing_queued_message_is_error_on_receive_plugin_max_receive_count(aws, monkeypatch):
     monkeypatch.setenv("PLUGIN_QUEUE_URL", aws["queue"])
     monkeypatch.setenv("PLUGIN_MAX_RECEIVE_COUNT", "2")  # non-default: 3
