@@ -5,6 +5,7 @@ import dev.orchestrator.core.EnvNames;
 import dev.orchestrator.core.Json;
 import dev.orchestrator.core.PluginRegistration;
 import dev.orchestrator.core.PluginRegistry;
+import dev.orchestrator.core.StackExports;
 import dev.orchestrator.core.Stage;
 import dev.orchestrator.core.StatusStore;
 import dev.orchestrator.core.Topics;
@@ -106,13 +107,21 @@ final class OrchestratorFixture implements AutoCloseable {
         return "/dev/orchestrator/stacks/" + stack.name().replace("-", "") + "/layer";
     }
 
-    /** A rule on the stack's bus for run outcomes, delivering to a queue the test reads. */
-    private String watchOutcomes() {
+    /** The stack's event bus: run outcomes are put there. */
+    String eventBus() {
+        return stack.export(StackExports.name(stack.name(), StackExports.EVENT_BUS));
+    }
+
+    /**
+     * A rule on the stack's bus for run outcomes, delivering to a queue the test reads. Called again after a test
+     * deleted and re-created the bus (rules go with their bus): the queue is the same, so nothing read is lost.
+     */
+    String watchOutcomes() {
         String url = sqs.createQueue(b -> b.queueName(stack.name() + "-outcomes")).queueUrl();
         String arn = sqs.getQueueAttributes(b -> b.queueUrl(url).attributeNames(QueueAttributeName.QUEUE_ARN))
                 .attributes().get(QueueAttributeName.QUEUE_ARN);
         EventBridgeClient events = emulator.client(EventBridgeClient.builder());
-        String bus = stack.export(stack.name() + "-event-bus");
+        String bus = eventBus();
         events.putRule(b -> b.name("test-outcomes").eventBusName(bus)
                 .eventPattern("{\"source\":[\"orchestrator\"],\"detail-type\":[\"Workflow Completed\",\"Workflow Failed\"]}"));
         events.putTargets(b -> b.rule("test-outcomes").eventBusName(bus).targets(t -> t.id("queue").arn(arn)));

@@ -122,12 +122,20 @@ public abstract class PluginHandler implements RequestStreamHandler {
                 handle(StageMessage.fromJson(Json.parse(body)));
             }
             output.write("null".getBytes(StandardCharsets.UTF_8));
+        } catch (IllegalArgumentException e) {
+            LOG.error("event refused: not a stage message this plugin can read", e, "cause", e.getMessage(),
+                    "action", UNREADABLE_EVENT_ACTION);
+            throw e;
         } finally {
             Metrics.flush();
             Log.clear();
             Trace.end();
         }
     }
+
+    /** What an operator does with an event a plugin cannot read (shared by both base classes). */
+    static final String UNREADABLE_EVENT_ACTION = "Lambda retries it, then it goes to the function's dead-letter queue or "
+            + "on-failure destination: compare it with docs/protocol.md (is the function subscribed to a stage topic?)";
 
     /** What happened to one stage message; returned for logging and tests. */
     public enum Outcome { NOT_MINE, ALREADY_DONE, NOT_CLAIMED, CLAIMED, COMPLETED, FAILED, RERUN, WAITING, CHILD }
@@ -244,7 +252,9 @@ public abstract class PluginHandler implements RequestStreamHandler {
             return Outcome.FAILED;
         } catch (Error e) {
             // The JVM is in trouble (out of memory, ...): give the claim back so Lambda's retry can run it again.
-            reporter.release(message, info.pluginName(), mandatory, e.getClass().getSimpleName(), clock.millis());
+            boolean released = reporter.release(message, info.pluginName(), mandatory, e.getClass().getSimpleName(), clock.millis());
+            LOG.error("plugin stopped by a JVM error; the claim is given back for Lambda's retry", e, "cause", String.valueOf(e),
+                    "claimReleased", released, "action", "raise the function's memory if it ran out, or fix the error named here");
             throw e;
         }
         return apply(result, message, info, mandatory, start.attempt());

@@ -14,6 +14,7 @@ import dev.orchestrator.core.PluginStatus;
 import dev.orchestrator.core.State;
 import dev.orchestrator.core.StatusStore;
 import dev.orchestrator.obs.Log;
+import dev.orchestrator.obs.Metrics;
 import dev.orchestrator.obs.Trace;
 import java.io.IOException;
 import java.io.InputStream;
@@ -98,6 +99,19 @@ public abstract class QueuePlugin implements RequestStreamHandler {
                             scope.annotate("outcome", "received again");
                             failures.addObject().put("itemIdentifier", record.path("messageId").asText());
                         }
+                    } catch (IllegalArgumentException e) {
+                        scope.fail(e);
+                        if (record.has("Sns")) {
+                            LOG.error("event refused: not a stage message this plugin can read", e, "cause", e.getMessage(),
+                                    "action", PluginHandler.UNREADABLE_EVENT_ACTION);
+                            throw e;
+                        }
+                        // One unreadable queued message must not send the batch's others round again: it alone is
+                        // received again, and the queue's redrive policy moves it to the dead-letter queue.
+                        LOG.error("queued message refused: not a stage message this plugin can read", e, "cause", e.getMessage(),
+                                "messageId", record.path("messageId").asText(),
+                                "action", "it goes to the queue's dead-letter queue after its receives: compare it with docs/protocol.md");
+                        failures.addObject().put("itemIdentifier", record.path("messageId").asText());
                     } catch (RuntimeException | Error e) {
                         scope.fail(e);
                         throw e;
@@ -128,15 +142,33 @@ public abstract class QueuePlugin implements RequestStreamHandler {
             LOG.debug("stage message skipped", "outcome", start.outcome().name());
             return false;
         }
-        send(m, 1, 0);
+        try {
+            send(m, 1, 0);
+        } catch (RuntimeException e) {
+            // Give the claim back: Lambda's retry of this stage message claims and queues again, where a kept claim
+            // would refuse it and leave the work unqueued until the plugin timeout.
+            boolean released = reporter.release(m, info().pluginName(), info().isMandatory(m.activity()),
+                    "could not queue the work: " + e.getClass().getSimpleName(), System.currentTimeMillis());
+            LOG.warn("work could not be queued; the claim is given back and the stage message will be retried",
+                    "cause", String.valueOf(e), "claimReleased", released,
+                    "action", "check that " + EnvNames.PLUGIN_QUEUE_URL + " names an existing queue this function may send to");
+            throw e;
+        }
         LOG.info("plugin claimed; work queued", "attempt", start.attempt());
         return true;
     }
 
+    /** FIFO queues cannot delay one message: Schedule and RetryError need a standard queue. */
+    static final String FIFO_CANNOT_DELAY = "Schedule and RetryError need a standard queue: FIFO queues cannot delay one message";
+
+    private boolean fifo() {
+        return queueUrl.endsWith(".fifo");
+    }
+
     private void send(StageMessage m, int attempt, int delaySeconds) {
-        boolean fifo = queueUrl.endsWith(".fifo");
+        boolean fifo = fifo();
         if (fifo && delaySeconds > 0) {
-            throw new IllegalStateException("Schedule and RetryError need a standard queue: FIFO queues cannot delay one message");
+            throw new IllegalStateException(FIFO_CANNOT_DELAY);
         }
         sqs.sendMessage(b -> {
             b.queueUrl(queueUrl).messageBody(Json.write(m.toJson())).messageAttributes(Map.of(ATTEMPT,
@@ -161,6 +193,7 @@ public abstract class QueuePlugin implements RequestStreamHandler {
         boolean mandatory = info.isMandatory(m.activity());
         // A queued message may be stale (redelivered, delayed): the store says whether work is left.
         if (!info.alwaysRun() && current(m, info.pluginName(), mandatory).map(s -> s.isTerminal()).orElse(false)) {
+            LOG.info("queued work skipped: its execution has already ended", "attempt", attempt, "receives", receives);
             return true;
         }
         PluginResult result;
@@ -181,25 +214,44 @@ public abstract class QueuePlugin implements RequestStreamHandler {
             return false;
         }
         long now = System.currentTimeMillis();
+        String plugin = info.pluginName();
         if (result instanceof PluginResult.Complete c) {
-            PluginHandler.complete(reporter, outputs, m, info.pluginName(), mandatory, c, System::currentTimeMillis);
+            PluginHandler.complete(reporter, outputs, m, plugin, mandatory, c, System::currentTimeMillis);
         } else if (result instanceof PluginResult.FatalError f) {
-            reporter.report(m, info.pluginName(), mandatory, State.ERROR, f.message(), now);
+            boolean written = reporter.report(m, plugin, mandatory, State.ERROR, f.message(), now);
+            LOG.warn("queued work failed", "cause", f.message(), "written", written);
+            Metrics.count(Metrics.PLUGIN_ERRORS, m.workflow());
+        } else if ((result instanceof PluginResult.Schedule || result instanceof PluginResult.RetryError) && fifo()
+                && !(result instanceof PluginResult.RetryError && attempt >= maxAttempts)) {
+            // A configuration the plugin's author must change: receiving the message again cannot cure it.
+            boolean written = reporter.report(m, plugin, mandatory, State.ERROR, FIFO_CANNOT_DELAY, now);
+            LOG.warn("queued work failed: its queue cannot delay a message", "cause", FIFO_CANNOT_DELAY, "written", written,
+                    "action", "use a standard queue for " + EnvNames.PLUGIN_QUEUE_URL);
+            Metrics.count(Metrics.PLUGIN_ERRORS, m.workflow());
         } else if (result instanceof PluginResult.Schedule s) {
-            reporter.heartbeat(m, info.pluginName(), mandatory, now); // alive: push the engine's deadline
-            send(m, attempt, (int) Math.min(900, Math.max(0, s.delay().toSeconds())));
+            int delay = (int) Math.min(900, Math.max(0, s.delay().toSeconds()));
+            reporter.heartbeat(m, plugin, mandatory, now); // alive: push the engine's deadline
+            send(m, attempt, delay);
+            LOG.info("queued work scheduled to run again", "delaySeconds", delay);
         } else if (result instanceof PluginResult.RetryError r) {
             if (attempt >= maxAttempts) {
-                reporter.report(m, info.pluginName(), mandatory, State.ERROR,
+                boolean written = reporter.report(m, plugin, mandatory, State.ERROR,
                         "gave up after " + attempt + " attempts: " + r.message(), now);
+                LOG.warn("queued work gave up", "attempt", attempt, "cause", r.message(), "written", written);
+                Metrics.count(Metrics.PLUGIN_ERRORS, m.workflow());
             } else {
-                reporter.heartbeat(m, info.pluginName(), mandatory, now);
-                send(m, attempt + 1, QueueBridgeRules.backoffSeconds(attempt));
+                int delay = QueueBridgeRules.backoffSeconds(attempt);
+                reporter.heartbeat(m, plugin, mandatory, now);
+                send(m, attempt + 1, delay);
+                LOG.info("queued work will retry", "attempt", attempt, "delaySeconds", delay, "cause", r.message());
             }
         } else if (result instanceof PluginResult.StartChild c) {
-            reporter.startChild(m, info.pluginName(), mandatory, c.child().workflow(), c.child().toJson(), now);
+            boolean asked = reporter.startChild(m, plugin, mandatory, c.child().workflow(), c.child().toJson(), now);
+            LOG.info(asked ? "plugin asked for a child workflow" : "child workflow not asked: the claim is gone or a child was already asked for",
+                    "childWorkflow", c.child().workflow());
         } else {
-            reporter.heartbeat(m, info.pluginName(), mandatory, now); // Wait: In Progress until reportLater
+            reporter.heartbeat(m, plugin, mandatory, now); // Wait: In Progress until reportLater
+            LOG.info("plugin waits for a later report");
         }
         return true;
     }

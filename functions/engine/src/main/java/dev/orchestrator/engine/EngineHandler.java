@@ -139,51 +139,42 @@ public final class EngineHandler implements RequestStreamHandler {
         JsonNode d = record.path("dynamodb");
         String sequence = d.path("SequenceNumber").asText("");
         RunKey key;
-        News news = null;
+        Keys.Execution execution = null;
         try {
             var keys = AttributeJson.fromDynamoJsonMap(d.path("Keys"));
-            if (!keys.containsKey("uid") || !keys.containsKey("workflow")) {
-                throw new IllegalArgumentException("stream record lacks uid/workflow keys: " + d.path("Keys"));
+            if (!keys.containsKey(ItemCodec.UID) || !keys.containsKey(ItemCodec.WORKFLOW)) {
+                throw new IllegalArgumentException("stream record lacks uid/workflow keys");
             }
-            String uid = keys.get("uid").s();
+            String uid = keys.get(ItemCodec.UID).s();
             switch (Keys.kind(uid)) {
                 case ROSTER -> {
                     return; // written by the engine itself: nothing to decide
                 }
                 case EXECUTION -> {
-                    Keys.Execution e = Keys.execution(uid, keys.get("workflow").s());
-                    key = new RunKey(e.uid(), e.workflow());
-                    if (d.has("NewImage")) {
-                        var image = AttributeJson.fromDynamoJsonMap(d.get("NewImage"));
-                        State state;
-                        try {
-                            state = State.fromWire(image.containsKey("state") ? image.get("state").s() : null);
-                        } catch (IllegalArgumentException unknown) {
-                            state = State.ERROR; // the engine's read flags it and writes the cause
-                        }
-                        long received = d.has("ApproximateCreationDateTime")
-                                ? (long) (d.path("ApproximateCreationDateTime").asDouble() * 1000) : System.currentTimeMillis();
-                        AttributeValue m = image.get(ItemCodec.MANDATORY);
-                        AttributeValue o = image.get(ItemCodec.ORDER);
-                        int order;
-                        try {
-                            order = o == null || o.n() == null ? 1000 : new java.math.BigDecimal(o.n()).intValue();
-                        } catch (NumberFormatException bad) {
-                            order = 1000;
-                        }
-                        if (e.index() != null && (image.containsKey(Executor.COUNTED_AT)
-                                || !(state == State.COMPLETE || state == State.ERROR))) {
-                            // A map element's claim, heartbeat or the engine's own count: nothing to decide.
-                            return;
-                        }
-                        news = new News(e, state, m != null && Boolean.TRUE.equals(m.bool()), order, received, image);
-                    }
+                    execution = Keys.execution(uid, keys.get(ItemCodec.WORKFLOW).s());
+                    key = new RunKey(execution.uid(), execution.workflow());
                 }
-                default -> key = new RunKey(uid, keys.get("workflow").s());
+                default -> key = new RunKey(uid, keys.get(ItemCodec.WORKFLOW).s());
             }
         } catch (IllegalArgumentException e) {
-            LOG.error("stream record refused", e, "sequence", sequence);
-            return; // a record without our keys can never be driven; retrying it would block the shard
+            // Its keys name no run: none can be driven from it, and retrying it would block the shard.
+            LOG.error("stream record refused: its keys name no run", e, "sequence", sequence,
+                    "keys", dev.orchestrator.core.Names.cut(d.path("Keys").toString(), 500),
+                    "action", "an item the orchestrator did not write is in the status table: remove it");
+            return;
+        }
+        News news = null;
+        if (execution != null && d.has("NewImage")) {
+            try {
+                news = news(execution, d);
+                if (news == null) {
+                    return; // a map element's claim, heartbeat or the engine's own count: nothing to decide
+                }
+            } catch (IllegalArgumentException e) {
+                // The run is still driven: without news of this execution it reads the item from the table.
+                LOG.warn("stream record's image unreadable; the run reads the execution from the table", "sequence", sequence,
+                        Log.UID, key.uid(), Log.WORKFLOW, key.workflow(), Log.PLUGIN, execution.plugin(), "cause", e.getMessage());
+            }
         }
         StreamRun previous = runs.get(key);
         List<News> all = new ArrayList<>(previous != null ? previous.news() : List.of());
@@ -193,14 +184,42 @@ public final class EngineHandler implements RequestStreamHandler {
         runs.put(key, new StreamRun(all, previous != null ? previous.firstSequence() : sequence));
     }
 
+    /** What an execution's record tells the engine; null when nothing is to decide (a map element still running). */
+    private static News news(Keys.Execution e, JsonNode d) {
+        var image = AttributeJson.fromDynamoJsonMap(d.get("NewImage"));
+        State state;
+        try {
+            state = State.fromWire(image.containsKey(ItemCodec.STATE) ? image.get(ItemCodec.STATE).s() : null);
+        } catch (IllegalArgumentException unknown) {
+            state = State.ERROR; // the engine's read flags it and writes the cause
+        }
+        long received = d.has("ApproximateCreationDateTime")
+                ? (long) (d.path("ApproximateCreationDateTime").asDouble() * 1000) : System.currentTimeMillis();
+        AttributeValue m = image.get(ItemCodec.MANDATORY);
+        AttributeValue o = image.get(ItemCodec.ORDER);
+        int order;
+        try {
+            order = o == null || o.n() == null ? 1000 : new java.math.BigDecimal(o.n()).intValue();
+        } catch (NumberFormatException bad) {
+            order = 1000; // ordering only: the engine's read of the item decides what it means
+        }
+        if (e.index() != null && (image.containsKey(Executor.COUNTED_AT) || !(state == State.COMPLETE || state == State.ERROR))) {
+            return null;
+        }
+        return new News(e, state, m != null && Boolean.TRUE.equals(m.bool()), order, received, image);
+    }
+
     /** A timer only touches its run; the stream brings it to the engine. Each message stands alone. */
     private void timerFired(JsonNode record, ArrayNode failures) {
         String messageId = record.path("messageId").asText("");
+        Timers.Wake wake = null;
         try {
-            Timers.Wake wake = Timers.Wake.fromJson(Json.parse(record.path("body").asText()));
+            wake = Timers.Wake.fromJson(Json.parse(record.path("body").asText()));
             long now = System.currentTimeMillis();
             if (wake.dueAt() > now + 500) {
                 timers.wakeAt(wake.uid(), wake.workflow(), wake.dueAt(), now); // longer than SQS's 15 min: re-arm
+                LOG.info("timer re-armed: its run's deadline is further than one queue delay", Log.UID, wake.uid(),
+                        Log.WORKFLOW, wake.workflow(), "dueAt", wake.dueAt());
                 return;
             }
             UpdateBuilder u = new UpdateBuilder();
@@ -213,7 +232,7 @@ public final class EngineHandler implements RequestStreamHandler {
             try (Trace.Scope s = Trace.open("engine timer", Map.of(Log.UID, wake.uid(), Log.WORKFLOW, wake.workflow()))) {
                 touched = store.update(wake.uid(), wake.workflow(), u, now);
             }
-            LOG.debug(touched ? "timer woke run" : "timer for an ended or unknown run dropped",
+            LOG.info(touched ? "timer woke run" : "timer for an ended or unknown run dropped",
                     Log.UID, wake.uid(), Log.WORKFLOW, wake.workflow());
         } catch (IllegalArgumentException e) {
             // Never dropped: reported as a batch item failure, the queue's redrive policy moves it to
@@ -222,7 +241,9 @@ public final class EngineHandler implements RequestStreamHandler {
                     "reason", e.getMessage(), "receiveCount", record.path("attributes").path("ApproximateReceiveCount").asText(null));
             failures.addObject().put("itemIdentifier", messageId);
         } catch (RuntimeException e) {
-            LOG.error("timer could not wake its run; it will be received again", e, "messageId", messageId);
+            LOG.error("timer could not wake its run; it will be received again", e, "messageId", messageId,
+                    Log.UID, wake == null ? null : wake.uid(), Log.WORKFLOW, wake == null ? null : wake.workflow(),
+                    "cause", String.valueOf(e));
             failures.addObject().put("itemIdentifier", messageId);
         }
     }
@@ -250,6 +271,9 @@ public final class EngineHandler implements RequestStreamHandler {
     }
 
     static boolean transient_(RuntimeException e) {
+        if (e instanceof OutcomeNotPut) {
+            return true; // the bus refused the event: retry the records, never announce another outcome instead
+        }
         if (e instanceof AwsServiceException s) {
             return s.isThrottlingException() || s.statusCode() >= 500 || s.retryable();
         }
@@ -285,9 +309,19 @@ public final class EngineHandler implements RequestStreamHandler {
                 n.set(List.of("notifyError"), AttributeValue.fromS(dev.orchestrator.core.Names.cut(cause, 1000)));
                 claimed = store.update(key.uid(), key.workflow(), n, now);
             }
-            if (claimed) {
+            if (!claimed) {
+                LOG.info("run had already ended and been announced: nothing to record", "cause", cause);
+                return true;
+            }
+            try {
                 executor.reportFailureToParent(key.uid(), key.workflow(), cause);
                 executor.announceFailure(key.uid(), key.workflow(), cause);
+            } catch (RuntimeException notAnnounced) {
+                // Give the notice back: the retry announces, where a kept notice would leave the run unannounced.
+                boolean released = executor.releaseNotice(key.uid(), key.workflow(), now);
+                LOG.warn("run's failure not announced; its records will be retried", "cause", String.valueOf(notAnnounced),
+                        "noticeReleased", released);
+                return false;
             }
             return true;
         } catch (RuntimeException again) {

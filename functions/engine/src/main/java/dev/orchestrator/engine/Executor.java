@@ -444,7 +444,8 @@ public final class Executor {
         for (StageStatus.Rejected r : d.rejected()) {
             u.remove(Paths.plugin(d.activity(), d.stage(), r.mandatory(), r.fullName()));
             note.append(note.length() == 0 ? "" : "; ").append("refused ").append(r.reason());
-            LOG.warn("plugin entry refused", Log.ACTIVITY, d.activity(), Log.STAGE, d.stage().wireName(), "cause", r.reason());
+            LOG.warn("plugin entry refused", Log.ACTIVITY, d.activity(), Log.STAGE, d.stage().wireName(),
+                    Log.PLUGIN, Names.shorten(r.fullName()), "cause", r.reason());
         }
         u.set(Paths.child(Paths.stage(d.activity(), d.stage()), ItemCodec.MESSAGE), AttributeValue.fromS(Names.cut(note.toString(), 500)));
         return write(base, view, u, now, pending);
@@ -722,7 +723,7 @@ public final class Executor {
         WorkflowRun after = view.withActivity(r.activity(), a.withStage(Stage.PARALLEL, s.withMap(
                 new dev.orchestrator.core.MapState(m.spec(), m.total(), to, m.ended(), m.failed(), now))));
         armTimer(u, after, now);
-        LOG.info("map elements released", Log.ACTIVITY, r.activity(), "from", r.from(), "to", to, "total", m.total());
+        LOG.info("map elements released", Log.ACTIVITY, r.activity(), Log.STAGE, Stage.PARALLEL.wireName(), "from", r.from(), "to", to, "total", m.total());
         return write(base, after, u, now, pending);
     }
 
@@ -793,7 +794,7 @@ public final class Executor {
         mine.add(Change.stage(f.activity(), Stage.PARALLEL, f.state()));
         List<Change> out = new ArrayList<>(pending);
         out.addAll(mine);
-        LOG.info("map ended", Log.ACTIVITY, f.activity(), "status", f.state().wire(), "elements", total, "cause", f.message());
+        LOG.info("map ended", Log.ACTIVITY, f.activity(), Log.STAGE, Stage.PARALLEL.wireName(), "status", f.state().wire(), "elements", total, "cause", f.message());
         return flush(base, Changes.apply(view, mine), out, now);
     }
 
@@ -1229,21 +1230,13 @@ public final class Executor {
             parent.put("workflow", run.parent().workflow());
         }
         try {
-            PutEventsResponse r = events.get().putEvents(b -> b.entries(PutEventsRequestEntry.builder()
-                    .eventBusName(settings.busName())
-                    .source(EVENT_SOURCE)
-                    .detailType(n.outcome() == State.ERROR ? FAILED : COMPLETED)
-                    .detail(Json.write(detail))
-                    .build()));
-            if (r.failedEntryCount() != null && r.failedEntryCount() > 0) {
-                throw new IllegalStateException("PutEvents refused the outcome of " + run.uid() + "/" + run.workflow()
-                        + ": " + r.entries());
-            }
-        } catch (RuntimeException e) {
-            UpdateBuilder release = new UpdateBuilder();
-            release.condition(release.path(List.of(ItemCodec.NOTIFIED_AT)) + " = " + release.value(AttributeValue.fromN(Long.toString(now))));
-            release.remove(List.of(ItemCodec.NOTIFIED_AT));
-            store.update(run.uid(), run.workflow(), release, now);
+            putOutcome(run.uid(), run.workflow(), n.outcome() == State.ERROR ? FAILED : COMPLETED, detail);
+        } catch (OutcomeNotPut e) {
+            // Give the announcement back, so the retry of the run's records announces this outcome again.
+            boolean released = releaseNotice(run.uid(), run.workflow(), now);
+            LOG.warn("outcome event not put; the run's records will be retried", "status", n.outcome().wire(),
+                    "noticeReleased", released, "cause", String.valueOf(e.getCause()),
+                    "action", "check the event bus " + settings.busName() + " exists and accepts PutEvents from the engine");
             throw e;
         }
         Metrics.count(cancelled ? Metrics.RUNS_CANCELLED : n.outcome() == State.ERROR ? Metrics.RUNS_FAILED
@@ -1259,12 +1252,32 @@ public final class Executor {
         detail.put("workflow", workflow);
         detail.put("status", State.ERROR.wire());
         detail.put("message", cause);
-        PutEventsResponse r = events.get().putEvents(b -> b.entries(PutEventsRequestEntry.builder()
-                .eventBusName(settings.busName()).source(EVENT_SOURCE).detailType(FAILED).detail(Json.write(detail)).build()));
-        if (r.failedEntryCount() != null && r.failedEntryCount() > 0) {
-            throw new IllegalStateException("PutEvents refused the outcome of " + uid + "/" + workflow + ": " + r.entries());
-        }
+        putOutcome(uid, workflow, FAILED, detail);
         Metrics.count(Metrics.RUNS_FAILED, workflow);
         LOG.info("outcome announced", "status", State.ERROR.wire(), "cause", cause);
+    }
+
+    /** Puts one outcome event; any refusal (the call's or its entry's) is an {@link OutcomeNotPut}. */
+    private void putOutcome(String uid, String workflow, String detailType, ObjectNode detail) {
+        PutEventsResponse r;
+        try {
+            r = events.get().putEvents(b -> b.entries(PutEventsRequestEntry.builder().eventBusName(settings.busName())
+                    .source(EVENT_SOURCE).detailType(detailType).detail(Json.write(detail)).build()));
+        } catch (RuntimeException e) {
+            throw new OutcomeNotPut("PutEvents failed for the outcome of " + uid + "/" + workflow, e);
+        }
+        if (r.failedEntryCount() != null && r.failedEntryCount() > 0) {
+            throw new OutcomeNotPut("PutEvents refused the outcome of " + uid + "/" + workflow,
+                    new IllegalStateException(String.valueOf(r.entries())));
+        }
+    }
+
+    /** Removes the run's {@code notifiedAt} if it is still the one written at {@code claimedAt}: the next try announces. */
+    public boolean releaseNotice(String uid, String workflow, long claimedAt) {
+        UpdateBuilder release = new UpdateBuilder();
+        release.condition(release.path(List.of(ItemCodec.NOTIFIED_AT)) + " = "
+                + release.value(AttributeValue.fromN(Long.toString(claimedAt))));
+        release.remove(List.of(ItemCodec.NOTIFIED_AT));
+        return store.update(uid, workflow, release, claimedAt);
     }
 }

@@ -73,6 +73,11 @@ public final class HistoryHandler implements RequestStreamHandler {
                 items.addAll(HistoryItems.pack(run, retentionDays, HistoryItems.ITEM_BYTES));
             }
             write(items);
+        } catch (RuntimeException e) {
+            LOG.error("history not written; the stream batch is retried", e, "cause", String.valueOf(e),
+                    "action", "a batch that keeps failing goes to HistoryDeadLetterQueue (its records' sequence numbers): "
+                            + "fix the cause, the status table itself is unaffected");
+            throw e;
         } finally {
             Metrics.flush();
             Log.clear();
@@ -128,7 +133,10 @@ public final class HistoryHandler implements RequestStreamHandler {
         }
         JsonNode any = newImage != null ? newImage : oldImage;
         if (any == null) {
-            return null; // KEYS_ONLY or unknown record: nothing to compare
+            LOG.warn("stream record without images: no history recorded for it", "sequence", ddb.path("SequenceNumber").asText(""),
+                    "keys", dev.orchestrator.core.Names.cut(ddb.path("Keys").toString(), 300),
+                    "action", "the status table's stream must be NEW_AND_OLD_IMAGES (template.yaml)");
+            return null;
         }
         String uid = any.path("uid").asText();
         String workflow = any.path("workflow").asText();

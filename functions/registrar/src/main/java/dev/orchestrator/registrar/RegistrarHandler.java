@@ -112,7 +112,9 @@ public final class RegistrarHandler implements RequestStreamHandler {
                 LOG.info("reconcile done", "registered", counts[0], "removed", counts[1], "refused", counts[2]);
             }
         } catch (RuntimeException e) {
-            LOG.error("registrar request failed (retried, then dead-lettered)", e);
+            LOG.error("registrar request failed; Lambda retries it, then it goes to RegistrarDeadLetterQueue", e,
+                    "cause", String.valueOf(e), "action", "fix the cause named here, then invoke the registrar with "
+                            + "{\"action\":\"reconcile\"} (or wait for the hourly reconcile)");
             throw e;
         } finally {
             Metrics.flush();
@@ -168,6 +170,7 @@ public final class RegistrarHandler implements RequestStreamHandler {
     boolean unsubscribe(String subscriptionArn) {
         var topic = Topics.parse(topicArnPrefix, Command.topicOf(subscriptionArn));
         if (topic.isEmpty()) {
+            LOG.info("unsubscribe ignored: not a stage topic of this stack", "subscriptionArn", subscriptionArn);
             return false;
         }
         registry.remove(topic.get().activity(), topic.get().stage(), subscriptionArn);
@@ -207,6 +210,7 @@ public final class RegistrarHandler implements RequestStreamHandler {
         int added = 0;
         int removed = 0;
         int refused = 0;
+        int failed = 0;
         // One scan for every stage's registrations (a query per topic made reconcile 2 calls per topic).
         Map<String, List<PluginRegistration>> registered = registry.all().stream()
                 .collect(Collectors.groupingBy(r -> r.orchestratorId()));
@@ -219,7 +223,18 @@ public final class RegistrarHandler implements RequestStreamHandler {
                 ReconcilePlan plan = ReconcilePlan.of(actual,
                         registered.getOrDefault(PluginRegistration.orchestratorId(activity, stage), List.of()));
                 for (ReconcilePlan.TopicSubscription s : plan.toRegister()) {
-                    Outcome o = subscribe(topicArn, s.endpoint(), s.subscriptionArn());
+                    Outcome o;
+                    try {
+                        o = subscribe(topicArn, s.endpoint(), s.subscriptionArn());
+                    } catch (RuntimeException e) {
+                        // One plugin that cannot be asked must not keep every later topic from being reconciled.
+                        failed++;
+                        LOG.error("subscription not registered; reconcile goes on with the others", e, Log.ACTIVITY, activity,
+                                Log.STAGE, stage.wireName(), "endpoint", s.endpoint(), "subscriptionArn", s.subscriptionArn(),
+                                "cause", String.valueOf(e), "action", "check that the subscribed function exists and answers "
+                                        + "{\"action\":\"initialize\"}; the next reconcile tries it again");
+                        continue;
+                    }
                     added += o == Outcome.REGISTERED ? 1 : 0;
                     refused += o == Outcome.REFUSED ? 1 : 0;
                 }
@@ -250,6 +265,11 @@ public final class RegistrarHandler implements RequestStreamHandler {
                     removed++;
                 }
             }
+        }
+        if (failed > 0) {
+            // Everything else is reconciled; the invocation still fails, so the errors alarm and the retry see it.
+            throw new IllegalStateException("reconcile could not register " + failed + " subscription(s) (registered " + added
+                    + ", removed " + removed + ", refused " + refused + "); see the error lines for each");
         }
         return new int[] {added, removed, refused};
     }

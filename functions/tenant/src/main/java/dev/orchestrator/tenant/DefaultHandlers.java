@@ -275,7 +275,7 @@ public final class DefaultHandlers {
         store.putJob(tenantId, DEPLOYMENT_JOB, record);
         bus.put("Start Workflow", start);
         store.tenantState(tenantId, "DEPLOYING", null);
-        LOG.info("tenant workflow started", Log.WORKFLOW, workflow, "tier", tierName);
+        LOG.info("tenant workflow started", Log.UID, tenantId, Log.WORKFLOW, workflow, "tier", tierName);
     }
 
     /**
@@ -361,7 +361,7 @@ public final class DefaultHandlers {
             answerSbt(SbtAws.Request.ONBOARDING, registration, ok, ok ? sbt.successOutput(outputs)
                     : SbtAws.failureOutput(SbtAws.Request.ONBOARDING, SbtAws.workflowFailure(workflow, status, e.detail().path("message").asText(null))));
         }
-        LOG.info("tenant workflow ended", Log.WORKFLOW, workflow, "status", status);
+        LOG.info("tenant workflow ended", Log.UID, tenantId, Log.WORKFLOW, workflow, "status", status);
     }
 
     /**
@@ -495,7 +495,7 @@ public final class DefaultHandlers {
             try {
                 tenant = Json.parse(tenant.asText());
             } catch (RuntimeException notJson) {
-                return null;
+                throw new InvalidTenantEventException("detail.tenant is a string but not JSON: " + notJson.getMessage());
             }
         }
         return tenant != null && tenant.isObject() ? tenant : null;

@@ -131,15 +131,29 @@ public final class TenantRouterHandler implements RequestStreamHandler {
         try {
             handler.handle(event);
         } catch (RuntimeException e) {
-            store.release(key); // let EventBridge's retry handle it again
+            // The cause first: a failing release must not hide why the event failed.
             if (e instanceof InvalidTenantEventException) {
                 refused(e, raw);
             } else {
-                LOG.error("event failed; EventBridge will retry it", e, "route", route);
+                LOG.error("event failed; EventBridge will retry it", e, "route", route, "eventKey", key,
+                        "action", "after its retries the event is in the tenant router's dead-letter queue: fix the cause, then send it again");
+            }
+            try {
+                store.release(key); // let EventBridge's retry handle it again
+            } catch (RuntimeException notReleased) {
+                LOG.warn("event's claim not released; a retry waits for its lease to lapse", "eventKey", key,
+                        "cause", String.valueOf(notReleased));
+                e.addSuppressed(notReleased);
             }
             throw e;
         }
-        store.done(key, System.currentTimeMillis());
+        try {
+            store.done(key, System.currentTimeMillis());
+        } catch (RuntimeException e) {
+            LOG.error("event handled but not marked done; a redelivery may handle it again", e, "route", route, "eventKey", key,
+                    "action", "check that the function may write ProcessedEventsTable; until it can, a redelivered copy is handled again");
+            throw e;
+        }
         return "{\"handled\":true}";
     }
 

@@ -89,6 +89,17 @@ class TenantRulesTest {
     }
 
     @Test
+    void aTenantGivenAsAStringThatIsNotJsonIsRefusedAsSuch() {
+        TenantEvent asString = TenantEvent.parse(Json.parse("{\"id\":\"5\",\"source\":\"ARC-SAAS\",\"detail-type\":\"TENANT_DEPLOYED\","
+                + "\"detail\":{\"tenant\":\"{\\\"id\\\":\\\"t-1\\\"}\"}}"));
+        assertThat(DefaultHandlers.tenantId(asString)).isEqualTo("t-1");
+        TenantEvent broken = TenantEvent.parse(Json.parse("{\"id\":\"6\",\"source\":\"ARC-SAAS\",\"detail-type\":\"TENANT_DEPLOYED\","
+                + "\"detail\":{\"tenant\":\"{id: t-1\"}}"));
+        assertThatThrownBy(() -> DefaultHandlers.tenantId(broken)).isInstanceOf(InvalidTenantEventException.class)
+                .hasMessageStartingWith("detail.tenant is a string but not JSON: ");
+    }
+
+    @Test
     void arcSaasShapesAreReadWithTheirOwnFieldNames() {
         TenantEvent connector = TenantEvent.parse(Json.parse("{\"id\":\"1\",\"source\":\"CONTROL-PLANE\",\"detail\":{\"type\":\"TENANT_PROVISIONING\","
                 + "\"data\":{\"tenant\":{\"id\":\"t-9\",\"key\":\"acme\"},\"planConfig\":{\"tier\":\"PREMIUM\",\"size\":3},"

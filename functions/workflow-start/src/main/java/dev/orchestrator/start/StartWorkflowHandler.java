@@ -64,8 +64,9 @@ public final class StartWorkflowHandler implements RequestStreamHandler {
     public void handleRequest(InputStream input, OutputStream output, Context context) throws IOException {
         Log.init(context);
         Trace.begin(trace);
+        JsonNode event = null;
         try {
-            JsonNode event = Json.parse(input);
+            event = Json.parse(input);
             ObjectNode result;
             // Annotated with the run's uid and workflow (set inside): the run's first subsegment.
             try (Trace.Scope scope = Trace.open(isCancel(event) ? "cancel workflow" : "start workflow")) {
@@ -74,13 +75,28 @@ public final class StartWorkflowHandler implements RequestStreamHandler {
             }
             output.write(Json.write(result).getBytes(StandardCharsets.UTF_8));
         } catch (IllegalArgumentException e) {
-            LOG.warn("request refused", "cause", e.getMessage());
+            LOG.warn("request refused", "cause", e.getMessage(), Log.UID, requested(event, "uid"),
+                    Log.WORKFLOW, requested(event, "workflow"), "action", "correct the request and send it again");
+            throw e;
+        } catch (RuntimeException e) {
+            LOG.error("request failed; the caller's retry is safe", e, "cause", String.valueOf(e), Log.UID, requested(event, "uid"),
+                    Log.WORKFLOW, requested(event, "workflow"),
+                    "action", "send the same request again: a start or cancel of the same uid and workflow is idempotent");
             throw e;
         } finally {
             Metrics.flush();
             Log.clear();
             Trace.end();
         }
+    }
+
+    /** A key of the request as sent (top level or in an EventBridge event's detail), for log lines of refused requests. */
+    static String requested(JsonNode event, String field) {
+        if (event == null) {
+            return null;
+        }
+        JsonNode v = event.has(field) ? event.get(field) : event.path("detail").path(field);
+        return v.isTextual() ? dev.orchestrator.core.Names.shorten(v.asText()) : null;
     }
 
     static boolean isCancel(JsonNode event) {
