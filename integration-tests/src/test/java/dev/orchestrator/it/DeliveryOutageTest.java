@@ -33,18 +33,21 @@ import software.amazon.awssdk.services.sqs.SqsClient;
 class DeliveryOutageTest {
 
     static OrchestratorFixture stack;
+    static final TenantTestSupport.LogCapture LOGS = new TenantTestSupport.LogCapture();
     static EventBridgeClient events;
     static SqsClient sqs;
 
     @BeforeAll
     static void deploy() {
-        stack = OrchestratorFixture.deploy("outage", List.of("Notify", "Bridge"));
+        LOGS.install();
+        stack = OrchestratorFixture.deploy("outage", List.of("Notify", "Bridge", "Mixed"));
         events = stack.emulator.client(EventBridgeClient.builder());
         sqs = stack.emulator.client(SqsClient.builder());
     }
 
     @AfterAll
     static void stop() {
+        LOGS.uninstall();
         if (stack != null) {
             stack.close();
         }
@@ -105,13 +108,16 @@ class DeliveryOutageTest {
         final List<String> calls = new CopyOnWriteArrayList<>();
         volatile StageMessage bridgedLast;
 
-        Bridged(Map<String, String> env) {
+        final String name;
+
+        Bridged(Map<String, String> env, String name) {
             super(env);
+            this.name = name;
         }
 
         @Override
         public PluginInfo info() {
-            return PluginInfo.builder("bridged").mandatory(true).build();
+            return PluginInfo.builder(name).mandatory(true).build();
         }
 
         @Override
@@ -138,7 +144,7 @@ class DeliveryOutageTest {
         sqs.deleteQueue(b -> b.queueUrl(url));
         Map<String, String> env = new LinkedHashMap<>(stack.pluginEnv());
         env.put(EnvNames.PLUGIN_QUEUE_URL, url);
-        Bridged plugin = stack.register("Bridge", Stage.PARALLEL, new Bridged(env));
+        Bridged plugin = stack.register("Bridge", Stage.PARALLEL, new Bridged(env, "bridged"));
         stack.start(WorkflowRunTest.startJson("queued-1", "outage", List.of("Bridge"), 0, "{}"));
 
         // Every delivery of the stage message claims, fails to queue and gives the claim back.
@@ -159,5 +165,42 @@ class DeliveryOutageTest {
         PluginStatus p = bridged("queued-1").orElseThrow();
         assertThat(p.state()).isEqualTo(State.COMPLETE);
         assertThat(p.attempt()).as("claimed again after the claims given back").isGreaterThanOrEqualTo(2);
+    }
+
+    @Test
+    void anUnreadableQueuedMessageIsTheOnlyOneOfItsBatchReceivedAgain() throws java.io.IOException {
+        String[] queue = stack.queueWithDlq("outage-mixed", 2, false);
+        Map<String, String> env = new LinkedHashMap<>(stack.pluginEnv());
+        env.put(EnvNames.PLUGIN_QUEUE_URL, queue[0]);
+        Bridged plugin = stack.register("Mixed", Stage.PARALLEL, new Bridged(env, "mixed"));
+        stack.start(WorkflowRunTest.startJson("mixed-1", "outage", List.of("Mixed"), 0, "{}"));
+        // No worker on the queue: the test receives the bridged work and hands the worker a batch as Lambda would.
+        List<software.amazon.awssdk.services.sqs.model.Message> got = new CopyOnWriteArrayList<>();
+        stack.awaitCondition(OrchestratorFixture.CEILING, () -> {
+            got.addAll(sqs.receiveMessage(b -> b.queueUrl(queue[0]).waitTimeSeconds(1).messageAttributeNames("All"))
+                    .messages());
+            return !got.isEmpty();
+        });
+        var work = got.get(0);
+        var event = dev.orchestrator.core.Json.object();
+        var records = event.putArray("Records");
+        records.addObject().put("messageId", "garbage-1").put("body", "{not a stage message")
+                .putObject("attributes").put("ApproximateReceiveCount", "1");
+        var valid = records.addObject().put("messageId", work.messageId()).put("body", work.body());
+        valid.putObject("attributes").put("ApproximateReceiveCount", "1");
+        valid.putObject("messageAttributes").putObject("attempt").put("stringValue", "1").put("dataType", "Number");
+
+        var out = new java.io.ByteArrayOutputStream();
+        plugin.handleRequest(new java.io.ByteArrayInputStream(dev.orchestrator.core.Json.write(event)
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8)), out, null);
+        JsonNode answer = dev.orchestrator.core.Json.parse(out.toString(java.nio.charset.StandardCharsets.UTF_8));
+        assertThat(answer.path("batchItemFailures")).as("only the unreadable message is received again")
+                .singleElement().satisfies(f -> assertThat(f.path("itemIdentifier").asText()).isEqualTo("garbage-1"));
+        assertThat(plugin.calls).as("the readable work of the same batch ran").containsExactly("mixed-1");
+        assertThat(stack.awaitEnd("mixed-1", "outage", OrchestratorFixture.CEILING).status()).isEqualTo(State.COMPLETE);
+        JsonNode line = LOGS.await(stack, l -> l.path("message").asText().equals("queued message refused: not a stage message this plugin can read")
+                && l.path("messageId").asText().equals("garbage-1"), OrchestratorFixture.CEILING);
+        assertThat(line.path("level").asText()).isEqualTo("ERROR");
+        assertThat(line.path("action").asText()).contains("dead-letter queue");
     }
 }

@@ -138,6 +138,10 @@ public abstract class QueuePlugin implements RequestStreamHandler {
     public boolean bridge(StageMessage m) {
         correlate(m);
         PluginHandler.Start start = PluginHandler.claim(reporter, info(), m, System.currentTimeMillis());
+        if (start.outcome() == PluginHandler.Outcome.NOT_CLAIMED && !start.explained()) {
+            PluginHandler.notClaimed(store, m, info().pluginName()); // never silent, as PluginHandler
+            return false;
+        }
         if (start.outcome() != PluginHandler.Outcome.CLAIMED) {
             LOG.debug("stage message skipped", "outcome", start.outcome().name());
             return false;

@@ -357,17 +357,20 @@ public final class EngineHandler implements RequestStreamHandler {
                     refuse(n, "run " + key.uid() + " / " + key.workflow() + " does not exist");
                 }
             }
-            return; // deleted or never created: nothing to drive
+            LOG.info("run not found: nothing to drive (deleted, expired or never created)", "executions", news.size());
+            return;
         }
         if (countElements(start.get(), news)) {
             start = store.getForEngine(key.uid(), key.workflow());
             if (start.isEmpty()) {
+                LOG.info("run gone while driving: nothing more to drive");
                 return;
             }
         }
         if (admit(start.get(), news)) {
             start = store.getForEngine(key.uid(), key.workflow());
             if (start.isEmpty()) {
+                LOG.info("run gone while driving: nothing more to drive");
                 return;
             }
         }
@@ -413,6 +416,7 @@ public final class EngineHandler implements RequestStreamHandler {
                 // A lost condition means news arrived: read the latest item and plan again.
                 Optional<WorkflowRun> fresh = store.getForEngine(key.uid(), key.workflow());
                 if (fresh.isEmpty()) {
+                    LOG.info("run gone while driving: nothing more to drive");
                     return;
                 }
                 base = view = fresh.get();

@@ -182,6 +182,9 @@ public final class RegistrarHandler implements RequestStreamHandler {
 
     int refresh(String functionName) {
         List<PluginRegistration> mine = registry.byFunction(functionName);
+        if (mine.isEmpty()) {
+            LOG.info("code update ignored: the function is not a registered plugin", "function", functionName);
+        }
         for (PluginRegistration r : mine) {
             PluginInfo info = initialize(functionName);
             // The new code may declare another name: its roles are checked against the name it declares now.

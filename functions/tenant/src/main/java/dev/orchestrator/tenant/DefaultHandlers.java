@@ -169,10 +169,11 @@ public final class DefaultHandlers {
         BuildOutcome outcome = BuildOutcome.parse(e.detail());
         var job = store.jobByBuild(outcome.buildId());
         if (job.isEmpty()) {
-            LOG.debug("build outcome ignored: not a tenant build", "buildId", outcome.buildId());
+            LOG.info("build outcome ignored: not a tenant build", "buildId", outcome.buildId());
             return;
         }
         if (!outcome.ended()) {
+            LOG.info("build state change ignored: the build has not ended", "buildId", outcome.buildId(), "status", outcome.status());
             return;
         }
         String tenantId = job.get().get("tenantId").s();
