@@ -33,7 +33,7 @@ class QueuePluginTest {
 
     @BeforeAll
     static void deploy() {
-        stack = OrchestratorFixture.deploy("queues", List.of("Poll", "Retry", "Fatal", "Wait", "Poison", "Fifo"));
+        stack = OrchestratorFixture.deploy("queues", List.of("Poll", "Retry", "Fatal", "Wait", "Poison", "Fifo", "FifoDelay"));
     }
 
     @AfterAll
@@ -200,5 +200,16 @@ class QueuePluginTest {
         assertThat(p.order).containsExactlyInAnyOrderElementsOf(uids);
         // All four share the group "acme": the worker saw them in the order the bridge enqueued them.
         assertThat(p.order).isEqualTo(p.bridged);
+    }
+
+    @Test
+    void aScheduleOnAFifoQueueEndsThePluginErrorWithTheReason() {
+        Scripted p = plugin("FifoDelay", "fifo-poller", true, n -> PluginResult.schedule(Duration.ofSeconds(5)));
+        start("fifo-delay-1", "FifoDelay", "{\"tenantId\":\"acme\"}");
+        WorkflowRun run = stack.awaitEnd("fifo-delay-1", "q", Duration.ofSeconds(120));
+        assertThat(run.status()).isEqualTo(State.ERROR);
+        assertThat(p.calls).as("ran once: receiving the message again cannot make a FIFO queue delay it").hasSize(1);
+        assertThat(status("fifo-delay-1", "FifoDelay", "fifo-poller").message())
+                .isEqualTo("Schedule and RetryError need a standard queue: FIFO queues cannot delay one message");
     }
 }
