@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.orchestrator.core.AttributeJson;
+import dev.orchestrator.core.ItemCodec;
 import dev.orchestrator.core.Json;
 import dev.orchestrator.core.StackExports;
 import dev.orchestrator.obs.RunTree;
@@ -78,10 +79,10 @@ final class Commands {
             var payloads = new dev.orchestrator.core.PayloadStore(() -> target().s3(), null);
             com.fasterxml.jackson.databind.node.ObjectNode all = Json.object();
             JsonNode one = null;
-            for (Iterator<Map.Entry<String, JsonNode>> acts = item.path("activities").fields(); acts.hasNext(); ) {
+            for (Iterator<Map.Entry<String, JsonNode>> acts = item.path(ItemCodec.ACTIVITIES).fields(); acts.hasNext(); ) {
                 Map.Entry<String, JsonNode> a = acts.next();
                 for (String stage : new String[] {"pre", "async", "post"}) { // a later stage's output wins, as in inputs
-                    for (String group : new String[] {"mandatory", "optional"}) {
+                    for (String group : new String[] {ItemCodec.MANDATORY, ItemCodec.OPTIONAL}) {
                         for (Iterator<Map.Entry<String, JsonNode>> ps = a.getValue().path(stage).path(group).fields(); ps.hasNext(); ) {
                             Map.Entry<String, JsonNode> p = ps.next();
                             JsonNode e = p.getValue();
@@ -189,14 +190,14 @@ final class Commands {
                         ":from", AttributeValue.fromN(Long.toString(from))));
                 if (workflow != null) {
                     q.filterExpression("#w = :w");
-                    names.put("#w", "workflow");
+                    names.put("#w", ItemCodec.WORKFLOW);
                     values.put(":w", AttributeValue.fromS(workflow));
                 }
                 QueryRequest request = q.expressionAttributeNames(names).expressionAttributeValues(values).build();
                 Target.aws(() -> {
                     for (var page : target().dynamo().queryPaginator(request)) {
                         // Active partitions hold every pending state: keep the ones asked for.
-                        page.items().stream().map(ConsoleReads::indexed).filter(r -> wanted.contains(r.path("status").asText()))
+                        page.items().stream().map(ConsoleReads::indexed).filter(r -> wanted.contains(r.path(ItemCodec.STATUS).asText()))
                                 .forEach(found::add);
                         if (found.size() >= limit * wanted.size() * dev.orchestrator.core.RunIndex.SHARDS) {
                             break;
@@ -205,7 +206,7 @@ final class Commands {
                     return null;
                 });
             }
-            found.sort(Comparator.comparingLong((JsonNode n) -> n.path("updatedAt").asLong()).reversed());
+            found.sort(Comparator.comparingLong((JsonNode n) -> n.path(ItemCodec.UPDATED_AT).asLong()).reversed());
             List<JsonNode> shown = found.subList(0, Math.min(limit, found.size()));
             if (json()) {
                 ArrayNode a = Json.array();
@@ -220,8 +221,8 @@ final class Commands {
             DateTimeFormatter f = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(root().zone);
             Table t = new Table("UPDATED", "STATUS", "UID", "WORKFLOW", "MESSAGE");
             for (JsonNode r : shown) {
-                t.row(f.format(Instant.ofEpochMilli(r.path("updatedAt").asLong())), r.path("status").asText(),
-                        r.path("uid").asText(), r.path("workflow").asText(), r.path("message").asText(null));
+                t.row(f.format(Instant.ofEpochMilli(r.path(ItemCodec.UPDATED_AT).asLong())), r.path(ItemCodec.STATUS).asText(),
+                        r.path(ItemCodec.UID).asText(), r.path(ItemCodec.WORKFLOW).asText(), r.path(ItemCodec.MESSAGE).asText(null));
             }
             out().print(t.render());
             return Exit.OK;
@@ -284,9 +285,9 @@ final class Commands {
             request.put("uid", uid);
             request.put("workflow", workflow);
             request.set("activities", activities(run));
-            request.set("metadata", run.path("metadata").isMissingNode() ? Json.object() : run.path("metadata"));
-            if (run.has("pluginRegisterTimeout")) {
-                request.set("pluginRegisterTimeout", run.get("pluginRegisterTimeout"));
+            request.set("metadata", run.path(ItemCodec.METADATA).isMissingNode() ? Json.object() : run.path(ItemCodec.METADATA));
+            if (run.has(ItemCodec.REGISTER_TIMEOUT)) {
+                request.set("pluginRegisterTimeout", run.get(ItemCodec.REGISTER_TIMEOUT));
             }
             return startOutcome(this, invoke(target().export(StackExports.START_WORKFLOW), request));
         }
@@ -294,12 +295,12 @@ final class Commands {
 
     /** The run's activities as its start request named them: objects with dependsOn for a DAG run, else names. */
     static JsonNode activities(JsonNode run) {
-        JsonNode dependsOn = run.path("dependsOn");
+        JsonNode dependsOn = run.path(ItemCodec.DEPENDS_ON);
         if (!dependsOn.isObject() || dependsOn.isEmpty()) {
-            return run.path("activityOrder");
+            return run.path(ItemCodec.ACTIVITY_ORDER);
         }
         ArrayNode out = Json.array();
-        for (JsonNode name : run.path("activityOrder")) {
+        for (JsonNode name : run.path(ItemCodec.ACTIVITY_ORDER)) {
             ObjectNode a = out.addObject().put("name", name.asText());
             JsonNode deps = dependsOn.path(name.asText());
             if (deps.isArray() && !deps.isEmpty()) {
@@ -318,10 +319,10 @@ final class Commands {
         @Override
         public Integer call() {
             JsonNode run = requireRun(uid, workflow);
-            String status = run.path("status").asText();
+            String status = run.path(ItemCodec.STATUS).asText();
             if (List.of("Complete", "Error", "Optional Task Error").contains(status)) {
                 throw new CliException(Exit.NO_CHANGE, uid + " / " + workflow + " already ended " + status
-                        + (run.hasNonNull("message") ? ": " + run.path("message").asText() : "") + "; nothing to cancel");
+                        + (run.hasNonNull(ItemCodec.MESSAGE) ? ": " + run.path(ItemCodec.MESSAGE).asText() : "") + "; nothing to cancel");
             }
             ObjectNode request = Json.object();
             request.put("action", "cancel");

@@ -1,6 +1,7 @@
 package dev.orchestrator.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.orchestrator.core.ItemCodec;
 import dev.orchestrator.core.Json;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -240,16 +241,19 @@ final class ConsolePages {
             b.append("<tr><td colspan=\"7\" class=\"empty\">No runs match.</td></tr>");
         }
         for (JsonNode r : found.runs()) {
-            String uid = r.path("uid").asText();
-            String wf = r.path("workflow").asText();
-            String took = r.hasNonNull("startedAt") && r.hasNonNull("endedAt")
-                    ? duration(r.path("endedAt").asLong() - r.path("startedAt").asLong())
-                    : r.hasNonNull("startedAt") ? "running " + duration(System.currentTimeMillis() - r.path("startedAt").asLong()) : "";
-            b.append("<tr class=\"run-row\"><td>").append(time(r, "updatedAt", day)).append("</td><td>").append(badge(r.path("status").asText()))
+            String uid = r.path(ItemCodec.UID).asText();
+            String wf = r.path(ItemCodec.WORKFLOW).asText();
+            String took = r.hasNonNull(ItemCodec.STARTED_AT) && r.hasNonNull(ItemCodec.ENDED_AT)
+                    ? duration(r.path(ItemCodec.ENDED_AT).asLong() - r.path(ItemCodec.STARTED_AT).asLong())
+                    : r.hasNonNull(ItemCodec.STARTED_AT)
+                    ? "running " + duration(System.currentTimeMillis() - r.path(ItemCodec.STARTED_AT).asLong()) : "";
+            b.append("<tr class=\"run-row\"><td>").append(time(r, ItemCodec.UPDATED_AT, day)).append("</td><td>")
+                    .append(badge(r.path(ItemCodec.STATUS).asText()))
                     .append("</td><td><a class=\"uid\" href=\"").append(esc(runHref(uid, wf))).append("\">").append(esc(uid)).append("</a>")
-                    .append(r.path("parent").isObject() ? " <span class=\"tag\">child</span>" : "")
-                    .append("</td><td>").append(esc(wf)).append("</td><td>").append(time(r, "startedAt", day)).append("</td><td>")
-                    .append(esc(took)).append("</td><td class=\"message\">").append(esc(r.path("message").asText(""))).append("</td></tr>");
+                    .append(r.path(ItemCodec.PARENT).isObject() ? " <span class=\"tag\">child</span>" : "")
+                    .append("</td><td>").append(esc(wf)).append("</td><td>").append(time(r, ItemCodec.STARTED_AT, day)).append("</td><td>")
+                    .append(esc(took)).append("</td><td class=\"message\">").append(esc(r.path(ItemCodec.MESSAGE).asText("")))
+                    .append("</td></tr>");
         }
         b.append("</tbody></table><div class=\"pager\"><span class=\"muted\">").append(found.runs().size())
                 .append(found.runs().size() == 1 ? " run" : " runs").append(" on this page, newest first</span>");
@@ -333,7 +337,7 @@ final class ConsolePages {
 
     /** The live part of a run's page from its item and history (pure: what {@link #runLive} shows). */
     String renderRun(String uid, String workflow, JsonNode run, List<JsonNode> history, Map<String, Integer> pages) {
-        String status = run.path("status").asText("Not Started");
+        String status = run.path(ItemCodec.STATUS).asText("Not Started");
         boolean open = !ENDED.contains(status);
         StringBuilder b = new StringBuilder(8192);
 
@@ -354,26 +358,28 @@ final class ConsolePages {
         }
         b.append("</div></div>");
         b.append("<div class=\"run-facts\">");
-        if (run.hasNonNull("message")) {
-            b.append("<div class=\"fact wide\"><span>Message</span><strong id=\"run-message\">").append(esc(run.path("message").asText()))
+        if (run.hasNonNull(ItemCodec.MESSAGE)) {
+            b.append("<div class=\"fact wide\"><span>Message</span><strong id=\"run-message\">")
+                    .append(esc(run.path(ItemCodec.MESSAGE).asText()))
                     .append("</strong></div>");
         }
-        b.append("<div class=\"fact\"><span>Time</span>").append(span(run, "startedAt", "endedAt")).append("</div>");
-        b.append("<div class=\"fact\"><span>Last write</span>").append(time(run, "updatedAt", day)).append("</div>");
-        JsonNode cancel = run.path("cancelRequested");
+        b.append("<div class=\"fact\"><span>Time</span>").append(span(run, ItemCodec.STARTED_AT, ItemCodec.ENDED_AT)).append("</div>");
+        b.append("<div class=\"fact\"><span>Last write</span>").append(time(run, ItemCodec.UPDATED_AT, day)).append("</div>");
+        JsonNode cancel = run.path(ItemCodec.CANCEL_REQUESTED);
         if (cancel.isObject()) {
-            b.append("<div class=\"fact\"><span>Cancel requested</span>").append(time(cancel, "at", clock)).append(" ")
-                    .append(esc(cancel.path("reason").asText(""))).append("</div>");
+            b.append("<div class=\"fact\"><span>Cancel requested</span>").append(time(cancel, ItemCodec.AT, clock)).append(" ")
+                    .append(esc(cancel.path(ItemCodec.REASON).asText(""))).append("</div>");
         }
-        JsonNode parent = run.path("parent");
+        JsonNode parent = run.path(ItemCodec.PARENT);
         if (parent.isObject()) {
             b.append("<div class=\"fact\"><span>Child of</span><a href=\"")
-                    .append(esc(runHref(parent.path("uid").asText(), parent.path("workflow").asText()))).append("\">")
-                    .append(esc(parent.path("uid").asText() + " / " + parent.path("workflow").asText())).append("</a> <span class=\"muted\">(")
-                    .append(esc(parent.path("activity").asText() + " " + parent.path("stage").asText() + ", plugin "
-                            + parent.path("plugin").asText())).append(")</span></div>");
+                    .append(esc(runHref(parent.path(ItemCodec.UID).asText(), parent.path(ItemCodec.WORKFLOW).asText()))).append("\">")
+                    .append(esc(parent.path(ItemCodec.UID).asText() + " / " + parent.path(ItemCodec.WORKFLOW).asText()))
+                    .append("</a> <span class=\"muted\">(")
+                    .append(esc(parent.path(ItemCodec.ACTIVITY).asText() + " " + parent.path(ItemCodec.STAGE).asText() + ", plugin "
+                            + parent.path(ItemCodec.PLUGIN).asText())).append(")</span></div>");
         }
-        JsonNode metadata = run.path("metadata");
+        JsonNode metadata = run.path(ItemCodec.METADATA);
         if (metadata.isObject() && metadata.size() > 0) {
             b.append("<div class=\"fact wide\"><span>Metadata</span><dl class=\"meta\">");
             for (Iterator<Map.Entry<String, JsonNode>> it = metadata.fields(); it.hasNext(); ) {
@@ -393,26 +399,26 @@ final class ConsolePages {
         int total = 0;
         for (String a : order) {
             for (String[] s : STAGES) {
-                total += run.path("activities").path(a).path(s[0]).path("mandatory").size()
-                        + run.path("activities").path(a).path(s[0]).path("optional").size();
+                total += run.path(ItemCodec.ACTIVITIES).path(a).path(s[0]).path(ItemCodec.MANDATORY).size()
+                        + run.path(ItemCodec.ACTIVITIES).path(a).path(s[0]).path(ItemCodec.OPTIONAL).size();
             }
         }
         for (int i = 0; i < order.size(); i++) {
             String a = order.get(i);
-            JsonNode act = run.path("activities").path(a);
-            String aStatus = act.path("status").asText("Not Started");
+            JsonNode act = run.path(ItemCodec.ACTIVITIES).path(a);
+            String aStatus = act.path(ItemCodec.STATUS).asText("Not Started");
             b.append("<section class=\"card activity st-").append(slug(aStatus)).append("\" id=\"act-").append(i).append("\">")
                     .append("<div class=\"title-row\"><h2>").append(esc(a)).append("</h2>").append(badge(aStatus))
-                    .append("<span class=\"muted times\">").append(span(act, "startedAt", "endedAt")).append("</span>");
-            JsonNode deps = run.path("dependsOn").path(a);
+                    .append("<span class=\"muted times\">").append(span(act, ItemCodec.STARTED_AT, ItemCodec.ENDED_AT)).append("</span>");
+            JsonNode deps = run.path(ItemCodec.DEPENDS_ON).path(a);
             if (deps.isArray() && !deps.isEmpty()) {
                 List<String> names = new ArrayList<>();
                 deps.forEach(d -> names.add(d.asText()));
                 b.append("<span class=\"muted\">after ").append(esc(String.join(", ", names))).append("</span>");
             }
             b.append("</div>");
-            if (act.hasNonNull("message")) {
-                b.append("<p class=\"cause\">").append(esc(act.path("message").asText())).append("</p>");
+            if (act.hasNonNull(ItemCodec.MESSAGE)) {
+                b.append("<p class=\"cause\">").append(esc(act.path(ItemCodec.MESSAGE).asText())).append("</p>");
             }
             for (String[] s : STAGES) {
                 b.append(stage(uid, workflow, a, s, act.path(s[0]), open, pages, total));
@@ -424,9 +430,11 @@ final class ConsolePages {
         Map<String, JsonNode> children = ConsoleReads.children(run);
         if (!children.isEmpty()) {
             b.append("<section class=\"card\"><h2>Child runs</h2><ul class=\"children\">");
-            children.forEach((where, c) -> b.append("<li><a href=\"").append(esc(runHref(c.path("uid").asText(), c.path("workflow").asText())))
-                    .append("\">").append(esc(c.path("uid").asText() + " / " + c.path("workflow").asText())).append("</a> <span class=\"muted\">started by ")
-                    .append(esc(where)).append("</span>").append(c.hasNonNull("cancelledAt") ? " <span class=\"tag\">cancelled</span>" : "")
+            children.forEach((where, c) -> b.append("<li><a href=\"")
+                    .append(esc(runHref(c.path(ItemCodec.UID).asText(), c.path(ItemCodec.WORKFLOW).asText())))
+                    .append("\">").append(esc(c.path(ItemCodec.UID).asText() + " / " + c.path(ItemCodec.WORKFLOW).asText()))
+                    .append("</a> <span class=\"muted\">started by ").append(esc(where)).append("</span>")
+                    .append(c.hasNonNull(ItemCodec.CANCELLED_AT) ? " <span class=\"tag\">cancelled</span>" : "")
                     .append("</li>"));
             b.append("</ul></section>");
         }
@@ -462,8 +470,8 @@ final class ConsolePages {
 
     static List<String> activityOrder(JsonNode run) {
         List<String> order = new ArrayList<>();
-        run.path("activityOrder").forEach(a -> order.add(a.asText()));
-        run.path("activities").fieldNames().forEachRemaining(a -> {
+        run.path(ItemCodec.ACTIVITY_ORDER).forEach(a -> order.add(a.asText()));
+        run.path(ItemCodec.ACTIVITIES).fieldNames().forEachRemaining(a -> {
             if (!order.contains(a)) {
                 order.add(a);
             }
@@ -485,20 +493,21 @@ final class ConsolePages {
     private String stage(String uid, String workflow, String activity, String[] s, JsonNode stage, boolean runOpen,
                          Map<String, Integer> pages, int runPlugins) {
         List<Plugin> plugins = new ArrayList<>();
-        for (String group : new String[] {"mandatory", "optional"}) {
-            stage.path(group).fields().forEachRemaining(e -> plugins.add(new Plugin(e.getKey(), group.equals("mandatory"), e.getValue())));
+        for (String group : new String[] {ItemCodec.MANDATORY, ItemCodec.OPTIONAL}) {
+            stage.path(group).fields()
+                    .forEachRemaining(e -> plugins.add(new Plugin(e.getKey(), group.equals(ItemCodec.MANDATORY), e.getValue())));
         }
-        plugins.sort(Comparator.comparingInt((Plugin p) -> p.entry().path("order").asInt(1000)).thenComparing(Plugin::name));
-        String sStatus = stage.path("status").asText("Not Started");
+        plugins.sort(Comparator.comparingInt((Plugin p) -> p.entry().path(ItemCodec.ORDER).asInt(1000)).thenComparing(Plugin::name));
+        String sStatus = stage.path(ItemCodec.STATUS).asText("Not Started");
         String stageKey = activity + "|" + s[0];
         Map<String, Integer> counts = new LinkedHashMap<>();
-        plugins.forEach(p -> counts.merge(p.entry().path("state").asText("Not Started"), 1, Integer::sum));
+        plugins.forEach(p -> counts.merge(p.entry().path(ItemCodec.STATE).asText("Not Started"), 1, Integer::sum));
         StringBuilder b = new StringBuilder();
         boolean openByDefault = plugins.size() <= 25 && runPlugins <= 200;
         b.append("<details class=\"stage\" data-stage-key=\"").append(esc(stageKey)).append("\"")
                 .append(openByDefault && !plugins.isEmpty() ? " open" : "").append("><summary><span class=\"stage-name\">")
                 .append(s[1]).append("</span>").append(badge(sStatus)).append("<span class=\"muted times\">")
-                .append(span(stage, "startedAt", "endedAt")).append("</span><span class=\"counts\">");
+                .append(span(stage, ItemCodec.STARTED_AT, ItemCodec.ENDED_AT)).append("</span><span class=\"counts\">");
         if (plugins.isEmpty()) {
             b.append("<span class=\"muted\">no plugins</span>");
         } else {
@@ -507,11 +516,11 @@ final class ConsolePages {
                     .append(esc(st)).append("</span>"));
         }
         b.append("</span></summary>");
-        if (stage.hasNonNull("message")) {
-            b.append("<p class=\"cause\">").append(esc(stage.path("message").asText())).append("</p>");
+        if (stage.hasNonNull(ItemCodec.MESSAGE)) {
+            b.append("<p class=\"cause\">").append(esc(stage.path(ItemCodec.MESSAGE).asText())).append("</p>");
         }
-        if (stage.hasNonNull("windowEndsAt")) {
-            b.append("<p class=\"muted small\">joining allowed until ").append(time(stage, "windowEndsAt", clock)).append("</p>");
+        if (stage.hasNonNull(ItemCodec.WINDOW_ENDS_AT)) {
+            b.append("<p class=\"muted small\">joining allowed until ").append(time(stage, ItemCodec.WINDOW_ENDS_AT, clock)).append("</p>");
         }
         if (!plugins.isEmpty()) {
             int pageCount = (plugins.size() + PLUGIN_PAGE - 1) / PLUGIN_PAGE;
@@ -522,27 +531,31 @@ final class ConsolePages {
             long now = System.currentTimeMillis();
             for (Plugin p : plugins.subList(pageNo * PLUGIN_PAGE, Math.min(plugins.size(), (pageNo + 1) * PLUGIN_PAGE))) {
                 JsonNode e = p.entry();
-                String st = e.path("state").asText("Not Started");
+                String st = e.path(ItemCodec.STATE).asText("Not Started");
                 b.append("<tr class=\"plugin st-").append(slug(st)).append("\" data-plugin=\"").append(esc(p.name())).append("\"><td>")
-                        .append(esc(e.path("order").asText(""))).append("</td><td class=\"name\">").append(esc(p.name()))
+                        .append(esc(e.path(ItemCodec.ORDER).asText(""))).append("</td><td class=\"name\">").append(esc(p.name()))
                         .append(p.mandatory() ? "" : " <span class=\"tag\">optional</span>").append("</td><td>").append(badge(st))
-                        .append("</td><td>").append(e.hasNonNull("startedAt") || e.hasNonNull("dispatchedAt")
-                                ? span(e, e.hasNonNull("startedAt") ? "startedAt" : "dispatchedAt", "endedAt") : "")
-                        .append("</td><td>").append(e.path("attempt").asInt(0) > 0 ? e.path("attempt").asInt() : "")
-                        .append("</td><td>").append(time(e, "heartbeatAt", clock)).append("</td><td>");
-                if (st.equals("In Progress") && !e.path("child").isObject() && e.hasNonNull("timeout")) {
-                    long from = e.hasNonNull("heartbeatAt") ? e.path("heartbeatAt").asLong() : e.path("startedAt").asLong(now);
-                    long deadline = from + e.path("timeout").asLong() * 1000;
+                        .append("</td><td>").append(e.hasNonNull(ItemCodec.STARTED_AT) || e.hasNonNull(ItemCodec.DISPATCHED_AT)
+                                ? span(e, e.hasNonNull(ItemCodec.STARTED_AT) ? ItemCodec.STARTED_AT : ItemCodec.DISPATCHED_AT,
+                                        ItemCodec.ENDED_AT) : "")
+                        .append("</td><td>").append(e.path(ItemCodec.ATTEMPT).asInt(0) > 0 ? e.path(ItemCodec.ATTEMPT).asInt() : "")
+                        .append("</td><td>").append(time(e, ItemCodec.HEARTBEAT_AT, clock)).append("</td><td>");
+                if (st.equals("In Progress") && !e.path(ItemCodec.CHILD).isObject() && e.hasNonNull(ItemCodec.TIMEOUT)) {
+                    long from = e.hasNonNull(ItemCodec.HEARTBEAT_AT) ? e.path(ItemCodec.HEARTBEAT_AT).asLong()
+                            : e.path(ItemCodec.STARTED_AT).asLong(now);
+                    long deadline = from + e.path(ItemCodec.TIMEOUT).asLong() * 1000;
                     b.append("<span class=\"").append(deadline < now ? "overdue" : "").append("\">").append(at(deadline, clock)).append("</span>");
                 }
-                if (e.hasNonNull("rerunAt")) {
-                    b.append(" <span class=\"muted\">re-run at ").append(time(e, "rerunAt", clock)).append("</span>");
+                if (e.hasNonNull(ItemCodec.RERUN_AT)) {
+                    b.append(" <span class=\"muted\">re-run at ").append(time(e, ItemCodec.RERUN_AT, clock)).append("</span>");
                 }
-                b.append("</td><td class=\"message\">").append(esc(e.path("message").asText("")));
-                JsonNode child = e.path("child");
-                if (child.hasNonNull("uid")) {
-                    b.append(" <a href=\"").append(esc(runHref(child.path("uid").asText(), child.path("workflow").asText())))
-                            .append("\">child ").append(esc(child.path("uid").asText() + " / " + child.path("workflow").asText())).append("</a>");
+                b.append("</td><td class=\"message\">").append(esc(e.path(ItemCodec.MESSAGE).asText("")));
+                JsonNode child = e.path(ItemCodec.CHILD);
+                if (child.hasNonNull(ItemCodec.UID)) {
+                    String childUid = child.path(ItemCodec.UID).asText();
+                    String childWorkflow = child.path(ItemCodec.WORKFLOW).asText();
+                    b.append(" <a href=\"").append(esc(runHref(childUid, childWorkflow)))
+                            .append("\">child ").append(esc(childUid + " / " + childWorkflow)).append("</a>");
                 }
                 b.append("</td><td class=\"row-actions\">");
                 if (runOpen && stageOpen && (st.equals("In Progress") || st.equals("Not Started"))) {

@@ -2,6 +2,7 @@ package dev.orchestrator.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.orchestrator.core.AttributeJson;
+import dev.orchestrator.core.ItemCodec;
 import dev.orchestrator.core.StackExports;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -150,7 +151,7 @@ final class ConsoleReads {
         }
 
         boolean admits(JsonNode run) {
-            long u = run.path("updatedAt").asLong();
+            long u = run.path(ItemCodec.UPDATED_AT).asLong();
             return u < updatedAt || (u == updatedAt && ConsoleReads.key(run).compareTo(key) > 0);
         }
     }
@@ -164,16 +165,16 @@ final class ConsoleReads {
         run.remove(dev.orchestrator.core.RunIndex.PARTITION);
         JsonNode at = run.remove(dev.orchestrator.core.RunIndex.SORT);
         if (at != null) {
-            run.put("updatedAt", at.asLong());
+            run.put(ItemCodec.UPDATED_AT, at.asLong());
         }
         return run;
     }
 
     static String key(JsonNode run) {
-        return run.path("uid").asText() + "\u0000" + run.path("workflow").asText();
+        return run.path(ItemCodec.UID).asText() + "\u0000" + run.path(ItemCodec.WORKFLOW).asText();
     }
 
-    static final Comparator<JsonNode> NEWEST_FIRST = Comparator.comparingLong((JsonNode n) -> n.path("updatedAt").asLong())
+    static final Comparator<JsonNode> NEWEST_FIRST = Comparator.comparingLong((JsonNode n) -> n.path(ItemCodec.UPDATED_AT).asLong())
             .reversed().thenComparing(ConsoleReads::key);
 
     /**
@@ -213,7 +214,7 @@ final class ConsoleReads {
                         .limit(Math.min(500, Math.max(50, size * 2))).exclusiveStartKey(start);
                 if (filter.workflow() != null) {
                     q.filterExpression("#w = :w");
-                    names.put("#w", "workflow");
+                    names.put("#w", ItemCodec.WORKFLOW);
                     values.put(":w", AttributeValue.fromS(filter.workflow()));
                 }
                 QueryRequest request = q.expressionAttributeNames(names).expressionAttributeValues(values).build();
@@ -221,9 +222,9 @@ final class ConsoleReads {
                 read += r.scannedCount() == null ? r.count() : r.scannedCount();
                 for (Map<String, AttributeValue> i : r.items()) {
                     JsonNode run = indexed(i);
-                    lastRead = run.path("updatedAt").asLong();
+                    lastRead = run.path(ItemCodec.UPDATED_AT).asLong();
                     // Active partitions hold every pending state: keep the ones asked for.
-                    if ((cursor == null || cursor.admits(run)) && filter.states().contains(run.path("status").asText())
+                    if ((cursor == null || cursor.admits(run)) && filter.states().contains(run.path(ItemCodec.STATUS).asText())
                             && metadataMatches(run, filter)) {
                         mine.add(run);
                     }
@@ -249,7 +250,7 @@ final class ConsoleReads {
         String next = null;
         if (shown.size() == size) {
             JsonNode last = shown.get(shown.size() - 1);
-            next = new Cursor(last.path("updatedAt").asLong(), key(last)).encode();
+            next = new Cursor(last.path(ItemCodec.UPDATED_AT).asLong(), key(last)).encode();
         } else if (floor != Long.MIN_VALUE) {
             next = new Cursor(floor, "").encode(); // everything at or below the floor is still to be read
         }
@@ -266,7 +267,7 @@ final class ConsoleReads {
         List<JsonNode> shown = new ArrayList<>();
         java.util.Set<String> seen = new java.util.HashSet<>();
         for (JsonNode run : sorted) {
-            if (run.path("updatedAt").asLong() <= floor || shown.size() == size) {
+            if (run.path(ItemCodec.UPDATED_AT).asLong() <= floor || shown.size() == size) {
                 break;
             }
             if (seen.add(key(run))) {
@@ -281,11 +282,11 @@ final class ConsoleReads {
         if (filter.metaKey() == null) {
             return true;
         }
-        JsonNode item = run(indexed.path("uid").asText(), indexed.path("workflow").asText()).orElse(null);
+        JsonNode item = run(indexed.path(ItemCodec.UID).asText(), indexed.path(ItemCodec.WORKFLOW).asText()).orElse(null);
         if (item == null) {
             return false;
         }
-        JsonNode value = item.path("metadata").path(filter.metaKey());
+        JsonNode value = item.path(ItemCodec.METADATA).path(filter.metaKey());
         if (value.isMissingNode() || value.isNull()) {
             return false;
         }
@@ -295,12 +296,12 @@ final class ConsoleReads {
     /** Child runs named by the run's plugin entries ({@code child.uid} / {@code child.workflow}), in run order. */
     static Map<String, JsonNode> children(JsonNode run) {
         Map<String, JsonNode> out = new LinkedHashMap<>();
-        run.path("activities").fields().forEachRemaining(a -> {
+        run.path(ItemCodec.ACTIVITIES).fields().forEachRemaining(a -> {
             for (String stage : new String[] {"pre", "async", "post"}) {
-                for (String group : new String[] {"mandatory", "optional"}) {
+                for (String group : new String[] {ItemCodec.MANDATORY, ItemCodec.OPTIONAL}) {
                     a.getValue().path(stage).path(group).fields().forEachRemaining(p -> {
-                        JsonNode child = p.getValue().path("child");
-                        if (child.hasNonNull("uid")) {
+                        JsonNode child = p.getValue().path(ItemCodec.CHILD);
+                        if (child.hasNonNull(ItemCodec.UID)) {
                             out.put(a.getKey() + " / " + p.getKey(), child);
                         }
                     });

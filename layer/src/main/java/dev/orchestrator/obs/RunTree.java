@@ -1,6 +1,7 @@
 package dev.orchestrator.obs;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.orchestrator.core.ItemCodec;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
@@ -62,24 +63,25 @@ public final class RunTree {
 
     private static List<String> lines(JsonNode item, ZoneId zone, Children children, int depth) {
         List<String> lines = new ArrayList<>();
-        String status = item.path("status").asText("Not Started");
-        lines.add(item.path("uid").asText() + " / " + item.path("workflow").asText() + "  " + status + " " + mark(status)
-                + message(item) + times(item, "startedAt", "endedAt", zone));
-        JsonNode cancel = item.path("cancelRequested");
+        String status = item.path(ItemCodec.STATUS).asText("Not Started");
+        lines.add(item.path(ItemCodec.UID).asText() + " / " + item.path(ItemCodec.WORKFLOW).asText() + "  " + status + " " + mark(status)
+                + message(item) + times(item, ItemCodec.STARTED_AT, ItemCodec.ENDED_AT, zone));
+        JsonNode cancel = item.path(ItemCodec.CANCEL_REQUESTED);
         if (cancel.isObject()) {
-            lines.add("│  cancel requested" + (cancel.hasNonNull("at") ? " at " + clock(cancel.path("at").asLong(), zone) : "")
-                    + ": " + cancel.path("reason").asText(""));
+            lines.add("│  cancel requested"
+                    + (cancel.hasNonNull(ItemCodec.AT) ? " at " + clock(cancel.path(ItemCodec.AT).asLong(), zone) : "")
+                    + ": " + cancel.path(ItemCodec.REASON).asText(""));
         }
-        JsonNode parent = item.path("parent");
+        JsonNode parent = item.path(ItemCodec.PARENT);
         if (parent.isObject()) {
-            lines.add("│  child of " + parent.path("uid").asText() + " / " + parent.path("workflow").asText() + " ("
-                    + parent.path("activity").asText() + " " + parent.path("stage").asText() + ", plugin "
-                    + parent.path("plugin").asText() + ")");
+            lines.add("│  child of " + parent.path(ItemCodec.UID).asText() + " / " + parent.path(ItemCodec.WORKFLOW).asText() + " ("
+                    + parent.path(ItemCodec.ACTIVITY).asText() + " " + parent.path(ItemCodec.STAGE).asText() + ", plugin "
+                    + parent.path(ItemCodec.PLUGIN).asText() + ")");
         }
-        JsonNode dependsOn = item.path("dependsOn");
+        JsonNode dependsOn = item.path(ItemCodec.DEPENDS_ON);
         List<String> order = new ArrayList<>();
-        item.path("activityOrder").forEach(a -> order.add(a.asText()));
-        for (Iterator<String> it = item.path("activities").fieldNames(); it.hasNext(); ) {
+        item.path(ItemCodec.ACTIVITY_ORDER).forEach(a -> order.add(a.asText()));
+        for (Iterator<String> it = item.path(ItemCodec.ACTIVITIES).fieldNames(); it.hasNext(); ) {
             String a = it.next();
             if (!order.contains(a)) {
                 order.add(a);
@@ -87,33 +89,35 @@ public final class RunTree {
         }
         for (int i = 0; i < order.size(); i++) {
             boolean lastActivity = i == order.size() - 1;
-            JsonNode a = item.path("activities").path(order.get(i));
-            String aStatus = a.path("status").asText("Not Started");
+            JsonNode a = item.path(ItemCodec.ACTIVITIES).path(order.get(i));
+            String aStatus = a.path(ItemCodec.STATUS).asText("Not Started");
             lines.add((lastActivity ? "└─ " : "├─ ") + order.get(i) + "  " + aStatus + " " + mark(aStatus)
-                    + message(a) + times(a, "startedAt", "endedAt", zone) + after(dependsOn.path(order.get(i))));
+                    + message(a) + times(a, ItemCodec.STARTED_AT, ItemCodec.ENDED_AT, zone) + after(dependsOn.path(order.get(i))));
             String indent = lastActivity ? "   " : "│  ";
             for (int j = 0; j < STAGES.length; j++) {
                 boolean lastStage = j == STAGES.length - 1;
                 JsonNode s = a.path(STAGES[j][0]);
-                String sStatus = s.path("status").asText("Not Started");
+                String sStatus = s.path(ItemCodec.STATUS).asText("Not Started");
                 lines.add(indent + (lastStage ? "└─ " : "├─ ") + pad(STAGES[j][1], 9) + sStatus + " " + mark(sStatus)
-                        + message(s) + times(s, "startedAt", "endedAt", zone));
+                        + message(s) + times(s, ItemCodec.STARTED_AT, ItemCodec.ENDED_AT, zone));
                 String inner = indent + (lastStage ? "   " : "│  ");
                 if (s.path("map").isObject()) {
                     lines.add(inner + mapLine(s.path("map")));
                 }
                 for (Plugin p : plugins(s)) {
                     JsonNode e = p.entry();
-                    String line = inner + "· " + p.name() + (p.mandatory() ? "" : " (optional)") + "  " + e.path("state").asText("Not Started");
-                    if (e.hasNonNull("message")) {
-                        line += ": " + e.path("message").asText();
+                    String line = inner + "· " + p.name() + (p.mandatory() ? "" : " (optional)") + "  "
+                            + e.path(ItemCodec.STATE).asText("Not Started");
+                    if (e.hasNonNull(ItemCodec.MESSAGE)) {
+                        line += ": " + e.path(ItemCodec.MESSAGE).asText();
                     }
-                    line += times(e, e.hasNonNull("startedAt") ? "startedAt" : "dispatchedAt", "endedAt", zone);
-                    if (e.path("attempt").asInt(0) > 1) {
-                        line += ", attempt " + e.path("attempt").asInt();
+                    line += times(e, e.hasNonNull(ItemCodec.STARTED_AT) ? ItemCodec.STARTED_AT : ItemCodec.DISPATCHED_AT,
+                            ItemCodec.ENDED_AT, zone);
+                    if (e.path(ItemCodec.ATTEMPT).asInt(0) > 1) {
+                        line += ", attempt " + e.path(ItemCodec.ATTEMPT).asInt();
                     }
-                    if (e.hasNonNull("rerunAt")) {
-                        line += ", re-run at " + clock(e.path("rerunAt").asLong(), zone);
+                    if (e.hasNonNull(ItemCodec.RERUN_AT)) {
+                        line += ", re-run at " + clock(e.path(ItemCodec.RERUN_AT).asLong(), zone);
                     }
                     if (e.path("output").isObject()) {
                         line += ", output " + brief(dev.orchestrator.core.Json.write(e.path("output")));
@@ -121,15 +125,15 @@ public final class RunTree {
                         line += ", output in s3://" + e.path("outputRef").path("bucket").asText() + "/"
                                 + e.path("outputRef").path("key").asText() + " (" + e.path("outputRef").path("size").asLong() + " bytes)";
                     }
-                    JsonNode child = e.path("child");
-                    if (child.hasNonNull("uid")) {
-                        line += ", child " + child.path("uid").asText() + " / " + child.path("workflow").asText();
+                    JsonNode child = e.path(ItemCodec.CHILD);
+                    if (child.hasNonNull(ItemCodec.UID)) {
+                        line += ", child " + child.path(ItemCodec.UID).asText() + " / " + child.path(ItemCodec.WORKFLOW).asText();
                     } else if (child.isObject()) {
                         line += ", child requested";
                     }
                     lines.add(line);
-                    if (child.hasNonNull("uid") && depth < MAX_DEPTH) {
-                        var found = children.find(child.path("uid").asText(), child.path("workflow").asText());
+                    if (child.hasNonNull(ItemCodec.UID) && depth < MAX_DEPTH) {
+                        var found = children.find(child.path(ItemCodec.UID).asText(), child.path(ItemCodec.WORKFLOW).asText());
                         String nested = inner + "    ";
                         found.ifPresent(c -> lines(c, zone, children, depth + 1).forEach(l -> lines.add(nested + l)));
                     }
@@ -175,18 +179,18 @@ public final class RunTree {
 
     private static List<Plugin> plugins(JsonNode stage) {
         List<Plugin> out = new ArrayList<>();
-        for (String group : new String[] {"mandatory", "optional"}) {
+        for (String group : new String[] {ItemCodec.MANDATORY, ItemCodec.OPTIONAL}) {
             for (Iterator<Map.Entry<String, JsonNode>> it = stage.path(group).fields(); it.hasNext(); ) {
                 Map.Entry<String, JsonNode> e = it.next();
-                out.add(new Plugin(e.getKey(), group.equals("mandatory"), e.getValue()));
+                out.add(new Plugin(e.getKey(), group.equals(ItemCodec.MANDATORY), e.getValue()));
             }
         }
-        out.sort(Comparator.comparingInt((Plugin p) -> p.entry().path("order").asInt(1000)).thenComparing(Plugin::name));
+        out.sort(Comparator.comparingInt((Plugin p) -> p.entry().path(ItemCodec.ORDER).asInt(1000)).thenComparing(Plugin::name));
         return out;
     }
 
     private static String message(JsonNode node) {
-        return node.hasNonNull("message") ? ": " + node.path("message").asText() : "";
+        return node.hasNonNull(ItemCodec.MESSAGE) ? ": " + node.path(ItemCodec.MESSAGE).asText() : "";
     }
 
     /** "  12:00:01 → 12:00:04 (3.0 s)", "  since 12:00:01", or nothing. */

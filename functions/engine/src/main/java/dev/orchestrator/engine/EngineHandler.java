@@ -512,10 +512,10 @@ public final class EngineHandler implements RequestStreamHandler {
 
         static RunKey fromStreamKeys(JsonNode keys) {
             var map = AttributeJson.fromDynamoJsonMap(keys);
-            if (!map.containsKey("uid") || !map.containsKey("workflow")) {
+            if (!map.containsKey(ItemCodec.UID) || !map.containsKey(ItemCodec.WORKFLOW)) {
                 throw new IllegalArgumentException("stream record lacks uid/workflow keys: " + keys);
             }
-            return new RunKey(map.get("uid").s(), map.get("workflow").s());
+            return new RunKey(map.get(ItemCodec.UID).s(), map.get(ItemCodec.WORKFLOW).s());
         }
     }
 }

@@ -2,6 +2,7 @@ package dev.orchestrator.history;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.MissingNode;
+import dev.orchestrator.core.ItemCodec;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
@@ -19,7 +20,7 @@ import java.util.Set;
 public final class HistoryDiff {
 
     static final String[] STAGE_KEYS = {"pre", "async", "post"};
-    static final String[] GROUPS = {"mandatory", "optional"};
+    static final String[] GROUPS = {ItemCodec.MANDATORY, ItemCodec.OPTIONAL};
 
     private HistoryDiff() {
     }
@@ -33,43 +34,46 @@ public final class HistoryDiff {
             return out;
         }
         if (o.isMissingNode()) {
-            out.add(new Transition(Transition.RUN, null, null, null, "created", null, text(n, "status"), text(n, "message")));
+            out.add(new Transition(Transition.RUN, null, null, null, "created", null, text(n, ItemCodec.STATUS),
+                    text(n, ItemCodec.MESSAGE)));
         } else if (n.isMissingNode()) {
-            out.add(new Transition(Transition.RUN, null, null, null, "deleted", text(o, "status"), null, null));
+            out.add(new Transition(Transition.RUN, null, null, null, "deleted", text(o, ItemCodec.STATUS), null, null));
             return out;
-        } else if (!Objects.equals(text(o, "status"), text(n, "status"))) {
-            out.add(new Transition(Transition.RUN, null, null, null, "state", text(o, "status"), text(n, "status"), text(n, "message")));
+        } else if (!Objects.equals(text(o, ItemCodec.STATUS), text(n, ItemCodec.STATUS))) {
+            out.add(new Transition(Transition.RUN, null, null, null, "state", text(o, ItemCodec.STATUS), text(n, ItemCodec.STATUS),
+                    text(n, ItemCodec.MESSAGE)));
         }
-        if (!n.path("cancelRequested").isMissingNode() && o.path("cancelRequested").isMissingNode()) {
+        if (!n.path(ItemCodec.CANCEL_REQUESTED).isMissingNode() && o.path(ItemCodec.CANCEL_REQUESTED).isMissingNode()) {
             out.add(new Transition(Transition.RUN, null, null, null, "cancel requested", null, null,
-                    text(n.path("cancelRequested"), "reason")));
+                    text(n.path(ItemCodec.CANCEL_REQUESTED), ItemCodec.REASON)));
         }
         // Run order first (activityOrder), then any other activity the images name.
         Set<String> activities = new LinkedHashSet<>();
-        n.path("activityOrder").forEach(a -> activities.add(a.asText()));
-        o.path("activityOrder").forEach(a -> activities.add(a.asText()));
-        activities.addAll(names(o.path("activities"), n.path("activities")));
-        activities.removeIf(a -> o.path("activities").path(a).isMissingNode() && n.path("activities").path(a).isMissingNode());
+        n.path(ItemCodec.ACTIVITY_ORDER).forEach(a -> activities.add(a.asText()));
+        o.path(ItemCodec.ACTIVITY_ORDER).forEach(a -> activities.add(a.asText()));
+        activities.addAll(names(o.path(ItemCodec.ACTIVITIES), n.path(ItemCodec.ACTIVITIES)));
+        activities.removeIf(a -> o.path(ItemCodec.ACTIVITIES).path(a).isMissingNode()
+                && n.path(ItemCodec.ACTIVITIES).path(a).isMissingNode());
         for (String activity : activities) {
-            JsonNode oa = o.path("activities").path(activity);
-            JsonNode na = n.path("activities").path(activity);
-            state(out, Transition.ACTIVITY, activity, null, null, oa, na, "status");
+            JsonNode oa = o.path(ItemCodec.ACTIVITIES).path(activity);
+            JsonNode na = n.path(ItemCodec.ACTIVITIES).path(activity);
+            state(out, Transition.ACTIVITY, activity, null, null, oa, na, ItemCodec.STATUS);
             for (String stageKey : STAGE_KEYS) {
                 JsonNode os = oa.path(stageKey);
                 JsonNode ns = na.path(stageKey);
                 String stage = "async".equals(stageKey) ? "parallel" : stageKey;
-                state(out, Transition.STAGE, activity, stage, null, os, ns, "status");
+                state(out, Transition.STAGE, activity, stage, null, os, ns, ItemCodec.STATUS);
                 for (String group : GROUPS) {
                     for (String plugin : names(os.path(group), ns.path(group))) {
                         JsonNode op = os.path(group).path(plugin);
                         JsonNode np = ns.path(group).path(plugin);
-                        if (changed(op, np, "dispatchedAt") && !np.path("dispatchedAt").isMissingNode()) {
+                        if (changed(op, np, ItemCodec.DISPATCHED_AT) && !np.path(ItemCodec.DISPATCHED_AT).isMissingNode()) {
                             out.add(new Transition(Transition.PLUGIN, activity, stage, plugin, "dispatched", null, null, null));
                         }
-                        state(out, Transition.PLUGIN, activity, stage, plugin, op, np, "state");
-                        if (changed(op, np, "rerunAt") && !np.path("rerunAt").isMissingNode()) {
+                        state(out, Transition.PLUGIN, activity, stage, plugin, op, np, ItemCodec.STATE);
+                        if (changed(op, np, ItemCodec.RERUN_AT) && !np.path(ItemCodec.RERUN_AT).isMissingNode()) {
                             out.add(new Transition(Transition.PLUGIN, activity, stage, plugin, "rerun scheduled", null, null,
-                                    text(np, "message")));
+                                    text(np, ItemCodec.MESSAGE)));
                         }
                     }
                 }
@@ -83,7 +87,7 @@ public final class HistoryDiff {
         String from = text(before, field);
         String to = text(after, field);
         if (!Objects.equals(from, to)) {
-            out.add(new Transition(scope, activity, stage, plugin, "state", from, to, text(after, "message")));
+            out.add(new Transition(scope, activity, stage, plugin, "state", from, to, text(after, ItemCodec.MESSAGE)));
         }
     }
 

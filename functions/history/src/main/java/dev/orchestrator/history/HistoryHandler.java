@@ -7,6 +7,7 @@ import dev.orchestrator.core.AttributeJson;
 import dev.orchestrator.core.AwsClients;
 import dev.orchestrator.core.Env;
 import dev.orchestrator.core.EnvNames;
+import dev.orchestrator.core.ItemCodec;
 import dev.orchestrator.core.Json;
 import dev.orchestrator.obs.Log;
 import dev.orchestrator.obs.Trace;
@@ -117,7 +118,7 @@ public final class HistoryHandler implements RequestStreamHandler {
 
     private HistoryItems.Recorded record(JsonNode record) {
         JsonNode ddb = record.path("dynamodb");
-        String keyUid = ddb.path("Keys").path("uid").path("S").asText("");
+        String keyUid = ddb.path("Keys").path(ItemCodec.UID).path("S").asText("");
         if (dev.orchestrator.core.Keys.kind(keyUid) == dev.orchestrator.core.Keys.Kind.ROSTER) {
             return null; // the engine's roster of a stage: not a transition
         }
@@ -125,9 +126,9 @@ public final class HistoryHandler implements RequestStreamHandler {
         JsonNode newImage = image(ddb.path("NewImage"));
         if (dev.orchestrator.core.Keys.kind(keyUid) == dev.orchestrator.core.Keys.Kind.EXECUTION) {
             // A plugin's own item: seen as its entry in the run, so one diff serves headers and executions alike.
-            var e = dev.orchestrator.core.Keys.execution(keyUid, ddb.path("Keys").path("workflow").path("S").asText(""));
+            var e = dev.orchestrator.core.Keys.execution(keyUid, ddb.path("Keys").path(ItemCodec.WORKFLOW).path("S").asText(""));
             boolean mandatory = (newImage != null ? newImage : oldImage != null ? oldImage : dev.orchestrator.core.Json.object())
-                    .path("mandatory").asBoolean(false);
+                    .path(ItemCodec.MANDATORY).asBoolean(false);
             oldImage = asEntry(e, oldImage, mandatory);
             newImage = asEntry(e, newImage, mandatory);
         }
@@ -138,12 +139,12 @@ public final class HistoryHandler implements RequestStreamHandler {
                     "action", "the status table's stream must be NEW_AND_OLD_IMAGES (template.yaml)");
             return null;
         }
-        String uid = any.path("uid").asText();
-        String workflow = any.path("workflow").asText();
+        String uid = any.path(ItemCodec.UID).asText();
+        String workflow = any.path(ItemCodec.WORKFLOW).asText();
         Log.put(Log.UID, uid);
         Log.put(Log.WORKFLOW, workflow);
-        long time = newImage != null && newImage.path("updatedAt").isNumber()
-                ? newImage.path("updatedAt").asLong()
+        long time = newImage != null && newImage.path(ItemCodec.UPDATED_AT).isNumber()
+                ? newImage.path(ItemCodec.UPDATED_AT).asLong()
                 : ddb.has("ApproximateCreationDateTime") ? (long) (ddb.path("ApproximateCreationDateTime").asDouble() * 1000)
                 : System.currentTimeMillis();
         String sequence = ddb.path("SequenceNumber").asText("0");
@@ -160,14 +161,14 @@ public final class HistoryHandler implements RequestStreamHandler {
     /** An execution item's image as the run-shaped image HistoryDiff reads (activities.A.stage.group.plugin). */
     static JsonNode asEntry(dev.orchestrator.core.Keys.Execution e, JsonNode image, boolean mandatory) {
         var run = dev.orchestrator.core.Json.object();
-        run.put("uid", e.uid());
-        run.put("workflow", e.workflow());
+        run.put(ItemCodec.UID, e.uid());
+        run.put(ItemCodec.WORKFLOW, e.workflow());
         // Never "missing": a plugin item's creation is the entry's first state, not a run being created.
-        var group = run.putObject("activities").putObject(e.activity()).putObject(e.stage().itemKey())
-                .putObject(mandatory ? "mandatory" : "optional");
+        var group = run.putObject(ItemCodec.ACTIVITIES).putObject(e.activity()).putObject(e.stage().itemKey())
+                .putObject(mandatory ? ItemCodec.MANDATORY : ItemCodec.OPTIONAL);
         if (image != null) {
-            if (image.has("updatedAt")) {
-                run.set("updatedAt", image.get("updatedAt"));
+            if (image.has(ItemCodec.UPDATED_AT)) {
+                run.set(ItemCodec.UPDATED_AT, image.get(ItemCodec.UPDATED_AT));
             }
             group.set(e.plugin(), image);
         }
