@@ -20,6 +20,8 @@ public final class ItemCodec {
     public static final String REGISTER_TIMEOUT = "pluginRegisterTimeout";
     public static final String VERSION = "version";
     public static final String NOTIFIED_AT = "notifiedAt";
+    /** Why the engine could not carry a run on, when it announced a run another writer had ended (EngineHandler.failRun). */
+    public static final String NOTIFY_ERROR = "notifyError";
     public static final String UPDATED_AT = "updatedAt";
     public static final String MANDATORY = "mandatory";
     public static final String OPTIONAL = "optional";

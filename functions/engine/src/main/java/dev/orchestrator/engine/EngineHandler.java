@@ -306,7 +306,7 @@ public final class EngineHandler implements RequestStreamHandler {
                 UpdateBuilder n = new UpdateBuilder();
                 n.condition("attribute_not_exists(" + n.path(List.of(ItemCodec.NOTIFIED_AT)) + ")");
                 n.set(List.of(ItemCodec.NOTIFIED_AT), AttributeValue.fromN(Long.toString(now)));
-                n.set(List.of("notifyError"), AttributeValue.fromS(dev.orchestrator.core.Names.cut(cause, 1000)));
+                n.set(List.of(ItemCodec.NOTIFY_ERROR), AttributeValue.fromS(dev.orchestrator.core.Names.cut(cause, 1000)));
                 claimed = store.update(key.uid(), key.workflow(), n, now);
             }
             if (!claimed) {
