@@ -40,7 +40,7 @@ class DeliveryOutageTest {
     @BeforeAll
     static void deploy() {
         LOGS.install();
-        stack = OrchestratorFixture.deploy("outage", List.of("Notify", "Bridge", "Mixed"));
+        stack = OrchestratorFixture.deploy("outage", List.of("Notify", "Bridge", "Mixed", "Big"));
         events = stack.emulator.client(EventBridgeClient.builder());
         sqs = stack.emulator.client(SqsClient.builder());
     }
@@ -202,5 +202,31 @@ class DeliveryOutageTest {
                 && l.path("messageId").asText().equals("garbage-1"), OrchestratorFixture.CEILING);
         assertThat(line.path("level").asText()).isEqualTo("ERROR");
         assertThat(line.path("action").asText()).contains("dead-letter queue");
+    }
+
+    @Test
+    void aCompleteRunWhoseOutputsCannotBeStoredIsAnnouncedFailedWithTheCause() {
+        // Outputs over the engine's inline budget go to the payload bucket with the event; here the bucket is gone.
+        software.amazon.awssdk.services.s3.S3Client s3 = stack.emulator.client(
+                software.amazon.awssdk.services.s3.S3Client.builder().forcePathStyle(true));
+        String bucket = stack.stack.export(dev.orchestrator.core.StackExports.name(stack.stack.name(),
+                dev.orchestrator.core.StackExports.PAYLOAD_BUCKET));
+        Map<String, String> env = new LinkedHashMap<>(stack.pluginEnv());
+        env.put(EnvNames.OUTPUT_INLINE_MAX_BYTES, "262144"); // the plugin keeps its 150 KB output in its own item
+        String blob = "x".repeat(150_000);
+        stack.register("Big", Stage.PARALLEL, new DataBetweenStepsTest.Fn(env, "big-out",
+                c -> PluginResult.complete(Map.of("blob", blob))));
+        s3.deleteBucket(b -> b.bucket(bucket));
+        try {
+            stack.start(WorkflowRunTest.startJson("big-1", "outage", List.of("Big"), 0, "{}"));
+            assertThat(stack.awaitEnd("big-1", "outage", OrchestratorFixture.CEILING).status()).isEqualTo(State.COMPLETE);
+            List<JsonNode> outcomes = stack.outcomeEvents("big-1");
+            assertThat(outcomes).as("announced, with why its outputs could not go with it").singleElement().satisfies(e -> {
+                assertThat(e.path("detail-type").asText()).isEqualTo("Workflow Failed");
+                assertThat(e.path("detail").path("message").asText()).startsWith("engine failed: ").contains("NoSuchBucket");
+            });
+        } finally {
+            s3.createBucket(b -> b.bucket(bucket));
+        }
     }
 }

@@ -1200,10 +1200,38 @@ public final class Executor {
         }
         WorkflowRun run = claimed.get();
         boolean cancelled = run.cancelReason() != null && run.message() != null && run.message().startsWith("cancelled: ");
+        try {
+            ObjectNode detail = outcomeDetail(view, run, n.outcome(), cancelled, outputs);
+            putOutcome(run.uid(), run.workflow(), n.outcome() == State.ERROR ? FAILED : COMPLETED, detail);
+        } catch (OutcomeNotPut e) {
+            // Give the announcement back, so the retry of the run's records announces this outcome again.
+            boolean released = releaseNotice(run.uid(), run.workflow(), now);
+            LOG.warn("outcome event not put; the run's records will be retried", "status", n.outcome().wire(),
+                    "noticeReleased", released, "cause", String.valueOf(e.getCause()),
+                    "action", "check the event bus " + settings.busName() + " exists and accepts PutEvents from the engine");
+            throw e;
+        } catch (RuntimeException e) {
+            // The event could not be made (its outputs unreadable, or not storable in the payload bucket). A kept notice
+            // would leave the run unannounced: given back, a transient failure is retried and any other ends in the
+            // engine's failure path, which announces the run Failed with this cause.
+            boolean released = releaseNotice(run.uid(), run.workflow(), now);
+            LOG.warn("outcome event not made; the notice is given back", "status", n.outcome().wire(),
+                    "noticeReleased", released, "cause", String.valueOf(e));
+            throw e;
+        }
+        Metrics.count(cancelled ? Metrics.RUNS_CANCELLED : n.outcome() == State.ERROR ? Metrics.RUNS_FAILED
+                : Metrics.RUNS_COMPLETED, run.workflow());
+        LOG.info("outcome announced", "status", n.outcome().wire(), "cause", run.message(), "cancelled", cancelled);
+        return claimed;
+    }
+
+    /** The outcome event's detail: the run's keys, status, message, metadata and (unless it failed) its outputs. */
+    private ObjectNode outcomeDetail(WorkflowRun view, WorkflowRun run, State outcome, boolean cancelled, ObjectNode outputsRead) {
+        ObjectNode outputs = outputsRead;
         ObjectNode detail = Json.object();
         detail.put("uid", run.uid());
         detail.put("workflow", run.workflow());
-        detail.put("status", n.outcome().wire());
+        detail.put("status", outcome.wire());
         if (run.message() != null) {
             detail.put("message", run.message());
         }
@@ -1212,7 +1240,7 @@ public final class Executor {
             detail.put("reason", run.cancelReason());
         }
         detail.set("metadata", run.metadata());
-        if (n.outcome() != State.ERROR) {
+        if (outcome != State.ERROR) {
             if (outputs == null) {
                 outputs = outputsOf(view, InputPlan.runOutputs(view)); // a run without a parent reads them once it won the claim
             }
@@ -1229,20 +1257,7 @@ public final class Executor {
             parent.put("uid", run.parent().uid());
             parent.put("workflow", run.parent().workflow());
         }
-        try {
-            putOutcome(run.uid(), run.workflow(), n.outcome() == State.ERROR ? FAILED : COMPLETED, detail);
-        } catch (OutcomeNotPut e) {
-            // Give the announcement back, so the retry of the run's records announces this outcome again.
-            boolean released = releaseNotice(run.uid(), run.workflow(), now);
-            LOG.warn("outcome event not put; the run's records will be retried", "status", n.outcome().wire(),
-                    "noticeReleased", released, "cause", String.valueOf(e.getCause()),
-                    "action", "check the event bus " + settings.busName() + " exists and accepts PutEvents from the engine");
-            throw e;
-        }
-        Metrics.count(cancelled ? Metrics.RUNS_CANCELLED : n.outcome() == State.ERROR ? Metrics.RUNS_FAILED
-                : Metrics.RUNS_COMPLETED, run.workflow());
-        LOG.info("outcome announced", "status", n.outcome().wire(), "cause", run.message(), "cancelled", cancelled);
-        return claimed;
+        return detail;
     }
 
     /** The outcome of a run the engine could not carry on (its item may be unreadable): minimal detail. */
