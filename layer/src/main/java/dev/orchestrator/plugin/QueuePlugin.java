@@ -169,11 +169,9 @@ public abstract class QueuePlugin implements RequestStreamHandler {
         return queueUrl.endsWith(".fifo");
     }
 
+    /** Never a delay on a FIFO queue: {@link #work} ends such a result Error first ({@link #FIFO_CANNOT_DELAY}). */
     private void send(StageMessage m, int attempt, int delaySeconds) {
         boolean fifo = fifo();
-        if (fifo && delaySeconds > 0) {
-            throw new IllegalStateException(FIFO_CANNOT_DELAY);
-        }
         sqs.sendMessage(b -> {
             b.queueUrl(queueUrl).messageBody(Json.write(m.toJson())).messageAttributes(Map.of(ATTEMPT,
                     MessageAttributeValue.builder().dataType("Number").stringValue(Integer.toString(attempt)).build()));

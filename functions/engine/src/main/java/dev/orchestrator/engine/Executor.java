@@ -1203,20 +1203,15 @@ public final class Executor {
         try {
             ObjectNode detail = outcomeDetail(view, run, n.outcome(), cancelled, outputs);
             putOutcome(run.uid(), run.workflow(), n.outcome() == State.ERROR ? FAILED : COMPLETED, detail);
-        } catch (OutcomeNotPut e) {
-            // Give the announcement back, so the retry of the run's records announces this outcome again.
-            boolean released = releaseNotice(run.uid(), run.workflow(), now);
-            LOG.warn("outcome event not put; the run's records will be retried", "status", n.outcome().wire(),
-                    "noticeReleased", released, "cause", String.valueOf(e.getCause()),
-                    "action", "check the event bus " + settings.busName() + " exists and accepts PutEvents from the engine");
-            throw e;
         } catch (RuntimeException e) {
-            // The event could not be made (its outputs unreadable, or not storable in the payload bucket). A kept notice
-            // would leave the run unannounced: given back, a transient failure is retried and any other ends in the
-            // engine's failure path, which announces the run Failed with this cause.
+            // A kept notice would leave the run unannounced: given back, a refused put (OutcomeNotPut) or any other
+            // transient failure is retried, and any other failure to make the event (outputs unreadable, or not
+            // storable in the payload bucket) ends in the engine's failure path, which announces it Failed with the cause.
             boolean released = releaseNotice(run.uid(), run.workflow(), now);
-            LOG.warn("outcome event not made; the notice is given back", "status", n.outcome().wire(),
-                    "noticeReleased", released, "cause", String.valueOf(e));
+            boolean notPut = e instanceof OutcomeNotPut;
+            LOG.warn(notPut ? "outcome event not put; the run's records will be retried" : "outcome event not made; the notice is given back",
+                    "status", n.outcome().wire(), "noticeReleased", released, "cause", String.valueOf(notPut ? e.getCause() : e),
+                    "action", notPut ? "check the event bus " + settings.busName() + " exists and accepts PutEvents from the engine" : null);
             throw e;
         }
         Metrics.count(cancelled ? Metrics.RUNS_CANCELLED : n.outcome() == State.ERROR ? Metrics.RUNS_FAILED
