@@ -58,10 +58,21 @@ class DeliveryOutageTest {
         events.deleteEventBus(b -> b.name(stack.eventBus()));
     }
 
+    /**
+     * The bus comes back with the test's outcome rule. The engine, retrying its put, is held meanwhile: a put
+     * between the bus and its rule would be accepted and match no rule, an event the test could never see.
+     */
     static void restoreBus() {
-        events.createEventBus(b -> b.name(stack.eventBus()));
-        stack.watchOutcomes();
+        stack.runtime.pause(ENGINE);
+        try {
+            events.createEventBus(b -> b.name(stack.eventBus()));
+            stack.watchOutcomes();
+        } finally {
+            stack.runtime.resume(ENGINE);
+        }
     }
+
+    static final String ENGINE = "EngineFunction";
 
     @Test
     void aCompleteRunIsAnnouncedCompleteOnceTheBusIsBack() {
@@ -75,7 +86,8 @@ class DeliveryOutageTest {
             restoreBus();
         }
         List<JsonNode> outcomes = stack.outcomeEvents("done-1");
-        assertThat(outcomes).as("announced once the bus is back, as what it was").singleElement().satisfies(e -> {
+        assertThat(outcomes).as("announced once the bus is back, as what it was (deliveries that failed for good: %s)",
+                stack.runtime.failedDeliveries()).singleElement().satisfies(e -> {
             assertThat(e.path("detail-type").asText()).isEqualTo("Workflow Completed");
             assertThat(e.path("detail").path("status").asText()).isEqualTo("Complete");
         });

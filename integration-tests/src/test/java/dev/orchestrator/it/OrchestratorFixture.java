@@ -328,11 +328,6 @@ final class OrchestratorFixture implements AutoCloseable {
     static final Duration CEILING = Duration.ofSeconds(120);
 
     /**
-     * Every outcome event of a run: waits (up to {@link #CEILING}) for the first one, then {@code quiet}
-     * longer for late duplicates. On a busy machine the first event can take far longer than the quiet
-     * window; a duplicate it misses only makes the check weaker, never red.
-     */
-    /**
      * How long the bus must stay silent about a run, after its last outcome event, before the events are counted.
      * It is not a wait for the event (that has {@link #CEILING}); it is the watch for a duplicate, restarted on
      * every event seen, so a busy machine that delays the first event delays the watch with it.

@@ -214,8 +214,74 @@ public final class LocalLambdaRuntime implements AutoCloseable {
     }
 
     private String call(Deployed d, String json) {
-        invocationCounts.computeIfAbsent(d.spec().logicalId(), id -> new java.util.concurrent.atomic.LongAdder()).increment();
-        return call(d.handler(), d.spec().functionName(), json);
+        Gate gate = gate(d.spec().logicalId());
+        gate.enter();
+        try {
+            invocationCounts.computeIfAbsent(d.spec().logicalId(), id -> new java.util.concurrent.atomic.LongAdder()).increment();
+            return call(d.handler(), d.spec().functionName(), json);
+        } finally {
+            gate.leave();
+        }
+    }
+
+    /**
+     * Holds every invocation of one function, as setting its reserved concurrency to 0 does on AWS: its event
+     * sources keep their events (a stream batch waits; waiting is not one of its retry attempts). Returns once
+     * no invocation of it is running, so a test can change what the function talks to without racing it.
+     */
+    public void pause(String logicalId) {
+        function(logicalId);
+        gate(logicalId).close();
+    }
+
+    /** Lets a paused function's held invocations run. */
+    public void resume(String logicalId) {
+        gate(logicalId).open();
+    }
+
+    private final Map<String, Gate> gates = new ConcurrentHashMap<>();
+
+    private Gate gate(String logicalId) {
+        return gates.computeIfAbsent(logicalId, id -> new Gate());
+    }
+
+    /** Invocations running in one function, and whether new ones may start. */
+    private static final class Gate {
+        private boolean closed;
+        private int running;
+
+        synchronized void enter() {
+            while (closed) {
+                waitQuietly();
+            }
+            running++;
+        }
+
+        synchronized void leave() {
+            running--;
+            notifyAll();
+        }
+
+        synchronized void close() {
+            closed = true;
+            while (running > 0) {
+                waitQuietly();
+            }
+        }
+
+        synchronized void open() {
+            closed = false;
+            notifyAll();
+        }
+
+        private void waitQuietly() {
+            try {
+                wait(1000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while a function was paused", e);
+            }
+        }
     }
 
     /**
